@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One-time (idempotent) setup for a fresh Debian 12 machine: the native oracle tools the
+# tests compare against, npm dependencies and the TypeScript build. Safe to run repeatedly;
+# it does nothing that is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the engine's tests and benchmarks use as oracles / fixture makers.
+APT_PKGS=(rpm rpm2cpio cpio createrepo-c ostree libsolv-tools dnf bubblewrap lz4 attr xz-utils zstd bzip2 python3)
+# Commands that prove each package is present (same order as APT_PKGS).
+APT_CMDS=(rpm rpm2cpio cpio createrepo_c ostree testsolv dnf bwrap lz4 getfattr xz zstd bzip2 python3)
+
+missing=()
+for i in "${!APT_CMDS[@]}"; do
+  command -v "${APT_CMDS[$i]}" >/dev/null 2>&1 || missing+=("${APT_PKGS[$i]}")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing tools; run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm dependencies: reinstall when package-lock.json changed since the last install.
+stamp=node_modules/.layer-lock-sha
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+npx tsc -p tsconfig.json
