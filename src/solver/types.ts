@@ -51,7 +51,12 @@ export interface PackageRecord {
 export type RepoSource =
   | { kind: 'records'; records: Iterable<PackageRecord> }
   /** A `.solv` file as written by libsolv's repo_write (ours or rpmmd2solv's). */
-  | { kind: 'solv'; bytes: Uint8Array };
+  | { kind: 'solv'; bytes: Uint8Array }
+  /**
+   * Decompressed rpm-md XML parsed by libsolv's own reader inside the wasm module
+   * (repo_add_rpmmd); the rival of the TypeScript parser in repos/.
+   */
+  | { kind: 'rpmmd'; primary: Uint8Array; filelists?: Uint8Array };
 
 export interface RepoOptions {
   /** Higher wins (libsolv priority). dnf's `priority=` is inverted by the caller: lower dnf number -> higher here. */
