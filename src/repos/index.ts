@@ -1,8 +1,32 @@
 /**
  * repos/: configure, fetch, verify, cache and load rpm-md metadata.
  *
- * Public surface (everything else in this folder is internal):
- * - `parsePrimary(input)` → PackageRecord[]: streaming primary.xml reader (bytes, string or
- *   async chunks); `PrimaryParser` is the push form. `depString` renders an `<rpm:entry>`.
+ * Typical use:
+ * ```ts
+ * const configs = await readRepoConfigs('/etc/yum.repos.d', { varsDir: '/etc/dnf/vars', releasever: '9' });
+ * const set = new RepoSet(configs, { cacheDir: '/var/cache/layer/repos', report });
+ * await set.refresh({ cacheOnly });          // LAYER_REPO_* errors name repo, file and URLs
+ * await set.load(pool, { specs });           // .solv cache keyed by repomd.xml digest
+ * await set.close();
+ * ```
+ *
+ * - `readRepoConfigs(dir, opts)` / `parseRepoFile`: `.repo` files → RepoConfig (formats.md §6.4).
+ * - `RepoSet.refresh({ cacheOnly, force, filelists })`: per repo `fresh` (within
+ *   metadata_expire, no network), `unchanged`, `updated`, `cached` (cacheOnly) or `skipped`.
+ * - `RepoSet.load(pool, { needFilelists, specs })`: adds each repo to a solver Pool with dnf
+ *   priority/cost mapped, excludepkgs/includepkgs applied, filelists only when needed.
+ * - `parsePrimary(input)` → PackageRecord[] and `parseFilelists(input)`: streaming readers of
+ *   decompressed XML (bytes, string or async chunks); `PrimaryParser`/`FilelistsParser` are the
+ *   push forms. `depString` renders an `<rpm:entry>` as rpm prints it.
  */
+export { readRepoConfigs, parseRepoFile, parseSeconds, type ReadRepoConfigsOptions } from './config.js';
+export { substitute, loadVars, baseArch, type Vars } from './vars.js';
+export type { RepoConfig } from './types.js';
+export { RepoSet, type RepoSetOptions, type RefreshOutcome, type LoadOptions } from './repo-set.js';
+export { Repo, type RefreshStatus, type RefreshOptions } from './repo.js';
+export { type LoadedRepo, type PoolLike, type SolverRepoLike, needsFullFilelists } from './load.js';
 export { parsePrimary, PrimaryParser, depString, type XmlInput } from './primary.js';
+export { parseFilelists, FilelistsParser, mergeFilelists, isPrimaryFile, type FilelistEntry } from './filelists.js';
+export { parseRepomd, type Repomd, type RepomdRecord, type Digest } from './repomd.js';
+export { parseMirrorlist, parseMetalink, type Metalink } from './mirrors.js';
+export { decompressFile, sniffCompression, type Compression } from './verify.js';

@@ -1,0 +1,155 @@
+/**
+ * On-disk metadata cache of one repo, `<cacheDir>/<repoid>/`:
+ *
+ *   repomd.xml            the committed index; everything below is only trusted through it
+ *   state.json            { fetchedAt, baseurl } of that repomd (drives metadata_expire)
+ *   data/<hex>-<name>     verified metadata files, named by their repomd checksum
+ *   solv/<key>.solv       libsolv cache of a load, keyed by the repomd digest (+ variant)
+ *   tmp/                  downloads in progress
+ *
+ * Crash safety: every file is written to tmp/ (or a `.tmp` sibling) and renamed into place only
+ * after its checksum (and decompressed checksum, and parse) verified. Data files are
+ * content-addressed, so a new download never overwrites the last good copy; repomd.xml is
+ * renamed last, which commits the new generation. A crash at any point leaves the previous
+ * generation complete. Old data files are removed only after the commit.
+ * Locking: none; one process per cache dir (the engine holds the sysroot lock).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parseRepomd, type Repomd, type RepomdRecord } from './repomd.js';
+
+export interface CacheState {
+  /** ms since epoch when repomd.xml was last fetched (or confirmed unchanged). */
+  fetchedAt: number;
+  baseurl: string;
+}
+
+export interface CachedRepomd {
+  bytes: Uint8Array;
+  repomd: Repomd;
+  /** sha256 of repomd.xml: the key of everything derived from this generation. */
+  digest: string;
+  state: CacheState | undefined;
+}
+
+export class RepoCache {
+  readonly dir: string;
+
+  constructor(cacheDir: string, repoId: string) {
+    this.dir = join(cacheDir, repoId);
+  }
+
+  get tmpDir(): string {
+    return join(this.dir, 'tmp');
+  }
+
+  /** Create the layout and drop leftovers of interrupted downloads. */
+  async prepare(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(join(this.dir, 'data'), { recursive: true });
+    await mkdir(join(this.dir, 'solv'), { recursive: true });
+  }
+
+  /** A fresh temp path inside the cache (same filesystem, so rename is atomic). */
+  tmpPath(hint: string): string {
+    return join(this.tmpDir, `${randomBytes(6).toString('hex')}-${hint}`);
+  }
+
+  /** The committed repomd, or undefined when there is none or it is unreadable. */
+  async read(): Promise<CachedRepomd | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(this.dir, 'repomd.xml'));
+    } catch {
+      return undefined;
+    }
+    let repomd: Repomd;
+    try {
+      repomd = parseRepomd(bytes, join(this.dir, 'repomd.xml'));
+    } catch {
+      return undefined;
+    }
+    let state: CacheState | undefined;
+    try {
+      state = JSON.parse(await readFile(join(this.dir, 'state.json'), 'utf8')) as CacheState;
+    } catch {
+      state = undefined;
+    }
+    return { bytes, repomd, digest: sha256(bytes), state };
+  }
+
+  dataPath(rec: RepomdRecord): string {
+    return join(this.dir, 'data', `${rec.checksum.hex}-${basename(rec.location)}`);
+  }
+
+  /** Whether the verified copy of `rec` is present (size checked; content was verified before rename). */
+  async hasData(rec: RepomdRecord): Promise<boolean> {
+    try {
+      const st = await stat(this.dataPath(rec));
+      return rec.size === undefined || st.size === rec.size;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Move a verified temp file into data/. */
+  async commitData(tmp: string, rec: RepomdRecord): Promise<string> {
+    const dest = this.dataPath(rec);
+    await rename(tmp, dest);
+    return dest;
+  }
+
+  /** Commit a new generation: state first, repomd.xml last (the commit point), then prune. */
+  async commitRepomd(bytes: Uint8Array, state: CacheState): Promise<void> {
+    await writeAtomic(join(this.dir, 'state.json'), JSON.stringify(state), this.tmpPath('state'));
+    await writeAtomic(join(this.dir, 'repomd.xml'), bytes, this.tmpPath('repomd'));
+    await this.prune(parseRepomd(bytes, 'repomd.xml'), sha256(bytes));
+  }
+
+  /** Refresh the timestamp of an unchanged generation. */
+  async touch(state: CacheState): Promise<void> {
+    await writeAtomic(join(this.dir, 'state.json'), JSON.stringify(state), this.tmpPath('state'));
+  }
+
+  solvPath(key: string): string {
+    return join(this.dir, 'solv', `${key}.solv`);
+  }
+
+  async writeSolv(key: string, bytes: Uint8Array, info: unknown): Promise<void> {
+    await writeAtomic(`${this.solvPath(key)}.json`, JSON.stringify(info), this.tmpPath('solvinfo'));
+    await writeAtomic(this.solvPath(key), bytes, this.tmpPath('solv'));
+  }
+
+  async readSolv(key: string): Promise<{ bytes: Uint8Array; info: unknown } | undefined> {
+    try {
+      const bytes = await readFile(this.solvPath(key));
+      const info: unknown = JSON.parse(await readFile(`${this.solvPath(key)}.json`, 'utf8'));
+      return { bytes, info };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Remove data files and solv caches the current generation does not reference. */
+  private async prune(repomd: Repomd, digest: string): Promise<void> {
+    const keep = new Set([...repomd.records.values()].map((r) => basename(this.dataPath(r))));
+    for (const f of await readdir(join(this.dir, 'data'))) {
+      if (!keep.has(f)) await rm(join(this.dir, 'data', f), { force: true });
+    }
+    for (const f of await readdir(join(this.dir, 'solv'))) {
+      if (!f.startsWith(digest)) await rm(join(this.dir, 'solv', f), { force: true });
+    }
+  }
+}
+
+export function sha256(b: Uint8Array | string): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** Write via a temp file and rename, so readers see the old or the new content, never a part. */
+export async function writeAtomic(dest: string, data: Uint8Array | string, tmp: string): Promise<void> {
+  await writeFile(tmp, data, { flush: true });
+  await rename(tmp, dest);
+}

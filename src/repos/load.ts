@@ -1,0 +1,92 @@
+/**
+ * Loading a refreshed repo into a solver pool, through a `.solv` cache keyed by the repomd.xml
+ * digest: a later run with an unchanged repomd.xml hands libsolv the `.solv` bytes and never
+ * reads the XML. Filters (excludepkgs/includepkgs) and the filelists choice are part of the key.
+ */
+import type { PackageRecord, RepoOptions, RepoSource } from '../solver/types.js';
+import { sha256 } from './cache.js';
+import { isPrimaryFile } from './filelists.js';
+import { makeFilter } from './filter.js';
+import type { Repo } from './repo.js';
+
+/** What repos/ needs of the solver's Pool (src/solver/index.ts) — structural, so tests can fake it. */
+export interface PoolLike {
+  addRepo(id: string, source: RepoSource, opts: RepoOptions): SolverRepoLike;
+}
+export interface SolverRepoLike {
+  writeSolv(): Uint8Array;
+}
+
+export interface LoadedRepo {
+  id: string;
+  /** Where the packages came from: the `.solv` cache, or parsed XML. */
+  from: 'solv' | 'xml';
+  packages: number;
+  filelists: boolean;
+}
+
+/** Sidecar of a `.solv`: facts needed before deciding what to load. */
+interface SolvInfo {
+  packages: number;
+  fileDepsOutsidePrimary: boolean;
+}
+
+/** Whether some dependency names a file that primary's file subset cannot provide. */
+export function needsFullFilelists(records: Iterable<PackageRecord>): boolean {
+  for (const r of records) {
+    for (const list of [r.requires, r.prerequires, r.conflicts, r.obsoletes, r.recommends, r.supplements]) {
+      for (const d of list) if (d.charCodeAt(0) === 47 /* / */ && !isPrimaryFile(d.split(' ', 1)[0]!)) return true;
+    }
+  }
+  return false;
+}
+
+/** dnf priority (lower wins) and cost → libsolv priority (higher wins) and subpriority. */
+export function solverOptions(repo: Repo): RepoOptions {
+  return { priority: -repo.config.priority, subpriority: repo.config.cost };
+}
+
+function solvKey(repo: Repo, filelists: boolean): string {
+  const c = repo.config;
+  const filters = c.excludepkgs.length + c.includepkgs.length > 0 ? `-${sha256(JSON.stringify([c.excludepkgs, c.includepkgs])).slice(0, 12)}` : '';
+  return `${repo.digest}-${filelists ? 'full' : 'primary'}${filters}`;
+}
+
+/** Does this repo's metadata have file dependencies outside primary's file subset? */
+export async function analyzeRepo(repo: Repo): Promise<boolean> {
+  for (const fl of [false, true]) {
+    const s = await repo.cache.readSolv(solvKey(repo, fl));
+    if (s !== undefined) return (s.info as SolvInfo).fileDepsOutsidePrimary;
+  }
+  return needsFullFilelists(await repo.records());
+}
+
+/**
+ * Add `repo` to `pool`, from the `.solv` cache when present. Crash safety: the `.solv` is
+ * written to a temp file and renamed, after the pool accepted the records.
+ */
+export async function loadRepo(repo: Repo, pool: PoolLike, opts: { filelists: boolean }): Promise<LoadedRepo> {
+  const key = solvKey(repo, opts.filelists);
+  const cached = await repo.cache.readSolv(key);
+  if (cached !== undefined) {
+    pool.addRepo(repo.id, { kind: 'solv', bytes: cached.bytes }, solverOptions(repo));
+    return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists: opts.filelists };
+  }
+  const all = await repo.records();
+  const info: SolvInfo = { packages: 0, fileDepsOutsidePrimary: needsFullFilelists(all) };
+  const keep = makeFilter(repo.config.excludepkgs, repo.config.includepkgs);
+  let records = keep === undefined ? all : all.filter(keep);
+  if (opts.filelists) {
+    const lists = await repo.filelists();
+    if (lists !== undefined) {
+      records = records.map((r) => {
+        const e = r.checksum === undefined ? undefined : lists.get(r.checksum.slice(r.checksum.indexOf(':') + 1));
+        return e === undefined ? r : { ...r, files: e.files };
+      });
+    }
+  }
+  info.packages = records.length;
+  const solverRepo = pool.addRepo(repo.id, { kind: 'records', records }, solverOptions(repo));
+  await repo.cache.writeSolv(key, solverRepo.writeSolv(), info);
+  return { id: repo.id, from: 'xml', packages: records.length, filelists: opts.filelists };
+}

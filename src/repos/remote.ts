@@ -1,0 +1,189 @@
+/**
+ * Fetching one repo's metadata into its cache: pick mirrors (baseurl list, mirrorlist or
+ * metalink), get repomd.xml, then each needed data file, verifying size, checksum,
+ * open-checksum and (for XML) a full parse before anything is renamed into the cache.
+ * Mirrors are tried in order; a mirror that fails (after the fetcher's retries) or serves a
+ * file that does not verify is skipped for the next one.
+ */
+import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
+import { LayerError } from '../errors.js';
+import type { Report } from '../report.js';
+import type { RepoCache } from './cache.js';
+import { FetchFailure, joinUrl, type FetchOptions, type Fetcher } from './fetch.js';
+import { parseMetalink, parseMirrorlist } from './mirrors.js';
+import type { Digest, RepomdRecord } from './repomd.js';
+import type { RepoConfig } from './types.js';
+import { decompressFile, hasher } from './verify.js';
+import { XmlError } from './xml.js';
+
+export interface MirrorPlan {
+  baseurls: string[];
+  /** From a metalink: what repomd.xml must hash to. */
+  repomdDigests: Digest[];
+  repomdSize?: number;
+  /** Where the list came from, for messages. */
+  origin: string;
+}
+
+/** A failed attempt, kept for the final error message. */
+export interface Attempt {
+  url: string;
+  reason: string;
+  code?: 'LAYER_REPO_CHECKSUM' | 'LAYER_REPO_CORRUPT';
+}
+
+export function fetchOptions(cfg: RepoConfig, report: Report | undefined, label: string, total?: number): FetchOptions & { done(): void } {
+  const progress = report?.progress(`${cfg.id}: ${label}`, total, 'bytes');
+  const o: FetchOptions & { done(): void } = {
+    timeout: cfg.timeout,
+    retries: cfg.retries,
+    sslverify: cfg.sslverify,
+    onBytes: (n) => progress?.tick(n),
+    done: () => progress?.done(),
+  };
+  if (cfg.proxy !== undefined) o.proxy = cfg.proxy;
+  return o;
+}
+
+/** Resolve the mirrors of `cfg`: explicit baseurls first, then mirrorlist, then metalink. */
+export async function planMirrors(cfg: RepoConfig, fetcher: Fetcher, attempts: Attempt[]): Promise<MirrorPlan> {
+  const plan: MirrorPlan = { baseurls: [...cfg.baseurls], repomdDigests: [], origin: 'baseurl' };
+  const opts = fetchOptions(cfg, undefined, 'mirrors');
+  if (cfg.metalink !== undefined) {
+    try {
+      const ml = parseMetalink(await fetcher.bytes(cfg.metalink, opts), `repo ${cfg.id}: metalink ${cfg.metalink}`);
+      plan.baseurls.push(...ml.baseurls);
+      plan.repomdDigests = ml.digests;
+      if (ml.size !== undefined) plan.repomdSize = ml.size;
+      plan.origin = `metalink ${cfg.metalink}`;
+    } catch (e) {
+      attempts.push(attemptOf(cfg.metalink, e));
+    }
+  } else if (cfg.mirrorlist !== undefined) {
+    try {
+      const text = Buffer.from(await fetcher.bytes(cfg.mirrorlist, opts)).toString('utf8');
+      plan.baseurls.push(...parseMirrorlist(text));
+      plan.origin = `mirrorlist ${cfg.mirrorlist}`;
+    } catch (e) {
+      attempts.push(attemptOf(cfg.mirrorlist, e));
+    }
+  }
+  plan.baseurls = [...new Set(plan.baseurls)];
+  return plan;
+}
+
+export function attemptOf(url: string, e: unknown): Attempt {
+  if (e instanceof FetchFailure) return { url, reason: e.reason };
+  if (e instanceof LayerError && (e.code === 'LAYER_REPO_CHECKSUM' || e.code === 'LAYER_REPO_CORRUPT')) {
+    return { url, reason: e.message, code: e.code };
+  }
+  if (e instanceof LayerError) return { url, reason: e.message };
+  throw e;
+}
+
+/** Check fetched repomd.xml bytes against a metalink's size and digests. */
+export function checkRepomd(bytes: Uint8Array, plan: MirrorPlan, what: string): void {
+  if (plan.repomdSize !== undefined && bytes.length !== plan.repomdSize) {
+    throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: size ${bytes.length}, metalink says ${plan.repomdSize}`);
+  }
+  for (const d of plan.repomdDigests) {
+    const got = hasher(d).update(bytes).digest('hex');
+    if (got !== d.hex) throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${d.algo} ${got}, metalink says ${d.hex}`);
+  }
+}
+
+/** Something that reads the decompressed content while it is verified (an XML parser). */
+export interface ContentSink {
+  write(chunk: Uint8Array): void;
+  end(): void;
+}
+
+/**
+ * Download `rec` from `base` into the cache: stream to a temp file hashing as it goes, check
+ * size and checksum, decompress checking open-size/open-checksum while `sink` parses, and only
+ * then rename into data/. On any failure the temp file is removed and nothing changes.
+ */
+export async function fetchDataFile(o: {
+  cfg: RepoConfig;
+  cache: RepoCache;
+  fetcher: Fetcher;
+  base: string;
+  rec: RepomdRecord;
+  report: Report;
+  sink?: () => ContentSink | undefined;
+}): Promise<string> {
+  const { cfg, cache, rec } = o;
+  const url = joinUrl(o.base, rec.location);
+  const what = `repo ${cfg.id}: ${rec.type} (${url})`;
+  const tmp = cache.tmpPath(rec.type);
+  const fd = openSync(tmp, 'w');
+  let h = hasher(rec.checksum);
+  let pos = 0;
+  const opts = fetchOptions(cfg, o.report, rec.type, rec.size);
+  try {
+    try {
+      await o.fetcher.stream(url, opts, {
+        reset: () => {
+          ftruncateSync(fd, 0);
+          pos = 0;
+          h = hasher(rec.checksum);
+        },
+        chunk: (b) => {
+          h.update(b);
+          pos += writeSync(fd, b, 0, b.length, pos);
+        },
+      });
+    } finally {
+      closeSync(fd);
+      opts.done();
+    }
+    if (rec.size !== undefined && pos !== rec.size) {
+      throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: size ${pos}, repomd.xml says ${rec.size}`);
+    }
+    const got = h.digest('hex');
+    if (got !== rec.checksum.hex) {
+      throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${rec.checksum.algo} ${got}, repomd.xml says ${rec.checksum.hex}`);
+    }
+    await verifyContent(tmp, rec, what, o.sink?.());
+    return await cache.commitData(tmp, rec);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Decompress `path`, checking open-size/open-checksum and feeding `sink`; errors name `what`. */
+export async function verifyContent(path: string, rec: RepomdRecord, what: string, sink?: ContentSink): Promise<void> {
+  const oh = rec.openChecksum !== undefined ? hasher(rec.openChecksum) : undefined;
+  let size = 0;
+  try {
+    for await (const b of decompressFile(path)) {
+      oh?.update(b);
+      size += b.length;
+      sink?.write(b);
+    }
+  } catch (e) {
+    if (e instanceof XmlError) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: malformed XML: ${e.message}`, { cause: e });
+    throw new LayerError('LAYER_REPO_CORRUPT', `${what}: corrupt compressed data: ${(e as Error).message}`, { cause: e });
+  }
+  if (rec.openSize !== undefined && size !== rec.openSize) {
+    throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: decompressed size ${size}, repomd.xml says ${rec.openSize}`);
+  }
+  if (oh !== undefined && rec.openChecksum !== undefined) {
+    const got = oh.digest('hex');
+    if (got !== rec.openChecksum.hex) {
+      throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: decompressed ${rec.openChecksum.algo} ${got}, repomd.xml says open-checksum ${rec.openChecksum.hex}`);
+    }
+  }
+  try {
+    sink?.end();
+  } catch (e) {
+    if (e instanceof XmlError) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: malformed XML: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Render attempts for an error message. */
+export function describeAttempts(attempts: Attempt[]): string {
+  return attempts.map((a) => `  ${a.url}: ${a.reason}`).join('\n');
+}

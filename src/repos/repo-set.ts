@@ -1,0 +1,107 @@
+/**
+ * The enabled repositories of a configuration, refreshed and loaded together. A repo that
+ * cannot be fetched fails the whole set, unless it has skip_if_unavailable: then it is left
+ * out with a Report warning and the others go on.
+ */
+import { LayerError } from '../errors.js';
+import { silentReport, type Report } from '../report.js';
+import { Fetcher, type FetcherOptions } from './fetch.js';
+import { isPrimaryFile } from './filelists.js';
+import { analyzeRepo, loadRepo, type LoadedRepo, type PoolLike } from './load.js';
+import { Repo, type RefreshOptions, type RefreshStatus } from './repo.js';
+import type { RepoConfig } from './types.js';
+
+export interface RepoSetOptions extends FetcherOptions {
+  /** Where metadata is cached (`/var/cache/layer/repos`); one subdirectory per repo id. */
+  cacheDir: string;
+  report?: Report;
+  /** Clock for metadata_expire (tests). */
+  now?: () => number;
+}
+
+export interface RefreshOutcome {
+  id: string;
+  status: RefreshStatus | 'skipped';
+  /** Why a skip_if_unavailable repo was skipped. */
+  error?: LayerError;
+}
+
+export interface LoadOptions {
+  /**
+   * Load full filelists: `true`, `false`, or `'auto'` (default): only when a requested spec
+   * or some package's dependency names a file outside primary's subset (`/etc/*`, `*bin/*`,
+   * `/usr/lib/sendmail`).
+   */
+  needFilelists?: boolean | 'auto';
+  /** The user's package specs, for the `'auto'` decision. */
+  specs?: string[];
+}
+
+export class RepoSet {
+  readonly repos: Repo[];
+  private readonly fetcher: Fetcher;
+  private readonly report: Report;
+  private skipped = new Set<string>();
+
+  /** Only enabled configs take part. */
+  constructor(configs: RepoConfig[], opts: RepoSetOptions) {
+    this.report = opts.report ?? silentReport;
+    this.fetcher = new Fetcher(opts);
+    const ctx: ConstructorParameters<typeof Repo>[1] = { cacheDir: opts.cacheDir, fetcher: this.fetcher, report: this.report };
+    if (opts.now !== undefined) ctx.now = opts.now;
+    this.repos = configs.filter((c) => c.enabled).map((c) => new Repo(c, ctx));
+  }
+
+  /** Repos that refreshed (not skipped). */
+  get active(): Repo[] {
+    return this.repos.filter((r) => !this.skipped.has(r.id));
+  }
+
+  /** Refresh every repo concurrently (transfers share the fetcher's concurrency bound). */
+  async refresh(opts: RefreshOptions = {}): Promise<RefreshOutcome[]> {
+    return this.report.section('refresh metadata', async () => {
+      this.skipped.clear();
+      const results = await Promise.allSettled(this.repos.map((r) => r.refresh(opts)));
+      const out: RefreshOutcome[] = [];
+      const errors: LayerError[] = [];
+      results.forEach((res, i) => {
+        const repo = this.repos[i]!;
+        if (res.status === 'fulfilled') {
+          out.push({ id: repo.id, status: res.value });
+          return;
+        }
+        const err = res.reason instanceof LayerError ? res.reason : new LayerError('LAYER_INTERNAL', `repo ${repo.id}: ${String(res.reason)}`, { cause: res.reason });
+        if (repo.config.skipIfUnavailable && err.code !== 'LAYER_INTERNAL') {
+          this.skipped.add(repo.id);
+          this.report.warn(`skipping repo ${repo.id} (skip_if_unavailable): ${err.message}`);
+          out.push({ id: repo.id, status: 'skipped', error: err });
+        } else errors.push(err);
+      });
+      if (errors.length === 1) throw errors[0]!;
+      if (errors.length > 1) {
+        throw new LayerError(errors[0]!.code, errors.map((e) => e.message).join('\n'), { cause: errors[0] });
+      }
+      return out;
+    });
+  }
+
+  /** Add every active repo to `pool` (after refresh). */
+  async load(pool: PoolLike, opts: LoadOptions = {}): Promise<LoadedRepo[]> {
+    return this.report.section('load metadata', async () => {
+      const repos = this.active;
+      let full = opts.needFilelists ?? 'auto';
+      if (full === 'auto') {
+        full = (opts.specs ?? []).some((s) => s.startsWith('/') && !isPrimaryFile(s));
+        for (const r of repos) if (!full) full = await analyzeRepo(r);
+      }
+      const out: LoadedRepo[] = [];
+      for (const r of repos) out.push(await loadRepo(r, pool, { filelists: full }));
+      return out;
+    });
+  }
+
+  /** Release keep-alive connections. */
+  async close(): Promise<void> {
+    await this.fetcher.close();
+  }
+}

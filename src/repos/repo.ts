@@ -1,0 +1,221 @@
+/**
+ * One configured repository and its cache: refresh (honouring metadata_expire and cacheOnly),
+ * on-demand data files (filelists only when asked), and the parsed primary records of the
+ * current generation.
+ */
+import type { Report } from '../report.js';
+import { LayerError } from '../errors.js';
+import type { PackageRecord } from '../solver/types.js';
+import { RepoCache, sha256, type CachedRepomd } from './cache.js';
+import { joinUrl, type Fetcher } from './fetch.js';
+import { FilelistsParser, type FilelistEntry } from './filelists.js';
+import { PrimaryParser } from './primary.js';
+import {
+  attemptOf,
+  checkRepomd,
+  describeAttempts,
+  fetchDataFile,
+  fetchOptions,
+  planMirrors,
+  verifyContent,
+  type Attempt,
+  type ContentSink,
+  type MirrorPlan,
+} from './remote.js';
+import { parseRepomd, type RepomdRecord } from './repomd.js';
+import type { RepoConfig } from './types.js';
+import { decompressFile } from './verify.js';
+
+export type RefreshStatus =
+  /** Cache within metadata_expire: nothing was requested from the network. */
+  | 'fresh'
+  /** cacheOnly: the cache was used as it is, however old. */
+  | 'cached'
+  /** repomd.xml fetched and identical to the cached one. */
+  | 'unchanged'
+  /** A new generation was fetched and committed. */
+  | 'updated';
+
+export interface RefreshOptions {
+  /** Never touch the network; LAYER_REPO_OFFLINE when nothing usable is cached. */
+  cacheOnly?: boolean;
+  /** Ignore metadata_expire and fetch repomd.xml now. */
+  force?: boolean;
+  /** Also fetch filelists now (otherwise fetched on demand by load). */
+  filelists?: boolean;
+}
+
+export class Repo {
+  readonly cache: RepoCache;
+  private current: CachedRepomd | undefined;
+  private plan: MirrorPlan | undefined;
+  private primary: { digest: string; records: PackageRecord[] } | undefined;
+  private cacheOnly = false;
+
+  constructor(
+    readonly config: RepoConfig,
+    private readonly ctx: { cacheDir: string; fetcher: Fetcher; report: Report; now?: () => number },
+  ) {
+    this.cache = new RepoCache(ctx.cacheDir, config.id);
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  /** sha256 of the current repomd.xml (the key of the .solv cache); undefined before refresh. */
+  get digest(): string | undefined {
+    return this.current?.digest;
+  }
+
+  get revision(): string | undefined {
+    return this.current?.repomd.revision;
+  }
+
+  /** The repomd record of `type` in the current generation. */
+  record(type: string): RepomdRecord | undefined {
+    return this.current?.repomd.records.get(type);
+  }
+
+  async refresh(opts: RefreshOptions = {}): Promise<RefreshStatus> {
+    const cfg = this.config;
+    this.cacheOnly = opts.cacheOnly === true;
+    await this.cache.prepare();
+    const cached = await this.cache.read();
+    const want = ['primary', ...(opts.filelists ? ['filelists'] : [])];
+    const complete = async (c: CachedRepomd) => {
+      for (const t of want) {
+        const r = c.repomd.records.get(t);
+        if (r === undefined ? t === 'primary' : !(await this.cache.hasData(r))) return false;
+      }
+      return true;
+    };
+    if (opts.cacheOnly) {
+      if (cached === undefined || !(await complete(cached))) {
+        throw new LayerError('LAYER_REPO_OFFLINE', `repo ${cfg.id}: no cached metadata in ${this.cache.dir} and cache-only mode forbids fetching`, {
+          hint: 'run once with network access (without --cacheonly) to fill the cache',
+        });
+      }
+      this.current = cached;
+      return 'cached';
+    }
+    const now = this.ctx.now?.() ?? Date.now();
+    const age = cached?.state === undefined ? Infinity : now - cached.state.fetchedAt;
+    const expired = cfg.metadataExpire >= 0 && age >= cfg.metadataExpire * 1000;
+    if (cached !== undefined && cached.state !== undefined && !opts.force && !expired && (await complete(cached))) {
+      this.current = cached;
+      return 'fresh';
+    }
+    const attempts: Attempt[] = [];
+    const plan = await this.mirrors(attempts);
+    for (const base of plan.baseurls) {
+      const url = joinUrl(base, 'repodata/repomd.xml');
+      try {
+        const bytes = await this.ctx.fetcher.bytes(url, fetchOptions(cfg, undefined, 'repomd.xml'));
+        const what = `repo ${cfg.id}: ${url}`;
+        checkRepomd(bytes, plan, what);
+        const repomd = parseRepomd(bytes, what);
+        if (!repomd.records.has('primary')) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: no primary record`);
+        const gen: CachedRepomd = { bytes, repomd, digest: sha256(bytes), state: { fetchedAt: now, baseurl: base } };
+        for (const t of want) await this.fetchData(gen, t, [base]);
+        if (cached?.digest === gen.digest) await this.cache.touch(gen.state!);
+        else await this.cache.commitRepomd(bytes, gen.state!);
+        this.current = gen;
+        return cached?.digest === gen.digest ? 'unchanged' : 'updated';
+      } catch (e) {
+        attempts.push(attemptOf(url, e));
+      }
+    }
+    throw this.failure('cannot fetch metadata', plan, attempts);
+  }
+
+  /** Path of the verified data file `type` of the current generation, fetching it if needed. */
+  async dataFile(type: string): Promise<string | undefined> {
+    const gen = this.current;
+    if (gen === undefined) throw new LayerError('LAYER_INTERNAL', `repo ${this.id}: dataFile before refresh`);
+    const rec = gen.repomd.records.get(type);
+    if (rec === undefined) return undefined;
+    if (await this.cache.hasData(rec)) return this.cache.dataPath(rec);
+    if (this.cacheOnly) {
+      throw new LayerError('LAYER_REPO_OFFLINE', `repo ${this.id}: ${type} is not cached and cache-only mode forbids fetching`);
+    }
+    const attempts: Attempt[] = [];
+    const plan = await this.mirrors(attempts);
+    const first = gen.state?.baseurl;
+    const bases = [...new Set([...(first !== undefined ? [first] : []), ...plan.baseurls])];
+    return this.fetchData(gen, type, bases, attempts, plan);
+  }
+
+  /** The primary records of the current generation (parsed once, from memory afterwards). */
+  async records(): Promise<PackageRecord[]> {
+    const gen = this.current;
+    if (gen === undefined) throw new LayerError('LAYER_INTERNAL', `repo ${this.id}: records before refresh`);
+    if (this.primary?.digest === gen.digest) return this.primary.records;
+    const path = (await this.dataFile('primary'))!;
+    const records: PackageRecord[] = [];
+    const rec = gen.repomd.records.get('primary')!;
+    await verifyContent(path, rec, `repo ${this.id}: primary (${path})`, new PrimaryParser((p) => records.push(p)));
+    this.primary = { digest: gen.digest, records };
+    return records;
+  }
+
+  /** All filelists entries by pkgid; undefined when the repo publishes no filelists. */
+  async filelists(): Promise<Map<string, FilelistEntry> | undefined> {
+    const path = await this.dataFile('filelists');
+    if (path === undefined) return undefined;
+    const out = new Map<string, FilelistEntry>();
+    const p = new FilelistsParser((e) => out.set(e.pkgid, e));
+    try {
+      for await (const b of decompressFile(path)) p.write(b);
+      p.end();
+    } catch (e) {
+      throw new LayerError('LAYER_REPO_CORRUPT', `repo ${this.id}: filelists (${path}): ${(e as Error).message}`, { cause: e });
+    }
+    return out;
+  }
+
+  private async mirrors(attempts: Attempt[]): Promise<MirrorPlan> {
+    if (this.plan === undefined) {
+      const plan = await planMirrors(this.config, this.ctx.fetcher, attempts);
+      if (plan.baseurls.length === 0) throw this.failure('no usable mirror', plan, attempts);
+      this.plan = plan;
+    }
+    return this.plan;
+  }
+
+  /** Fetch `type` of `gen` from the first base that serves a verifying copy. */
+  private async fetchData(gen: CachedRepomd, type: string, bases: string[], attempts: Attempt[] = [], plan?: MirrorPlan): Promise<string> {
+    const rec = gen.repomd.records.get(type);
+    if (rec === undefined) throw new LayerError('LAYER_INTERNAL', `repo ${this.id}: no ${type} record`);
+    if (await this.cache.hasData(rec)) return this.cache.dataPath(rec);
+    for (const base of bases) {
+      let records: PackageRecord[] = [];
+      const sink = (): ContentSink | undefined => {
+        if (type === 'primary') {
+          records = [];
+          return new PrimaryParser((p) => records.push(p));
+        }
+        if (type === 'filelists') return new FilelistsParser(() => {});
+        return undefined;
+      };
+      try {
+        const path = await fetchDataFile({ cfg: this.config, cache: this.cache, fetcher: this.ctx.fetcher, base, rec, report: this.ctx.report, sink });
+        if (type === 'primary') this.primary = { digest: gen.digest, records };
+        return path;
+      } catch (e) {
+        attempts.push(attemptOf(joinUrl(base, rec.location), e));
+        if (bases.length === 1 && plan === undefined) throw e;
+      }
+    }
+    throw this.failure(`cannot fetch ${type}`, plan ?? { baseurls: bases, repomdDigests: [], origin: 'baseurl' }, attempts);
+  }
+
+  private failure(what: string, plan: MirrorPlan, attempts: Attempt[]): LayerError {
+    const verifying = [...attempts].reverse().find((a) => a.code !== undefined);
+    const code = verifying?.code ?? 'LAYER_REPO_UNREACHABLE';
+    const tried = attempts.length > 0 ? describeAttempts(attempts) : '  (no URL to try)';
+    return new LayerError(code, `repo ${this.id}: ${what} (mirrors from ${plan.origin}); tried:\n${tried}`, {
+      hint: `configured at ${this.config.source}; set skip_if_unavailable=1 to go on without it`,
+    });
+  }
+}
