@@ -1,0 +1,161 @@
+/**
+ * The RPM reader: package files (lead, signature header, main header, payload) as typed data.
+ *
+ * Contract for the store and rpmdb:
+ * - `openRpm(path)` reads only the headers, validates their structure (bounds-checked:
+ *   LAYER_RPM_FORMAT naming the package) and checks the header SHA256/SHA1 digests
+ *   (LAYER_RPM_DIGEST). The payload is not read until `entries()`/`extractTo()`.
+ * - `entries()` streams the payload in payload order. Each regular file with data has a one-shot
+ *   `content` AsyncIterable<Uint8Array>; unread content is skipped when the iteration advances.
+ *   File digests are checked as each file's last byte is read; PAYLOADDIGEST, legacy MD5 and
+ *   SIZE are checked after the cpio trailer, so a consumer must treat what it saw as provisional
+ *   until the iteration completes without throwing. Hardlink members without data come first
+ *   with `hardlinkTo` naming the holder that follows. %ghost files never appear.
+ * - `extractTo(dir)` is entries() into a temp dir inside `dir`, moved into place only after the
+ *   whole payload verified.
+ * - `parseHeaderBlob(bytes)` parses a bare header (no magic) as the rpmdb stores it;
+ *   `pkg.header.blob` is exactly that form of the package's main header (its immutable region).
+ */
+import { basename } from 'node:path';
+import { LayerError } from '../errors.js';
+import type { Nevra, PackageRecord } from '../solver/types.js';
+import { DEP_KINDS, formatDep, isPreRequire, readDeps, type DepKind, type RpmDep } from './deps.js';
+import { extractEntries, type ExtractOptions } from './extract.js';
+import { fileDigestAlgo, readFiles, type RpmFile } from './files.js';
+import type { RpmHeader } from './header.js';
+import { nevraOf, readLayout, signatureInfo, verifyHeaderDigests, type RpmSignatureInfo } from './package.js';
+import { readPayload, type PayloadContext, type PayloadEntry } from './payload.js';
+import { readScriptlets, type RpmScriptlet } from './scriptlets.js';
+import { TAG } from './tags.js';
+
+export { parseHeaderBlob, RpmHeader, HEADER_MAGIC, type HeaderEntry, type HeaderRegion } from './header.js';
+export { TAG, SIG, SENSE, FILEFLAG, TagType } from './tags.js';
+export { formatDep, isPreRequire, type RpmDep, type DepKind } from './deps.js';
+export { capsToVfsCapData, parseCapText } from './caps.js';
+export { normalizePayloadPath } from './safepath.js';
+export type { RpmFile, FileType } from './files.js';
+export type { RpmScriptlet, ScriptletKind, TriggerCondition } from './scriptlets.js';
+export type { PgpSignatureInfo } from './pgp.js';
+export type { RpmSignatureInfo } from './package.js';
+export type { PayloadEntry } from './payload.js';
+export type { ExtractOptions } from './extract.js';
+
+export interface RpmPackage {
+  path: string;
+  nevra: Nevra;
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  /** Main header: typed accessors, and `header.blob` = the raw header without magic. */
+  header: RpmHeader;
+  signatureHeader: RpmHeader;
+  signature: RpmSignatureInfo;
+  files: RpmFile[];
+  /** Node hash name of FILEDIGESTALGO ('md5' when absent). */
+  fileDigestAlgo: string;
+  scriptlets: RpmScriptlet[];
+  /** PAYLOADCOMPRESSOR ('gzip' when absent), PAYLOADFORMAT ('cpio'), PAYLOADFLAGS. */
+  payload: { format: string; compressor: string; flags: string; offset: number };
+  deps(kind: DepKind): RpmDep[];
+  toRecord(): PackageRecord;
+  entries(): AsyncIterable<PayloadEntry>;
+  extractTo(dir: string, opts?: ExtractOptions): Promise<void>;
+}
+
+export async function openRpm(path: string): Promise<RpmPackage> {
+  const layout = await readLayout(path);
+  const h = layout.header;
+  const file = basename(path);
+  const name = h.string(TAG.NAME) ?? '';
+  const version = h.string(TAG.VERSION) ?? '';
+  const release = h.string(TAG.RELEASE) ?? '';
+  const epoch = h.number(TAG.EPOCH) ?? 0;
+  const isSource = layout.lead.type === 1 || h.has(1106);
+  const arch = isSource ? 'src' : (h.string(TAG.ARCH) ?? 'noarch');
+  const nevra = nevraOf(name, epoch, version, release, arch);
+  const what = `${nevra} (${file})`;
+  if (!name || !version || !release) {
+    throw new LayerError('LAYER_RPM_FORMAT', `${file}: header lacks name/version/release`);
+  }
+  const signature = signatureInfo(layout.signatureHeader, h);
+  verifyHeaderDigests(h, signature, what);
+  const files = readFiles(h, what);
+  const scriptlets = readScriptlets(h, what);
+  const digestAlgo = fileDigestAlgo(h, what);
+  const payload = {
+    format: h.string(TAG.PAYLOADFORMAT) ?? 'cpio',
+    compressor: h.string(TAG.PAYLOADCOMPRESSOR) ?? 'gzip',
+    flags: h.string(TAG.PAYLOADFLAGS) ?? '',
+    offset: layout.payloadOffset,
+  };
+  const ctx: PayloadContext = {
+    path,
+    what,
+    payloadOffset: layout.payloadOffset,
+    compressor: h.string(TAG.PAYLOADCOMPRESSOR),
+    files,
+    fileDigestAlgo: digestAlgo,
+    stripped: h.has(TAG.LONGFILESIZES),
+  };
+  if (signature.payloadDigest && signature.payloadDigestAlgo) ctx.payloadDigest = { algo: signature.payloadDigestAlgo, hex: signature.payloadDigest };
+  if (signature.md5) ctx.md5 = { hex: signature.md5, headerWithMagic: h.withMagic() };
+  if (signature.size !== undefined) ctx.sizeWithHeader = { expected: signature.size, headerLength: layout.payloadOffset - layout.headerOffset };
+  const deps = (kind: DepKind): RpmDep[] => readDeps(h, kind, what);
+  const pkg: RpmPackage = {
+    path, nevra, name, epoch, version, release, arch,
+    header: h,
+    signatureHeader: layout.signatureHeader,
+    signature,
+    files,
+    fileDigestAlgo: digestAlgo,
+    scriptlets,
+    payload,
+    deps,
+    toRecord: () => toRecord(pkg, layout.fileSize),
+    entries: () => readPayload(ctx),
+    extractTo: (dir, opts) => extractEntries(readPayload(ctx), dir, what, opts),
+  };
+  // Fail at open, not later, if a dependency array is malformed.
+  for (const k of DEP_KINDS) deps(k);
+  return pkg;
+}
+
+/**
+ * The solver's view. Requires split like libsolv's repo_rpmdb: pre-requires (PREREQ, SCRIPT_PRE,
+ * SCRIPT_POST bits) go to `prerequires`; `rpmlib(...)` requirements are dropped (no package
+ * provides them; rpm itself satisfies them). Rich deps are kept verbatim.
+ */
+function toRecord(pkg: RpmPackage, fileSize: number): PackageRecord {
+  const h = pkg.header;
+  const strs = (k: DepKind): string[] => pkg.deps(k).map(formatDep);
+  const reqs = pkg.deps('requires').filter((d) => !d.name.startsWith('rpmlib('));
+  const rec: PackageRecord = {
+    name: pkg.name,
+    epoch: pkg.epoch,
+    version: pkg.version,
+    release: pkg.release,
+    arch: pkg.arch,
+    provides: strs('provides'),
+    requires: reqs.filter((d) => !isPreRequire(d.flags)).map(formatDep),
+    prerequires: reqs.filter((d) => isPreRequire(d.flags)).map(formatDep),
+    conflicts: strs('conflicts'),
+    obsoletes: strs('obsoletes'),
+    recommends: strs('recommends'),
+    suggests: strs('suggests'),
+    supplements: strs('supplements'),
+    enhances: strs('enhances'),
+    files: pkg.files.map((f) => f.path),
+    downloadSize: fileSize,
+  };
+  const summary = h.string(TAG.SUMMARY);
+  if (summary !== undefined) rec.summary = summary;
+  const size = h.has(TAG.LONGSIZE) ? h.number(TAG.LONGSIZE) : h.number(TAG.SIZE);
+  if (size !== undefined) rec.installSize = size;
+  const bt = h.number(TAG.BUILDTIME);
+  if (bt !== undefined) rec.buildTime = bt;
+  const srpm = h.string(TAG.SOURCERPM);
+  if (srpm !== undefined) rec.sourceRpm = srpm;
+  return rec;
+}

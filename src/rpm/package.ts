@@ -1,0 +1,153 @@
+/**
+ * Opening a package file (formats.md §4.1–4.3): lead, signature header, main header. Only the
+ * headers are read here (a few kB); the payload is streamed later by `entries()`.
+ */
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { LayerError, withContext } from '../errors.js';
+import type { Nevra } from '../solver/types.js';
+import { HEADER_MAGIC, parseHeaderBlob, type RpmHeader } from './header.js';
+import { parsePgpSignature, type PgpSignatureInfo } from './pgp.js';
+import { DIGEST_ALGOS, SIG, TAG } from './tags.js';
+
+/** rpm's limits for the signature header (hdrblobRead: 32 tags, 64 MiB). */
+const SIG_MAX_TAGS = 32;
+const SIG_MAX_DATA = 64 * 1024 * 1024;
+const LEAD_SIZE = 96;
+
+export interface RpmSignatureInfo {
+  /** Hex digests from the signature header, when present (all verified at open / payload end). */
+  sha256?: string;
+  sha1?: string;
+  md5?: string;
+  /** PAYLOADDIGEST from the main header and its algorithm (node hash name). */
+  payloadDigest?: string;
+  payloadDigestAlgo?: string;
+  /** OpenPGP signatures present: header-only (RSA/DSA tags) and legacy header+payload (PGP/GPG). */
+  signatures: PgpSignatureInfo[];
+  /** Issuer key ids of all signatures, 16 lowercase hex digits, deduplicated. */
+  keyIds: string[];
+  /** Main header + compressed payload size, from SIZE or LONGSIZE. */
+  size?: number;
+  /** Uncompressed payload size, from PAYLOADSIZE or LONGARCHIVESIZE. */
+  payloadSize?: number;
+}
+
+export interface RpmFileLayout {
+  fileSize: number;
+  signatureHeader: RpmHeader;
+  header: RpmHeader;
+  /** Offset of the main header's magic. */
+  headerOffset: number;
+  payloadOffset: number;
+  lead: { major: number; minor: number; type: number; name: string };
+}
+
+function fmt(what: string, msg: string): LayerError {
+  return new LayerError('LAYER_RPM_FORMAT', `${what}: ${msg}`);
+}
+
+async function readAt(fh: FileHandle, pos: number, len: number, fileSize: number, what: string, part: string): Promise<Buffer> {
+  if (pos + len > fileSize) throw fmt(what, `truncated in the ${part} (needs ${pos + len} bytes, file has ${fileSize})`);
+  const buf = Buffer.allocUnsafe(len);
+  const { bytesRead } = await fh.read(buf, 0, len, pos);
+  if (bytesRead !== len) throw fmt(what, `short read in the ${part}`);
+  return buf;
+}
+
+async function readHeader(fh: FileHandle, pos: number, fileSize: number, what: string, part: string, limits: { maxTags: number; maxData: number }): Promise<{ header: RpmHeader; length: number }> {
+  const pre = await readAt(fh, pos, 16, fileSize, what, part);
+  if (!pre.subarray(0, 8).equals(HEADER_MAGIC)) throw fmt(what, `bad ${part} magic ${pre.subarray(0, 8).toString('hex')}`);
+  const il = pre.readUInt32BE(8);
+  const dl = pre.readUInt32BE(12);
+  // Bounds first, so an absurd il/dl never turns into a huge allocation.
+  if (il < 1 || il > limits.maxTags) throw fmt(what, `${part}: index count ${il} out of range 1..${limits.maxTags}`);
+  if (dl > limits.maxData) throw fmt(what, `${part}: data length ${dl} exceeds ${limits.maxData}`);
+  const length = 16 + il * 16 + dl;
+  const bytes = await readAt(fh, pos, length, fileSize, what, part);
+  const header = parseHeaderBlob(bytes.subarray(8), `${what}: ${part}`, limits);
+  return { header, length };
+}
+
+/** Reads and structurally validates lead and both headers. */
+export async function readLayout(path: string): Promise<RpmFileLayout> {
+  const what = basename(path);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw withContext(`opening ${path}`, err);
+  }
+  try {
+    const fileSize = (await fh.stat()).size;
+    const lead = await readAt(fh, 0, LEAD_SIZE, fileSize, what, 'lead');
+    if (lead.readUInt32BE(0) !== 0xedabeedb) throw fmt(what, 'not an RPM package (bad lead magic)');
+    const major = lead[4] ?? 0;
+    if (major !== 3 && major !== 4) throw fmt(what, `unsupported RPM major version ${major}`);
+    if (lead.readUInt16BE(78) !== 5) throw fmt(what, `unsupported signature type ${lead.readUInt16BE(78)}`);
+    const nameEnd = lead.indexOf(0, 10);
+    const leadName = lead.toString('latin1', 10, nameEnd < 0 || nameEnd > 76 ? 76 : nameEnd);
+    const sig = await readHeader(fh, LEAD_SIZE, fileSize, what, 'signature header', { maxTags: SIG_MAX_TAGS, maxData: SIG_MAX_DATA });
+    const headerOffset = LEAD_SIZE + sig.length + ((8 - (sig.length % 8)) % 8);
+    const main = await readHeader(fh, headerOffset, fileSize, what, 'main header', { maxTags: 0xffff, maxData: 0x0fffffff });
+    const r = main.header.region;
+    if (r && (r.entries !== main.header.index.length || 8 + r.entries * 16 + r.dataLength !== main.header.blob.length)) {
+      throw fmt(what, `main header has data outside its immutable region (${r.entries} of ${main.header.index.length} entries)`);
+    }
+    return {
+      fileSize,
+      signatureHeader: sig.header,
+      header: main.header,
+      headerOffset,
+      payloadOffset: headerOffset + main.length,
+      lead: { major, minor: lead[5] ?? 0, type: lead.readUInt16BE(6), name: leadName },
+    };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Collects digests and signatures from the signature header (and PAYLOADDIGEST from the main one). */
+export function signatureInfo(sig: RpmHeader, main: RpmHeader): RpmSignatureInfo {
+  const info: RpmSignatureInfo = { signatures: [], keyIds: [] };
+  const s256 = sig.string(SIG.SHA256);
+  if (s256) info.sha256 = s256.toLowerCase();
+  const s1 = sig.string(SIG.SHA1);
+  if (s1) info.sha1 = s1.toLowerCase();
+  const m5 = sig.bin(SIG.MD5);
+  if (m5) info.md5 = Buffer.from(m5).toString('hex');
+  const pd = main.string(TAG.PAYLOADDIGEST);
+  if (pd) {
+    info.payloadDigest = pd.toLowerCase();
+    info.payloadDigestAlgo = DIGEST_ALGOS[main.number(TAG.PAYLOADDIGESTALGO) ?? 8] ?? 'unknown';
+  }
+  const size = sig.has(SIG.LONGSIZE) ? sig.number(SIG.LONGSIZE) : sig.number(SIG.SIZE);
+  if (size !== undefined) info.size = size;
+  const psize = sig.has(SIG.LONGARCHIVESIZE) ? sig.number(SIG.LONGARCHIVESIZE) : sig.number(SIG.PAYLOADSIZE);
+  if (psize !== undefined) info.payloadSize = psize;
+  const tags: [number, PgpSignatureInfo['tag']][] = [[SIG.RSA, 'rsa'], [SIG.DSA, 'dsa'], [SIG.PGP, 'pgp'], [SIG.GPG, 'gpg']];
+  for (const [tag, name] of tags) {
+    const b = sig.bin(tag);
+    if (!b) continue;
+    const p = parsePgpSignature(b, name);
+    if (p) info.signatures.push(p);
+  }
+  info.keyIds = [...new Set(info.signatures.map((s) => s.keyId).filter((k): k is string => !!k))];
+  return info;
+}
+
+/** Checks SHA256/SHA1 header digests over the main header with its magic (formats.md §4.3). */
+export function verifyHeaderDigests(main: RpmHeader, info: RpmSignatureInfo, what: string): void {
+  if (!info.sha256 && !info.sha1) return;
+  const bytes = main.withMagic();
+  for (const [algo, want] of [['sha256', info.sha256], ['sha1', info.sha1]] as const) {
+    if (!want) continue;
+    const got = createHash(algo).update(bytes).digest('hex');
+    if (got !== want) throw new LayerError('LAYER_RPM_DIGEST', `${what}: header ${algo.toUpperCase()} digest mismatch (got ${got}, signature says ${want})`);
+  }
+}
+
+export function nevraOf(name: string, epoch: number, version: string, release: string, arch: string): Nevra {
+  return `${name}-${epoch ? `${epoch}:` : ''}${version}-${release}.${arch}` as Nevra;
+}

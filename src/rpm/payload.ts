@@ -1,0 +1,256 @@
+/**
+ * Streaming payload reader: compressed bytes → digests → decompressor → cpio entries
+ * (formats.md §4.5: newc "070701"/"070702" and stripped "07070X"). Entry metadata comes from the
+ * header, as rpm's fsm does; the cpio fields only locate data. Nothing larger than one read
+ * chunk is held in memory.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { LayerError } from '../errors.js';
+import { capsToVfsCapData } from './caps.js';
+import { decompress, pickCompressor } from './decompress.js';
+import { ByteReader } from './bytes.js';
+import { hardlinkHolders, type FileType, type RpmFile } from './files.js';
+import { normalizePayloadPath } from './safepath.js';
+
+export interface PayloadEntry {
+  /** Normalized relative path (`usr/bin/hello`): no leading `./` or `/`, no `.`/`..` components. */
+  path: string;
+  type: FileType;
+  /** Full st_mode from the header, including the type bits. */
+  mode: number;
+  /** From the cpio header (0 in rpmbuild output and always in stripped archives). */
+  uid: number;
+  gid: number;
+  /** Owner names from the header; map them against the target tree's passwd/group. */
+  user: string;
+  group: string;
+  mtime: number;
+  /** Header size: bytes of a regular file (also for hardlink members without data), symlink target length. */
+  size: number;
+  linkTarget?: string;
+  /**
+   * Set on hardlink-set members that carry no data: the path of the set's data holder, which
+   * comes LATER in the payload (the last member in header order). Link them once it is written.
+   */
+  hardlinkTo?: string;
+  /** `security.capability` value (vfs_cap_data rev 2) built from the header's FILECAPS text. */
+  caps?: Uint8Array;
+  /** RPMFILE_* bits. */
+  fileFlags: number;
+  /** The header's file record. */
+  file: RpmFile;
+  /**
+   * Regular files holding data: an async iterable of chunks, readable once. Content not read
+   * when the iteration advances is skipped (and still verified). The file digest is checked
+   * when the last chunk has been read: a mismatch throws LAYER_RPM_DIGEST from the iterator.
+   */
+  content?: AsyncIterable<Uint8Array>;
+}
+
+/** What the payload reader needs to know about its package (filled by openRpm). */
+export interface PayloadContext {
+  path: string;
+  /** Names the package in errors (`hello-2.0-1.x86_64 (/path/hello.rpm)`). */
+  what: string;
+  payloadOffset: number;
+  compressor: string | undefined;
+  files: readonly RpmFile[];
+  fileDigestAlgo: string;
+  /** Stripped cpio (LONGFILESIZES present). */
+  stripped: boolean;
+  /** Expected hex digest of the compressed payload and its node hash name. */
+  payloadDigest?: { algo: string; hex: string };
+  /** Legacy MD5 over main header + payload, and the header bytes it starts with. */
+  md5?: { hex: string; headerWithMagic: Uint8Array };
+  /** Expected main header + payload size (signature SIZE/LONGSIZE). */
+  sizeWithHeader?: { expected: number; headerLength: number };
+}
+
+const digestError = (what: string, msg: string): LayerError => new LayerError('LAYER_RPM_DIGEST', `${what}: ${msg}`);
+
+function hexField(buf: Buffer, i: number, what: string): number {
+  const s = buf.toString('latin1', 6 + i * 8, 14 + i * 8);
+  if (!/^[0-9a-fA-F]{8}$/.test(s)) throw new LayerError('LAYER_RPM_FORMAT', `${what}: bad cpio header field '${s}'`);
+  return parseInt(s, 16);
+}
+
+export async function* readPayload(ctx: PayloadContext): AsyncGenerator<PayloadEntry> {
+  const { what } = ctx;
+  const byPath = new Map<string, RpmFile>();
+  for (const f of ctx.files) byPath.set(f.path, f);
+  const holders = hardlinkHolders(ctx.files);
+  const seen = new Set<number>();
+
+  const pd = ctx.payloadDigest ? createHash(ctx.payloadDigest.algo) : undefined;
+  const md5 = ctx.md5 ? createHash('md5').update(ctx.md5.headerWithMagic) : undefined;
+  let compressedBytes = 0;
+  const stream = createReadStream(ctx.path, { start: ctx.payloadOffset, highWaterMark: 256 * 1024 });
+  const it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head: Buffer = first.done ? Buffer.alloc(0) : first.value;
+  if (head.length === 0) throw new LayerError('LAYER_RPM_FORMAT', `${what}: no payload after the header`);
+  const compressor = pickCompressor(ctx.compressor, head, what);
+  async function* tapped(): AsyncGenerator<Buffer> {
+    let chunk: Buffer | undefined = head;
+    while (chunk) {
+      pd?.update(chunk);
+      md5?.update(chunk);
+      compressedBytes += chunk.length;
+      yield chunk;
+      const r = await it.next();
+      chunk = r.done ? undefined : r.value;
+    }
+  }
+  const decoded = decompress(compressor, tapped(), what);
+  const reader = new ByteReader(decoded, what);
+  try {
+    for (;;) {
+      const magic = (await reader.read(6)).toString('latin1');
+      let file: RpmFile | undefined;
+      let rel: string;
+      let dataSize: number;
+      let uid = 0;
+      let gid = 0;
+      if (magic === '070701' || magic === '070702') {
+        const hdr = Buffer.concat([Buffer.from(magic, 'latin1'), await reader.read(104)]);
+        const mode = hexField(hdr, 1, what);
+        uid = hexField(hdr, 2, what);
+        gid = hexField(hdr, 3, what);
+        dataSize = hexField(hdr, 6, what);
+        const nameSize = hexField(hdr, 11, what);
+        if (nameSize < 1 || nameSize > 65536) throw new LayerError('LAYER_RPM_FORMAT', `${what}: cpio name size ${nameSize} out of range`);
+        const rawName = (await reader.read(nameSize)).subarray(0, nameSize - 1).toString('utf8');
+        await reader.align4();
+        if (rawName === 'TRAILER!!!') break;
+        rel = normalizePayloadPath(rawName, what);
+        file = byPath.get('/' + rel);
+        if (!file) throw new LayerError('LAYER_RPM_FORMAT', `${what}: payload entry '${rawName}' is not in the header`);
+        if ((mode & 0o170000) !== (file.mode & 0o170000)) {
+          throw new LayerError('LAYER_RPM_FORMAT', `${what}: payload entry '${rawName}' has type ${(mode & 0o170000).toString(8)}, header says ${(file.mode & 0o170000).toString(8)}`);
+        }
+      } else if (magic === '07070X') {
+        if (!ctx.stripped) throw new LayerError('LAYER_RPM_FORMAT', `${what}: stripped cpio entry in a package without LONGFILESIZES`);
+        const idxHex = (await reader.read(8)).toString('latin1');
+        if (!/^[0-9a-fA-F]{8}$/.test(idxHex)) throw new LayerError('LAYER_RPM_FORMAT', `${what}: bad stripped cpio index '${idxHex}'`);
+        await reader.align4();
+        const idx = parseInt(idxHex, 16);
+        if (idx === 0xffffffff) break;
+        file = ctx.files[idx];
+        if (!file) throw new LayerError('LAYER_RPM_FORMAT', `${what}: stripped cpio index ${idx} beyond ${ctx.files.length} files`);
+        rel = normalizePayloadPath('.' + file.path, what);
+        const holder = holders.get(idx);
+        dataSize = file.type === 'dir' || (holder !== undefined && holder !== idx) ? 0 : file.size;
+      } else {
+        throw new LayerError('LAYER_RPM_FORMAT', `${what}: bad cpio magic '${magic.replace(/[^\x20-\x7e]/g, '?')}' at payload byte ${reader.position - 6}`);
+      }
+      if (seen.has(file.index)) throw new LayerError('LAYER_RPM_FORMAT', `${what}: payload has '${file.path}' twice`);
+      seen.add(file.index);
+      if (file.isGhost) throw new LayerError('LAYER_RPM_FORMAT', `${what}: %ghost file '${file.path}' present in payload`);
+
+      const entry: PayloadEntry = {
+        path: rel,
+        type: file.type,
+        mode: file.mode,
+        uid,
+        gid,
+        user: file.user,
+        group: file.group,
+        mtime: file.mtime,
+        size: file.size,
+        fileFlags: file.flags,
+        file,
+      };
+      if (file.caps) {
+        try {
+          entry.caps = capsToVfsCapData(file.caps);
+        } catch (err) {
+          throw new LayerError('LAYER_RPM_FORMAT', `${what}: ${file.path}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      let pending: (() => Promise<void>) | undefined;
+      if (file.type === 'symlink') {
+        if (dataSize > 65536) throw new LayerError('LAYER_RPM_FORMAT', `${what}: symlink '${file.path}' target of ${dataSize} bytes`);
+        const target = (await reader.read(dataSize)).toString('utf8');
+        if (file.linkTarget && target !== file.linkTarget) {
+          throw new LayerError('LAYER_RPM_FORMAT', `${what}: symlink '${file.path}' points to '${target}' in the payload but '${file.linkTarget}' in the header`);
+        }
+        entry.linkTarget = target;
+        entry.size = Buffer.byteLength(target);
+      } else if (file.type === 'file') {
+        const holder = holders.get(file.index);
+        if (holder !== undefined && holder !== file.index) {
+          entry.hardlinkTo = (ctx.files[holder] as RpmFile).path.replace(/^\/+/, '');
+          if (dataSize !== 0) throw new LayerError('LAYER_RPM_FORMAT', `${what}: hardlink member '${file.path}' carries data`);
+        } else {
+          if (dataSize !== file.size) throw new LayerError('LAYER_RPM_FORMAT', `${what}: '${file.path}' has ${dataSize} bytes in the payload, header says ${file.size}`);
+          const c = fileContent(reader, file, dataSize, ctx.fileDigestAlgo, what);
+          entry.content = c.iterable;
+          pending = c.drain;
+        }
+      } else if (dataSize !== 0) {
+        throw new LayerError('LAYER_RPM_FORMAT', `${what}: ${file.type} '${file.path}' carries ${dataSize} bytes of data`);
+      }
+      yield entry;
+      if (pending) await pending();
+      await reader.align4();
+    }
+    const missing = ctx.files.filter((f) => !f.isGhost && !seen.has(f.index));
+    if (missing.length) {
+      throw new LayerError('LAYER_RPM_FORMAT', `${what}: payload lacks ${missing.length} file(s) listed in the header, e.g. '${missing[0]?.path}'`);
+    }
+    await reader.drain();
+  } finally {
+    // Stops the decoder and closes the file when the consumer breaks out early or we threw.
+    await decoded.return(undefined).catch(() => {});
+    stream.destroy();
+  }
+  if (ctx.sizeWithHeader && ctx.sizeWithHeader.headerLength + compressedBytes !== ctx.sizeWithHeader.expected) {
+    throw digestError(what, `header+payload is ${ctx.sizeWithHeader.headerLength + compressedBytes} bytes, signature says ${ctx.sizeWithHeader.expected}`);
+  }
+  if (pd && ctx.payloadDigest) {
+    const got = pd.digest('hex');
+    if (got !== ctx.payloadDigest.hex.toLowerCase()) throw digestError(what, `payload digest mismatch (${ctx.payloadDigest.algo} ${got}, header says ${ctx.payloadDigest.hex})`);
+  }
+  if (md5 && ctx.md5) {
+    const got = md5.digest('hex');
+    if (got !== ctx.md5.hex) throw digestError(what, `MD5 digest mismatch (got ${got}, signature says ${ctx.md5.hex})`);
+  }
+}
+
+/** One file's data as a one-shot iterable plus a drain that skips (and still verifies) the rest. */
+function fileContent(reader: ByteReader, file: RpmFile, size: number, algo: string, what: string) {
+  let remaining = size;
+  const hash: Hash | undefined = file.digest ? createHash(algo) : undefined;
+  let checked = false;
+  const check = (): void => {
+    if (checked || !hash) return;
+    checked = true;
+    const got = hash.digest('hex');
+    if (got !== file.digest) throw digestError(what, `file '${file.path}' digest mismatch (${algo} ${got}, header says ${file.digest})`);
+  };
+  const pull = async (): Promise<Buffer | undefined> => {
+    if (remaining === 0) {
+      check();
+      return undefined;
+    }
+    const c = await reader.readSome(remaining);
+    remaining -= c.length;
+    hash?.update(c);
+    return c;
+  };
+  const iterable: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        const c = await pull();
+        return c ? { value: c, done: false } : { value: undefined, done: true };
+      },
+      // Leaving early keeps the position; the drain below finishes the file.
+      return: async () => ({ value: undefined, done: true }),
+    }),
+  };
+  const drain = async (): Promise<void> => {
+    while (await pull()) { /* skip */ }
+  };
+  return { iterable, drain };
+}
