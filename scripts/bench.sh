@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one benchmark command (`npm run bench`): set up, then run every bench/*.bench.ts in turn
+# with tsx (a devDependency, so nothing global is needed). Each bench prints a table and writes
+# JSON to bench/out/. Pass names to run a subset: `npm run bench -- solver`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+shopt -s nullglob
+benches=()
+if (($#)); then
+  for n in "$@"; do benches+=("bench/${n%.bench.ts}.bench.ts"); done
+else
+  benches=(bench/*.bench.ts)
+fi
+((${#benches[@]})) || { echo "bench: no bench/*.bench.ts found" >&2; exit 1; }
+
+status=0
+for b in "${benches[@]}"; do
+  [ -f "$b" ] || { echo "bench: no such bench: $b" >&2; status=1; continue; }
+  echo "== $b"
+  node --import tsx "$b" || { echo "bench: $b failed" >&2; status=1; }
+done
+exit $status
