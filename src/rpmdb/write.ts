@@ -1,0 +1,138 @@
+/**
+ * Writing a tree's rpmdb from scratch, as rpm 4.16+ would after installing the same packages
+ * (formats.md §5): all 18 index tables with rpm's rows, headers carrying install-time tags,
+ * journal_mode DELETE so read-only and non-root readers can open it (§5.4).
+ *
+ * Crash safety: the database is built in a temp file in the same directory, fsynced, and
+ * renamed over `rpmdb.sqlite`; a crash leaves either the old database or the new one, plus at
+ * worst a stray `.rpmdb.sqlite.tmp-*` that the next write removes. Stale `-wal`/`-shm` files of
+ * a replaced rpm-written database are removed after the rename (SQLite ignores them for a
+ * DELETE-mode database in the meantime).
+ * Locking: none; the caller owns the tree being composed (no rpm may run on it concurrently).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { LayerError, withContext } from '../errors.js';
+import { parseHeaderBlob, type RpmHeader } from '../rpm/header.js';
+import { installedHeaderBlob, type InstallStamp } from './installed.js';
+import { indexRows } from './keys.js';
+import { RPMDB_DIR, SQLITE_NAME } from './locate.js';
+import { createSchema, INDEX_TABLES } from './schema.js';
+
+/** One package to record. */
+export type RpmdbEntry =
+  /** A header read from an existing rpmdb (openRpmdb): stored verbatim, install tags and all. */
+  | { kind: 'installed'; header: RpmHeader }
+  /** A package file's headers: install-time tags are added (formats.md §5.3). */
+  | {
+      kind: 'package';
+      header: RpmHeader;
+      signatureHeader: RpmHeader | undefined;
+      /** Per-file FILESTATES (0 normal, 2 not installed, ...); default all normal. */
+      fileStates?: readonly number[];
+    };
+
+/** Symlinks that make other tools find the database (formats.md §5.1). */
+export type RpmdbLink = 'usr/share/rpm' | 'var/lib/rpm';
+
+export interface WriteRpmdbOptions extends InstallStamp {
+  /**
+   * Compatibility symlinks to the real directory, created only where nothing exists yet.
+   * Default `['usr/share/rpm']` (rpm-ostree's location). `var/lib/rpm` (upstream's %_dbpath)
+   * is opt-in: in an ostree deployment /var is not taken from the commit.
+   */
+  links?: readonly RpmdbLink[];
+}
+
+export interface WrittenRpmdb {
+  /** The database file inside the tree. */
+  file: string;
+  packages: number;
+}
+
+const LINK_TARGETS: Record<RpmdbLink, string> = {
+  'usr/share/rpm': '../lib/sysimage/rpm',
+  'var/lib/rpm': '../../usr/lib/sysimage/rpm',
+};
+
+function blobOf(entry: RpmdbEntry, stamp: InstallStamp, i: number): { blob: Uint8Array; header: RpmHeader } {
+  const name = entry.header.string(1000) ?? `entry ${i}`;
+  if (entry.kind === 'installed') return { blob: entry.header.blob, header: entry.header };
+  const blob = installedHeaderBlob(entry.header, entry.signatureHeader, stamp, name, { ...(entry.fileStates ? { fileStates: entry.fileStates } : {}) });
+  // Re-parse what we built: it proves the blob is well-formed and gives the indexer the dribbles.
+  return { blob, header: parseHeaderBlob(blob, `${name} (installed header)`) };
+}
+
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Writes `usr/lib/sysimage/rpm/rpmdb.sqlite` in `treeRoot` holding exactly `entries`, in order
+ * (hnum 1..n). Replaces any database there. Throws LAYER_RPMDB naming the package on bad input,
+ * before anything on disk changes.
+ */
+export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opts: WriteRpmdbOptions): WrittenRpmdb {
+  if (!Number.isInteger(opts.installTid) || opts.installTid < 0 || opts.installTid > 0xffffffff) {
+    throw new LayerError('LAYER_RPMDB', `installTid ${opts.installTid} is not a u32`);
+  }
+  const built = entries.map((e, i) => blobOf(e, opts, i));
+  const dir = path.join(treeRoot, RPMDB_DIR);
+  const file = path.join(dir, SQLITE_NAME);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    for (const stale of fs.readdirSync(dir)) {
+      if (stale.startsWith(`.${SQLITE_NAME}.tmp-`)) fs.rmSync(path.join(dir, stale), { force: true });
+    }
+  } catch (err) {
+    throw withContext(`preparing ${dir}`, err);
+  }
+  const tmp = path.join(dir, `.${SQLITE_NAME}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    const db = new Database(tmp);
+    try {
+      db.pragma('journal_mode = DELETE');
+      createSchema(db);
+      const putPkg = db.prepare("INSERT INTO 'Packages' (hnum, blob) VALUES (?, ?)");
+      const putIdx = new Map(INDEX_TABLES.map((t) => [t.name, db.prepare(`INSERT INTO '${t.name}' (key, hnum, idx) VALUES (?, ?, ?)`)]));
+      db.transaction(() => {
+        built.forEach(({ blob, header }, i) => {
+          const hnum = i + 1;
+          putPkg.run(hnum, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+          for (const [table, rows] of indexRows(header)) {
+            const stmt = putIdx.get(table)!;
+            for (const r of rows) stmt.run(typeof r.key === 'string' ? r.key : Buffer.from(r.key), hnum, r.idx);
+          }
+        });
+      })();
+    } finally {
+      db.close();
+    }
+    fsyncPath(tmp);
+    fs.renameSync(tmp, file);
+    for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(`${file}${side}`, { force: true });
+    fsyncPath(dir);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw withContext(`writing ${file}`, err);
+  }
+  for (const link of opts.links ?? ['usr/share/rpm']) makeLink(treeRoot, link);
+  return { file, packages: built.length };
+}
+
+function makeLink(treeRoot: string, link: RpmdbLink): void {
+  const at = path.join(treeRoot, link);
+  if (fs.lstatSync(at, { throwIfNoEntry: false })) return;
+  try {
+    fs.mkdirSync(path.dirname(at), { recursive: true, mode: 0o755 });
+    fs.symlinkSync(LINK_TARGETS[link], at);
+  } catch (err) {
+    throw withContext(`linking ${at}`, err);
+  }
+}
