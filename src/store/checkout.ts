@@ -1,0 +1,157 @@
+/**
+ * Checking commits out to directories: one commit (`checkout`) or several layered on each
+ * other (`checkoutUnion`), by hardlinks when the repository mode allows it.
+ *
+ * In bare mode a hardlink gives the committed owner, mode and xattrs for free: the object is
+ * the file. In bare-user mode objects are writer-owned with `user.ostreemeta`, so hardlinked
+ * files carry the object's on-disk mode (like `ostree checkout -U`) and symlinks are always
+ * recreated; a copy checkout (`hardlink: false`) applies the committed metadata instead.
+ *
+ * Crash safety: a checkout is not atomic. It writes into `dir`, which must be absent or empty;
+ * after a failure or crash the partial directory is the caller's to remove (the sysroot stage
+ * checks out into a staging directory and renames it).
+ */
+import {
+  chmodSync, chownSync, copyFileSync, existsSync, lchownSync, linkSync, lutimesSync, mkdirSync,
+  readdirSync, symlinkSync, utimesSync,
+} from 'node:fs';
+import * as xattr from 'fs-xattr';
+import { LayerError, withContext } from '../errors.js';
+import { loadContentMeta } from './content.js';
+import { S_IFLNK, S_IFMT, decodeDirMeta, type Checksum } from './objects.js';
+import type { Repo } from './repo.js';
+import { walkRaw, type RawNode } from './tree.js';
+
+export interface CheckoutOptions {
+  /** Hardlink files from the object store instead of copying (default true). */
+  hardlink?: boolean;
+}
+
+export interface UnionOptions extends CheckoutOptions {
+  /** A later layer's different file at the same path replaces the earlier one instead of failing. */
+  replaceFiles?: boolean;
+}
+
+/** Two layers ship different content at one path. */
+export interface FileConflict {
+  path: string;
+  /** The owner already holding the path, then the one that also wants it. */
+  owners: [string, string];
+}
+
+export class FileConflictError extends LayerError {
+  constructor(readonly conflict: FileConflict) {
+    super('LAYER_FILE_CONFLICT', `file conflict at /${conflict.path}: ${conflict.owners[0]} and ${conflict.owners[1]} both provide it with different content`, {
+      hint: 'remove one of the packages, or allow replacing files',
+    });
+  }
+}
+
+const isRoot = process.getuid?.() === 0;
+
+function prepareDest(dir: string): void {
+  if (existsSync(dir)) {
+    if (readdirSync(dir).length > 0) throw new LayerError('LAYER_STORE', `checkout destination ${dir} exists and is not empty`);
+  } else {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+}
+
+/** Create one file (regular or symlink) at `dest` from content object `csum`. */
+function placeFile(repo: Repo, csum: Checksum, dest: string, hardlink: boolean): void {
+  const obj = repo.objectPath(csum, 'file');
+  if (hardlink && repo.mode === 'bare') {
+    try {
+      linkSync(obj, dest);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Another filesystem, or the inode is at its link limit: copy instead.
+      if (code !== 'EXDEV' && code !== 'EMLINK') throw err;
+    }
+  }
+  const meta = loadContentMeta(repo, csum);
+  if ((meta.mode & S_IFMT) === S_IFLNK) {
+    symlinkSync(meta.target as string, dest);
+    if (isRoot) lchownSync(dest, meta.uid, meta.gid);
+    lutimesSync(dest, 0, 0);
+    return;
+  }
+  if (hardlink) {
+    linkSync(obj, dest);
+    return;
+  }
+  copyFileSync(obj, dest);
+  if (isRoot) chownSync(dest, meta.uid, meta.gid);
+  chmodSync(dest, meta.mode & 0o7777);
+  for (const [name, value] of meta.xattrs) xattr.setAttributeSync(dest, name, Buffer.from(value));
+  utimesSync(dest, 0, 0);
+}
+
+/** Apply a dirmeta to a created directory; done after its children (the mode may forbid writes). */
+function finishDir(repo: Repo, meta: Checksum, dest: string): void {
+  const m = decodeDirMeta(repo.readMetadata('dirmeta', meta));
+  if (isRoot) chownSync(dest, m.uid, m.gid);
+  chmodSync(dest, m.mode & 0o7777);
+  for (const [name, value] of m.xattrs) xattr.setAttributeSync(dest, name, Buffer.from(value));
+}
+
+function materialize(repo: Repo, nodes: Iterable<RawNode>, dir: string, hardlink: boolean): void {
+  const dirs: Array<[string, Checksum]> = [];
+  for (const node of nodes) {
+    const dest = node.path === '' ? dir : `${dir}/${node.path}`;
+    try {
+      if (node.kind === 'dir') {
+        if (node.path !== '') mkdirSync(dest, { mode: 0o700 });
+        dirs.push([dest, node.meta]);
+      } else {
+        placeFile(repo, node.csum, dest, hardlink);
+      }
+    } catch (err) {
+      throw withContext(`checking out /${node.path}`, err);
+    }
+  }
+  for (let i = dirs.length - 1; i >= 0; i--) {
+    const [dest, meta] = dirs[i] as [string, Checksum];
+    finishDir(repo, meta, dest);
+  }
+}
+
+/** Check out the tree of a commit into `dir` (absent or empty). */
+export function checkoutTree(repo: Repo, root: [Checksum, Checksum], dir: string, opts: CheckoutOptions = {}): void {
+  prepareDest(dir);
+  materialize(repo, walkRaw(repo, root[0], root[1]), dir, opts.hardlink ?? true);
+}
+
+export interface UnionLayer {
+  root: [Checksum, Checksum];
+  owner: string;
+}
+
+/**
+ * Layer several trees into `dir`. The plan is built and checked in memory first, so a conflict
+ * is reported before anything is written. The first layer's directory metadata wins.
+ */
+export function checkoutUnionTrees(repo: Repo, layers: UnionLayer[], dir: string, opts: UnionOptions = {}): void {
+  const plan = new Map<string, RawNode & { owner: string }>();
+  for (const layer of layers) {
+    for (const node of walkRaw(repo, layer.root[0], layer.root[1])) {
+      const prev = plan.get(node.path);
+      if (!prev) {
+        plan.set(node.path, { ...node, owner: layer.owner });
+        continue;
+      }
+      if (prev.kind === 'dir' && node.kind === 'dir') continue;
+      if (prev.kind === 'file' && node.kind === 'file') {
+        if (prev.csum === node.csum) continue;
+        if (opts.replaceFiles) {
+          plan.set(node.path, { ...node, owner: layer.owner });
+          continue;
+        }
+      }
+      throw new FileConflictError({ path: node.path, owners: [prev.owner, layer.owner] });
+    }
+  }
+  prepareDest(dir);
+  materialize(repo, plan.values(), dir, opts.hardlink ?? true);
+}

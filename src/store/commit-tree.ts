@@ -1,0 +1,168 @@
+/**
+ * Committing: a directory on disk (`commitDirectory`) or a tree built in memory
+ * (`MutableTree`, used by RPM import) becomes dirtrees, dirmetas and a commit object, written
+ * leaves first and the commit last (formats.md §2.7). The ref, if any, is set by the caller
+ * afterwards.
+ *
+ * Re-commit fast path: in a bare repository an object file *is* the checked-out file when a
+ * checkout used hardlinks. A file with more than one link on the repository's device is looked
+ * up by inode among the objects, and its checksum is taken from the object's name instead of
+ * re-reading and hashing it (ostree's "devino cache").
+ */
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { LayerError, withContext } from '../errors.js';
+import type { Variant } from './gvariant/index.js';
+import { readXattrs, writeContentBuffer, writeContentFromPath } from './content.js';
+import {
+  S_IFDIR, encodeCommit, encodeDirMeta, encodeDirTree, type Checksum, type DirMeta, type DirTree,
+} from './objects.js';
+import type { Repo } from './repo.js';
+
+export interface CommitOptions {
+  /** Parent commit. Default: the current value of `ref` when given, else none. `null`: none. */
+  parent?: Checksum | null;
+  /** Ref to point at the new commit once it is written. */
+  ref?: string;
+  subject?: string;
+  body?: string;
+  /** Commit metadata `a{sv}`; insertion order is kept and is part of the checksum. */
+  metadata?: Readonly<Record<string, Variant>> | ReadonlyArray<readonly [string, Variant]>;
+  /** Seconds since the epoch (bigint) or a Date. Default: now. */
+  timestamp?: bigint | Date;
+  /** Record every file and directory with this owner instead of the one on disk. */
+  owner?: { uid: number; gid: number };
+  /** Take checksums of files hardlinked from this repository's objects. Default true. */
+  reuseHardlinks?: boolean;
+}
+
+/** Maps inode → checksum of the repository's content objects; built on first need. */
+class DevinoIndex {
+  private byIno: Map<number, Checksum> | undefined;
+  private readonly dev: number;
+  constructor(private readonly repo: Repo) {
+    this.dev = lstatSync(join(repo.path, 'objects')).dev;
+  }
+
+  lookup(st: Stats): Checksum | undefined {
+    if (st.nlink < 2 || st.dev !== this.dev) return undefined;
+    this.byIno ??= this.build();
+    return this.byIno.get(st.ino);
+  }
+
+  private build(): Map<number, Checksum> {
+    const map = new Map<number, Checksum>();
+    const objects = join(this.repo.path, 'objects');
+    for (const xx of readdirSync(objects)) {
+      if (xx.length !== 2) continue;
+      for (const name of readdirSync(join(objects, xx))) {
+        if (!name.endsWith('.file')) continue;
+        map.set(lstatSync(join(objects, xx, name)).ino, (xx + name.slice(0, -5)) as Checksum);
+      }
+    }
+    return map;
+  }
+}
+
+/** Write the tree rooted at `dir`; returns [root dirtree, root dirmeta]. */
+export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {}): [Checksum, Checksum] {
+  const devino = opts.reuseHardlinks === false || opts.owner ? undefined : new DevinoIndex(repo);
+  // Hardlinks inside the tree itself: hash each inode once.
+  const local = new Map<string, Checksum>();
+  const owner = opts.owner;
+
+  const fileChecksum = (path: string, st: Stats): Checksum => {
+    const reused = devino?.lookup(st);
+    if (reused) return reused;
+    const key = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+    const seen = key === undefined ? undefined : local.get(key);
+    if (seen) return seen;
+    const uid = owner ? owner.uid : st.uid;
+    const gid = owner ? owner.gid : st.gid;
+    let csum: Checksum;
+    if (st.isSymbolicLink()) {
+      csum = writeContentBuffer(repo, { uid, gid, mode: st.mode, target: readlinkSync(path), xattrs: [] });
+    } else {
+      csum = writeContentFromPath(repo, path, { uid, gid, mode: st.mode, xattrs: readXattrs(path) }, st.size);
+    }
+    if (key !== undefined) local.set(key, csum);
+    return csum;
+  };
+
+  const visit = (abs: string, st: Stats): [Checksum, Checksum] => {
+    const tree: DirTree = { files: [], dirs: [] };
+    for (const name of readdirSync(abs)) {
+      const path = join(abs, name);
+      const cst = lstatSync(path);
+      if (cst.isDirectory()) tree.dirs.push([name, ...visit(path, cst)]);
+      else if (cst.isFile() || cst.isSymbolicLink()) tree.files.push([name, fileChecksum(path, cst)]);
+      else throw new LayerError('LAYER_STORE', `cannot commit ${path}: device nodes, FIFOs and sockets cannot be stored in OSTree`);
+    }
+    const meta: DirMeta = { uid: owner ? owner.uid : st.uid, gid: owner ? owner.gid : st.gid, mode: st.mode, xattrs: readXattrs(abs) };
+    return [repo.writeMetadata('dirtree', encodeDirTree(tree)), repo.writeMetadata('dirmeta', encodeDirMeta(meta))];
+  };
+
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) throw new LayerError('LAYER_STORE', `${dir} is not a directory`);
+    return visit(dir, st);
+  } catch (err) {
+    throw withContext(`committing ${dir}`, err);
+  }
+}
+
+/** A directory tree assembled in memory: names → content checksums and subtrees. */
+export class MutableTree {
+  readonly files = new Map<string, Checksum>();
+  readonly dirs = new Map<string, MutableTree>();
+  meta: DirMeta;
+
+  constructor(meta: DirMeta = { uid: 0, gid: 0, mode: S_IFDIR | 0o755, xattrs: [] }) {
+    this.meta = meta;
+  }
+
+  /** The directory at `path` ("a/b"), created (0755 root) with its parents when missing. */
+  ensureDir(path: string): MutableTree {
+    let t: MutableTree = this;
+    for (const part of path.split('/').filter((p) => p !== '')) {
+      if (t.files.has(part)) throw new LayerError('LAYER_STORE', `'${path}': '${part}' is a file, not a directory`);
+      let next = t.dirs.get(part);
+      if (!next) {
+        next = new MutableTree();
+        t.dirs.set(part, next);
+      }
+      t = next;
+    }
+    return t;
+  }
+
+  setFile(path: string, csum: Checksum): void {
+    const i = path.lastIndexOf('/');
+    const dir = this.ensureDir(i < 0 ? '' : path.slice(0, i));
+    const name = path.slice(i + 1);
+    if (dir.dirs.has(name)) throw new LayerError('LAYER_STORE', `'${path}' is a directory, cannot be a file`);
+    dir.files.set(name, csum);
+  }
+
+  /** Write dirtrees and dirmetas leaves first; returns [root dirtree, root dirmeta]. */
+  write(repo: Repo): [Checksum, Checksum] {
+    const tree: DirTree = { files: [...this.files], dirs: [] };
+    for (const [name, sub] of this.dirs) tree.dirs.push([name, ...sub.write(repo)]);
+    return [repo.writeMetadata('dirtree', encodeDirTree(tree)), repo.writeMetadata('dirmeta', encodeDirMeta(this.meta))];
+  }
+}
+
+/** Write the commit object for a root written by one of the above. */
+export function writeCommitObject(repo: Repo, root: [Checksum, Checksum], opts: CommitOptions): Checksum {
+  let parent = opts.parent;
+  if (parent === undefined) parent = opts.ref ? repo.readRef(opts.ref) : undefined;
+  const md = opts.metadata ?? [];
+  const metadata = (Array.isArray(md) ? md : Object.entries(md)) as Array<readonly [string, Variant]>;
+  for (const [k] of metadata) if (k === '') throw new LayerError('LAYER_STORE', 'commit metadata keys must not be empty');
+  const ts = opts.timestamp instanceof Date ? BigInt(Math.floor(opts.timestamp.getTime() / 1000))
+    : opts.timestamp ?? BigInt(Math.floor(Date.now() / 1000));
+  return repo.writeMetadata('commit', encodeCommit({
+    metadata, parent: parent ?? undefined, subject: opts.subject ?? '', body: opts.body ?? '',
+    timestamp: ts, rootTree: root[0], rootMeta: root[1],
+  }));
+}

@@ -1,0 +1,195 @@
+/**
+ * Content ("file") objects: writing and loading them in each repository mode (formats.md
+ * §2.4.3). The checksum is always over the canonical stream of §2.4.1, whatever the mode.
+ *
+ * | mode | the `.file` | uid/gid/mode/xattrs |
+ * | --- | --- | --- |
+ * | bare | the file itself (real owner, mode, xattrs); symlinks are symlinks | the inode |
+ * | bare-user | writer-owned, mode `(mode & 0775) \| 0400`; a symlink is a 0644 file holding target + NUL | `user.ostreemeta` xattr |
+ *
+ * Crash safety: built under `tmp/`, metadata applied, mtime set to 0, then renamed into place;
+ * an interrupted write leaves only a stray temp file.
+ */
+import {
+  closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, openSync,
+  readFileSync, readSync, readlinkSync, symlinkSync, unlinkSync, writeSync,
+} from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as xattr from 'fs-xattr';
+import { LayerError } from '../errors.js';
+import {
+  S_IFLNK, S_IFMT, S_IFREG, decodeBareUserMeta, encodeBareUserMeta, fileHeader,
+  type Checksum, type FileMeta, type Xattrs,
+} from './objects.js';
+import type { Repo } from './repo.js';
+
+const OSTREEMETA = 'user.ostreemeta';
+const BIG = 1 << 20;
+
+export interface LoadedMeta extends FileMeta {
+  /** Content size in bytes (0 for symlinks). */
+  size: number;
+}
+
+function isLink(meta: FileMeta): boolean {
+  return (meta.mode & S_IFMT) === S_IFLNK;
+}
+
+export function checkFileMeta(meta: FileMeta, what: string): void {
+  const fmt = meta.mode & S_IFMT;
+  if ((fmt !== S_IFREG && fmt !== S_IFLNK) || (meta.mode & ~(S_IFMT | 0o7777)) !== 0) {
+    throw new LayerError('LAYER_STORE', `${what}: mode 0${meta.mode.toString(8)} cannot be stored (only regular files and symlinks are content objects)`);
+  }
+  if (fmt === S_IFLNK && !meta.target) throw new LayerError('LAYER_STORE', `${what}: symlink without a target`);
+}
+
+/** Apply owner/mode/mtime on an open temp file, as the mode requires. */
+function finishFd(repo: Repo, fd: number, meta: FileMeta): void {
+  if (repo.mode === 'bare') {
+    fchownSync(fd, meta.uid, meta.gid);
+    // chmod after chown: chown clears setuid/setgid bits.
+    fchmodSync(fd, meta.mode & 0o7777);
+  } else {
+    fchmodSync(fd, isLink(meta) ? 0o644 : (meta.mode & 0o775) | 0o400);
+  }
+  futimesSync(fd, 0, 0);
+}
+
+/** xattrs go on after chown, which clears security.capability. */
+function finishXattrs(repo: Repo, tmp: string, meta: FileMeta): void {
+  if (repo.mode === 'bare-user') {
+    xattr.setAttributeSync(tmp, OSTREEMETA, encodeBareUserMeta(meta));
+    return;
+  }
+  for (const [name, value] of meta.xattrs) xattr.setAttributeSync(tmp, name, Buffer.from(value));
+}
+
+function publishOrDrop(repo: Repo, tmp: string, csum: Checksum): void {
+  if (repo.hasObject(csum, 'file')) unlinkSync(tmp);
+  else repo.publish(tmp, csum, 'file');
+}
+
+/** Write a content object whose bytes are in memory. Returns its checksum. */
+export function writeContentBuffer(repo: Repo, meta: FileMeta, content: Uint8Array = new Uint8Array(0)): Checksum {
+  checkFileMeta(meta, 'content object');
+  const h = createHash('sha256').update(fileHeader(meta));
+  if (!isLink(meta)) h.update(content);
+  const csum = h.digest('hex') as Checksum;
+  if (repo.hasObject(csum, 'file')) return csum;
+  const tmp = repo.tmpPath('file');
+  if (isLink(meta) && repo.mode === 'bare') {
+    if (meta.xattrs.length > 0) throw new LayerError('LAYER_STORE', `symlink → ${meta.target}: xattrs on symlinks are not supported`);
+    symlinkSync(meta.target as string, tmp);
+    lchownSync(tmp, meta.uid, meta.gid);
+    lutimesSync(tmp, 0, 0);
+  } else {
+    const body = isLink(meta) ? Buffer.from(`${meta.target}\0`) : content;
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      let off = 0;
+      while (off < body.length) off += writeSync(fd, body, off);
+      finishFd(repo, fd, meta);
+    } finally {
+      closeSync(fd);
+    }
+    finishXattrs(repo, tmp, meta);
+  }
+  repo.publish(tmp, csum, 'file');
+  return csum;
+}
+
+/** Write a regular file's content streamed from `chunks`, hashing as it goes. */
+export async function writeContentStream(repo: Repo, meta: FileMeta, chunks: AsyncIterable<Uint8Array>): Promise<Checksum> {
+  checkFileMeta(meta, 'content object');
+  if (isLink(meta)) return writeContentBuffer(repo, meta);
+  const h = createHash('sha256').update(fileHeader(meta));
+  const tmp = repo.tmpPath('file');
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    for await (const chunk of chunks) {
+      h.update(chunk);
+      let off = 0;
+      while (off < chunk.length) off += writeSync(fd, chunk, off);
+    }
+    finishFd(repo, fd, meta);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  const csum = h.digest('hex') as Checksum;
+  if (!repo.hasObject(csum, 'file')) finishXattrs(repo, tmp, meta);
+  publishOrDrop(repo, tmp, csum);
+  return csum;
+}
+
+/** Write the regular file at `src` (of `size` bytes) as a content object with `meta`. */
+export function writeContentFromPath(repo: Repo, src: string, meta: FileMeta, size: number): Checksum {
+  if (size <= BIG) return writeContentBuffer(repo, meta, readFileSync(src));
+  const h = createHash('sha256').update(fileHeader(meta));
+  const tmp = repo.tmpPath('file');
+  const buf = Buffer.allocUnsafe(BIG);
+  const inFd = openSync(src, 'r');
+  const outFd = openSync(tmp, 'wx', 0o600);
+  try {
+    for (;;) {
+      const n = readSync(inFd, buf, 0, BIG, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      let off = 0;
+      while (off < n) off += writeSync(outFd, buf, off, n - off);
+    }
+    finishFd(repo, outFd, meta);
+  } finally {
+    closeSync(inFd);
+    closeSync(outFd);
+  }
+  const csum = h.digest('hex') as Checksum;
+  if (!repo.hasObject(csum, 'file')) finishXattrs(repo, tmp, meta);
+  publishOrDrop(repo, tmp, csum);
+  return csum;
+}
+
+/** Read every xattr of a path (bare mode objects, trees being committed). Symlinks: none. */
+export function readXattrs(path: string): Xattrs {
+  const names = xattr.listAttributesSync(path);
+  if (names.length === 0) return [];
+  return names.map((n: string) => [n, new Uint8Array(xattr.getAttributeSync(path, n))] as const);
+}
+
+/** Load uid/gid/mode/target/xattrs/size of a stored content object. */
+export function loadContentMeta(repo: Repo, csum: Checksum): LoadedMeta {
+  const path = repo.objectPath(csum, 'file');
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    throw new LayerError('LAYER_STORE_CORRUPT', `content object ${csum} is missing from ${repo.path}`, { cause: err });
+  }
+  if (repo.mode === 'bare') {
+    if (st.isSymbolicLink()) return { uid: st.uid, gid: st.gid, mode: st.mode, target: readlinkSync(path), xattrs: [], size: 0 };
+    return { uid: st.uid, gid: st.gid, mode: st.mode, xattrs: readXattrs(path), size: st.size };
+  }
+  let raw: Buffer;
+  try {
+    raw = xattr.getAttributeSync(path, OSTREEMETA);
+  } catch (err) {
+    throw new LayerError('LAYER_STORE_CORRUPT', `content object ${csum} has no user.ostreemeta xattr`, { cause: err });
+  }
+  const meta = decodeBareUserMeta(raw);
+  if ((meta.mode & S_IFMT) === S_IFLNK) {
+    const body = readFileSync(path);
+    if (body[body.length - 1] !== 0) throw new LayerError('LAYER_STORE_CORRUPT', `bare-user symlink object ${csum} lacks its NUL`);
+    return { ...meta, target: body.subarray(0, body.length - 1).toString('utf8'), size: 0 };
+  }
+  return { ...meta, size: st.size };
+}
+
+/** Recompute a content object's checksum from what is on disk (fsck). */
+export function recomputeContent(repo: Repo, csum: Checksum): Checksum {
+  const meta = loadContentMeta(repo, csum);
+  const h = createHash('sha256').update(fileHeader(meta));
+  if ((meta.mode & S_IFMT) === S_IFREG) h.update(readFileSync(repo.objectPath(csum, 'file')));
+  return h.digest('hex') as Checksum;
+}

@@ -1,0 +1,206 @@
+/**
+ * The on-disk OSTree repository (formats.md §2.1, §2.2, §2.7): config, loose-object paths,
+ * metadata objects and refs. Content objects live in content.ts; the verbs users call are on
+ * `Store` (store.ts), which builds on this.
+ *
+ * Crash safety: every object and ref is written to `tmp/` and renamed into place, so a crash
+ * leaves at worst a stray file in `tmp/` (ignored by readers, removed by `prune`). A ref is
+ * written only after the objects it points to, with a filesystem sync in between when `fsync`
+ * is on (the default), so a ref never names a commit whose objects are not durable.
+ *
+ * Locking: none inside the repository. One process writes a repository at a time; the engine
+ * holds the sysroot lock around every write (readers need no lock: objects are immutable).
+ */
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { LayerError } from '../errors.js';
+import { isChecksum, sha256, type Checksum, type ObjectType } from './objects.js';
+
+export type RepoMode = 'bare' | 'bare-user';
+
+const EXT: Record<ObjectType, string> = { file: 'file', dirtree: 'dirtree', dirmeta: 'dirmeta', commit: 'commit' };
+
+/** OSTREE_REF_REGEXP (formats.md §2.1). */
+const REF_RE = /^(?:[\w\d][-._\w\d]*\/)*[\w\d][-._\w\d]*$/;
+
+export function isValidRef(ref: string): boolean {
+  return REF_RE.test(ref);
+}
+
+export interface RepoOptions {
+  /**
+   * Sync the filesystem (`sync -f`, i.e. syncfs) before writing a ref, as ostree does at the end
+   * of a transaction. Default true; tests and benchmarks of throwaway repos may turn it off.
+   */
+  fsync?: boolean;
+}
+
+let tmpCounter = 0;
+
+export class Repo {
+  /** Metadata objects known to exist, so hot loops skip the stat. */
+  private readonly known = new Set<string>();
+  private readonly madeDirs = new Set<string>();
+
+  protected constructor(
+    readonly path: string,
+    readonly mode: RepoMode,
+    readonly fsync: boolean,
+  ) {}
+
+  /** Read `config` and return the mode, refusing modes layer does not write. */
+  protected static readMode(path: string): RepoMode {
+    let text: string;
+    try {
+      text = readFileSync(join(path, 'config'), 'utf8');
+    } catch (err) {
+      throw new LayerError('LAYER_STORE', `${path} is not an OSTree repository (no readable config)`, { cause: err, hint: 'create one with Store.init' });
+    }
+    const mode = /^\s*mode\s*=\s*(\S+)\s*$/m.exec(text)?.[1];
+    if (mode !== 'bare' && mode !== 'bare-user') {
+      throw new LayerError('LAYER_STORE', `repository ${path} has mode '${mode ?? '(none)'}'; layer reads and writes only bare and bare-user`);
+    }
+    return mode;
+  }
+
+  /** Create the layout ostree expects; fsck fails without refs/remotes (formats.md §2.1). */
+  protected static createLayout(path: string, mode: RepoMode): void {
+    for (const d of ['objects', 'refs/heads', 'refs/remotes', 'refs/mirrors', 'state', 'tmp', 'extensions']) {
+      mkdirSync(join(path, d), { recursive: true });
+    }
+    writeFileSync(join(path, 'config'), `[core]\nrepo_version=1\nmode=${mode}\n`);
+  }
+
+  objectPath(csum: Checksum, type: ObjectType): string {
+    return join(this.path, 'objects', csum.slice(0, 2), `${csum.slice(2)}.${EXT[type]}`);
+  }
+
+  hasObject(csum: Checksum, type: ObjectType): boolean {
+    if (type !== 'file' && this.known.has(csum + type)) return true;
+    // lstat, not exists: a bare-mode symlink object points nowhere useful.
+    return lstatSync(this.objectPath(csum, type), { throwIfNoEntry: false }) !== undefined;
+  }
+
+  /** A fresh path in `tmp/` for building one object or ref. */
+  tmpPath(tag: string): string {
+    return join(this.path, 'tmp', `${tag}-${process.pid}-${++tmpCounter}`);
+  }
+
+  /** Rename a finished temp file to its object path, creating `objects/XX` on first use. */
+  publish(tmp: string, csum: Checksum, type: ObjectType): void {
+    const dest = this.objectPath(csum, type);
+    const dir = dirname(dest);
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    renameSync(tmp, dest);
+  }
+
+  /** Write a metadata object (commit, dirtree, dirmeta): its name is SHA-256 of its bytes. */
+  writeMetadata(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array): Checksum {
+    const csum = sha256(bytes);
+    if (this.hasObject(csum, type)) return csum;
+    const tmp = this.tmpPath('meta');
+    writeFileSync(tmp, bytes, { mode: 0o644 });
+    this.publish(tmp, csum, type);
+    this.known.add(csum + type);
+    return csum;
+  }
+
+  readMetadata(type: Exclude<ObjectType, 'file'>, csum: Checksum): Buffer {
+    try {
+      return readFileSync(this.objectPath(csum, type));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new LayerError('LAYER_STORE_CORRUPT', `${type} object ${csum} is missing from ${this.path}`, { cause: err });
+      }
+      throw new LayerError('LAYER_STORE', `reading ${type} ${csum}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Forget cached knowledge of objects (after prune removed some). */
+  protected forgetObjects(): void {
+    this.known.clear();
+  }
+
+  /** syncfs(2) on the repository's filesystem: Node has no binding, coreutils `sync -f` does it. */
+  syncFilesystem(): void {
+    if (!this.fsync) return;
+    try {
+      execFileSync('sync', ['-f', this.path], { stdio: 'ignore' });
+    } catch (err) {
+      throw new LayerError('LAYER_STORE', `syncing ${this.path} failed`, { cause: err, hint: 'coreutils `sync` must be on PATH' });
+    }
+  }
+
+  private refPath(ref: string): string {
+    if (!isValidRef(ref)) throw new LayerError('LAYER_STORE', `invalid ref name '${ref}'`, { hint: 'refs match [\\w\\d][-._\\w\\d]* separated by /' });
+    return join(this.path, 'refs', 'heads', ref);
+  }
+
+  /**
+   * Point `ref` at `csum` (or delete it with `null`).
+   * Crash safety: syncfs first so the objects are durable, then temp file + fsync + rename: a
+   * reader sees the old or the new value, never a torn one.
+   */
+  setRef(ref: string, csum: Checksum | null): void {
+    const path = this.refPath(ref);
+    if (csum === null) {
+      try {
+        renameSync(path, this.tmpPath('deleted-ref'));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new LayerError('LAYER_STORE', `deleting ref ${ref}`, { cause: err });
+      }
+      return;
+    }
+    if (!isChecksum(csum)) throw new LayerError('LAYER_STORE', `setRef ${ref}: '${csum}' is not a checksum`);
+    if (!this.hasObject(csum, 'commit')) throw new LayerError('LAYER_STORE', `setRef ${ref}: commit ${csum} is not in ${this.path}`);
+    this.syncFilesystem();
+    const tmp = this.tmpPath('ref');
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      writeSync(fd, `${csum}\n`);
+      if (this.fsync) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    renameSync(tmp, path);
+  }
+
+  /** The commit `ref` points at, or undefined when there is no such ref. */
+  readRef(ref: string): Checksum | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.refPath(ref), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+      throw new LayerError('LAYER_STORE', `reading ref ${ref}`, { cause: err });
+    }
+    const csum = text.trim();
+    if (!isChecksum(csum)) throw new LayerError('LAYER_STORE_CORRUPT', `ref ${ref} in ${this.path} does not hold a checksum`);
+    return csum;
+  }
+
+  /** All local refs (refs/heads), sorted by name. */
+  listRefs(prefix = ''): Map<string, Checksum> {
+    const out = new Map<string, Checksum>();
+    const base = join(this.path, 'refs', 'heads');
+    const visit = (rel: string): void => {
+      const abs = rel ? join(base, rel) : base;
+      for (const e of readdirSync(abs, { withFileTypes: true })) {
+        const name = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) visit(name);
+        else if (name.startsWith(prefix)) {
+          const c = this.readRef(name);
+          if (c) out.set(name, c);
+        }
+      }
+    };
+    if (existsSync(base) && statSync(base).isDirectory()) visit('');
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+}

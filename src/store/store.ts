@@ -1,0 +1,154 @@
+/**
+ * `Store`: layer's OSTree repository, the verbs other stages call. Revisions (`rev`) are a ref
+ * name or a 64-hex commit checksum everywhere.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { LayerError, withContext } from '../errors.js';
+import type { Variant } from './gvariant/index.js';
+import { writeContentBuffer, writeContentStream } from './content.js';
+import { commitDirectory, writeCommitObject, type CommitOptions, type MutableTree } from './commit-tree.js';
+import { checkoutTree, checkoutUnionTrees, type CheckoutOptions, type UnionOptions } from './checkout.js';
+import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
+import { decodeCommit, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
+import { Repo, type RepoMode, type RepoOptions } from './repo.js';
+import { describe, lookup, readFileAt, walkRaw, type TreeEntry } from './tree.js';
+
+export interface InitOptions extends RepoOptions {
+  /** Default: `bare` when running as root (real owners, modes, xattrs), else `bare-user`. */
+  mode?: RepoMode;
+}
+
+export interface CommitInfo extends Commit {
+  checksum: Checksum;
+}
+
+export class Store extends Repo {
+  /** Open an existing bare or bare-user repository. */
+  static open(path: string, opts: RepoOptions = {}): Store {
+    return new Store(path, Repo.readMode(path), opts.fsync ?? true);
+  }
+
+  /** Create a repository (or open it if one with the same mode is already there). */
+  static init(path: string, opts: InitOptions = {}): Store {
+    const mode = opts.mode ?? (process.getuid?.() === 0 ? 'bare' : 'bare-user');
+    if (existsSync(`${path}/config`)) {
+      const store = Store.open(path, opts);
+      if (store.mode !== mode) throw new LayerError('LAYER_STORE', `${path} is already a ${store.mode} repository, not ${mode}`);
+      return store;
+    }
+    if (existsSync(path) && readdirSync(path).length > 0) {
+      throw new LayerError('LAYER_STORE', `cannot create a repository in ${path}: directory not empty`);
+    }
+    Repo.createLayout(path, mode);
+    return new Store(path, mode, opts.fsync ?? true);
+  }
+
+  /** Store one content object (regular file or symlink) and return its checksum. */
+  async writeContent(meta: FileMeta, content?: Uint8Array | AsyncIterable<Uint8Array>): Promise<Checksum> {
+    if (content === undefined || content instanceof Uint8Array) return writeContentBuffer(this, meta, content);
+    return writeContentStream(this, meta, content);
+  }
+
+  /**
+   * Commit the directory tree at `dir`. Files hardlinked from this store's objects are not
+   * re-read (see commit-tree.ts). Sets `opts.ref` afterwards when given.
+   */
+  async commitTree(dir: string, opts: CommitOptions = {}): Promise<Checksum> {
+    const root = commitDirectory(this, dir, opts);
+    return this.finishCommit(root, opts);
+  }
+
+  /** Commit a tree assembled in memory (RPM import). */
+  async commitMutableTree(tree: MutableTree, opts: CommitOptions = {}): Promise<Checksum> {
+    return this.finishCommit(tree.write(this), opts);
+  }
+
+  private finishCommit(root: [Checksum, Checksum], opts: CommitOptions): Checksum {
+    const csum = writeCommitObject(this, root, opts);
+    if (opts.ref) this.setRef(opts.ref, csum);
+    return csum;
+  }
+
+  /** A commit checksum for a ref name or checksum; LAYER_STORE when the ref does not exist. */
+  resolveRef(rev: string): Checksum {
+    if (isChecksum(rev)) return rev;
+    const c = this.readRef(rev);
+    if (!c) throw new LayerError('LAYER_STORE', `no ref '${rev}' in ${this.path}`);
+    return c;
+  }
+
+  readCommit(rev: string): CommitInfo {
+    const checksum = this.resolveRef(rev);
+    try {
+      return { checksum, ...decodeCommit(this.readMetadata('commit', checksum)) };
+    } catch (err) {
+      throw withContext(`reading commit ${checksum}`, err);
+    }
+  }
+
+  /** Every entry of a commit's tree, pre-order (directory, its files, its subdirectories), by name. */
+  *walk(rev: string): Generator<TreeEntry> {
+    const c = this.readCommit(rev);
+    for (const node of walkRaw(this, c.rootTree, c.rootMeta)) yield describe(this, node);
+  }
+
+  /** The entry at `path`, or undefined. */
+  stat(rev: string, path: string): TreeEntry | undefined {
+    const c = this.readCommit(rev);
+    const node = lookup(this, c.rootTree, c.rootMeta, path);
+    return node && describe(this, node);
+  }
+
+  /** Bytes of the regular file at `path` in the commit. */
+  readFile(rev: string, path: string): Buffer {
+    const c = this.readCommit(rev);
+    return readFileAt(this, c.rootTree, c.rootMeta, path, `commit ${c.checksum}`);
+  }
+
+  /** Check out a commit into `dir` (absent or empty); hardlinks by default. */
+  async checkout(rev: string, dir: string, opts: CheckoutOptions = {}): Promise<void> {
+    const c = this.readCommit(rev);
+    try {
+      checkoutTree(this, [c.rootTree, c.rootMeta], dir, opts);
+    } catch (err) {
+      throw withContext(`checking out ${c.checksum} to ${dir}`, err);
+    }
+  }
+
+  /**
+   * Check out several commits layered in order into `dir`. The same content at the same path
+   * is fine; different content is a FileConflictError ('LAYER_FILE_CONFLICT') naming both
+   * owners and the path, unless `replaceFiles` (then the later layer wins). Conflicts are
+   * found before anything is written.
+   */
+  async checkoutUnion(layers: ReadonlyArray<{ commit: string; owner: string }>, dir: string, opts: UnionOptions = {}): Promise<void> {
+    const trees = layers.map((l) => {
+      const c = this.readCommit(l.commit);
+      return { root: [c.rootTree, c.rootMeta] as [Checksum, Checksum], owner: l.owner };
+    });
+    checkoutUnionTrees(this, trees, dir, opts);
+  }
+
+  diff(a: string, b: string): TreeDiff {
+    const ca = this.readCommit(a);
+    const cb = this.readCommit(b);
+    return diffTrees(this, [ca.rootTree, ca.rootMeta], [cb.rootTree, cb.rootMeta]);
+  }
+
+  /** Re-hash every object; report corrupt, invalid and missing ones as records. */
+  fsck(): FsckResult {
+    return fsckRepo(this);
+  }
+
+  /** Delete objects no kept ref reaches, and stale temp files. See PruneOptions. */
+  prune(opts: PruneOptions = {}): PruneResult {
+    const r = pruneRepo(this, opts);
+    this.forgetObjects();
+    return r;
+  }
+}
+
+/** The value of commit metadata key `key`, or undefined. */
+export function commitMetadata(commit: Commit, key: string): Variant | undefined {
+  return commit.metadata.find(([k]) => k === key)?.[1];
+}

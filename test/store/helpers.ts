@@ -1,0 +1,98 @@
+/** Shared helpers for store tests: tool checks, sample trees, tree snapshots. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync,
+  readlinkSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as xattr from 'fs-xattr';
+
+/** Fail (never skip) when a native tool is missing, naming the install command. */
+export function requireTool(tool: string, pkg = tool): void {
+  const r = spawnSync('sh', ['-c', `command -v ${tool}`]);
+  if (r.status !== 0) throw new Error(`${tool} is not installed: run \`bash scripts/setup.sh\` (apt-get install ${pkg})`);
+}
+
+export function requireShared(path: string): string {
+  if (!existsSync(path)) throw new Error(`missing shared data: ${path} (the read-only /work/shared checkout)`);
+  return path;
+}
+
+export function tempDir(tag: string): string {
+  return mkdtempSync(join(process.env.LAYER_TEST_TMP ?? tmpdir(), `layer-store-${tag}-`));
+}
+
+export function ostree(repo: string, ...args: string[]): string {
+  return execFileSync('ostree', [`--repo=${repo}`, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+}
+
+/** Capability blob for cap_net_raw=ep (VFS_CAP_REVISION_2). */
+export const CAP_NET_RAW = Buffer.from('0000000201200000000000000000000000000000', 'hex');
+
+/**
+ * A tree exercising what trips implementations up: nested dirs, an empty dir, symlinks,
+ * executable, setuid and non-root files, a 300 kB file, names whose byte order differs from
+ * UTF-16 order, user xattrs and (when `caps`) a security.capability xattr.
+ */
+export function makeSampleTree(dir: string, opts: { caps?: boolean } = {}): void {
+  mkdirSync(join(dir, 'sub/deeper'), { recursive: true });
+  mkdirSync(join(dir, 'empty'));
+  writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+  symlinkSync('hello.txt', join(dir, 'link'));
+  symlinkSync('../hello.txt', join(dir, 'sub/uplink'));
+  writeFileSync(join(dir, 'sub/run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+  chmodSync(join(dir, 'sub/run.sh'), 0o755);
+  writeFileSync(join(dir, 'sub/deeper/big.bin'), Buffer.alloc(300_000, 'z'));
+  writeFileSync(join(dir, 'setuid'), 'suid\n');
+  chmodSync(join(dir, 'setuid'), 0o4755);
+  writeFileSync(join(dir, 'owned'), 'owned by 1000\n');
+  chownSync(join(dir, 'owned'), 1000, 1001);
+  // U+FFFD sorts after U+10000 in UTF-8 bytes but before it in UTF-16 code units.
+  writeFileSync(join(dir, '\u{fffd}'), 'bmp\n');
+  writeFileSync(join(dir, '\u{10000}'), 'astral\n');
+  writeFileSync(join(dir, 'a-b'), '1');
+  writeFileSync(join(dir, 'a.b'), '2');
+  writeFileSync(join(dir, 'Z'), '3');
+  writeFileSync(join(dir, 'xattrs'), 'x');
+  xattr.setAttributeSync(join(dir, 'xattrs'), 'user.zeta', Buffer.from('Z'));
+  xattr.setAttributeSync(join(dir, 'xattrs'), 'user.alpha', Buffer.from('hello'));
+  if (opts.caps) {
+    writeFileSync(join(dir, 'ping'), 'ELF?');
+    chmodSync(join(dir, 'ping'), 0o755);
+    xattr.setAttributeSync(join(dir, 'ping'), 'security.capability', CAP_NET_RAW);
+  }
+  chmodSync(join(dir, 'sub'), 0o750);
+  chmodSync(dir, 0o755);
+}
+
+export interface SnapEntry {
+  path: string;
+  mode: string;
+  uid: number;
+  gid: number;
+  data: string;
+  xattrs: string;
+}
+
+/** Everything a checkout must reproduce (not mtimes); `noOwner` for non-root comparisons. */
+export function snapshot(dir: string, opts: { noOwner?: boolean; noXattrs?: boolean } = {}): SnapEntry[] {
+  const out: SnapEntry[] = [];
+  const visit = (rel: string): void => {
+    const abs = rel ? join(dir, rel) : dir;
+    const st = lstatSync(abs);
+    let data = '';
+    let xattrs = '';
+    if (st.isSymbolicLink()) data = `-> ${readlinkSync(abs)}`;
+    else if (st.isFile()) data = createHash('sha256').update(readFileSync(abs)).digest('hex');
+    if (!st.isSymbolicLink() && !opts.noXattrs) {
+      xattrs = xattr.listAttributesSync(abs).filter((n) => n !== 'user.ostreemeta').sort()
+        .map((n) => `${n}=${xattr.getAttributeSync(abs, n).toString('hex')}`).join(',');
+    }
+    out.push({ path: `/${rel}`, mode: st.mode.toString(8), uid: opts.noOwner ? 0 : st.uid, gid: opts.noOwner ? 0 : st.gid, data, xattrs });
+    if (st.isDirectory()) for (const name of readdirSync(abs).sort()) visit(rel ? `${rel}/${name}` : name);
+  };
+  visit('');
+  return out;
+}

@@ -1,0 +1,144 @@
+/**
+ * Interoperability with the real `ostree` CLI (Debian 2022.7) in both repository modes:
+ * repos written by layer pass `ostree fsck` and read back right through log/ls/cat/checkout,
+ * and commits made by `ostree commit` read right through layer. Runs as root (bare mode needs
+ * chown); both modes are written as root, the mode is a config choice.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store, V, commitMetadata, type RepoMode } from '../../src/store/index.js';
+import { makeSampleTree, ostree, requireTool, snapshot, tempDir } from './helpers.js';
+
+const TS = 1700000000n;
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+beforeAll(() => {
+  requireTool('ostree');
+  if (process.getuid?.() !== 0) throw new Error('store interop tests need root (bare mode chowns objects); run them as root');
+});
+
+describe.each<RepoMode>(['bare', 'bare-user'])('layer writes, ostree reads (%s)', (mode) => {
+  const work = tempDir(`w-${mode}`);
+  temps.push(work);
+  const src = join(work, 'src');
+  const repoPath = join(work, 'repo');
+  let store: Store;
+  let commit: string;
+
+  beforeAll(async () => {
+    makeSampleTree(src, { caps: true });
+    store = Store.init(repoPath, { mode, fsync: false });
+    commit = await store.commitTree(src, {
+      ref: 'test/x86_64', subject: 'hello subject', body: 'body', timestamp: TS,
+      metadata: { version: V.string('1.0') },
+    });
+  });
+
+  it('ostree fsck is clean and ostree log shows the commit', () => {
+    expect(readFileSync(join(repoPath, 'config'), 'utf8')).toBe(`[core]\nrepo_version=1\nmode=${mode}\n`);
+    const fsck = ostree(repoPath, 'fsck');
+    expect(fsck).toMatch(/Validating refs/);
+    const log = ostree(repoPath, 'log', 'test/x86_64');
+    expect(log).toContain(`commit ${commit}`);
+    expect(log).toContain('hello subject');
+    expect(log).toContain('Version: 1.0');
+  });
+
+  it('has the same commit checksum as `ostree commit` of the same tree', () => {
+    const ref = join(work, `ostree-${mode}`);
+    ostree(ref, 'init', `--mode=${mode}`);
+    const theirs = ostree(ref, 'commit', '-b', 'test/x86_64', '--no-bindings', '--subject=hello subject', '--body=body',
+      '--add-metadata-string=version=1.0', `--timestamp=@${TS}`, `--tree=dir=${src}`).trim();
+    expect(commit).toBe(theirs);
+  });
+
+  it('ostree ls -R lists every path with the right mode', () => {
+    const ls = ostree(repoPath, 'ls', '-R', 'test/x86_64');
+    const listed = ls.trim().split('\n').map((l) => {
+      const m = /^(\S)(\S+) (\d+) (\d+)\s+\d+ (\S.*?)(?: -> .*)?$/.exec(l);
+      if (!m) throw new Error(`unparsed ls line: ${l}`);
+      return `${m[5]} ${m[3]}:${m[4]}`;
+    }).sort();
+    const expected = snapshot(src).map((e) => `${e.path} ${e.uid}:${e.gid}`).sort();
+    expect(listed).toEqual(expected);
+  });
+
+  it('ostree cat gives the content', () => {
+    expect(ostree(repoPath, 'cat', 'test/x86_64', '/sub/run.sh')).toBe('#!/bin/sh\necho hi\n');
+    expect(ostree(repoPath, 'cat', 'test/x86_64', '/\u{10000}')).toBe('astral\n');
+    expect(ostree(repoPath, 'cat', 'test/x86_64', '/sub/deeper/big.bin').length).toBe(300_000);
+  });
+
+  it('ostree checkout reproduces the tree (owners, modes, xattrs, content)', () => {
+    const out = join(work, 'co-ostree');
+    ostree(repoPath, 'checkout', 'test/x86_64', out);
+    expect(snapshot(out)).toEqual(snapshot(src));
+  });
+
+  it('layer checkout (hardlinks) and a copy checkout reproduce the tree', async () => {
+    const copy = join(work, 'co-copy');
+    await store.checkout(commit, copy, { hardlink: false });
+    expect(snapshot(copy)).toEqual(snapshot(src));
+    const linked = join(work, 'co-link');
+    await store.checkout('test/x86_64', linked);
+    if (mode === 'bare') expect(snapshot(linked)).toEqual(snapshot(src));
+    else expect(snapshot(linked).map((e) => [e.path, e.data])).toEqual(snapshot(src).map((e) => [e.path, e.data]));
+  });
+});
+
+describe.each<RepoMode>(['bare', 'bare-user'])('ostree writes, layer reads (%s)', (mode) => {
+  const work = tempDir(`r-${mode}`);
+  temps.push(work);
+  const src = join(work, 'src');
+  const repoPath = join(work, 'repo');
+  let theirs: string;
+
+  beforeAll(() => {
+    makeSampleTree(src, { caps: true });
+    ostree(repoPath, 'init', `--mode=${mode}`);
+    ostree(repoPath, 'commit', '-b', 'base', '--subject=first', `--timestamp=@${TS}`, `--tree=dir=${src}`);
+    execFileSync('sh', ['-c', `echo changed > ${src}/hello.txt`]);
+    theirs = ostree(repoPath, 'commit', '-b', 'base', '--subject=second', '--add-metadata-string=version=2',
+      `--timestamp=@${TS + 1n}`, `--tree=dir=${src}`).trim();
+  });
+
+  it('reads refs and the commit (parent, subject, metadata)', () => {
+    const store = Store.open(repoPath);
+    expect(store.mode).toBe(mode);
+    expect(store.listRefs()).toEqual(new Map([['base', theirs]]));
+    const c = store.readCommit('base');
+    expect(c.subject).toBe('second');
+    expect(c.timestamp).toBe(TS + 1n);
+    expect(commitMetadata(c, 'version')?.value).toBe('2');
+    expect(commitMetadata(c, 'ostree.ref-binding')?.value).toEqual(['base']);
+    expect(c.parent && store.readCommit(c.parent).subject).toBe('first');
+  });
+
+  it('walk gives the same files, modes and owners; readFile the content', () => {
+    const store = Store.open(repoPath);
+    const walked = [...store.walk('base')].map((e) => ({ path: `/${e.path}`, mode: e.mode.toString(8), uid: e.uid, gid: e.gid }));
+    const expected = snapshot(src).map((e) => ({ path: e.path, mode: e.mode, uid: e.uid, gid: e.gid }));
+    const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : 1);
+    expect(walked.sort(byPath)).toEqual(expected.sort(byPath));
+    expect(store.readFile('base', 'hello.txt').toString()).toBe('changed\n');
+    expect(store.readFile('base', 'sub/deeper/big.bin').length).toBe(300_000);
+    expect(store.stat('base', 'link')?.target).toBe('hello.txt');
+    expect(store.stat('base', 'ping')?.xattrs.map(([n]) => n)).toEqual(['security.capability']);
+  });
+
+  it('checks out identically and re-commits to the same checksum', async () => {
+    const store = Store.open(repoPath, { fsync: false });
+    const out = join(work, 'co');
+    await store.checkout('base', out, { hardlink: false });
+    expect(snapshot(out)).toEqual(snapshot(src));
+    const again = await store.commitTree(src, {
+      parent: store.readCommit('base').parent ?? null, subject: 'second', timestamp: TS + 1n,
+      metadata: [['version', V.string('2')], ['ostree.ref-binding', V.strings(['base'])]],
+    });
+    expect(again).toBe(theirs);
+    expect(store.fsck().problems).toEqual([]);
+  });
+});
