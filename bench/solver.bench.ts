@@ -94,7 +94,8 @@ async function main(): Promise<void> {
       if (!res.ok) throw new Error(`${sc.name}: empty job list reported problems`);
       pool.free();
     }));
-    for (const r of sc.repos) packages += dataset(r.data).records().length;
+    // The count from <metadata packages="N">: parsing 63k records just to count them is slow.
+    for (const r of sc.repos) packages += Number(/packages="(\d+)"/.exec(dataset(r.data).primaryXml().subarray(0, 4096).toString())?.[1] ?? NaN);
     loads.push({ scenario: sc.name, packages, nativeMs: nativeLoad, wasmMs: wasmLoad, ratio: ratio(wasmLoad, nativeLoad) });
 
     for (const names of sc.jobs) {

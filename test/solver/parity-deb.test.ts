@@ -16,7 +16,7 @@ import { openPool, type Loader } from './support/wasm.js';
 
 const debData = dataset('deb63k');
 const deb = repoFromDataset('deb', debData);
-const JOBS = debJobs(debData.records().map((r) => r.name));
+const JOBS = debJobs((await debData.records()).map((r) => r.name));
 
 const nativeCase = (names: string[]): NativeCase => ({
   available: [{ name: 'deb', solvPath: deb.solvPath }],
@@ -24,8 +24,8 @@ const nativeCase = (names: string[]): NativeCase => ({
 });
 
 describe('native oracle sanity (deb63k)', () => {
-  it('the repo has ~63k packages and the job list mixes solvable and unsolvable jobs', () => {
-    expect(debData.records().length).toBeGreaterThan(60_000);
+  it('the repo has ~63k packages and the job list mixes solvable and unsolvable jobs', async () => {
+    expect((await debData.records()).length).toBeGreaterThan(60_000);
     const results = JOBS.map((j) => solveNative(nativeCase(j)));
     expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(10);
     expect(results.filter((r) => !r.ok).length).toBeGreaterThanOrEqual(5);

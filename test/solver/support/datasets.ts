@@ -5,16 +5,23 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mergeFilelists, parseFilelists, parsePrimary } from '../../../src/repos/index.js';
 import type { PackageRecord } from '../../../src/solver/types.js';
-import { parsePrimary, readMetadata } from './simple-primary.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CACHE_DIR = join(ROOT, '.cache', 'solver-parity');
 export const SHARED_REPOS = join(ROOT, '..', 'shared', 'data', 'repos');
 export const DEB63K_DIR = join(ROOT, '.cache', 'deb63k');
 export const DEB63K_COMMAND = 'bash fixtures/deb63k/generate.sh';
+
+/** Reads a metadata file, gunzipping it when the name ends in `.gz`. */
+export function readMetadata(path: string): Buffer {
+  const raw = readFileSync(path);
+  return path.endsWith('.gz') ? gunzipSync(raw) : raw;
+}
 
 export type DatasetName = 'cs9-baseos-2022' | 'cs9-appstream-2025' | 'deb63k';
 
@@ -27,7 +34,7 @@ export class Dataset {
   readonly filelistsPath: string | undefined;
   #primary: Buffer | undefined;
   #filelists: Buffer | null | undefined;
-  #records: PackageRecord[] | undefined;
+  #records: Promise<PackageRecord[]> | undefined;
 
   constructor(name: DatasetName, dir: string) {
     this.name = name;
@@ -58,13 +65,17 @@ export class Dataset {
     return this.#filelists ?? undefined;
   }
 
-  /** Primary + filelists as PackageRecords (the `kind: 'records'` input). */
-  records(): PackageRecord[] {
-    const filelists = this.filelistsXml();
-    return (this.#records ??= parsePrimary(this.primaryXml(), {
-      ...(filelists ? { filelists } : {}),
-      where: this.primaryPath,
-    }));
+  /**
+   * Primary + filelists as PackageRecords (the `kind: 'records'` input), read by repos/'
+   * parser: the parity suite thereby also checks that parser against libsolv's own reader.
+   */
+  records(): Promise<PackageRecord[]> {
+    return (this.#records ??= (async () => {
+      const records = await parsePrimary(this.primaryXml());
+      const filelists = this.filelistsXml();
+      if (filelists) mergeFilelists(records, await parseFilelists(filelists));
+      return records;
+    })());
   }
 }
 

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { Job, SolveResult } from '../../../src/solver/types.js';
+import { parsePrimary } from '../../../src/repos/index.js';
+import type { Job, PackageRecord, SolveResult } from '../../../src/solver/types.js';
 import type { Dataset } from './datasets.js';
 import { solvForPrimary, solvForRepoDir, type NativeResult } from './native.js';
-import { parsePrimary } from './simple-primary.js';
 import { outcomeOf, type RepoInput } from './wasm.js';
 
 export interface ParityRepo {
@@ -34,12 +34,12 @@ export function repoFromDataset(name: string, d: Dataset): ParityRepo {
 /** A repo made from a bare primary.xml (no filelists): native .solv from `rpmmd2solv`. */
 export function repoFromPrimary(name: string, primaryXml: Buffer): ParityRepo {
   const solvPath = solvForPrimary(primaryXml);
-  let records: ReturnType<typeof parsePrimary> | undefined;
+  let records: Promise<PackageRecord[]> | undefined;
   return {
     solvPath,
     input: {
       name,
-      records: () => (records ??= parsePrimary(primaryXml, { where: `${name} primary subset` })),
+      records: () => (records ??= parsePrimary(primaryXml)),
       primaryXml: () => primaryXml,
       filelistsXml: () => undefined,
       solvBytes: () => readFileSync(solvPath),

@@ -11,16 +11,16 @@ export type Loader = 'records' | 'rpmmd' | 'solv';
 
 export interface RepoInput {
   name: string;
-  records: () => PackageRecord[];
+  records: () => Promise<PackageRecord[]>;
   primaryXml: () => Uint8Array;
   filelistsXml: () => Uint8Array | undefined;
   solvBytes: () => Uint8Array;
 }
 
-export function sourceFor(repo: RepoInput, loader: Loader): RepoSource {
+export async function sourceFor(repo: RepoInput, loader: Loader): Promise<RepoSource> {
   switch (loader) {
     case 'records':
-      return { kind: 'records', records: repo.records() };
+      return { kind: 'records', records: await repo.records() };
     case 'rpmmd': {
       const filelists = repo.filelistsXml();
       return { kind: 'rpmmd', primary: repo.primaryXml(), ...(filelists ? { filelists } : {}) };
@@ -37,10 +37,10 @@ export async function openPool(opts: { available: RepoInput[]; installed?: RepoI
   // Same repo order as the native testcase (installed first), so solvable ids line up and
   // libsolv's id-order tie-breaks cannot differ between the two sides.
   if (opts.installed) {
-    const sys = pool.addRepo(opts.installed.name, sourceFor(opts.installed, opts.loader), { priority: 0 });
+    const sys = pool.addRepo(opts.installed.name, await sourceFor(opts.installed, opts.loader), { priority: 0 });
     pool.setInstalled(sys);
   }
-  for (const r of opts.available) pool.addRepo(r.name, sourceFor(r, opts.loader), { priority: 0 });
+  for (const r of opts.available) pool.addRepo(r.name, await sourceFor(r, opts.loader), { priority: 0 });
   return pool;
 }
 
