@@ -1,0 +1,188 @@
+/** Store behaviour through the public API: union checkouts, fsck, prune, crash leftovers, re-commit. */
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync, chmodSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LayerError } from '../../src/errors.js';
+import { FileConflictError, MutableTree, S_IFREG, Store, type Checksum } from '../../src/store/index.js';
+import { makeSampleTree, ostree, requireTool, snapshot, tempDir } from './helpers.js';
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function work(tag: string): string {
+  const d = tempDir(tag);
+  temps.push(d);
+  return d;
+}
+
+function objectFiles(repo: string): string[] {
+  const out: string[] = [];
+  for (const xx of readdirSync(join(repo, 'objects'))) for (const n of readdirSync(join(repo, 'objects', xx))) out.push(`${xx}/${n}`);
+  return out.sort();
+}
+
+async function treeOf(store: Store, files: Record<string, string>, ref: string): Promise<Checksum> {
+  const t = new MutableTree();
+  for (const [path, text] of Object.entries(files)) {
+    t.setFile(path, await store.writeContent({ uid: 0, gid: 0, mode: S_IFREG | 0o644, xattrs: [] }, Buffer.from(text)));
+  }
+  return store.commitMutableTree(t, { ref, subject: ref, timestamp: 1n });
+}
+
+describe('checkoutUnion', () => {
+  it('merges identical files, and names both owners and the path on a conflict', async () => {
+    const w = work('union');
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    await treeOf(store, { 'usr/bin/a': 'A', 'usr/share/doc/x': 'same' }, 'pkg/a');
+    await treeOf(store, { 'usr/bin/b': 'B', 'usr/share/doc/x': 'same' }, 'pkg/b');
+    await treeOf(store, { 'usr/bin/a': 'not A' }, 'pkg/c');
+    await store.checkoutUnion([{ commit: 'pkg/a', owner: 'a-1.0-1.x86_64' }, { commit: 'pkg/b', owner: 'b-1.0-1.x86_64' }], join(w, 'ab'));
+    expect(readdirSync(join(w, 'ab/usr/bin')).sort()).toEqual(['a', 'b']);
+
+    const dest = join(w, 'ac');
+    const err = await store.checkoutUnion([{ commit: 'pkg/a', owner: 'a-1.0-1.x86_64' }, { commit: 'pkg/c', owner: 'c-2.0-1.noarch' }], dest)
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(FileConflictError);
+    expect((err as LayerError).code).toBe('LAYER_FILE_CONFLICT');
+    expect((err as FileConflictError).conflict).toEqual({ path: 'usr/bin/a', owners: ['a-1.0-1.x86_64', 'c-2.0-1.noarch'] });
+    expect((err as Error).message).toMatch(/usr\/bin\/a.*a-1\.0-1\.x86_64.*c-2\.0-1\.noarch/);
+    expect(existsSync(dest)).toBe(false); // detected before writing anything
+
+    await store.checkoutUnion([{ commit: 'pkg/a', owner: 'a' }, { commit: 'pkg/c', owner: 'c' }], dest, { replaceFiles: true });
+    expect(store.readFile('pkg/c', 'usr/bin/a').toString()).toBe('not A');
+    expect(execFileSync('cat', [join(dest, 'usr/bin/a')], { encoding: 'utf8' })).toBe('not A');
+  });
+
+  it('refuses a non-empty destination', async () => {
+    const w = work('union-dest');
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    await treeOf(store, { f: 'x' }, 'p');
+    mkdirSync(join(w, 'full'));
+    writeFileSync(join(w, 'full/keep'), 'precious');
+    await expect(store.checkout('p', join(w, 'full'))).rejects.toThrow(/not empty/);
+    expect(existsSync(join(w, 'full/keep'))).toBe(true);
+  });
+});
+
+describe('fsck', () => {
+  it('is clean on a fresh commit and names a corrupted content object', async () => {
+    requireTool('ostree');
+    const w = work('fsck');
+    makeSampleTree(join(w, 'src'));
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    const c = await store.commitTree(join(w, 'src'), { ref: 'r' });
+    expect(store.fsck().problems).toEqual([]);
+    const target = store.walk(c);
+    const hello = [...target].find((e) => e.path === 'hello.txt');
+    const obj = store.objectPath(hello!.checksum, 'file');
+    appendFileSync(obj, 'evil');
+    const { problems } = store.fsck();
+    expect(problems).toEqual([expect.objectContaining({ kind: 'corrupt', type: 'file', checksum: hello!.checksum })]);
+    // The real tool agrees it is corrupt.
+    expect(() => ostree(join(w, 'repo'), 'fsck')).toThrow();
+  });
+
+  it('names a corrupted dirtree and a missing object', async () => {
+    const w = work('fsck2');
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    const c = await treeOf(store, { 'a/b': 'x', c: 'y' }, 'r');
+    const commit = store.readCommit(c);
+    const cFile = [...store.walk(c)].find((e) => e.path === 'c')!;
+    rmSync(store.objectPath(cFile.checksum, 'file'));
+    expect(store.fsck().problems).toEqual([expect.objectContaining({ kind: 'missing', type: 'file', checksum: cFile.checksum })]);
+    const tree = store.objectPath(commit.rootTree, 'dirtree');
+    writeFileSync(tree, Buffer.from('00', 'hex'));
+    const kinds = store.fsck().problems.map((p) => `${p.kind}:${p.type}:${p.checksum}`);
+    expect(kinds).toContain(`corrupt:dirtree:${commit.rootTree}`);
+  });
+});
+
+describe('prune', () => {
+  it('removes only unreachable objects', async () => {
+    const w = work('prune');
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    await treeOf(store, { shared: 's', only1: '1' }, 'one');
+    const before = objectFiles(join(w, 'repo'));
+    await treeOf(store, { shared: 's', only2: '2' }, 'two');
+    const r = store.prune({ keepRefs: ['one'] });
+    expect(r.removedRefs).toEqual(['two']);
+    // only2's content, two's root dirtree, and two's commit.
+    expect(r.removedObjects).toBe(3);
+    expect(objectFiles(join(w, 'repo'))).toEqual(before);
+    expect(store.fsck().problems).toEqual([]);
+    expect(store.prune().removedObjects).toBe(0);
+  });
+});
+
+describe('crash safety', () => {
+  it('leftover temp files and a partial object in tmp/ do not corrupt the repo', async () => {
+    requireTool('ostree');
+    const w = work('crash');
+    const repo = join(w, 'repo');
+    const store = Store.init(repo, { fsync: false });
+    const c = await treeOf(store, { f: 'content' }, 'r');
+    // A writer killed mid-object: a truncated object and a half-written ref in tmp/.
+    writeFileSync(join(repo, 'tmp/file-999-1'), 'cont');
+    writeFileSync(join(repo, 'tmp/ref-999-2'), c.slice(0, 10));
+    const reopened = Store.open(repo, { fsync: false });
+    expect(reopened.resolveRef('r')).toBe(c);
+    expect(reopened.fsck().problems).toEqual([]);
+    ostree(repo, 'fsck');
+    // Writing the same object again works and the stray files are cleaned by prune.
+    await treeOf(reopened, { f: 'content', g: 'more' }, 'r');
+    reopened.prune();
+    expect(readdirSync(join(repo, 'tmp'))).toEqual([]);
+    ostree(repo, 'fsck');
+  });
+
+  it('an object file with wrong content is caught by fsck', async () => {
+    const w = work('wrong');
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    const c = await treeOf(store, { f: 'right' }, 'r');
+    const f = [...store.walk(c)].find((e) => e.path === 'f')!;
+    writeFileSync(store.objectPath(f.checksum, 'file'), 'wrong'); // same inode, same mode
+    expect(store.fsck().problems.map((p) => p.checksum)).toEqual([f.checksum]);
+  });
+});
+
+describe('re-commit of a hardlinked checkout', () => {
+  it('reuses object checksums without re-reading and gives the same tree', async () => {
+    const w = work('recommit');
+    makeSampleTree(join(w, 'src'));
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    const first = await store.commitTree(join(w, 'src'), { ref: 'r', timestamp: 5n });
+    const co = join(w, 'co');
+    await store.checkout(first, co);
+    expect(statSync(join(co, 'hello.txt')).nlink).toBeGreaterThan(1);
+    expect(snapshot(co)).toEqual(snapshot(join(w, 'src')));
+    const second = await store.commitTree(co, { parent: null, timestamp: 5n });
+    expect(second).toBe(first);
+    // A file added next to the hardlinks is hashed normally.
+    writeFileSync(join(co, 'new'), 'new');
+    linkSync(join(co, 'new'), join(co, 'new2'));
+    const third = await store.commitTree(co, { ref: 'r' });
+    expect(store.diff(first, third)).toEqual({ added: ['/new', '/new2'], removed: [], modified: [] });
+    expect(store.readCommit(third).parent).toBe(first);
+  });
+});
+
+describe('bad input', () => {
+  it('gives clear LayerErrors naming the thing', async () => {
+    const w = work('bad');
+    expect(() => Store.open(join(w, 'nope'))).toThrow(/nope is not an OSTree repository/);
+    writeFileSync(join(w, 'config'), '[core]\nmode=archive-z2\n');
+    expect(() => Store.open(w)).toThrow(/mode 'archive-z2'/);
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    expect(() => store.resolveRef('missing/ref')).toThrow(/no ref 'missing\/ref'/);
+    expect(() => store.setRef('bad ref', 'a'.repeat(64) as Checksum)).toThrow(/invalid ref name 'bad ref'/);
+    mkdirSync(join(w, 'tree'));
+    execFileSync('mkfifo', [join(w, 'tree/fifo')]);
+    await expect(store.commitTree(join(w, 'tree'))).rejects.toThrow(/tree\/fifo.*cannot be stored/);
+    await expect(store.writeContent({ uid: 0, gid: 0, mode: 0o040755, xattrs: [] })).rejects.toMatchObject({ code: 'LAYER_STORE' });
+    const x = await treeOf(store, { d: 'x' }, 'x');
+    expect(() => store.readFile(x, 'nope')).toThrow(/no such file 'nope'/);
+    expect(() => store.readFile(x, '')).toThrow(/is a directory/);
+  });
+});
