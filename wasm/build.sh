@@ -144,7 +144,7 @@ EXT_SRCS=(testcase repo_testcase solv_xfopen pool_parserpmrichdep solv_xmlparser
 EXPAT_SRCS=(xmlparse xmlrole xmltok)
 LDFLAGS=(-O3 -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=16MB
   -sENVIRONMENT=node -sMODULARIZE=1 -sEXPORT_NAME=createLibsolv -sNODERAWFS=1
-  -sEXIT_RUNTIME=0 -sFILESYSTEM=1 -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
+  -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sFILESYSTEM=1 -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
   -sEXPORTED_FUNCTIONS=_malloc,_free)
 
 jobs=$(nproc 2>/dev/null || echo 2)

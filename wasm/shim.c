@@ -593,13 +593,24 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
             {
               Id source, target, dep;
               SolverRuleinfo type = solver_ruleinfo(solv, q.elements[i], &source, &target, &dep);
+              const char *text = solver_problemruleinfo2str(solv, type, source, target, dep);
+              /* job rules carry a job index, job flags and a job "what" in these slots, best
+                 rules a job index in target: only report real packages and dependencies */
+              if ((type & SOLVER_RULE_TYPEMASK) == SOLVER_RULE_JOB)
+                {
+                  source = target = 0;
+                  if (type == SOLVER_RULE_JOB || type == SOLVER_RULE_JOB_UNSUPPORTED)
+                    dep = 0;
+                }
+              else if (type == SOLVER_RULE_BEST)
+                target = 0;
               if (source > 0) emit_pkg(&b, pool, &seen, source);
               if (target > 0) emit_pkg(&b, pool, &seen, target);
               buf_str(&b, "U\t"); buf_int(&b, type);
               buf_str(&b, "\t"); buf_int(&b, source > 0 ? source : 0);
               buf_str(&b, "\t"); buf_int(&b, target > 0 ? target : 0);
               buf_str(&b, "\t"); buf_text(&b, dep ? pool_dep2str(pool, dep) : "");
-              buf_str(&b, "\t"); buf_text(&b, solver_problemruleinfo2str(solv, type, source, target, dep));
+              buf_str(&b, "\t"); buf_text(&b, text);
               buf_str(&b, "\n");
             }
           solution = 0;

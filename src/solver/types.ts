@@ -123,7 +123,17 @@ export interface PackageRef {
   repo: string;
 }
 
+/**
+ * One step. Removal set of a transaction = `erase` steps + `obsoleted` steps + every `replaces`
+ * entry (the same package can appear twice: an `obsoleted` step for the old package follows the
+ * step of the new package that obsoletes it, as dnf lists them).
+ */
 export interface TransactionStep {
+  /**
+   * `install` also covers a new name that replaces installed packages through Obsoletes
+   * (those are in `replaces`); `obsoleted` steps name the removed old package in `pkg` and the
+   * obsoleting one in `replaces`.
+   */
   kind: StepKind;
   pkg: PackageRef;
   /** For upgrade/downgrade/reinstall/obsoleted: the installed package being replaced. */
@@ -154,6 +164,8 @@ export interface SolutionElement {
 export interface Problem {
   /** One-line summary (libsolv's problem2str). */
   text: string;
+  /** Set when the problem is a job that matched nothing (`package foo does not exist`). */
+  code?: 'LAYER_NO_MATCH';
   rules: ProblemRule[];
   /** Each solution is a set of alternative changes ("do not ask to install X", "allow deinstallation of Y"). */
   solutions: SolutionElement[][];
