@@ -81,6 +81,12 @@ export async function* readPayload(ctx: PayloadContext): AsyncGenerator<PayloadE
   for (const f of ctx.files) byPath.set(f.path, f);
   const holders = hardlinkHolders(ctx.files);
   const seen = new Set<number>();
+  // A path below one of the package's own symlinks would be written through that link.
+  const symlinks = new Set(ctx.files.filter((f) => f.type === 'symlink').map((f) => f.path));
+  const throughSymlink = (p: string): string | undefined => {
+    for (let i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) if (symlinks.has(p.slice(0, i))) return p.slice(0, i);
+    return undefined;
+  };
 
   const pd = ctx.payloadDigest ? createHash(ctx.payloadDigest.algo) : undefined;
   const md5 = ctx.md5 ? createHash('md5').update(ctx.md5.headerWithMagic) : undefined;
@@ -144,6 +150,8 @@ export async function* readPayload(ctx: PayloadContext): AsyncGenerator<PayloadE
       } else {
         throw new LayerError('LAYER_RPM_FORMAT', `${what}: bad cpio magic '${magic.replace(/[^\x20-\x7e]/g, '?')}' at payload byte ${reader.position - 6}`);
       }
+      const via = symlinks.size ? throughSymlink(file.path) : undefined;
+      if (via) throw new LayerError('LAYER_UNSAFE_PATH', `${what}: unsafe payload path '${rel}': passes through the package's symlink '${via}'`);
       if (seen.has(file.index)) throw new LayerError('LAYER_RPM_FORMAT', `${what}: payload has '${file.path}' twice`);
       seen.add(file.index);
       if (file.isGhost) throw new LayerError('LAYER_RPM_FORMAT', `${what}: %ghost file '${file.path}' present in payload`);
