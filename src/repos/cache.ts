@@ -81,7 +81,9 @@ export class RepoCache {
   }
 
   dataPath(rec: RepomdRecord): string {
-    return join(this.dir, 'data', `${rec.checksum.hex}-${basename(rec.location)}`);
+    // createrepo_c names files `<checksum>-<type>...` already; other layouts get the prefix.
+    const name = basename(rec.location);
+    return join(this.dir, 'data', name.startsWith(`${rec.checksum.hex}-`) ? name : `${rec.checksum.hex}-${name}`);
   }
 
   /** Whether the verified copy of `rec` is present (size checked; content was verified before rename). */

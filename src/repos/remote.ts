@@ -73,7 +73,7 @@ export async function planMirrors(cfg: RepoConfig, fetcher: Fetcher, attempts: A
 }
 
 export function attemptOf(url: string, e: unknown): Attempt {
-  if (e instanceof FetchFailure) return { url, reason: e.reason };
+  if (e instanceof FetchFailure) return { url: e.url, reason: e.reason };
   if (e instanceof LayerError && (e.code === 'LAYER_REPO_CHECKSUM' || e.code === 'LAYER_REPO_CORRUPT')) {
     return { url, reason: e.message, code: e.code };
   }
@@ -86,7 +86,10 @@ export function checkRepomd(bytes: Uint8Array, plan: MirrorPlan, what: string): 
   if (plan.repomdSize !== undefined && bytes.length !== plan.repomdSize) {
     throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: size ${bytes.length}, metalink says ${plan.repomdSize}`);
   }
-  for (const d of plan.repomdDigests) {
+  // Like librepo, check the strongest digest offered; weaker ones add nothing.
+  const strength = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
+  const best = [...plan.repomdDigests].sort((a, b) => strength.indexOf(b.algo) - strength.indexOf(a.algo))[0];
+  for (const d of best === undefined ? [] : [best]) {
     const got = hasher(d).update(bytes).digest('hex');
     if (got !== d.hex) throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${d.algo} ${got}, metalink says ${d.hex}`);
   }
@@ -185,5 +188,5 @@ export async function verifyContent(path: string, rec: RepomdRecord, what: strin
 
 /** Render attempts for an error message. */
 export function describeAttempts(attempts: Attempt[]): string {
-  return attempts.map((a) => `  ${a.url}: ${a.reason}`).join('\n');
+  return attempts.map((a) => (a.reason.includes(a.url) ? `  ${a.reason}` : `  ${a.url}: ${a.reason}`)).join('\n');
 }

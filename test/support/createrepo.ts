@@ -3,7 +3,9 @@
  * Missing tool or data fails loudly with the fix, never skips.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { basename, join, resolve } from 'node:path';
 
 /** `../shared/data` relative to the project root. */
@@ -43,8 +45,31 @@ export function makeRepo(dir: string, rpms: string[], opts: MakeRepoOptions = {}
   mkdirSync(dir, { recursive: true });
   for (const r of rpms) copyFileSync(r, join(dir, basename(r)));
   const compress = opts.compress ?? 'gz';
-  execFileSync('createrepo_c', ['--no-database', `--general-compress-type=${compress === 'gz' ? 'gz' : compress}`, ...(opts.args ?? []), dir], {
+  // createrepo_c 0.17 cannot write zstd (1.0+ does by default): build gz, recompress with zstd.
+  execFileSync('createrepo_c', ['--no-database', `--general-compress-type=${compress === 'zstd' ? 'gz' : compress}`, ...(opts.args ?? []), dir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  if (compress === 'zstd') recompressZstd(dir);
   return dir;
+}
+
+/** Rewrite every `.xml.gz` of a repo as `.xml.zst`, fixing checksum, size and location in repomd.xml. */
+function recompressZstd(dir: string): void {
+  requireTool('zstd', 'zstd');
+  const repomdPath = join(dir, 'repodata', 'repomd.xml');
+  let repomd = readFileSync(repomdPath, 'utf8');
+  for (const name of readdirSync(join(dir, 'repodata')).filter((n) => n.endsWith('.xml.gz'))) {
+    const gz = join(dir, 'repodata', name);
+    const zst = execFileSync('zstd', ['-q', '-c'], { input: gunzipSync(readFileSync(gz)) });
+    const sum = createHash('sha256').update(zst).digest('hex');
+    const newName = `${sum}-${name.slice(name.indexOf('-') + 1).replace(/\.gz$/, '.zst')}`;
+    writeFileSync(join(dir, 'repodata', newName), zst);
+    rmSync(gz);
+    const oldSum = name.slice(0, name.indexOf('-'));
+    const oldSize = readFileSync(join(dir, 'repodata', newName)).length;
+    repomd = repomd.replace(`repodata/${name}`, `repodata/${newName}`).replace(`>${oldSum}<`, `>${sum}<`);
+    // The <size> after this record's location is the stored size.
+    repomd = repomd.replace(new RegExp(`(repodata/${newName}"/>[\\s\\S]*?<size>)\\d+(</size>)`), `$1${oldSize}$2`);
+  }
+  writeFileSync(repomdPath, repomd);
 }
