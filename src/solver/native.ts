@@ -35,14 +35,13 @@ export interface LibsolvModule {
   _ly_solve(pool: Ptr, jobs: Ptr, len: number, flags: number): Ptr;
   _ly_run_testcase(path: Ptr, exitcode: Ptr): Ptr;
   _ly_evrcmp(pool: Ptr, a: Ptr, b: Ptr): number;
+  _ly_take_log(): Ptr;
 }
 
 const wasmDir = fileURLToPath(new URL('../../wasm/', import.meta.url));
 
 let mod: LibsolvModule | undefined;
 let loading: Promise<LibsolvModule> | undefined;
-/** libsolv's own stderr lines (pool errors from testcase_read); kept, never printed. */
-const stderrLines: string[] = [];
 
 /**
  * Instantiate the wasm module once; later calls return the same instance. Everything else in
@@ -63,15 +62,8 @@ export function loadModule(): Promise<LibsolvModule> {
       });
     }
     // wasmBinary given: the 3.1.6 glue skips fetch() (which fails on file paths under Node 20).
-    // print/printErr: the engine never writes to stdout; libsolv's chatter is captured.
-    const m = await factory({
-      wasmBinary,
-      print: () => {},
-      printErr: (line: string) => {
-        stderrLines.push(line);
-        if (stderrLines.length > 100) stderrLines.shift();
-      },
-    });
+    // libsolv's own messages go to a log inside the shim (ly_take_log), never to stdout.
+    const m = await factory({ wasmBinary, print: () => {}, printErr: () => {} });
     mod = m;
     return m;
   })();
@@ -87,9 +79,9 @@ export function lib(): LibsolvModule {
   return mod;
 }
 
-/** Drain libsolv's captured stderr (used to explain a failed testcase read). */
-export function takeStderr(): string[] {
-  return stderrLines.splice(0, stderrLines.length);
+/** Drain libsolv's message log (pool errors, e.g. why a testcase could not be read). */
+export function takeLog(m: LibsolvModule): string {
+  return takeString(m, m._ly_take_log()).trim();
 }
 
 const encoder = new TextEncoder();

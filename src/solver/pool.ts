@@ -6,7 +6,7 @@
 import { LayerError } from '../errors.js';
 import { decodeResult } from './decode.js';
 import { encodeFlags, encodeJobs, encodeRecords } from './encode.js';
-import { allocBytes, allocString, lib, takeBytes, takeStderr, takeString, withStrings, type LibsolvModule } from './native.js';
+import { allocBytes, allocString, lib, takeBytes, takeLog, takeString, withStrings, type LibsolvModule } from './native.js';
 import type { Job, RepoOptions, RepoSource, SolveFlags, SolveResult } from './types.js';
 
 export interface PoolOptions {
@@ -184,7 +184,7 @@ export class Pool implements Disposable {
  */
 export function runTestcase(path: string): { result: string } {
   const m = lib();
-  takeStderr();
+  takeLog(m);
   const codePtr = m._ly_malloc(4);
   try {
     const out = withStrings(m, [path], (p) => m._ly_run_testcase(p, codePtr));
@@ -192,7 +192,7 @@ export function runTestcase(path: string): { result: string } {
     const result = out ? takeString(m, out) : '';
     if (code === 2) throw new LayerError('LAYER_SOLVER', `testcase ${path}: cannot open file`);
     if (code !== 0) {
-      const why = takeStderr().join('; ') || 'testcase_read failed';
+      const why = takeLog(m).split('\n').join('; ') || 'testcase_read failed';
       throw new LayerError('LAYER_SOLVER', `testcase ${path}: ${why}${code === 77 ? ' (needs a libsolv feature not built)' : ''}`);
     }
     return { result };
