@@ -32,7 +32,7 @@ export function rpmIn(root: string, args: string[], opts: { allowFail?: boolean 
   const r = spawnSync('rpm', ['--root', root, '--dbpath', '/usr/lib/sysimage/rpm', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   // Debian's rpm nags on every install; that is not a test failure.
   const stderr = r.stderr.split('\n').filter((l) => l && !l.startsWith('rpm: RPM should not be used') && !l.startsWith('rpm: However assuming')).join('\n');
-  if (!opts.allowFail && r.status !== 0) throw new Error(`rpm ${args.join(' ')} failed (${r.status}): ${stderr}`);
+  if (!opts.allowFail && r.status !== 0) throw new Error(`rpm ${args.join(' ').slice(0, 200)} failed (${r.status}): ${stderr}`);
   return { stdout: r.stdout, stderr, status: r.status ?? -1 };
 }
 
