@@ -72,7 +72,7 @@ async function readHeader(fh: FileHandle, pos: number, fileSize: number, what: s
 
 /** Reads and structurally validates lead and both headers. */
 export async function readLayout(path: string): Promise<RpmFileLayout> {
-  const what = basename(path);
+  let what = path;
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -88,6 +88,9 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
     if (lead.readUInt16BE(78) !== 5) throw fmt(what, `unsupported signature type ${lead.readUInt16BE(78)}`);
     const nameEnd = lead.indexOf(0, 10);
     const leadName = lead.toString('latin1', 10, nameEnd < 0 || nameEnd > 76 ? 76 : nameEnd);
+    // Until the header is trusted, the lead's name-version-release is the best name we have.
+    const printable = leadName.replace(/[^\x21-\x7e]/g, '?');
+    if (printable) what = `${printable} (${basename(path)})`;
     const sig = await readHeader(fh, LEAD_SIZE, fileSize, what, 'signature header', { maxTags: SIG_MAX_TAGS, maxData: SIG_MAX_DATA });
     const headerOffset = LEAD_SIZE + sig.length + ((8 - (sig.length % 8)) % 8);
     const main = await readHeader(fh, headerOffset, fileSize, what, 'main header', { maxTags: 0xffff, maxData: 0x0fffffff });
