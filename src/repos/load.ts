@@ -3,9 +3,11 @@
  * digest: a later run with an unchanged repomd.xml hands libsolv the `.solv` bytes and never
  * reads the XML. Filters (excludepkgs/includepkgs) and the filelists choice are part of the key.
  */
+import { LayerError } from '../errors.js';
+import type { Report } from '../report.js';
 import type { PackageRecord, RepoOptions, RepoSource } from '../solver/types.js';
 import { sha256 } from './cache.js';
-import { isPrimaryFile } from './filelists.js';
+import { isPrimaryFile, type FilelistEntry } from './filelists.js';
 import { makeFilter } from './filter.js';
 import type { Repo } from './repo.js';
 
@@ -65,28 +67,41 @@ export async function analyzeRepo(repo: Repo): Promise<boolean> {
  * Add `repo` to `pool`, from the `.solv` cache when present. Crash safety: the `.solv` is
  * written to a temp file and renamed, after the pool accepted the records.
  */
-export async function loadRepo(repo: Repo, pool: PoolLike, opts: { filelists: boolean }): Promise<LoadedRepo> {
-  const key = solvKey(repo, opts.filelists);
+export async function loadRepo(
+  repo: Repo,
+  pool: PoolLike,
+  opts: { filelists: boolean; /** Unusable filelists: error (true) or warn and use primary's files. */ strict?: boolean; report?: Report },
+): Promise<LoadedRepo> {
+  let lists: Map<string, FilelistEntry> | undefined;
+  let filelists = opts.filelists;
+  if (filelists && (await repo.cache.readSolv(solvKey(repo, true))) === undefined) {
+    try {
+      lists = await repo.filelists();
+    } catch (e) {
+      if (opts.strict || !(e instanceof LayerError) || e.code === 'LAYER_INTERNAL') throw e;
+      opts.report?.warn(`${e.message}\n  going on with primary's file list only: file dependencies outside /etc, */bin/* may not resolve`);
+    }
+    if (lists === undefined) filelists = false;
+  }
+  const key = solvKey(repo, filelists);
   const cached = await repo.cache.readSolv(key);
   if (cached !== undefined) {
     pool.addRepo(repo.id, { kind: 'solv', bytes: cached.bytes }, solverOptions(repo));
-    return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists: opts.filelists };
+    return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists };
   }
   const all = await repo.records();
   const info: SolvInfo = { packages: 0, fileDepsOutsidePrimary: needsFullFilelists(all) };
   const keep = makeFilter(repo.config.excludepkgs, repo.config.includepkgs);
   let records = keep === undefined ? all : all.filter(keep);
-  if (opts.filelists) {
-    const lists = await repo.filelists();
-    if (lists !== undefined) {
-      records = records.map((r) => {
-        const e = r.checksum === undefined ? undefined : lists.get(r.checksum.slice(r.checksum.indexOf(':') + 1));
-        return e === undefined ? r : { ...r, files: e.files };
-      });
-    }
+  if (lists !== undefined) {
+    const byId = lists;
+    records = records.map((r) => {
+      const e = r.checksum === undefined ? undefined : byId.get(r.checksum.slice(r.checksum.indexOf(':') + 1));
+      return e === undefined ? r : { ...r, files: e.files };
+    });
   }
   info.packages = records.length;
   const solverRepo = pool.addRepo(repo.id, { kind: 'records', records }, solverOptions(repo));
   await repo.cache.writeSolv(key, solverRepo.writeSolv(), info);
-  return { id: repo.id, from: 'xml', packages: records.length, filelists: opts.filelists };
+  return { id: repo.id, from: 'xml', packages: records.length, filelists };
 }

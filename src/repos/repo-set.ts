@@ -30,7 +30,8 @@ export interface LoadOptions {
   /**
    * Load full filelists: `true`, `false`, or `'auto'` (default): only when a requested spec
    * or some package's dependency names a file outside primary's subset (`/etc/*`, `*bin/*`,
-   * `/usr/lib/sendmail`).
+   * `/usr/lib/sendmail`). With `'auto'`, a repo whose filelists cannot be fetched or verified
+   * is loaded with primary's files and a Report warning; with `true` that is an error.
    */
   needFilelists?: boolean | 'auto';
   /** The user's package specs, for the `'auto'` decision. */
@@ -95,7 +96,8 @@ export class RepoSet {
         for (const r of repos) if (!full) full = await analyzeRepo(r);
       }
       const out: LoadedRepo[] = [];
-      for (const r of repos) out.push(await loadRepo(r, pool, { filelists: full }));
+      const strict = opts.needFilelists === true;
+      for (const r of repos) out.push(await loadRepo(r, pool, { filelists: full, strict, report: this.report }));
       return out;
     });
   }
