@@ -18,9 +18,9 @@ import {
 import * as xattr from 'fs-xattr';
 import { LayerError, withContext } from '../errors.js';
 import { loadContentMeta } from './content.js';
-import { S_IFLNK, S_IFMT, decodeDirMeta, type Checksum } from './objects.js';
+import { S_IFLNK, S_IFMT, decodeDirMeta, type Checksum, type DirMeta } from './objects.js';
 import type { Repo } from './repo.js';
-import { walkRaw, type RawNode } from './tree.js';
+import { readDirTree, walkRaw, type RawNode } from './tree.js';
 
 export interface CheckoutOptions {
   /** Hardlink files from the object store instead of copying (default true). */
@@ -88,39 +88,70 @@ function placeFile(repo: Repo, csum: Checksum, dest: string, hardlink: boolean):
   utimesSync(dest, 0, 0);
 }
 
-/** Apply a dirmeta to a created directory; done after its children (the mode may forbid writes). */
-function finishDir(repo: Repo, meta: Checksum, dest: string): void {
-  const m = decodeDirMeta(repo.readMetadata('dirmeta', meta));
-  if (isRoot) chownSync(dest, m.uid, m.gid);
-  chmodSync(dest, m.mode & 0o7777);
-  for (const [name, value] of m.xattrs) xattr.setAttributeSync(dest, name, Buffer.from(value));
+/** Applies dirmetas to created directories, after their children (the mode may forbid writes). */
+class DirFinisher {
+  private readonly pending: Array<[string, Checksum]> = [];
+  private readonly metas = new Map<Checksum, DirMeta>();
+  constructor(private readonly repo: Repo) {}
+
+  add(dest: string, meta: Checksum): void {
+    this.pending.push([dest, meta]);
+  }
+
+  finish(): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const [dest, csum] = this.pending[i] as [string, Checksum];
+      let m = this.metas.get(csum);
+      if (!m) {
+        m = decodeDirMeta(this.repo.readMetadata('dirmeta', csum));
+        this.metas.set(csum, m);
+      }
+      if (isRoot) chownSync(dest, m.uid, m.gid);
+      chmodSync(dest, m.mode & 0o7777);
+      for (const [name, value] of m.xattrs) xattr.setAttributeSync(dest, name, Buffer.from(value));
+    }
+  }
+}
+
+function place(repo: Repo, csum: Checksum, dest: string, hardlink: boolean, rel: string): void {
+  try {
+    placeFile(repo, csum, dest, hardlink);
+  } catch (err) {
+    throw withContext(`checking out /${rel}`, err);
+  }
 }
 
 function materialize(repo: Repo, nodes: Iterable<RawNode>, dir: string, hardlink: boolean): void {
-  const dirs: Array<[string, Checksum]> = [];
+  const dirs = new DirFinisher(repo);
   for (const node of nodes) {
     const dest = node.path === '' ? dir : `${dir}/${node.path}`;
-    try {
-      if (node.kind === 'dir') {
-        if (node.path !== '') mkdirSync(dest, { mode: 0o700 });
-        dirs.push([dest, node.meta]);
-      } else {
-        placeFile(repo, node.csum, dest, hardlink);
-      }
-    } catch (err) {
-      throw withContext(`checking out /${node.path}`, err);
+    if (node.kind === 'file') {
+      place(repo, node.csum, dest, hardlink, node.path);
+      continue;
     }
+    if (node.path !== '') mkdirSync(dest, { mode: 0o700 });
+    dirs.add(dest, node.meta);
   }
-  for (let i = dirs.length - 1; i >= 0; i--) {
-    const [dest, meta] = dirs[i] as [string, Checksum];
-    finishDir(repo, meta, dest);
-  }
+  dirs.finish();
 }
 
 /** Check out the tree of a commit into `dir` (absent or empty). */
 export function checkoutTree(repo: Repo, root: [Checksum, Checksum], dir: string, opts: CheckoutOptions = {}): void {
   prepareDest(dir);
-  materialize(repo, walkRaw(repo, root[0], root[1]), dir, opts.hardlink ?? true);
+  const hardlink = opts.hardlink ?? true;
+  const dirs = new DirFinisher(repo);
+  // Direct recursion rather than walkRaw: this is the hot loop of every deployment.
+  const visit = (tree: Checksum, meta: Checksum, dest: string, rel: string): void => {
+    dirs.add(dest, meta);
+    const t = readDirTree(repo, tree);
+    for (const [name, csum] of t.files) place(repo, csum, `${dest}/${name}`, hardlink, rel + name);
+    for (const [name, sub, subMeta] of t.dirs) {
+      mkdirSync(`${dest}/${name}`, { mode: 0o700 });
+      visit(sub, subMeta, `${dest}/${name}`, `${rel}${name}/`);
+    }
+  };
+  visit(root[0], root[1], dir, '');
+  dirs.finish();
 }
 
 export interface UnionLayer {

@@ -92,7 +92,7 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
   const visit = (abs: string, st: Stats): [Checksum, Checksum] => {
     const tree: DirTree = { files: [], dirs: [] };
     for (const name of readdirSync(abs)) {
-      const path = join(abs, name);
+      const path = `${abs}/${name}`;
       const cst = lstatSync(path);
       if (cst.isDirectory()) tree.dirs.push([name, ...visit(path, cst)]);
       else if (cst.isFile() || cst.isSymbolicLink()) tree.files.push([name, fileChecksum(path, cst)]);
@@ -105,7 +105,7 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
   try {
     const st = lstatSync(dir);
     if (!st.isDirectory()) throw new LayerError('LAYER_STORE', `${dir} is not a directory`);
-    return visit(dir, st);
+    return visit(dir.endsWith('/') && dir.length > 1 ? dir.slice(0, -1) : dir, st);
   } catch (err) {
     throw withContext(`committing ${dir}`, err);
   }

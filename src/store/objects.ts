@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LayerError } from '../errors.js';
-import { Variant, deserialize, isNormalForm, serialize, type GValue } from './gvariant/index.js';
+import { Variant, deserialize, serialize, type GValue } from './gvariant/index.js';
 
 /** A lowercase hex SHA-256 naming an OSTree object. */
 export type Checksum = string & { readonly __brand: 'Checksum' };
@@ -219,8 +219,16 @@ const SIGS: Record<'commit' | 'dirtree' | 'dirmeta', string> = {
 /** Decode a metadata object, refusing anything not in normal form, as ostree does (§1.3). */
 function decodeMetadata(type: 'commit' | 'dirtree' | 'dirmeta', bytes: Uint8Array): GValue {
   const sig = SIGS[type];
-  if (!isNormalForm(sig, bytes)) throw new LayerError('LAYER_STORE_CORRUPT', `${type} object is not a normal-form ${sig}`);
-  return deserialize(sig, bytes);
+  const bad = () => new LayerError('LAYER_STORE_CORRUPT', `${type} object is not a normal-form ${sig}`);
+  let value: GValue;
+  try {
+    value = deserialize(sig, bytes);
+  } catch (err) {
+    throw new LayerError('LAYER_STORE_CORRUPT', `${type} object is not a valid ${sig}`, { cause: err });
+  }
+  // Normal form: the canonical re-serialisation is byte-identical.
+  if (!serialize(sig, value).equals(bytes)) throw bad();
+  return value;
 }
 
 /** `ostree log`'s ContentChecksum: SHA-256(root dirtree ‖ root dirmeta), raw bytes. */

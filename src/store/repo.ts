@@ -13,7 +13,7 @@
  */
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join, dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { LayerError } from '../errors.js';
 import { isChecksum, sha256, type Checksum, type ObjectType } from './objects.js';
 
@@ -43,11 +43,15 @@ export class Repo {
   private readonly known = new Set<string>();
   private readonly madeDirs = new Set<string>();
 
+  readonly path: string;
+
   protected constructor(
-    readonly path: string,
+    path: string,
     readonly mode: RepoMode,
     readonly fsync: boolean,
-  ) {}
+  ) {
+    this.path = resolve(path);
+  }
 
   /** Read `config` and return the mode, refusing modes layer does not write. */
   protected static readMode(path: string): RepoMode {
@@ -72,8 +76,9 @@ export class Repo {
     writeFileSync(join(path, 'config'), `[core]\nrepo_version=1\nmode=${mode}\n`);
   }
 
+  /** Hot path (once per file in commits and checkouts): plain concatenation, no path.join. */
   objectPath(csum: Checksum, type: ObjectType): string {
-    return join(this.path, 'objects', csum.slice(0, 2), `${csum.slice(2)}.${EXT[type]}`);
+    return `${this.path}/objects/${csum.slice(0, 2)}/${csum.slice(2)}.${EXT[type]}`;
   }
 
   hasObject(csum: Checksum, type: ObjectType): boolean {
