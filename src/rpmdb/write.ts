@@ -98,7 +98,10 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
     const db = new Database(tmp);
     try {
       db.pragma('journal_mode = DELETE');
-      createSchema(db);
+      // The temp file is fsynced once before the rename; per-statement syncs (one per CREATE)
+      // would only make the build slow: nothing can see this file until it is complete.
+      db.pragma('synchronous = OFF');
+      db.transaction(() => createSchema(db))();
       const putPkg = db.prepare("INSERT INTO 'Packages' (hnum, blob) VALUES (?, ?)");
       const putIdx = new Map(INDEX_TABLES.map((t) => [t.name, db.prepare(`INSERT INTO '${t.name}' (key, hnum, idx) VALUES (?, ?, ?)`)]));
       db.transaction(() => {
