@@ -35,21 +35,14 @@ import { silentReport, type Report } from '../report.js';
 import { runInSandbox, type SandboxResult } from './sandbox.js';
 import { resolveInTree } from './sandbox-paths.js';
 import { SHIM_DIR, SHIMMED, SHIM_SCRIPTS } from './users-shims.js';
+import type { RpmScriptlet } from '../rpm/index.js';
 
 /**
- * One scriptlet as the rpm reader hands it over (structurally: `RpmScriptlet` from src/rpm
- * with kind, interpreter, body, flags).
+ * One scriptlet: `RpmScriptlet` from src/rpm (openRpm(path).scriptlets) is accepted as is;
+ * tests may build the subset by hand.
  */
-export interface Scriptlet {
-  /** rpm's slot name without `%`: pre, post, posttrans, pretrans, preun, postun, verify, transfiletriggerin, ... */
-  kind: string;
-  /** PREINPROG-style argv (`['/bin/sh']`, `['<lua>']`, `['/usr/bin/python3', '-s']`), or one path. */
-  interpreter: string | readonly string[];
-  /** The script text; empty for `-p <program>` scriptlets. */
-  body: string;
-  /** rpm's RPMSCRIPT_FLAG_* bits (EXPAND = 1, QFORMAT = 2, CRITICAL = 4). */
-  flags?: number;
-}
+export type Scriptlet = Pick<RpmScriptlet, 'kind' | 'body' | 'interpreter'> &
+  Partial<Pick<RpmScriptlet, 'args' | 'flags' | 'conditions'>>;
 
 export interface ScriptletPackage {
   name: string;
@@ -78,22 +71,45 @@ export const DEFAULT_LUA_SKIPS: readonly LuaSkip[] = [
   },
 ];
 
+/** The slots layer runs (`transfiletriggerin` = a `transfiletrigger` whose conditions are all "in"). */
 export const RUN_KINDS = ['pre', 'post', 'posttrans', 'transfiletriggerin'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
+const UNINSTALL = 'uninstall scriptlet: removal recomposes from the base, nothing to tear down';
 const NOT_RUN: Readonly<Record<string, string>> = {
   pretrans: 'prepares the running system, which a layered compose never modifies',
   verify: 'belongs to rpm -V, not to installation',
-  preun: 'uninstall scriptlet: removal recomposes from the base, nothing to tear down',
-  postun: 'uninstall scriptlet: removal recomposes from the base, nothing to tear down',
-  preuntrans: 'uninstall scriptlet: removal recomposes from the base, nothing to tear down',
-  postuntrans: 'uninstall scriptlet: removal recomposes from the base, nothing to tear down',
+  preun: UNINSTALL,
+  postun: UNINSTALL,
+  preuntrans: UNINSTALL,
+  postuntrans: UNINSTALL,
+  transfiletriggerun: UNINSTALL,
+  trigger: "fires on other packages' transactions; layer does not evaluate package triggers",
+  filetrigger: 'per-package file triggers are not evaluated; only %transfiletriggerin runs',
 };
 
-/** Why a scriptlet kind is not run, or undefined when it is. */
-export function skipReason(kind: string): string | undefined {
-  if ((RUN_KINDS as readonly string[]).includes(kind)) return undefined;
-  return NOT_RUN[kind] ?? `scriptlet kind %${kind} is not run by layer`;
+/** The rpm slot a scriptlet runs in: `transfiletrigger` splits into ...in / ...un by its conditions. */
+export function slotOf(s: Pick<Scriptlet, 'kind' | 'conditions'>): string {
+  if (s.kind !== 'transfiletrigger') return s.kind;
+  const whens = new Set((s.conditions ?? []).map((c) => c.when));
+  return whens.size === 1 && whens.has('in') ? 'transfiletriggerin' : whens.has('in') ? 'transfiletrigger(mixed)' : 'transfiletriggerun';
+}
+
+/** Why a slot is not run, or undefined when it is. */
+export function skipReason(slot: string): string | undefined {
+  if ((RUN_KINDS as readonly string[]).includes(slot)) return undefined;
+  return NOT_RUN[slot] ?? `scriptlet slot %${slot} is not run by layer`;
+}
+
+/**
+ * The files of a transaction a %transfiletriggerin fires for: those under any of its path
+ * prefixes (the condition names), in the order given. Empty means: do not run it.
+ */
+export function transFileTriggerMatches(s: Pick<Scriptlet, 'conditions'>, paths: Iterable<string>): string[] {
+  const prefixes = (s.conditions ?? []).filter((c) => c.when === 'in').map((c) => c.name);
+  const out: string[] = [];
+  for (const p of paths) if (prefixes.some((pre) => p.startsWith(pre))) out.push(p);
+  return out;
 }
 
 /** rpm's default `%_install_script_path`. */
@@ -129,9 +145,8 @@ function fail(pkg: ScriptletPackage, kind: string, message: string, opts: { hint
 }
 
 function interpreterArgv(s: Scriptlet): string[] {
-  const argv = typeof s.interpreter === 'string' ? s.interpreter.trim().split(/\s+/) : [...s.interpreter];
   // rpm's default when a header has a body but no PROG tag.
-  return argv.length === 0 || argv[0] === '' ? ['/bin/sh'] : argv;
+  return [s.interpreter.trim() || '/bin/sh', ...(s.args ?? [])];
 }
 
 /**
@@ -146,7 +161,7 @@ export async function runScriptlet(
   opts: RunScriptletOptions = {},
 ): Promise<ScriptletOutcome> {
   const report = opts.report ?? silentReport;
-  const { kind } = scriptlet;
+  const kind = slotOf(scriptlet);
   const skip = skipReason(kind);
   if (skip) {
     report.info(`${pkg.nevra}: not running %${kind}: ${skip}`);
@@ -178,7 +193,7 @@ export async function runScriptlet(
   try {
     const roBinds: [string, string][] = [];
     const inner = [...argv];
-    if (scriptlet.body !== '') {
+    if (scriptlet.body !== undefined && scriptlet.body !== '') {
       const file = join(work, 'script');
       await writeFile(file, scriptlet.body);
       const inside = `/tmp/layer-script.${kind}`;
@@ -241,6 +256,6 @@ export async function runPackageScriptlets(
   opts: RunScriptletOptions = {},
 ): Promise<ScriptletOutcome[]> {
   const out: ScriptletOutcome[] = [];
-  for (const s of pkg.scriptlets) if (s.kind === slot) out.push(await runScriptlet(tree, pkg, s, opts));
+  for (const s of pkg.scriptlets) if (slotOf(s) === slot) out.push(await runScriptlet(tree, pkg, s, opts));
   return out;
 }

@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { RecordingReport } from '../../src/report.js';
-import { runPackageScriptlets, runScriptlet, type Scriptlet } from '../../src/compose/scriptlets.js';
+import { runPackageScriptlets, runScriptlet, transFileTriggerMatches, type Scriptlet } from '../../src/compose/scriptlets.js';
+import { openRpm } from '../../src/rpm/index.js';
 import { readAccounts, resolveOwnership } from '../../src/compose/users.js';
 import { buildRootTree, fetchDebs, BASE_GROUP, BASE_PASSWD } from '../../fixtures/demo/debian.js';
 
@@ -88,7 +89,7 @@ async function freshTree(from: string = fullTree): Promise<string> {
 }
 
 const pkg = (name: string) => ({ name, nevra: `${name}-1.0-1.x86_64` });
-const sh = (kind: string, body: string): Scriptlet => ({ kind, interpreter: ['/bin/sh'], body });
+const sh = (kind: Scriptlet['kind'], body: string): Scriptlet => ({ kind, interpreter: '/bin/sh', body });
 
 async function expectScriptletError(p: Promise<unknown>): Promise<LayerError> {
   const err = await p.then(
@@ -176,7 +177,7 @@ describe('scriptlets in a bubblewrap sandbox', () => {
       expect(connections).toBe(1);
       const tree = await freshTree();
       const err = await expectScriptletError(
-        runScriptlet(tree, pkg('phonehome'), { kind: 'post', interpreter: ['/bin/bash'], body: `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected` }),
+        runScriptlet(tree, pkg('phonehome'), { kind: 'post', interpreter: '/bin/bash', body: `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected` }),
       );
       expect(err.message).not.toContain('connected\n');
       expect(connections).toBe(1);
@@ -223,13 +224,13 @@ describe('scriptlets in a bubblewrap sandbox', () => {
 
   it('rejects Lua scriptlets unless allow-listed, and does not run %pretrans or uninstall scriptlets', async () => {
     const tree = await freshTree();
-    const lua: Scriptlet = { kind: 'post', interpreter: ['<lua>'], body: 'print("hi")' };
+    const lua: Scriptlet = { kind: 'post', interpreter: '<lua>', body: 'print("hi")' };
     const err = await expectScriptletError(runScriptlet(tree, pkg('luapkg'), lua));
     expect(err.message).toContain('Lua');
     expect(err.message).toContain('luapkg-1.0-1.x86_64');
     const skipped = await runScriptlet(tree, pkg('luapkg'), lua, { luaSkips: [{ name: 'luapkg', kind: 'post', why: 'test' }] });
     expect(skipped.status).toBe('skipped');
-    for (const kind of ['pretrans', 'preun', 'postun', 'verify']) {
+    for (const kind of ['pretrans', 'preun', 'postun', 'verify', 'trigger'] as const) {
       const r = await runScriptlet(tree, pkg('p'), sh(kind, 'touch /etc/should-not-exist; exit 1'));
       expect(r.status).toBe('skipped');
     }
@@ -238,43 +239,49 @@ describe('scriptlets in a bubblewrap sandbox', () => {
 
   it('runs other interpreters present in the tree and names a missing one', async () => {
     const tree = await freshTree();
-    const ok = await runScriptlet(tree, pkg('b'), { kind: 'post', interpreter: ['/usr/bin/bash', '-e'], body: 'echo "bash $BASH_VERSION arg $1"' });
+    const ok = await runScriptlet(tree, pkg('b'), { kind: 'post', interpreter: '/usr/bin/bash', args: ['-e'], body: 'echo "bash $BASH_VERSION arg $1"' });
     expect(ok.output).toMatch(/^bash 5\.\S+ arg 1/);
     const err = await expectScriptletError(
-      runScriptlet(tree, pkg('py'), { kind: 'post', interpreter: ['/usr/bin/python3'], body: 'print(1)' }),
+      runScriptlet(tree, pkg('py'), { kind: 'post', interpreter: '/usr/bin/python3', body: 'print(1)' }),
     );
     expect(err.message).toContain('/usr/bin/python3');
     expect(err.message).toContain('py-1.0-1.x86_64');
   });
 
-  it('%transfiletriggerin gets the matching files on stdin', async () => {
+  it('%transfiletriggerin gets the matching files on stdin; %transfiletriggerun is not run', async () => {
     const tree = await freshTree();
-    const out = await runScriptlet(tree, pkg('trig'), sh('transfiletriggerin', 'while read -r f; do echo "got $f"; done'), {
-      triggerFiles: ['/usr/lib/a.so', '/usr/lib/b.so'],
-    });
+    const cond = (when: 'in' | 'un') => [{ name: '/usr/lib/', flags: 0, version: '', when }];
+    const trig: Scriptlet = { kind: 'transfiletrigger', interpreter: '/bin/sh', body: 'while read -r f; do echo "got $f"; done', conditions: cond('in') };
+    const files = transFileTriggerMatches(trig, ['/usr/bin/x', '/usr/lib/a.so', '/etc/y', '/usr/lib/b.so']);
+    expect(files).toEqual(['/usr/lib/a.so', '/usr/lib/b.so']);
+    const out = await runScriptlet(tree, pkg('trig'), trig, { triggerFiles: files });
     expect(out.output).toBe('got /usr/lib/a.so\ngot /usr/lib/b.so\n');
+    const un = await runScriptlet(tree, pkg('trig'), { ...trig, body: 'exit 1', conditions: cond('un') });
+    expect(un.status).toBe('skipped');
   });
 
   it("runs the real ngircd %pre (getent/groupadd/useradd) against the tree's passwd and group", async () => {
     if (!existsSync(NGIRCD)) throw new Error(`missing ${NGIRCD} (the ../shared data directory)`);
-    const q = async (fmt: string) => (await run('rpm', ['-qp', '--qf', fmt, NGIRCD])).stdout;
-    const scriptlets: Scriptlet[] = [
-      { kind: 'pre', interpreter: [await q('%{PREINPROG}')], body: await q('%{PREIN}') },
-      { kind: 'post', interpreter: [await q('%{POSTINPROG}')], body: await q('%{POSTIN}') },
-      { kind: 'preun', interpreter: [await q('%{PREUNPROG}')], body: await q('%{PREUN}') },
-    ];
+    // Scriptlets and owners through the rpm reader's public API...
+    const rpm = await openRpm(NGIRCD);
+    const scriptlets = rpm.scriptlets;
+    expect(scriptlets.map((s) => s.kind)).toEqual(['pre', 'post', 'preun', 'postun']);
+    // ...cross-checked against native rpm.
+    const { stdout: nativePre } = await run('rpm', ['-qp', '--qf', '%{PREIN}', NGIRCD]);
+    expect(scriptlets[0]!.body).toBe(nativePre);
     expect(scriptlets[0]!.body).toContain('useradd -r -g ngircd');
-    const groups = (await q('[%{FILEGROUPNAME}\n]')).trim().split('\n');
+    const groups = [...new Set(rpm.files.map((f) => f.group))];
+    const users = [...new Set(rpm.files.map((f) => f.user))];
     expect(groups).toContain('ngircd');
     const tree = await freshTree();
-    const p = { name: 'ngircd', nevra: 'ngircd-22-2.fc22.x86_64', scriptlets };
+    const p = { name: rpm.name, nevra: rpm.nevra, scriptlets };
     await runPackageScriptlets(tree, p, 'pre');
-    await runPackageScriptlets(tree, p, 'post'); // systemctl is absent: the script tolerates that
+    expect((await runPackageScriptlets(tree, p, 'post'))[0]?.status).toBe('ran'); // no systemctl: the script tolerates that
     const db = await readAccounts(tree);
     const uid = db.users.get('ngircd');
     expect(uid).toBeDefined();
     expect(uid!).toBeLessThan(1000);
-    const own = await resolveOwnership(tree, { users: ['root'], groups: [...new Set(groups)] });
+    const own = await resolveOwnership(tree, { users, groups });
     expect(own.gid.get('ngircd')).toBe(db.groups.get('ngircd'));
     expect(own.unknownGroups).toEqual([]);
     expect(await readFile(join(tree, 'etc/passwd'), 'utf8')).toMatch(/^ngircd:[^:]*:\d+:\d+:Next Generation IRC Daemon:\/tmp\/:\/sbin\/nologin$/m);
