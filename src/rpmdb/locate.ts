@@ -1,6 +1,6 @@
 /**
  * Finding a tree's rpmdb (formats.md §5.1). Fedora ≥ 36 and layer keep it in
- * `usr/lib/sysimage/rpm`; rpm-ostree trees keep it in `usr/share/rpm`. Only the sqlite backend
+ * `usr/lib/sysimage/rpm`; rpm-ostree trees keep it in `usr/share/rpm`; older trees in `var/lib/rpm`. Only the sqlite backend
  * (rpm ≥ 4.16) is supported: a Berkeley DB (`Packages`) or ndb (`Packages.db`) database is a
  * clear LAYER_RPMDB error rather than an empty package list.
  */
@@ -10,8 +10,11 @@ import { LayerError } from '../errors.js';
 
 /** Where layer writes the database inside a tree, and rpm's `--dbpath` for it. */
 export const RPMDB_DIR = 'usr/lib/sysimage/rpm';
-/** Directories searched inside a tree, in order. */
-export const RPMDB_DIRS: readonly string[] = [RPMDB_DIR, 'usr/share/rpm'];
+/**
+ * Directories searched inside a tree, in order: layer's and Fedora's, rpm-ostree's, then
+ * upstream rpm's default %_dbpath (still used by e.g. CentOS Stream 9 images).
+ */
+export const RPMDB_DIRS: readonly string[] = [RPMDB_DIR, 'usr/share/rpm', 'var/lib/rpm'];
 export const SQLITE_NAME = 'rpmdb.sqlite';
 
 const OTHER_BACKENDS: readonly [file: string, backend: string][] = [

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { openRpmdb } from '../../src/rpmdb/index.js';
+import { locateRpmdb, openRpmdb } from '../../src/rpmdb/index.js';
 import { requireTool, sharedData, sortedLines, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -83,6 +83,15 @@ describe('openRpmdb on the cbl-mariner-2.0 sample', () => {
     expect(db.file).toBe(path.join(tree, 'usr/share/rpm/rpmdb.sqlite'));
     expect(db.packages()).toHaveLength(129);
     db.close();
+    // usr/lib/sysimage/rpm wins over the others when both exist.
+    const both = scratch('both');
+    for (const [dir, n] of [['usr/lib/sysimage/rpm', 'a'], ['var/lib/rpm', 'b']] as const) {
+      fs.mkdirSync(path.join(both, dir), { recursive: true });
+      fs.writeFileSync(path.join(both, dir, 'rpmdb.sqlite'), n);
+    }
+    expect(locateRpmdb(both)).toBe(path.join(both, 'usr/lib/sysimage/rpm/rpmdb.sqlite'));
+    fs.rmSync(path.join(both, 'usr'), { recursive: true });
+    expect(locateRpmdb(both)).toBe(path.join(both, 'var/lib/rpm/rpmdb.sqlite'));
   });
 });
 
