@@ -316,6 +316,28 @@ describe('scriptlets in a bubblewrap sandbox', () => {
     expect([own.uid.get('ngircd'), own.uid.get('alice'), own.gid.get('ngircd')]).toEqual([999, 1234, 999]);
   });
 
+  it('sets RPM_INSTALL_PREFIX for relocatable packages; a missing bwrap is a clear error', async () => {
+    const tree = await freshTree();
+    const out = await runScriptlet(tree, { ...pkg('reloc'), prefixes: ['/opt/reloc', '/srv/reloc'] }, sh('post', 'echo "$RPM_INSTALL_PREFIX $RPM_INSTALL_PREFIX0 $RPM_INSTALL_PREFIX1"'));
+    expect(out.output).toBe('/opt/reloc /opt/reloc /srv/reloc\n');
+    const savedPath = process.env.PATH;
+    process.env.PATH = join(work, 'empty-path');
+    try {
+      const err = await expectScriptletError(runScriptlet(tree, pkg('x'), sh('post', 'true')));
+      expect(err.message).toContain('bwrap');
+      expect(err.hint).toContain('apt-get install bubblewrap');
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
+  it("a malformed /etc/passwd in the tree is an error naming the file and line", async () => {
+    const tree = await freshTree();
+    await writeFile(join(tree, 'etc/passwd'), `${BASE_PASSWD}broken-line-without-fields\n`);
+    const err = await expectScriptletError(resolveOwnership(tree, { users: ['root'], groups: [] }));
+    expect(err.message).toContain(`${tree}/etc/passwd line 3`);
+  });
+
   it('never touches the host account files', () => {
     for (const f of hostFiles) expect(sha(f), f).toBe(hostBefore.get(f));
   });
