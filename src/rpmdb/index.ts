@@ -8,7 +8,7 @@
  *   with the install-time tags rpm adds.
  */
 export { openRpmdb, Rpmdb, formatNevra, type InstalledPackage } from './read.js';
-export { writeRpmdb, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
+export { writeRpmdb, packageEntry, installedEntry, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
 export type { InstallStamp } from './installed.js';
 export { locateRpmdb, RPMDB_DIR, RPMDB_DIRS } from './locate.js';
 export { INDEX_TABLES, REQUIRED_TABLES } from './schema.js';

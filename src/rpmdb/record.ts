@@ -27,7 +27,8 @@ export function headerRecord(h: RpmHeader, what: Nevra | string): PackageRecord 
     epoch: h.number(1003) ?? 0,
     version: h.string(1001) ?? '',
     release: h.string(1002) ?? '',
-    arch: h.string(1022) ?? '',
+    // Like src/rpm's toRecord: a header without ARCH (gpg-pubkey) is treated as noarch.
+    arch: h.string(1022) ?? 'noarch',
     provides: deps.provides.map(formatDep),
     requires: reqs.filter((d) => !isPreRequire(d.flags)).map(formatDep),
     prerequires: reqs.filter((d) => isPreRequire(d.flags)).map(formatDep),

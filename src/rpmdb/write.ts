@@ -33,6 +33,16 @@ export type RpmdbEntry =
       fileStates?: readonly number[];
     };
 
+/** The entry for a package file opened with src/rpm's `openRpm` (what compose layers). */
+export function packageEntry(pkg: { header: RpmHeader; signatureHeader: RpmHeader }, fileStates?: readonly number[]): RpmdbEntry {
+  return { kind: 'package', header: pkg.header, signatureHeader: pkg.signatureHeader, ...(fileStates ? { fileStates } : {}) };
+}
+
+/** The entry keeping a package of an existing rpmdb (`openRpmdb(base).packages()`) as it is. */
+export function installedEntry(pkg: { header: RpmHeader }): RpmdbEntry {
+  return { kind: 'installed', header: pkg.header };
+}
+
 /** Symlinks that make other tools find the database (formats.md §5.1). */
 export type RpmdbLink = 'usr/share/rpm' | 'var/lib/rpm';
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { openRpm, parseHeaderBlob, type RpmPackage } from '../../src/rpm/index.js';
-import { INDEX_TABLES, openRpmdb, writeRpmdb, type RpmdbEntry } from '../../src/rpmdb/index.js';
+import { INDEX_TABLES, installedEntry, openRpmdb, packageEntry, writeRpmdb, type RpmdbEntry } from '../../src/rpmdb/index.js';
 import { fixtureRpms } from './fixtures.js';
 import { indexDump, requireTool, rpmIn, sharedData, sortedLines, tempDir } from './helpers.js';
 
@@ -17,7 +17,7 @@ const DB = 'usr/lib/sysimage/rpm/rpmdb.sqlite';
 const TABLES = INDEX_TABLES.map((t) => t.name);
 const dirs: string[] = [];
 let pkgs: RpmPackage[];
-const entries = (list: RpmPackage[]): RpmdbEntry[] => list.map((p) => ({ kind: 'package', header: p.header, signatureHeader: p.signatureHeader }));
+const entries = (list: RpmPackage[]): RpmdbEntry[] => list.map((p) => packageEntry(p));
 function scratch(prefix: string): string {
   const d = tempDir(prefix);
   dirs.push(d);
@@ -60,7 +60,7 @@ describe('round trip', () => {
     const baseDb = openRpmdb(base);
     const installed = baseDb.packages();
     const composed = scratch('composed');
-    writeRpmdb(composed, [...installed.map((p): RpmdbEntry => ({ kind: 'installed', header: p.header })), ...entries(pkgs.slice(4))], { installTid: 2000 });
+    writeRpmdb(composed, [...installed.map(installedEntry), ...entries(pkgs.slice(4))], { installTid: 2000 });
     baseDb.close();
     const db = openRpmdb(composed);
     try {
