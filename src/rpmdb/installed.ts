@@ -6,7 +6,7 @@
  * INSTALLTIME, INSTALLCOLOR, INSTALLTID and INSTPREFIXES.
  */
 import { LayerError } from '../errors.js';
-import type { RpmHeader } from '../rpm/header.js';
+import type { RpmHeader } from '../rpm/index.js';
 import { appendDribbles, DribbleType, type Dribble } from './dribble.js';
 
 /** Install-time facts rpm records in every header of one transaction. */

@@ -9,7 +9,7 @@
  * - rich dependencies also add their plain names (richnames.ts) under the same idx;
  * - Group falls back to "Unknown"; integer keys are stored in host (little-endian) byte order.
  */
-import type { RpmHeader } from '../rpm/header.js';
+import type { RpmHeader } from '../rpm/index.js';
 import { richDepNames } from './richnames.js';
 import { INDEX_TABLES, type IndexTable } from './schema.js';
 

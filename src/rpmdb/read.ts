@@ -5,7 +5,7 @@
  * mode (sqlite.ts), so a concurrent rpm writer is never blocked and the tree is never written.
  */
 import { LayerError, withContext } from '../errors.js';
-import { parseHeaderBlob, type RpmHeader } from '../rpm/header.js';
+import { parseHeaderBlob, type RpmHeader } from '../rpm/index.js';
 import type { Nevra, PackageRecord } from '../solver/types.js';
 import { locateRpmdb } from './locate.js';
 import { headerRecord } from './record.js';
@@ -59,7 +59,7 @@ export class Rpmdb {
   records(): PackageRecord[] {
     return this.packages().map((p) => {
       try {
-        return headerRecord(p.header, p.nevra);
+        return headerRecord(p.header);
       } catch (err) {
         throw withContext(`${this.file}: header #${p.hnum}`, err);
       }

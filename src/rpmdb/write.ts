@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { LayerError, withContext } from '../errors.js';
-import { parseHeaderBlob, type RpmHeader } from '../rpm/header.js';
+import { parseHeaderBlob, type RpmHeader } from '../rpm/index.js';
 import { installedHeaderBlob, type InstallStamp } from './installed.js';
 import { indexRows } from './keys.js';
 import { RPMDB_DIR, SQLITE_NAME } from './locate.js';
