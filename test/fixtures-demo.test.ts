@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoFixtures, BASE_DEBS, UPDATES_DEBS, type DemoFixtures } from '../fixtures/demo/build.js';
 import { rpmEvr } from '../fixtures/demo/rpmspec.js';
 import { parseObjdump } from '../fixtures/demo/elfdeps.js';
+import { runPackageScriptlets } from '../src/compose/scriptlets.js';
+import { openRpm } from '../src/rpm/index.js';
 
 const run = promisify(execFile);
 
@@ -118,6 +120,20 @@ describe('demo fixture repos', () => {
     expect(dgst.stdout).toMatch(/^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad /);
     const osr = await bwrap('/bin/sh', '-c', '. /etc/os-release && echo "$ID"');
     expect(osr.stdout.trim()).toBe('layer-demo');
+  });
+
+  it("libssl3's real %post (-p /usr/sbin/ldconfig) runs in layer's scriptlet sandbox on the extracted tree", async () => {
+    const root = join(work, 'post-tree');
+    await run('mkdir', ['-p', root]);
+    await extract([...(await rpmsOf(fx.base)), ...(await rpmsOf(fx.updates))], root);
+    const [libssl] = (await rpmsOf(fx.updates)).filter((f) => f.includes('/libssl3-'));
+    const pkg = await openRpm(libssl!);
+    expect(pkg.scriptlets.map((s) => [s.kind, s.interpreter, s.body])).toEqual([['post', '/usr/sbin/ldconfig', undefined]]);
+    expect(existsSync(join(root, 'etc/ld.so.cache'))).toBe(false);
+    const [outcome] = await runPackageScriptlets(root, pkg, 'post');
+    expect(outcome?.status).toBe('ran');
+    const cache = readFileSync(join(root, 'etc/ld.so.cache'));
+    expect(cache.includes(Buffer.from('libssl.so.3'))).toBe(true);
   });
 
   it('maps Debian versions to rpm EVRs and parses objdump output', () => {
