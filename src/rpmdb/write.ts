@@ -5,9 +5,9 @@
  *
  * Crash safety: the database is built in a temp file in the same directory, fsynced, and
  * renamed over `rpmdb.sqlite`; a crash leaves either the old database or the new one, plus at
- * worst a stray `.rpmdb.sqlite.tmp-*` that the next write removes. Stale `-wal`/`-shm` files of
- * a replaced rpm-written database are removed after the rename (SQLite ignores them for a
- * DELETE-mode database in the meantime).
+ * worst a stray `.rpmdb.sqlite.tmp-*` that the next write removes. A replaced rpm-written
+ * database is first checkpointed into its main file and its `-wal`/`-shm` removed (settleOld),
+ * because SQLite would replay a stale WAL onto the new file.
  * Locking: none; the caller owns the tree being composed (no rpm may run on it concurrently).
  */
 import * as fs from 'node:fs';
@@ -128,6 +128,7 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
       db.close();
     }
     fsyncPath(tmp);
+    settleOld(file);
     fs.renameSync(tmp, file);
     for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(`${file}${side}`, { force: true });
     fsyncPath(dir);
@@ -137,6 +138,28 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
   }
   for (const link of opts.links ?? ['usr/share/rpm']) makeLink(treeRoot, link);
   return { file, packages: built.length };
+}
+
+/**
+ * Folds a replaced database's `-wal` (or hot `-journal`) back into its main file and removes
+ * the side files, before the rename. SQLite applies any `-wal` it finds next to a database, even
+ * one in DELETE mode, so a stale WAL left beside our new file would silently bring the old
+ * contents back. Checkpointing first also means a crash before the rename loses nothing.
+ */
+function settleOld(file: string): void {
+  const sides = ['-wal', '-shm', '-journal'].map((s) => `${file}${s}`);
+  if (!sides.some((p) => fs.existsSync(p))) return;
+  try {
+    const old = new Database(file, { fileMustExist: true });
+    try {
+      old.pragma('journal_mode = DELETE');
+    } finally {
+      old.close();
+    }
+  } catch {
+    // An unreadable old database is being replaced anyway; its side files must still go.
+  }
+  for (const p of sides) fs.rmSync(p, { force: true });
 }
 
 function makeLink(treeRoot: string, link: RpmdbLink): void {

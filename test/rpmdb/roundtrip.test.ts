@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { openRpm, parseHeaderBlob, type RpmPackage } from '../../src/rpm/index.js';
@@ -114,16 +115,28 @@ describe('round trip', () => {
 });
 
 describe('crash safety and bad input', () => {
-  it('replaces an rpm-written WAL database and removes its -wal/-shm/stale temp files', () => {
+  it('replaces an rpm-written WAL database without its stale -wal leaking into the new one', () => {
     requireTool('rpm');
     const tree = scratch('replace');
     rpmIn(tree, ['-i', '--justdb', '--nodeps', '--nosignature', '--noscripts', sharedData('rpms/foo-1.0-1.noarch.rpm')]);
     const dir = path.join(tree, 'usr/lib/sysimage/rpm');
-    fs.writeFileSync(path.join(dir, 'rpmdb.sqlite-wal'), Buffer.alloc(0));
-    fs.writeFileSync(path.join(dir, 'rpmdb.sqlite-shm'), Buffer.alloc(32768));
+    const file = path.join(dir, 'rpmdb.sqlite');
+    // Leave committed pages in the WAL, as a crashed or still-running rpm would.
+    const live = new Database(file);
+    live.pragma('wal_autocheckpoint = 0');
+    live.exec("CREATE TABLE layer_probe (x); INSERT INTO layer_probe VALUES (42)");
+    for (const side of ['-wal', '-shm']) fs.copyFileSync(`${file}${side}`, `${file}${side}.keep`);
+    live.close();
+    for (const side of ['-wal', '-shm']) fs.renameSync(`${file}${side}.keep`, `${file}${side}`);
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(0);
     fs.writeFileSync(path.join(dir, '.rpmdb.sqlite.tmp-1-2'), 'half-written by a crashed compose');
+
     writeRpmdb(tree, entries(pkgs.slice(0, 2)), { installTid: 5 });
     expect(fs.readdirSync(dir).sort()).toEqual(['.rpm.lock', 'rpmdb.sqlite']);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'layer_probe'").get()).toBeUndefined();
+    db.close();
     expect(sortedLines(rpmIn(tree, ['-qa', '--qf', '%{NAME}\\n']).stdout)).toEqual(pkgs.slice(0, 2).map((p) => p.name).sort());
   });
 
