@@ -53,7 +53,8 @@ export function openSqliteReadOnly(file: string): OpenedSqlite {
     throw new LayerError('LAYER_RPMDB', `${file}: not an SQLite database (${head.length < 100 ? 'truncated' : 'bad magic'})`);
   }
   // Header bytes 18/19 are the read/write format versions: 2 means WAL (sqlite fileformat2 §1.3).
-  const wal = head[18] === 2 || head[19] === 2;
+  // SQLite replays a -wal it finds even beside a DELETE-mode file (as rpm would): treat that as WAL too.
+  const wal = head[18] === 2 || head[19] === 2 || (fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
   const hotJournal = fs.existsSync(`${file}-journal`);
   if (!wal && !hotJournal) {
     try {
