@@ -11,6 +11,7 @@
  *   - extra read-only binds the caller asks for (script files, shims), placed after the
  *     tmpfs so they land inside it and never create files in the tree.
  * Namespaces: net, pid, ipc, uts are unshared (no network: only a private loopback);
+ * as root, capabilities are cut down to SCRIPT_CAPS (no mounting, no module loading);
  * `--die-with-parent` and `--new-session` keep the child from outliving us or reaching the
  * controlling terminal. The environment is cleared; only `env` is passed in.
  *
@@ -54,6 +55,12 @@ export interface SandboxResult {
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_MAX_OUTPUT = 1 << 20;
 
+/** Capabilities a scriptlet keeps when layer runs as root (what rpm's scripts need: chown, chmod, setcap, useradd). */
+export const SCRIPT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_SETFCAP',
+  'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL', 'CAP_MKNOD', 'CAP_AUDIT_WRITE',
+] as const;
+
 /** The bwrap argv for running `run.argv` with `tree` as root. Exported for tests and debugging. */
 export function bwrapArgs(tree: string, run: SandboxRun): string[] {
   const args = [
@@ -65,6 +72,13 @@ export function bwrapArgs(tree: string, run: SandboxRun): string[] {
   if (existsSync(join(tree, 'var'))) args.push('--ro-bind', join(tree, 'var'), '/var');
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/run');
   for (const [host, inside] of run.roBinds ?? []) args.push('--ro-bind', host, inside);
+  // As root, keep only the capabilities package scripts legitimately use on files and
+  // accounts; no CAP_SYS_ADMIN (mount), CAP_SYS_MODULE, CAP_SYS_PTRACE, CAP_NET_ADMIN, ...
+  // Unprivileged bwrap already runs the child without capabilities.
+  if (process.getuid?.() === 0) {
+    args.push('--cap-drop', 'ALL');
+    for (const cap of SCRIPT_CAPS) args.push('--cap-add', cap);
+  }
   args.push('--chdir', '/', '--clearenv');
   for (const [k, v] of Object.entries(run.env ?? {})) args.push('--setenv', k, v);
   args.push('--', ...run.argv);

@@ -6,7 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rename, rm, mkdir, writeFile, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, mkdir, writeFile, symlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -84,7 +84,8 @@ afterAll(async () => {
 let n = 0;
 async function freshTree(from: string = fullTree): Promise<string> {
   const dest = join(work, `tree-${n++}`);
-  await cp(from, dest, { recursive: true, verbatimSymlinks: true });
+  // cp -a: several times faster than fs.cp on a 28 MB tree, and keeps modes and symlinks.
+  await run('cp', ['-a', from, dest]);
   return dest;
 }
 
@@ -206,6 +207,20 @@ describe('scriptlets in a bubblewrap sandbox', () => {
       }
     });
     expect(leftovers).toEqual([]);
+  });
+
+  it('keeps file capabilities but not CAP_SYS_ADMIN (no mounting) when run as root', async () => {
+    const tree = await freshTree();
+    const out = await runScriptlet(tree, pkg('caps'), sh('post', 'while read -r k v; do [ "$k" = CapEff: ] && echo "$v"; done < /proc/self/status; true'));
+    const eff = BigInt(`0x${out.output.trim()}`);
+    const has = (bit: number) => ((eff >> BigInt(bit)) & 1n) === 1n;
+    expect(has(21)).toBe(false); // CAP_SYS_ADMIN
+    expect(has(16)).toBe(false); // CAP_SYS_MODULE
+    expect(has(19)).toBe(false); // CAP_SYS_PTRACE
+    if (process.getuid?.() === 0) {
+      expect(has(0)).toBe(true); // CAP_CHOWN: scripts chown files to the users they create
+      expect(has(1)).toBe(true); // CAP_DAC_OVERRIDE
+    }
   });
 
   it('/var is read-only and /tmp is a fresh tmpfs', async () => {
