@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LayerError } from '../errors.js';
+import { resolveInTree } from './treepath.js';
 
 /** Where layer writes the database inside a tree, and rpm's `--dbpath` for it. */
 export const RPMDB_DIR = 'usr/lib/sysimage/rpm';
@@ -49,10 +50,23 @@ export function locateRpmdb(target: string): string {
   const direct = inDbDir(target);
   if (direct) return direct;
   for (const rel of RPMDB_DIRS) {
-    const dir = path.join(target, rel);
+    const dir = resolveInTree(target, rel);
     if (!isDir(dir)) continue;
     const found = inDbDir(dir);
     if (found) return found;
   }
   throw new LayerError('LAYER_RPMDB', `${target}: no rpmdb found (looked for ${RPMDB_DIRS.map((d) => `${d}/${SQLITE_NAME}`).join(', ')})`);
+}
+
+/**
+ * The directory `writeRpmdb` writes to: where the tree's existing sqlite database lives (so a
+ * base tree's own links, e.g. rpm-ostree's usr/share/rpm, keep pointing at it), otherwise
+ * {@link RPMDB_DIR}. Symlinks are resolved inside the tree.
+ */
+export function rpmdbWriteDir(treeRoot: string): string {
+  for (const rel of RPMDB_DIRS) {
+    const dir = resolveInTree(treeRoot, rel);
+    if (isFile(path.join(dir, SQLITE_NAME))) return dir;
+  }
+  return resolveInTree(treeRoot, RPMDB_DIR);
 }

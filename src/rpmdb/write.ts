@@ -17,7 +17,8 @@ import { LayerError, withContext } from '../errors.js';
 import { parseHeaderBlob, type RpmHeader } from '../rpm/index.js';
 import { installedHeaderBlob, type InstallStamp } from './installed.js';
 import { indexRows } from './keys.js';
-import { RPMDB_DIR, SQLITE_NAME } from './locate.js';
+import { rpmdbWriteDir, SQLITE_NAME } from './locate.js';
+import { resolveInTree } from './treepath.js';
 import { createSchema, INDEX_TABLES } from './schema.js';
 
 /** One package to record. */
@@ -84,16 +85,18 @@ function fsyncPath(p: string): void {
 }
 
 /**
- * Writes `usr/lib/sysimage/rpm/rpmdb.sqlite` in `treeRoot` holding exactly `entries`, in order
- * (hnum 1..n). Replaces any database there. Throws LAYER_RPMDB naming the package on bad input,
- * before anything on disk changes.
+ * Writes the tree's `rpmdb.sqlite` holding exactly `entries`, in order (hnum 1..n): in the
+ * directory where the tree already keeps one (usr/lib/sysimage/rpm, usr/share/rpm or
+ * var/lib/rpm, symlinks resolved inside the tree), else in `usr/lib/sysimage/rpm`. Replaces the
+ * database there. Throws LAYER_RPMDB naming the package on bad input, before anything on disk
+ * changes.
  */
 export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opts: WriteRpmdbOptions): WrittenRpmdb {
   if (!Number.isInteger(opts.installTid) || opts.installTid < 0 || opts.installTid > 0xffffffff) {
     throw new LayerError('LAYER_RPMDB', `installTid ${opts.installTid} is not a u32`);
   }
   const built = entries.map((e, i) => blobOf(e, opts, i));
-  const dir = path.join(treeRoot, RPMDB_DIR);
+  const dir = rpmdbWriteDir(treeRoot);
   const file = path.join(dir, SQLITE_NAME);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -163,7 +166,8 @@ function settleOld(file: string): void {
 }
 
 function makeLink(treeRoot: string, link: RpmdbLink): void {
-  const at = path.join(treeRoot, link);
+  const at = path.join(resolveInTree(treeRoot, path.dirname(link)), path.basename(link));
+  // Anything already there (the base's own directory or link) is the base's layout: keep it.
   if (fs.lstatSync(at, { throwIfNoEntry: false })) return;
   try {
     fs.mkdirSync(path.dirname(at), { recursive: true, mode: 0o755 });
