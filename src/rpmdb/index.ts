@@ -1,14 +1,26 @@
 /**
  * rpmdb/: rpm's sqlite database (formats.md §5), read and written so that real `rpm` trusts it.
  *
- * - `openRpmdb(treeRoot | dbPath)` → `Rpmdb`: installed headers, NEVRAs, solver records for the
- *   installed repo, file ownership (`ownersOf`) and `whatProvides`. Never writes in the tree.
- * - `writeRpmdb(treeRoot, entries, { installTid })` writes `usr/lib/sysimage/rpm/rpmdb.sqlite`
- *   (plus a `usr/share/rpm` symlink) holding existing headers verbatim and packages' headers
- *   with the install-time tags rpm adds.
+ * Reading — `openRpmdb(treeRoot | dbpathDir | rpmdb.sqlite)` → `Rpmdb`:
+ *   `packages()` (hnum, NEVRA, parsed header incl. install-time tags), `nevras()`, `records()`
+ *   (PackageRecords for the solver's installed repo, same shape as src/rpm's toRecord),
+ *   `ownersOf(path)` (Basenames index, like `rpm -qf`), `whatProvides(cap)`, `close()`.
+ *   Looks in usr/lib/sysimage/rpm, usr/share/rpm, var/lib/rpm (links resolved inside the tree).
+ *   bdb/ndb databases are a LAYER_RPMDB error naming the backend. Never writes in the tree: a WAL
+ *   database is read from a private copy (with its -wal) so read-only trees work.
+ *
+ * Writing — `writeRpmdb(treeRoot, entries, { installTid, installTime?, installColor?, links? })`:
+ *   `entries` are `installedEntry(pkg)` for headers kept from the base's rpmdb (stored verbatim)
+ *   and `packageEntry(rpmPackage, fileStates?)` for layered packages (region unchanged + the
+ *   dribbles rpm adds: signature tags, FILESTATES, INSTALLTIME/COLOR/TID, INSTPREFIXES). All 18
+ *   index tables get exactly rpm's rows; journal_mode DELETE; temp file + rename.
+ *   Layout: the database goes where the tree already keeps one (e.g. rpm-ostree's real
+ *   usr/share/rpm), else usr/lib/sysimage/rpm with a `usr/share/rpm -> ../lib/sysimage/rpm`
+ *   link; `var/lib/rpm -> ../../usr/lib/sysimage/rpm` is opt-in (`links`), since /var of an
+ *   ostree deployment does not come from the commit (it needs a tmpfiles.d entry there).
  */
 export { openRpmdb, Rpmdb, formatNevra, type InstalledPackage } from './read.js';
 export { writeRpmdb, packageEntry, installedEntry, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
 export type { InstallStamp } from './installed.js';
-export { locateRpmdb, RPMDB_DIR, RPMDB_DIRS } from './locate.js';
+export { locateRpmdb, rpmdbWriteDir, RPMDB_DIR, RPMDB_DIRS } from './locate.js';
 export { INDEX_TABLES, REQUIRED_TABLES } from './schema.js';
