@@ -42,7 +42,7 @@ import type { RpmScriptlet } from '../rpm/index.js';
  * tests may build the subset by hand.
  */
 export type Scriptlet = Pick<RpmScriptlet, 'kind' | 'body' | 'interpreter'> &
-  Partial<Pick<RpmScriptlet, 'args' | 'flags' | 'conditions'>>;
+  Partial<Pick<RpmScriptlet, 'args' | 'flags' | 'conditions' | 'priority'>>;
 
 export interface ScriptletPackage {
   name: string;

@@ -1,0 +1,123 @@
+/**
+ * All install-time scriptlets of one layering transaction, in the order the compose stage
+ * needs them. The files of every layered package must already be in the tree.
+ *
+ *   1. `%pre` of each layered package, in transaction (install) order — they create the
+ *      users and groups the package's files belong to.
+ *      (rpm runs each %pre before unpacking that package; like rpm-ostree we lay all files
+ *      down first, because the tree is assembled from the store before any script runs.)
+ *   2. Ownership: the owner names of the layered packages' files are resolved against the
+ *      tree's passwd/group (resolveOwnership), and `applyOwnership` is called so the files
+ *      carry the right ids before any %post looks at them.
+ *   3. `%post` of each layered package, in order.
+ *   4. `%posttrans` of each layered package, in order.
+ *   5. `%transfiletriggerin` of every package in the new tree that has one — base packages
+ *      included (glibc's ldconfig trigger fires for a layered library) — when files of the
+ *      layered packages match its prefixes; higher priority first, as rpm orders them.
+ * The first failure stops everything with LAYER_SCRIPTLET (the new deployment is discarded;
+ * nothing of the running system has been touched).
+ */
+import { lchown } from 'node:fs/promises';
+import { silentReport, type Report } from '../report.js';
+import { resolveInTree } from './sandbox-paths.js';
+import {
+  runScriptlet, skipReason, slotOf, transFileTriggerMatches,
+  type RunScriptletOptions, type Scriptlet, type ScriptletOutcome, type ScriptletPackage,
+} from './scriptlets.js';
+import { resolveOwnership, type Ownership } from './users.js';
+
+/** A file of a layered package, as far as ownership is concerned (RpmFile has these fields). */
+export interface OwnedFile {
+  path: string;
+  user: string;
+  group: string;
+}
+
+export interface TransactionPackage extends ScriptletPackage {
+  scriptlets: readonly Scriptlet[];
+  files: readonly OwnedFile[];
+}
+
+export interface TransactionOptions extends Omit<RunScriptletOptions, 'triggerFiles'> {
+  report?: Report;
+  /**
+   * Packages of the tree that are NOT being installed but whose %transfiletriggerin may fire
+   * (the base image's packages, from its rpmdb). Their other scriptlets never run.
+   */
+  installed?: readonly (ScriptletPackage & { scriptlets: readonly Scriptlet[] })[];
+  /**
+   * Give the files their owners after the %pre scripts ran. Default: lchown each file whose
+   * owner is not root:root in the tree. A compose that checks out hardlinks from a store must
+   * pass its own (changing a hardlinked inode would change the store object).
+   */
+  applyOwnership?: (own: Ownership, files: readonly OwnedFile[]) => Promise<void>;
+}
+
+export interface TransactionResult {
+  ownership: Ownership;
+  outcomes: (ScriptletOutcome & { nevra: string })[];
+}
+
+/** Run the scriptlets of `layered` (in install order) against `tree`. See the module comment for the order. */
+export async function runTransactionScriptlets(
+  tree: string,
+  layered: readonly TransactionPackage[],
+  opts: TransactionOptions = {},
+): Promise<TransactionResult> {
+  const report = opts.report ?? silentReport;
+  const outcomes: TransactionResult['outcomes'] = [];
+  const slot = async (name: 'pre' | 'post' | 'posttrans') => {
+    for (const pkg of layered) {
+      for (const s of pkg.scriptlets) {
+        if (slotOf(s) !== name) continue;
+        outcomes.push({ ...(await runScriptlet(tree, pkg, s, opts)), nevra: pkg.nevra });
+      }
+    }
+  };
+
+  // Record (and report) what is deliberately not run: %pretrans, uninstall slots, triggers.
+  for (const pkg of layered) {
+    for (const s of pkg.scriptlets) {
+      if (skipReason(slotOf(s))) outcomes.push({ ...(await runScriptlet(tree, pkg, s, opts)), nevra: pkg.nevra });
+    }
+  }
+  await slot('pre');
+  const files = layered.flatMap((p) => p.files);
+  const ownership = await resolveOwnership(
+    tree,
+    { users: new Set(files.map((f) => f.user)), groups: new Set(files.map((f) => f.group)) },
+    { report },
+  );
+  await (opts.applyOwnership ?? chownInTree(tree))(ownership, files);
+  await slot('post');
+  await slot('posttrans');
+
+  const paths = files.map((f) => f.path);
+  const triggers = [...(opts.installed ?? []), ...layered]
+    .flatMap((pkg) => pkg.scriptlets.filter((s) => slotOf(s) === 'transfiletriggerin').map((s) => ({ pkg, s })))
+    .sort((a, b) => (b.s.priority ?? 1_000_000) - (a.s.priority ?? 1_000_000));
+  for (const { pkg, s } of triggers) {
+    const matches = transFileTriggerMatches(s, paths);
+    if (matches.length === 0) continue;
+    outcomes.push({ ...(await runScriptlet(tree, pkg, s, { ...opts, triggerFiles: matches })), nevra: pkg.nevra });
+  }
+  return { ownership, outcomes };
+}
+
+/** The default applyOwnership: lchown inside the tree (never following a symlink out of it). */
+function chownInTree(tree: string) {
+  return async (own: Ownership, files: readonly OwnedFile[]): Promise<void> => {
+    for (const f of files) {
+      const uid = own.uid.get(f.user) ?? 0;
+      const gid = own.gid.get(f.group) ?? 0;
+      if (uid === 0 && gid === 0) continue;
+      // Resolve the parent inside the tree, then lchown the entry itself.
+      const slash = f.path.lastIndexOf('/');
+      const parent = await resolveInTree(tree, f.path.slice(0, slash) || '/');
+      if (!parent) continue; // %ghost or not laid down: nothing to own
+      await lchown(`${parent}/${f.path.slice(slash + 1)}`, uid, gid).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+  };
+}
