@@ -14,6 +14,9 @@
  *   5. `%transfiletriggerin` of every package in the new tree that has one — base packages
  *      included (glibc's ldconfig trigger fires for a layered library) — when files of the
  *      layered packages match its prefixes; higher priority first, as rpm orders them.
+ *   6. The tree's own ldconfig (when it has one) refreshes /etc/ld.so.cache once: that is
+ *      all the allow-listed Lua scriptlets (glibc's %post) would have done, and packages
+ *      that install libraries without a scriptlet are covered too. `ldconfig: false` skips it.
  * The first failure stops everything with LAYER_SCRIPTLET (the new deployment is discarded;
  * nothing of the running system has been touched).
  */
@@ -51,6 +54,8 @@ export interface TransactionOptions extends Omit<RunScriptletOptions, 'triggerFi
    * pass its own (changing a hardlinked inode would change the store object).
    */
   applyOwnership?: (own: Ownership, files: readonly OwnedFile[]) => Promise<void>;
+  /** Run the tree's ldconfig at the end (default true). */
+  ldconfig?: boolean;
 }
 
 export interface TransactionResult {
@@ -100,6 +105,13 @@ export async function runTransactionScriptlets(
     const matches = transFileTriggerMatches(s, paths);
     if (matches.length === 0) continue;
     outcomes.push({ ...(await runScriptlet(tree, pkg, s, { ...opts, triggerFiles: matches })), nevra: pkg.nevra });
+  }
+  if (opts.ldconfig !== false) {
+    const ldconfig = (await resolveInTree(tree, '/usr/sbin/ldconfig')) ? '/usr/sbin/ldconfig' : (await resolveInTree(tree, '/sbin/ldconfig')) ? '/sbin/ldconfig' : undefined;
+    if (ldconfig) {
+      const ld = { name: 'layer', nevra: 'layer (ld.so cache refresh)' };
+      outcomes.push({ ...(await runScriptlet(tree, ld, { kind: 'posttrans', interpreter: ldconfig, body: undefined }, opts)), nevra: ld.nevra });
+    } else report.info('the new tree has no ldconfig; /etc/ld.so.cache left as is');
   }
   return { ownership, outcomes };
 }

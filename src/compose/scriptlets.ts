@@ -67,7 +67,7 @@ export const DEFAULT_LUA_SKIPS: readonly LuaSkip[] = [
   {
     name: 'glibc',
     kind: 'post',
-    why: "Fedora glibc's Lua %post only reruns ldconfig and iconvconfig; the ld.so cache of an image is regenerated at compose time",
+    why: "Fedora glibc's Lua %post reruns ldconfig (and iconvconfig for gconv modules); runTransactionScriptlets runs the tree's ldconfig once at the end",
   },
 ];
 

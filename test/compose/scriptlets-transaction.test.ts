@@ -97,6 +97,8 @@ describe('runTransactionScriptlets', () => {
       'low /usr/lib/svca', 'low /usr/lib/svca/data', 'low /usr/lib/svca/ghost',
       '',
     ]);
+    expect(existsSync(join(tree, 'etc/ld.so.cache'))).toBe(true); // the tree's ldconfig ran last
+    expect(res.outcomes.at(-1)?.nevra).toBe('layer (ld.so cache refresh)');
     const st = await stat(join(tree, 'usr/lib/svca/data'));
     expect(st.uid).toBe(res.ownership.uid.get('svca'));
     expect(st.uid).toBeGreaterThan(0);
