@@ -61,6 +61,15 @@ function emptyRecord(): PackageRecord {
   };
 }
 
+/**
+ * Copy a string out of the chunk it was sliced from. V8 keeps a sliced string's whole parent
+ * (a decoded input chunk) alive; records hold thousands of such slices, which would pin the
+ * XML text in memory. Concatenating and slicing again leaves a slice of a small flat copy.
+ */
+export function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
 function intAttr(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
@@ -98,15 +107,15 @@ export class PrimaryParser {
         switch (name) {
           case 'rpm:entry': {
             if (this.deps === undefined) return;
-            const dep = depString(a);
+            const dep = this.intern(depString(a));
             if (this.deps === 'requires' && a.pre === '1') pkg.prerequires.push(dep);
             else pkg[this.deps].push(dep);
             return;
           }
           case 'version':
             pkg.epoch = intAttr(a.epoch) ?? 0;
-            pkg.version = a.ver ?? '';
-            pkg.release = a.rel ?? '';
+            pkg.version = this.intern(a.ver ?? '');
+            pkg.release = this.intern(a.rel ?? '');
             return;
           case 'checksum':
             this.checksumType = a.type ?? 'sha256';
@@ -124,7 +133,7 @@ export class PrimaryParser {
             return;
           }
           case 'location':
-            if (a.href !== undefined) pkg.location = a.href;
+            if (a.href !== undefined) pkg.location = own(a.href);
             return;
           default: {
             const block = DEP_BLOCKS[name];
@@ -137,22 +146,22 @@ export class PrimaryParser {
         if (pkg === undefined) return;
         switch (name) {
           case 'file':
-            pkg.files.push(decodeXml(text));
+            pkg.files.push(own(decodeXml(text)));
             return;
           case 'name':
-            pkg.name = decodeXml(text);
+            pkg.name = own(decodeXml(text));
             return;
           case 'arch':
-            pkg.arch = decodeXml(text);
+            pkg.arch = this.intern(decodeXml(text));
             return;
           case 'summary':
-            pkg.summary = decodeXml(text);
+            pkg.summary = own(decodeXml(text));
             return;
           case 'checksum':
-            pkg.checksum = `${this.checksumType}:${text.trim()}`;
+            pkg.checksum = own(`${this.checksumType}:${text.trim()}`);
             return;
           case 'rpm:sourcerpm':
-            if (text !== '') pkg.sourceRpm = decodeXml(text);
+            if (text !== '') pkg.sourceRpm = own(decodeXml(text));
             return;
           case 'package':
             if (pkg.name === '' || pkg.arch === '' || pkg.version === '') {
@@ -171,6 +180,17 @@ export class PrimaryParser {
   }
 
   private checksumType = 'sha256';
+  /** Dependency strings repeat across packages (`libc.so.6()(64bit)`): store each once. */
+  private readonly strings = new Map<string, string>();
+
+  private intern(s: string): string {
+    let v = this.strings.get(s);
+    if (v === undefined) {
+      v = own(s);
+      this.strings.set(v, v);
+    }
+    return v;
+  }
 
   write(chunk: Uint8Array | string): void {
     if (typeof chunk === 'string') this.scanner.write(chunk);
