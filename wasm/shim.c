@@ -362,6 +362,25 @@ fail:
 
 API int ly_repo_size(Repo *repo) { return repo->nsolvables; }
 
+/* Every package of the repo as "K id name evr arch repo" lines (the ly_solve package format). */
+API char *ly_repo_list(Repo *repo)
+{
+  Buf b = {0};
+  Pool *pool = repo->pool;
+  Id p;
+  Solvable *s;
+  FOR_REPO_SOLVABLES(repo, p, s)
+    {
+      buf_str(&b, "K\t"); buf_int(&b, p);
+      buf_str(&b, "\t"); buf_text(&b, pool_id2str(pool, s->name));
+      buf_str(&b, "\t"); buf_text(&b, pool_id2str(pool, s->evr));
+      buf_str(&b, "\t"); buf_text(&b, pool_id2str(pool, s->arch));
+      buf_str(&b, "\t"); buf_text(&b, repo->name);
+      buf_str(&b, "\n");
+    }
+  return buf_done(&b);
+}
+
 API void ly_repo_free(Repo *repo) { repo_free(repo, 1); }
 
 /* The repo as .solv bytes (length via ly_last_len), or 0 on failure. */

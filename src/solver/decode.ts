@@ -85,6 +85,18 @@ export function splitEvr(evr: string): { epoch: number; version: string; release
   return dash < 0 ? { epoch, version: vr, release: '' } : { epoch, version: vr.slice(0, dash), release: vr.slice(dash + 1) };
 }
 
+/** Decode "K" package lines (ly_repo_list). */
+export function decodePackages(text: string): PackageRef[] {
+  const out: PackageRef[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const [tag, , name = '', evr = '', arch = '', repo = ''] = line.split('\t');
+    assert(tag === 'K', `unexpected package list line ${JSON.stringify(line)}`);
+    out.push({ nevra: `${name}-${evr}.${arch}` as Nevra, name, ...splitEvr(evr), arch, repo });
+  }
+  return out;
+}
+
 export function decodeResult(text: string): SolveResult {
   const pkgs = new Map<number, PackageRef>();
   const steps: TransactionStep[] = [];

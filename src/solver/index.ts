@@ -9,13 +9,18 @@
  *
  * Inputs and outputs are the plain values of ./types.ts; nothing here writes to stdout.
  */
-import { loadModule } from './native.js';
+import { heapBytes, loadModule } from './native.js';
 
 export { Pool, Repo, runTestcase, type PoolOptions } from './pool.js';
 export { evrcmp } from './evr.js';
 export { evrOf } from './encode.js';
 export { splitEvr } from './decode.js';
 export type * from './types.js';
+
+/** Diagnostics: bytes of wasm memory reserved by the solver (for leak checks). */
+export function solverHeapBytes(): number {
+  return heapBytes();
+}
 
 /** Instantiate the libsolv wasm module (idempotent; concurrent calls share one load). */
 export async function loadSolver(): Promise<void> {

@@ -30,6 +30,7 @@ export interface LibsolvModule {
   _ly_repo_add_solv(pool: Ptr, name: Ptr, buf: Ptr, len: number, prio: number, subprio: number): Ptr;
   _ly_repo_add_rpmmd(pool: Ptr, name: Ptr, primary: Ptr, plen: number, filelists: Ptr, flen: number, prio: number, subprio: number): Ptr;
   _ly_repo_size(repo: Ptr): number;
+  _ly_repo_list(repo: Ptr): Ptr;
   _ly_repo_free(repo: Ptr): void;
   _ly_repo_write(repo: Ptr): Ptr;
   _ly_solve(pool: Ptr, jobs: Ptr, len: number, flags: number): Ptr;
@@ -77,6 +78,11 @@ export function loadModule(): Promise<LibsolvModule> {
 export function lib(): LibsolvModule {
   if (!mod) throw new LayerError('LAYER_SOLVER', 'libsolv is not loaded', { hint: 'await loadSolver() before using the solver API' });
   return mod;
+}
+
+/** Bytes of wasm linear memory currently reserved (grows, never shrinks). */
+export function heapBytes(): number {
+  return lib().HEAPU8.length;
 }
 
 /** Drain libsolv's message log (pool errors, e.g. why a testcase could not be read). */

@@ -4,10 +4,10 @@
  * Everything here is synchronous once `loadSolver()` has resolved.
  */
 import { LayerError } from '../errors.js';
-import { decodeResult } from './decode.js';
+import { decodePackages, decodeResult } from './decode.js';
 import { encodeFlags, encodeJobs, encodeRecords } from './encode.js';
 import { allocBytes, allocString, lib, takeBytes, takeLog, takeString, withStrings, type LibsolvModule } from './native.js';
-import type { Job, RepoOptions, RepoSource, SolveFlags, SolveResult } from './types.js';
+import type { Job, PackageRef, RepoOptions, RepoSource, SolveFlags, SolveResult } from './types.js';
 
 export interface PoolOptions {
   /** Machine architecture as rpm names it (`x86_64`, `aarch64`); noarch is always accepted. */
@@ -37,6 +37,12 @@ export class Repo {
   /** Number of packages (solvables) in the repo. */
   get size(): number {
     return lib()._ly_repo_size(this.ptrFor(this.#pool));
+  }
+
+  /** The repo's packages, in libsolv's order (as added). */
+  packages(): PackageRef[] {
+    const m = lib();
+    return decodePackages(takeString(m, m._ly_repo_list(this.ptrFor(this.#pool))));
   }
 
   /** The repo as `.solv` bytes (libsolv repo_write), loadable with `{ kind: 'solv' }`. */
