@@ -5,9 +5,10 @@
  */
 import { LayerError } from '../errors.js';
 import type { Report } from '../report.js';
-import type { PackageRecord, RepoOptions, RepoSource } from '../solver/types.js';
+import type { RepoOptions, RepoSource } from '../solver/types.js';
 import { sha256 } from './cache.js';
-import { isPrimaryFile, type FilelistEntry } from './filelists.js';
+import { needsFullFilelists } from './deps.js';
+import type { FilelistEntry } from './filelists.js';
 import { makeFilter } from './filter.js';
 import type { Repo } from './repo.js';
 
@@ -17,7 +18,19 @@ export interface PoolLike {
 }
 export interface SolverRepoLike {
   writeSolv(): Uint8Array;
+  /** Number of packages (the real solver Repo has it). */
+  readonly size?: number;
 }
+
+/**
+ * Which parser turns XML into solver packages when there is no `.solv` yet:
+ * - `'libsolv'`: libsolv's repo_add_rpmmd inside the wasm module (fastest from disk; see
+ *   bench/repos.bench.ts), fed the decompressed XML;
+ * - `'ts'`: parsePrimary's records, then addRepo(records);
+ * - `'auto'` (default): records when they are already in memory (just fetched and verified)
+ *   or excludepkgs/includepkgs need them, libsolv otherwise.
+ */
+export type LoaderKind = 'auto' | 'ts' | 'libsolv';
 
 export interface LoadedRepo {
   id: string;
@@ -31,16 +44,6 @@ export interface LoadedRepo {
 interface SolvInfo {
   packages: number;
   fileDepsOutsidePrimary: boolean;
-}
-
-/** Whether some dependency names a file that primary's file subset cannot provide. */
-export function needsFullFilelists(records: Iterable<PackageRecord>): boolean {
-  for (const r of records) {
-    for (const list of [r.requires, r.prerequires, r.conflicts, r.obsoletes, r.recommends, r.supplements]) {
-      for (const d of list) if (d.charCodeAt(0) === 47 /* / */ && !isPrimaryFile(d.split(' ', 1)[0]!)) return true;
-    }
-  }
-  return false;
 }
 
 /** dnf priority (lower wins) and cost → libsolv priority (higher wins) and subpriority. */
@@ -60,6 +63,8 @@ export async function analyzeRepo(repo: Repo): Promise<boolean> {
     const s = await repo.cache.readSolv(solvKey(repo, fl));
     if (s !== undefined) return (s.info as SolvInfo).fileDepsOutsidePrimary;
   }
+  const facts = await repo.primaryFacts();
+  if (facts !== undefined) return facts.fileDepsOutsidePrimary;
   return needsFullFilelists(await repo.records());
 }
 
@@ -70,13 +75,23 @@ export async function analyzeRepo(repo: Repo): Promise<boolean> {
 export async function loadRepo(
   repo: Repo,
   pool: PoolLike,
-  opts: { filelists: boolean; /** Unusable filelists: error (true) or warn and use primary's files. */ strict?: boolean; report?: Report },
+  opts: {
+    filelists: boolean;
+    /** Unusable filelists: error (true) or warn and use primary's files. */
+    strict?: boolean;
+    report?: Report;
+    loader?: LoaderKind;
+  },
 ): Promise<LoadedRepo> {
-  let lists: Map<string, FilelistEntry> | undefined;
+  const c = repo.config;
+  const filtered = c.excludepkgs.length + c.includepkgs.length > 0;
+  const loader = opts.loader ?? 'auto';
+  const useLibsolv = !filtered && (loader === 'libsolv' || (loader === 'auto' && !repo.hasRecordsInMemory));
+  let lists: Map<string, FilelistEntry> | Uint8Array | undefined;
   let filelists = opts.filelists;
   if (filelists && (await repo.cache.readSolv(solvKey(repo, true))) === undefined) {
     try {
-      lists = await repo.filelists();
+      lists = useLibsolv ? await repo.xmlBytes('filelists') : await repo.filelists();
     } catch (e) {
       if (opts.strict || !(e instanceof LayerError) || e.code === 'LAYER_INTERNAL') throw e;
       opts.report?.warn(`${e.message}\n  going on with primary's file list only: file dependencies outside /etc, */bin/* may not resolve`);
@@ -89,11 +104,20 @@ export async function loadRepo(
     pool.addRepo(repo.id, { kind: 'solv', bytes: cached.bytes }, solverOptions(repo));
     return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists };
   }
+  if (useLibsolv) {
+    const primary = (await repo.xmlBytes('primary'))!;
+    const source: RepoSource = { kind: 'rpmmd', primary };
+    if (lists instanceof Uint8Array) source.filelists = lists;
+    const solverRepo = pool.addRepo(repo.id, source, solverOptions(repo));
+    const packages = solverRepo.size ?? -1;
+    await repo.cache.writeSolv(key, solverRepo.writeSolv(), { packages, fileDepsOutsidePrimary: await analyzeRepo(repo) } satisfies SolvInfo);
+    return { id: repo.id, from: 'xml', packages, filelists };
+  }
   const all = await repo.records();
   const info: SolvInfo = { packages: 0, fileDepsOutsidePrimary: needsFullFilelists(all) };
   const keep = makeFilter(repo.config.excludepkgs, repo.config.includepkgs);
   let records = keep === undefined ? all : all.filter(keep);
-  if (lists !== undefined) {
+  if (lists instanceof Map) {
     const byId = lists;
     records = records.map((r) => {
       const e = r.checksum === undefined ? undefined : byId.get(r.checksum.slice(r.checksum.indexOf(':') + 1));

@@ -7,7 +7,7 @@ import { LayerError } from '../errors.js';
 import { silentReport, type Report } from '../report.js';
 import { Fetcher, type FetcherOptions } from './fetch.js';
 import { isPrimaryFile } from './filelists.js';
-import { analyzeRepo, loadRepo, type LoadedRepo, type PoolLike } from './load.js';
+import { analyzeRepo, loadRepo, type LoadedRepo, type LoaderKind, type PoolLike } from './load.js';
 import { Repo, type RefreshOptions, type RefreshStatus } from './repo.js';
 import type { RepoConfig } from './types.js';
 
@@ -36,6 +36,8 @@ export interface LoadOptions {
   needFilelists?: boolean | 'auto';
   /** The user's package specs, for the `'auto'` decision. */
   specs?: string[];
+  /** XML reader when no `.solv` is cached (default `'auto'`; see LoaderKind). */
+  loader?: LoaderKind;
 }
 
 export class RepoSet {
@@ -97,7 +99,8 @@ export class RepoSet {
       }
       const out: LoadedRepo[] = [];
       const strict = opts.needFilelists === true;
-      for (const r of repos) out.push(await loadRepo(r, pool, { filelists: full, strict, report: this.report }));
+      const loader = opts.loader ?? 'auto';
+      for (const r of repos) out.push(await loadRepo(r, pool, { filelists: full, strict, report: this.report, loader }));
       return out;
     });
   }

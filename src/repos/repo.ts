@@ -6,9 +6,11 @@
 import type { Report } from '../report.js';
 import { LayerError } from '../errors.js';
 import type { PackageRecord } from '../solver/types.js';
-import { RepoCache, sha256, type CachedRepomd } from './cache.js';
+import { readFile } from 'node:fs/promises';
+import { RepoCache, sha256, writeAtomic, type CachedRepomd } from './cache.js';
 import { joinUrl, type Fetcher } from './fetch.js';
 import { FilelistsParser, type FilelistEntry } from './filelists.js';
+import { needsFullFilelists } from './deps.js';
 import { PrimaryParser } from './primary.js';
 import {
   attemptOf,
@@ -25,6 +27,12 @@ import {
 import { parseRepomd, type RepomdRecord } from './repomd.js';
 import type { RepoConfig } from './types.js';
 import { decompressFile } from './verify.js';
+
+/** Facts about a primary.xml, kept next to it in the cache. */
+export interface PrimaryFacts {
+  packages: number;
+  fileDepsOutsidePrimary: boolean;
+}
 
 export type RefreshStatus =
   /** Cache within metadata_expire: nothing was requested from the network. */
@@ -156,7 +164,45 @@ export class Repo {
     const rec = gen.repomd.records.get('primary')!;
     await verifyContent(path, rec, `repo ${this.id}: primary (${path})`, new PrimaryParser((p) => records.push(p)));
     this.primary = { digest: gen.digest, records };
+    await this.saveFacts(gen, records);
     return records;
+  }
+
+  /** Whether the current generation's primary records are already parsed (just fetched). */
+  get hasRecordsInMemory(): boolean {
+    return this.primary !== undefined && this.primary.digest === this.current?.digest;
+  }
+
+  /**
+   * The decompressed XML of `type` (for libsolv's own reader), its open-checksum verified;
+   * undefined when the repo does not publish it.
+   */
+  async xmlBytes(type: string): Promise<Uint8Array | undefined> {
+    const path = await this.dataFile(type);
+    if (path === undefined) return undefined;
+    const parts: Uint8Array[] = [];
+    await verifyContent(path, this.current!.repomd.records.get(type)!, `repo ${this.id}: ${type} (${path})`, {
+      write: (b) => parts.push(b),
+      end: () => {},
+    });
+    return Buffer.concat(parts);
+  }
+
+  /** Facts computed when primary was verified (saves a parse to decide on filelists). */
+  async primaryFacts(): Promise<PrimaryFacts | undefined> {
+    const rec = this.current?.repomd.records.get('primary');
+    if (rec === undefined) return undefined;
+    try {
+      return JSON.parse(await readFile(`${this.cache.dataPath(rec)}.facts.json`, 'utf8')) as PrimaryFacts;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async saveFacts(gen: CachedRepomd, records: PackageRecord[]): Promise<void> {
+    const rec = gen.repomd.records.get('primary')!;
+    const facts: PrimaryFacts = { packages: records.length, fileDepsOutsidePrimary: needsFullFilelists(records) };
+    await writeAtomic(`${this.cache.dataPath(rec)}.facts.json`, JSON.stringify(facts), this.cache.tmpPath('facts'));
   }
 
   /** All filelists entries by pkgid; undefined when the repo publishes no filelists. */
@@ -200,7 +246,10 @@ export class Repo {
       };
       try {
         const path = await fetchDataFile({ cfg: this.config, cache: this.cache, fetcher: this.ctx.fetcher, base, rec, report: this.ctx.report, sink });
-        if (type === 'primary') this.primary = { digest: gen.digest, records };
+        if (type === 'primary') {
+          this.primary = { digest: gen.digest, records };
+          await this.saveFacts(gen, records);
+        }
         return path;
       } catch (e) {
         attempts.push(attemptOf(joinUrl(base, rec.location), e));

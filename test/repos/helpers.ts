@@ -47,7 +47,10 @@ export function expectCacheClean(cacheDir: string, id = 't'): { dataFiles: strin
   if (!existsSync(dir)) return { dataFiles: [] };
   const tmpDir = join(dir, 'tmp');
   expect(existsSync(tmpDir) ? readdirSync(tmpDir) : []).toEqual([]);
-  const data = existsSync(join(dir, 'data')) ? readdirSync(join(dir, 'data')) : [];
+  const all = existsSync(join(dir, 'data')) ? readdirSync(join(dir, 'data')) : [];
+  // `<file>.facts.json` are derived facts written atomically next to their verified file.
+  const data = all.filter((f) => !f.endsWith('.facts.json'));
+  for (const f of all.filter((f) => f.endsWith('.facts.json'))) expect(data, `${f} has its data file`).toContain(f.slice(0, -'.facts.json'.length));
   if (!existsSync(join(dir, 'repomd.xml'))) {
     expect(data).toEqual([]);
     return { dataFiles: [] };

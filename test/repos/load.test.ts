@@ -2,7 +2,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { RepoSet } from '../../src/repos/index.js';
+import { RepoSet, type LoaderKind } from '../../src/repos/index.js';
 import { RecordingReport } from '../../src/report.js';
 import { loadSolver, Pool } from '../../src/solver/index.js';
 import { SHARED_DATA, requirePath } from '../support/createrepo.js';
@@ -25,11 +25,11 @@ afterEach(() => {
 
 const HOUR = 3600_000;
 
-function installOne(set: RepoSet, name: string, fn?: (pool: Pool) => void) {
+function installOne(set: RepoSet, name: string, fn?: (pool: Pool) => void, loader?: LoaderKind) {
   return async () => {
     const pool = new Pool({ arch: 'x86_64' });
     try {
-      const loaded = await set.load(pool);
+      const loaded = await set.load(pool, loader === undefined ? {} : { loader });
       fn?.(pool);
       return { loaded, result: pool.solve([{ action: 'install', select: { by: 'name', name } }], {}) };
     } finally {
@@ -182,6 +182,23 @@ describe('CentOS Stream 9 metadata through the real loader', () => {
     expect(loaded[0]!.packages).toBe(1125);
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.transaction.steps.filter((s) => s.kind === 'install')).toHaveLength(145);
+  });
+
+  it('libsolv\'s reader and ours give the same solve on BaseOS (each through a fresh cache)', async () => {
+    const dir = requirePath(join(SHARED_DATA, 'repos/cs9-baseos-2022'));
+    const results = [];
+    for (const loader of ['libsolv', 'ts'] as const) {
+      const cacheDir = tmp('cache');
+      const warm = repoSet([config(`baseurl=${dir}`, 'baseos')], cacheDir);
+      await warm.refresh();
+      // A second RepoSet starts with nothing in memory: the loader choice is what reads the XML.
+      const set = repoSet([config(`baseurl=${dir}`, 'baseos')], cacheDir);
+      expect((await set.refresh())[0]!.status).toBe('fresh');
+      const { loaded, result } = await installOne(set, 'dnf', undefined, loader)();
+      expect(loaded[0]).toMatchObject({ from: 'xml', packages: 1125 });
+      results.push(result);
+    }
+    expect(results[0]).toEqual(results[1]);
   });
 
   it('AppStream 2025 (files listed in repomd but absent are not needed) loads with BaseOS and solves', async () => {
