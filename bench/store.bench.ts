@@ -75,6 +75,11 @@ function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
 }
 
+/** Flush dirty pages before each timed phase so one side's writeback does not bill the other. */
+function settle(): void {
+  execFileSync('sync');
+}
+
 function ostreeRepo(path: string): void {
   sh('ostree', [`--repo=${path}`, 'init', '--mode=bare']);
   if (!FSYNC) sh('ostree', [`--repo=${path}`, 'config', 'set', 'core.fsync', 'false']);
@@ -100,22 +105,28 @@ async function main(): Promise<void> {
       const oRepo = join(dir, 'orepo');
       ostreeRepo(oRepo);
       let oCsum = '';
+      settle();
       t.oCommit!.push(timeMs(() => {
         oCsum = sh('ostree', [`--repo=${oRepo}`, 'commit', '-b', 'bench', '--no-bindings', `--timestamp=@${TS}`, `--tree=dir=${src}`]).trim();
       }));
+      settle();
       t.oCheckout!.push(timeMs(() => void sh('ostree', [`--repo=${oRepo}`, 'checkout', 'bench', join(dir, 'oco')])));
       let oRe = '';
+      settle();
       t.oRecommit!.push(timeMs(() => {
         oRe = sh('ostree', [`--repo=${oRepo}`, 'commit', '--link-checkout-speedup', '-b', 'bench2', '--no-bindings', `--timestamp=@${TS}`, `--tree=dir=${join(dir, 'oco')}`]).trim();
       }));
       // layer
       const store = Store.init(join(dir, 'lrepo'), { mode: 'bare', fsync: FSYNC });
       let lCsum = '';
+      settle();
       t.lCommit!.push(await timeMsAsync(async () => {
         lCsum = await store.commitTree(src, { ref: 'bench', timestamp: TS });
       }));
+      settle();
       t.lCheckout!.push(await timeMsAsync(() => store.checkout('bench', join(dir, 'lco'))));
       let lRe = '';
+      settle();
       t.lRecommit!.push(await timeMsAsync(async () => {
         lRe = await store.commitTree(join(dir, 'lco'), { ref: 'bench2', timestamp: TS });
       }));

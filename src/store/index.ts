@@ -14,3 +14,5 @@ export {
   type Checksum, type Commit, type DirMeta, type FileMeta, type Xattrs,
 } from './objects.js';
 export { V, Variant, unbox, type GValue } from './gvariant/index.js';
+export { importRpm, PKG_KEYS, IMPORT_VERSION, type ImportOptions, type ImportResult } from './import-rpm.js';
+export { packageRef, placeEntry, type Placement } from './rpm-paths.js';
