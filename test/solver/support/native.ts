@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { CACHE_DIR } from './datasets.js';
 
@@ -96,6 +96,7 @@ export function testcaseText(c: NativeCase, dir = TESTCASE_DIR): string {
 }
 
 let testsolvVersion: string | undefined;
+let runCounter = 0;
 
 function cacheKey(c: NativeCase, text: string): string {
   testsolvVersion ??= execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libsolv-tools'], { encoding: 'utf8' });
@@ -131,20 +132,26 @@ export function parseTestsolvResult(out: string, installedRepo: string | undefin
   return { ok: true, incoming: [...new Set(incoming)].sort(), outgoing: [...new Set(outgoing)].sort() };
 }
 
-/** Runs testsolv once (no cache); returns raw stdout. Used by the benchmark too. */
+/**
+ * Runs testsolv once (no cache); returns raw stdout. Used by the benchmark too.
+ * The testcase goes to a file private to this call (other test processes share the cache dir),
+ * and any stderr output fails the run: testsolv exits 0 and prints only to stderr when it
+ * cannot open the testcase or a repo, which would otherwise read as "nothing to do".
+ */
 export function runTestsolv(text: string, opts: { dir?: string } = {}): string {
   requireTool('testsolv');
   const dir = opts.dir ?? TESTCASE_DIR;
-  const file = join(dir, `${sha256(text)}.t`);
-  if (!existsSync(file)) writeAtomic(file, text);
-  const r = spawnSync('testsolv', ['-r', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  // testsolv exits non-zero when the result differs from an expected `result` block; we give
-  // none, so only a crash or an unreadable testcase is an error.
-  // It also carries on after a repo it cannot open, reporting every package as unknown.
-  if (r.error || r.signal || (r.status !== 0 && !r.stdout) || /testcase_read|could not open/.test(r.stderr)) {
-    throw new Error(`testsolv -r ${file} failed (status ${r.status}, signal ${r.signal}): ${r.stderr || r.error?.message}`);
+  const file = join(dir, `${sha256(text).slice(0, 16)}-${process.pid}-${++runCounter}.t`);
+  writeAtomic(file, text);
+  try {
+    const r = spawnSync('testsolv', ['-r', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (r.error || r.signal || r.status !== 0 || r.stderr.trim()) {
+      throw new Error(`testsolv -r ${file} failed (status ${r.status}, signal ${r.signal}): ${r.stderr || r.error?.message}`);
+    }
+    return r.stdout;
+  } finally {
+    rmSync(file, { force: true });
   }
-  return r.stdout;
 }
 
 /** The native answer for a case, from cache when the inputs have not changed. */
