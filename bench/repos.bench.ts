@@ -9,15 +9,17 @@
  * - primary parsers: our streaming TS tokenizer (from the XML file, and from .gz as the loader
  *   does), fast-xml-parser (whole document in memory), libsolv's repo_add_rpmmd in wasm;
  * - full load into a solver Pool: TS parse + addRepo(records) vs rpmmd vs the .solv cache;
+ * - the whole RepoSet path: cold fetch (file://) + verify + load, cached XML with either
+ *   reader, and the `.solv` cache;
  * - decompressors: zlib gunzip vs Debian's xz / zstd / bzip2 as streaming child processes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
-import { depString, parsePrimary } from '../src/repos/index.js';
+import { depString, parsePrimary, parseRepoFile, RepoSet, type LoaderKind } from '../src/repos/index.js';
 import { decompressFile } from '../src/repos/verify.js';
 import { loadSolver, Pool } from '../src/solver/index.js';
 import type { PackageRecord } from '../src/solver/types.js';
@@ -49,6 +51,17 @@ function fxpRecords(xml: Buffer): PackageRecord[] {
       files: ((f.file ?? []) as unknown[]).map((x) => (typeof x === 'object' ? String((x as Record<string, unknown>)['#text']) : String(x))),
     };
   });
+}
+
+async function repoSetLoad(f: Files, cacheDir: string, loader: LoaderKind): Promise<number> {
+  await loadSolver();
+  const set = new RepoSet(parseRepoFile(`[deb]\nbaseurl=file://${f.repo}\n`, 'bench.repo', {}), { cacheDir });
+  await set.refresh();
+  const pool = new Pool({ arch: 'x86_64' });
+  const [loaded] = await set.load(pool, { loader, needFilelists: false });
+  pool.free();
+  await set.close();
+  return loaded!.packages;
 }
 
 async function drain(it: AsyncIterable<Uint8Array>): Promise<number> {
@@ -83,6 +96,20 @@ const VARIANTS: Record<string, Variant> = {
     pool.free();
     return -1;
   },
+  'RepoSet: cold refresh (file://, verify+parse) + load': async (f) => {
+    const cacheDir = join(f.work!, `cold-${process.pid}`);
+    rmSync(cacheDir, { recursive: true, force: true });
+    return repoSetLoad(f, cacheDir, 'auto');
+  },
+  'RepoSet: cached XML, load with libsolv reader': async (f) => {
+    rmSync(join(f.cache!, 'deb', 'solv'), { recursive: true, force: true });
+    return repoSetLoad(f, f.cache!, 'libsolv');
+  },
+  'RepoSet: cached XML, load with TS reader': async (f) => {
+    rmSync(join(f.cache!, 'deb', 'solv'), { recursive: true, force: true });
+    return repoSetLoad(f, f.cache!, 'ts');
+  },
+  'RepoSet: cached .solv, load': async (f) => repoSetLoad(f, f.solvCache!, 'auto'),
   'decompress: gz (zlib)': (f) => drain(decompressFile(f.gz)),
   'decompress: xz (child xz)': (f) => drain(decompressFile(f.xz!)),
   'decompress: zst (child zstd)': (f) => drain(decompressFile(f.zst!)),
@@ -105,7 +132,7 @@ async function main(): Promise<void> {
   const gz = join(repo, 'repodata', readdirSync(join(repo, 'repodata')).find((n) => n.endsWith('-primary.xml.gz'))!);
   const work = '/tmp/layer-bench-repos';
   execFileSync('mkdir', ['-p', work]);
-  const files: Files = { gz, xml: join(work, 'primary.xml'), solv: join(work, 'primary.solv'), xz: join(work, 'primary.xml.xz'), zst: join(work, 'primary.xml.zst'), bz2: join(work, 'primary.xml.bz2') };
+  const files: Files = { repo, work, cache: join(work, 'cache-xml'), solvCache: join(work, 'cache-solv'), gz, xml: join(work, 'primary.xml'), solv: join(work, 'primary.solv'), xz: join(work, 'primary.xml.xz'), zst: join(work, 'primary.xml.zst'), bz2: join(work, 'primary.xml.bz2') };
   const xml = gunzipSync(readFileSync(gz));
   writeFileSync(files.xml, xml);
   for (const [k, cmd, args] of [['xz', 'xz', ['-1', '-T2']], ['zst', 'zstd', ['-3']], ['bz2', 'bzip2', ['-9']]] as const) {
@@ -115,6 +142,10 @@ async function main(): Promise<void> {
   const pool = new Pool({ arch: 'x86_64' });
   writeFileSync(files.solv, pool.addRepo('r', { kind: 'records', records: await parsePrimary(xml) }).writeSolv());
   pool.free();
+  for (const c of [files.cache!, files.solvCache!]) {
+    rmSync(c, { recursive: true, force: true });
+    await repoSetLoad(files, c, 'auto');
+  }
 
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown> = {};

@@ -62,6 +62,34 @@ describe('fetching over HTTP', () => {
     expect(expectCacheClean(cacheDir).dataFiles).toEqual([primaryName]);
   });
 
+  it('reports per-repo byte progress through the Report (never stdout)', async () => {
+    const bars: { label: string; total: number | undefined; unit: string | undefined; ticks: number; done: boolean }[] = [];
+    const report = {
+      ...new RecordingReport(),
+      section: <T>(_n: string, fn: () => Promise<T>) => fn(),
+      info() {},
+      warn() {},
+      progress(label: string, total?: number, unit?: 'bytes' | 'items') {
+        const bar = { label, total, unit, ticks: 0, done: false };
+        bars.push(bar);
+        return { tick: (n: number) => void (bar.ticks += n), done: () => void (bar.done = true) };
+      },
+    };
+    const write = process.stdout.write;
+    let stdout = '';
+    process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
+    const set = repoSet([config(base())], tmp('cache'), { report });
+    try {
+      await set.refresh();
+    } finally {
+      process.stdout.write = write;
+      await set.close();
+    }
+    const size = readFileSync(join(tree.repo, 'repodata', primaryName)).length;
+    expect(bars).toEqual([{ label: 't: primary', total: size, unit: 'bytes', ticks: size, done: true }]);
+    expect(stdout).toBe('');
+  });
+
   it('500: retried with backoff, then recovers', async () => {
     server.fault('repomd.xml', { kind: 'status', code: 500 }, 2);
     const { out } = await refresh(base());
