@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,7 @@ async function refresh(body: string, cacheDir = tmp('cache')) {
   const set = repoSet([config(body)], cacheDir);
   try {
     const out = await set.refresh();
+    expectCacheClean(cacheDir);
     const records = await set.repos[0]!.records();
     return { out, records, cacheDir };
   } finally {
@@ -266,6 +268,37 @@ describe('mirrors', () => {
     expect(out.map((o) => [o.id, o.status])).toEqual([['dead', 'skipped'], ['good', 'updated']]);
     expect(set.active.map((r) => r.id)).toEqual(['good']);
     expect(report.messages).toEqual([{ level: 'warn', message: expect.stringMatching(/^skipping repo dead .*http:\/\/127\.0\.0\.1:1\/repodata\/repomd\.xml/s) }]);
+  });
+});
+
+describe('crash safety', () => {
+  it('a process killed mid-download leaves nothing that looks valid; the next run recovers', async () => {
+    const cacheDir = tmp('cache');
+    server.fault(primaryName, { kind: 'stall', bytes: 1000 });
+    const script = join(tmp('crash'), 'refresh.mts');
+    writeFileSync(
+      script,
+      `import { RepoSet, parseRepoFile } from ${JSON.stringify(join(import.meta.dirname, '../../src/repos/index.js'))};
+       const set = new RepoSet(parseRepoFile(${JSON.stringify(`[t]
+${base()}
+timeout=60
+`)}, 't.repo', {}), { cacheDir: ${JSON.stringify(cacheDir)} });
+       await set.refresh();`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    while (server.count(primaryName) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300)); // let the first 1000 bytes land in tmp/
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(server.count(primaryName)).toBe(1);
+    // What the crash left: at most a partial download under tmp/, never a committed file.
+    expect(existsSync(join(cacheDir, 't', 'repomd.xml'))).toBe(false);
+    expect(readdirSync(join(cacheDir, 't', 'data'))).toEqual([]);
+    server.clearFaults();
+    const { out } = await refresh(base(), cacheDir);
+    expect(out[0]!.status).toBe('updated');
+    expectCacheClean(cacheDir);
   });
 });
 

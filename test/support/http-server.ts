@@ -17,6 +17,8 @@ export type Fault =
   | { kind: 'slow'; delayMs: number }
   /** Declare the full Content-Length, send `bytes` of the body, then close. */
   | { kind: 'truncate'; bytes?: number }
+  /** Send `bytes` of the body, then hang without closing (a peer that died mid-transfer). */
+  | { kind: 'stall'; bytes: number }
   /** Serve the body with its bytes flipped in the middle (checksum mismatch, same size). */
   | { kind: 'corrupt' }
   /** Serve this body instead (e.g. a truncated-but-complete gzip, malformed XML). */
@@ -127,6 +129,10 @@ export class FaultServer {
     if (fault?.kind === 'truncate') {
       res.write(buf.subarray(0, fault.bytes ?? buf.length >> 1));
       setTimeout(() => req.socket.destroy(), 10);
+      return;
+    }
+    if (fault?.kind === 'stall') {
+      res.write(buf.subarray(0, fault.bytes));
       return;
     }
     if (fault?.kind === 'slow') {
