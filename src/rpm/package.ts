@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LayerError, withContext } from '../errors.js';
+import { LayerError } from '../errors.js';
 import type { Nevra } from '../solver/types.js';
 import { HEADER_MAGIC, parseHeaderBlob, type RpmHeader } from './header.js';
 import { parsePgpSignature, type PgpSignatureInfo } from './pgp.js';
@@ -77,7 +77,7 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
   try {
     fh = await open(path, 'r');
   } catch (err) {
-    throw withContext(`opening ${path}`, err);
+    throw new LayerError('LAYER_RPM_FORMAT', `cannot open package ${path}: ${(err as Error).message}`, { cause: err });
   }
   try {
     const fileSize = (await fh.stat()).size;

@@ -192,3 +192,47 @@ describe('hostile packages', () => {
     expect(() => parseHeaderBlob(new Uint8Array(3), 'blob')).toThrow(LayerError);
   });
 });
+
+describe('bad inputs and unsafe targets', () => {
+  it('names the file when it is missing, empty or not an RPM', async () => {
+    const dir = await mkdtemp(join(work, 'notrpm-'));
+    const cases: [string, Buffer | undefined, RegExp][] = [
+      ['missing.rpm', undefined, /cannot open package .*missing\.rpm/],
+      ['empty.rpm', Buffer.alloc(0), /empty\.rpm.*truncated in the lead/],
+      ['text.rpm', Buffer.from('#!/bin/sh\necho not an rpm\n'.repeat(10)), /text\.rpm.*not an RPM package/],
+      ['lead-only.rpm', good.subarray(0, 100), /hostile-base.*truncated in the signature header/],
+    ];
+    for (const [name, bytes, re] of cases) {
+      if (bytes) await writeFile(join(dir, name), bytes);
+      const err = await openRpm(join(dir, name)).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(LayerError);
+      expect((err as LayerError).code).toBe('LAYER_RPM_FORMAT');
+      expect((err as Error).message).toMatch(re);
+    }
+  });
+
+  it('never writes through a symlink already in the target, and keeps unrelated files', async () => {
+    const { mkdir, symlink, readlink } = await import('node:fs/promises');
+    const sandbox = await mkdtemp(join(work, 'target-link-'));
+    const outside = join(sandbox, 'outside');
+    const target = join(sandbox, 'root');
+    await mkdir(outside);
+    await mkdir(target);
+    await symlink(outside, join(target, 'usr'));
+    const file = join(sandbox, 'good.rpm');
+    await writeFile(file, good);
+    const err = await (await openRpm(file)).extractTo(target).catch((e: unknown) => e);
+    expect((err as LayerError).code).toBe('LAYER_UNSAFE_PATH');
+    expect((err as Error).message).toMatch(/'usr' is a symlink in the target/);
+    expect(await readdir(outside)).toEqual([]);
+    expect(await readlink(join(target, 'usr'))).toBe(outside);
+    expect(await readdir(target)).toEqual(['usr']); // temp area cleaned up
+
+    const merged = join(sandbox, 'merged');
+    await mkdir(join(merged, 'usr/share'), { recursive: true });
+    await writeFile(join(merged, 'usr/share/keep-me'), 'mine\n');
+    await (await openRpm(file)).extractTo(merged);
+    expect((await readdir(join(merged, 'usr/share'))).sort()).toEqual(['hb', 'keep-me']);
+    expect((await readdir(join(merged, 'usr/share/hb'))).sort()).toEqual(['a', 'aXpasswd', 'escape-x']);
+  });
+});
