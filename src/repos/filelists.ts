@@ -4,7 +4,7 @@
  * same NEVRA may appear twice under different pkgids).
  */
 import type { PackageRecord } from '../solver/types.js';
-import { feed, type XmlInput } from './primary.js';
+import { asCorrupt, feed, own, type XmlInput } from './primary.js';
 import { XmlError, XmlScanner, decodeXml, type XmlHandler } from './xml.js';
 
 export interface FilelistEntry {
@@ -33,7 +33,7 @@ export class FilelistsParser {
       close: (name, text) => {
         const cur = this.cur;
         if (cur === undefined) return;
-        if (name === 'file') cur.files.push(decodeXml(text));
+        if (name === 'file') cur.files.push(own(decodeXml(text)));
         else if (name === 'package') {
           this.cur = undefined;
           onPackage(cur);
@@ -54,13 +54,15 @@ export class FilelistsParser {
   }
 }
 
-/** Parse decompressed filelists.xml into a map pkgid → entry. */
-export async function parseFilelists(input: XmlInput): Promise<Map<string, FilelistEntry>> {
-  const out = new Map<string, FilelistEntry>();
-  const p = new FilelistsParser((e) => out.set(e.pkgid, e));
-  await feed(input, (c) => p.write(c));
-  p.end();
-  return out;
+/** Parse decompressed filelists.xml into a map pkgid → entry (LAYER_REPO_CORRUPT naming `opts.what` when malformed). */
+export async function parseFilelists(input: XmlInput, opts: { what?: string } = {}): Promise<Map<string, FilelistEntry>> {
+  return asCorrupt(opts.what ?? 'filelists.xml', async () => {
+    const out = new Map<string, FilelistEntry>();
+    const p = new FilelistsParser((e) => out.set(e.pkgid, e));
+    await feed(input, (c) => p.write(c));
+    p.end();
+    return out;
+  });
 }
 
 /**

@@ -9,6 +9,7 @@
  * epoch is left out as libsolv and rpm do; rich dependencies arrive whole in `name`. Requires
  * with `pre="1"` go to `prerequires`.
  */
+import { LayerError } from '../errors.js';
 import type { PackageRecord } from '../solver/types.js';
 import { XmlError, XmlScanner, decodeXml, type Attrs, type XmlHandler } from './xml.js';
 
@@ -223,15 +224,28 @@ export async function feed(input: XmlInput, write: (chunk: Uint8Array | string) 
   }
 }
 
+/** Run `fn`, turning an XmlError into LAYER_REPO_CORRUPT naming `what`. */
+export async function asCorrupt<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof XmlError) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: malformed XML: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 /**
  * Parse decompressed primary.xml (bytes, string, or a stream of chunks such as a
  * `fs.createReadStream` piped through a decompressor) into PackageRecords, in document order.
- * Throws XmlError (a plain Error; the loader wraps it in LAYER_REPO_CORRUPT naming the file).
+ * Malformed or truncated XML: LayerError LAYER_REPO_CORRUPT naming `opts.what` (default
+ * "primary.xml").
  */
-export async function parsePrimary(input: XmlInput): Promise<PackageRecord[]> {
-  const out: PackageRecord[] = [];
-  const p = new PrimaryParser((pkg) => out.push(pkg));
-  await feed(input, (c) => p.write(c));
-  p.end();
-  return out;
+export async function parsePrimary(input: XmlInput, opts: { what?: string } = {}): Promise<PackageRecord[]> {
+  return asCorrupt(opts.what ?? 'primary.xml', async () => {
+    const out: PackageRecord[] = [];
+    const p = new PrimaryParser((pkg) => out.push(pkg));
+    await feed(input, (c) => p.write(c));
+    p.end();
+    return out;
+  });
 }

@@ -74,7 +74,10 @@ describe('parsePrimary on createrepo_c output', () => {
     await expect(parsePrimary(primaryXml.subarray(0, primaryXml.length - 200))).rejects.toThrow(/end of document|packages present/);
     const bad = primaryXml.toString().replace('</name>', '</nam>');
     await expect(parsePrimary(bad)).rejects.toThrow(/closes <name>/);
-    await expect(parsePrimary('<repomd/>')).rejects.toThrow(/expected <metadata>/);
+    await expect(parsePrimary('<repomd/>', { what: 'repo x: primary' })).rejects.toMatchObject({
+      code: 'LAYER_REPO_CORRUPT',
+      message: expect.stringMatching(/^repo x: primary: malformed XML: root element is <repomd>, expected <metadata>/),
+    });
     const p = new PrimaryParser(() => {});
     p.write(primaryXml.subarray(0, 100));
     expect(() => p.end()).toThrow();
