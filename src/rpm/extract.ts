@@ -13,11 +13,8 @@
  * not extract two packages into the same directory concurrently.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, mkdtemp, readdir, realpath, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, mkdtemp, open, readdir, realpath, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { LayerError, withContext } from '../errors.js';
 import type { PayloadEntry } from './payload.js';
@@ -108,8 +105,7 @@ export async function extractEntries(entries: AsyncIterable<PayloadEntry>, dir: 
             pendingLinks.set(e.hardlinkTo, list);
             continue;
           }
-          // 'wx' = O_CREAT|O_EXCL: never opens (or follows) anything that already exists.
-          await pipeline(e.content ? Readable.from(e.content) : Readable.from([]), createWriteStream(p, { flags: 'wx', mode: 0o600 }));
+          await writeContent(p, e.content);
           break;
         case 'fifo':
           await run('mknod', [p, 'p']);
@@ -136,6 +132,21 @@ export async function extractEntries(entries: AsyncIterable<PayloadEntry>, dir: 
     for (const d of dirs.sort((a, b) => b.path.length - a.path.length)) await applyMeta(join(root, d.path), d, opts.owners === true, idMap, what);
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** 'wx' = O_CREAT|O_EXCL: never opens (or follows) anything that already exists. */
+async function writeContent(p: string, content: AsyncIterable<Uint8Array> | undefined): Promise<void> {
+  const fh = await open(p, 'wx', 0o600);
+  try {
+    if (content) {
+      for await (const chunk of content) {
+        let off = 0;
+        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      }
+    }
+  } finally {
+    await fh.close();
   }
 }
 

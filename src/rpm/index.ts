@@ -116,12 +116,17 @@ export async function openRpm(path: string): Promise<RpmPackage> {
     payload,
     deps,
     toRecord: () => toRecord(pkg, layout.fileSize),
-    entries: () => readPayload(ctx),
-    extractTo: (dir, opts) => extractEntries(readPayload(ctx), dir, what, opts),
+    entries: () => payloadOf(ctx, payload.format),
+    extractTo: (dir, opts) => extractEntries(payloadOf(ctx, payload.format), dir, what, opts),
   };
   // Fail at open, not later, if a dependency array is malformed.
   for (const k of DEP_KINDS) deps(k);
   return pkg;
+}
+
+function payloadOf(ctx: PayloadContext, format: string): AsyncGenerator<PayloadEntry> {
+  if (format !== 'cpio') throw new LayerError('LAYER_RPM_FORMAT', `${ctx.what}: unsupported payload format '${format}'`);
+  return readPayload(ctx);
 }
 
 /**

@@ -93,10 +93,17 @@ export async function* readPayload(ctx: PayloadContext): AsyncGenerator<PayloadE
   let compressedBytes = 0;
   const stream = createReadStream(ctx.path, { start: ctx.payloadOffset, highWaterMark: 256 * 1024 });
   const it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const first = await it.next();
-  const head: Buffer = first.done ? Buffer.alloc(0) : first.value;
-  if (head.length === 0) throw new LayerError('LAYER_RPM_FORMAT', `${what}: no payload after the header`);
-  const compressor = pickCompressor(ctx.compressor, head, what);
+  let head: Buffer;
+  let compressor: ReturnType<typeof pickCompressor>;
+  try {
+    const first = await it.next();
+    head = first.done ? Buffer.alloc(0) : first.value;
+    if (head.length === 0) throw new LayerError('LAYER_RPM_FORMAT', `${what}: no payload after the header`);
+    compressor = pickCompressor(ctx.compressor, head, what);
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
   async function* tapped(): AsyncGenerator<Buffer> {
     let chunk: Buffer | undefined = head;
     while (chunk) {
