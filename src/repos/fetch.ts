@@ -122,7 +122,9 @@ export class Fetcher {
         }
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new FetchFailure(url, describe(e), code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR');
+        // Node's message repeats the path ("..., open '/x'"); the URL is reported beside it.
+        const reason = describe(e).replace(/, \w+ '.*'$/, '');
+        throw new FetchFailure(url, reason, code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR');
       }
       return;
     }
@@ -167,7 +169,7 @@ function describe(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as { code?: string }).code;
     const cause = e.cause instanceof Error ? ` (${e.cause.message})` : '';
-    return code !== undefined ? `${code}: ${e.message}${cause}` : `${e.message}${cause}`;
+    return code !== undefined && !e.message.startsWith(code) ? `${code}: ${e.message}${cause}` : `${e.message}${cause}`;
   }
   return String(e);
 }

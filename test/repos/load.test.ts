@@ -216,6 +216,20 @@ describe('CentOS Stream 9 metadata through the real loader', () => {
     if (result.ok) expect(result.transaction.steps.some((s) => s.pkg.name === 'nginx' && s.pkg.repo === 'appstream')).toBe(true);
   });
 
+  it('AppStream: a file repomd.xml lists but the mirror lacks is reported by name when asked for', async () => {
+    const app = requirePath(join(SHARED_DATA, 'repos/cs9-appstream-2025'));
+    const set = repoSet([config(`baseurl=${app}\nretries=0`, 'appstream')], tmp('cache'));
+    await set.refresh();
+    const repo = set.repos[0]!;
+    expect(repo.record('other')).toBeDefined();
+    const e = (await repo.dataFile('other').catch((x: unknown) => x)) as LayerError;
+    await set.close();
+    expect(e).toBeInstanceOf(LayerError);
+    expect(e.code).toBe('LAYER_REPO_UNREACHABLE');
+    expect(e.message).toMatch(/repo appstream: cannot fetch other .*04e14388[0-9a-f]*-other\.xml\.gz: ENOENT/s);
+    expect(await repo.dataFile('modules')).toMatch(/-modules\.yaml\.xz$/);
+  });
+
   it('a missing local repo: LAYER_REPO_UNREACHABLE naming the path', async () => {
     const set = repoSet([config('baseurl=/nonexistent/repo\nretries=0', 'gone')], tmp('cache'));
     const e = (await set.refresh().catch((x: unknown) => x)) as LayerError;
