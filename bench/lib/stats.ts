@@ -17,6 +17,42 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** One measurement: wall clock and CPU time (user + system), both in milliseconds. */
+export interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/**
+ * Wall and CPU time of `fn` in this process. CPU time is the steadier figure on a machine
+ * shared with other work: waiting for a core counts in wall time but not in CPU time.
+ */
+export function timeIt(fn: () => void): Timing {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  fn();
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  return { wallMs, cpuMs: (c.user + c.system) / 1000 };
+}
+
+/** Runs `fn` `runs` times after `warmup` discarded runs; every sample's wall and CPU time. */
+export function sampleTimings(runs: number, fn: () => Timing | void, warmup = 1): Timing[] {
+  for (let i = 0; i < warmup; i++) fn();
+  const out: Timing[] = [];
+  for (let i = 0; i < runs; i++) {
+    let inner: Timing | void = undefined;
+    const outer = timeIt(() => { inner = fn(); });
+    out.push(inner ?? outer);
+  }
+  return out;
+}
+
+/** Medians of a list of timings, field by field. */
+export function medianTiming(ts: readonly Timing[]): Timing {
+  return { wallMs: median(ts.map((t) => t.wallMs)), cpuMs: median(ts.map((t) => t.cpuMs)) };
+}
+
 /** Milliseconds taken by `fn` (high-resolution wall clock). */
 export function timeMs(fn: () => void): number {
   const t0 = process.hrtime.bigint();
