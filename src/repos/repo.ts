@@ -6,7 +6,7 @@
 import type { Report } from '../report.js';
 import { LayerError } from '../errors.js';
 import type { PackageRecord } from '../solver/types.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { RepoCache, sha256, writeAtomic, type CachedRepomd } from './cache.js';
 import { joinUrl, type Fetcher } from './fetch.js';
 import { FilelistsParser, type FilelistEntry } from './filelists.js';
@@ -26,7 +26,6 @@ import {
 } from './remote.js';
 import { parseRepomd, type RepomdRecord } from './repomd.js';
 import type { RepoConfig } from './types.js';
-import { decompressFile } from './verify.js';
 
 /** Facts about a primary.xml, kept next to it in the cache. */
 export interface PrimaryFacts {
@@ -125,7 +124,7 @@ export class Repo {
         const repomd = parseRepomd(bytes, what);
         if (!repomd.records.has('primary')) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: no primary record`);
         const gen: CachedRepomd = { bytes, repomd, digest: sha256(bytes), state: { fetchedAt: now, baseurl: base } };
-        for (const t of want) await this.fetchData(gen, t, [base]);
+        for (const t of want) if (repomd.records.has(t)) await this.fetchData(gen, t, [base]);
         if (cached?.digest === gen.digest) await this.cache.touch(gen.state!);
         else await this.cache.commitRepomd(bytes, gen.state!);
         this.current = gen;
@@ -162,7 +161,7 @@ export class Repo {
     const path = (await this.dataFile('primary'))!;
     const records: PackageRecord[] = [];
     const rec = gen.repomd.records.get('primary')!;
-    await verifyContent(path, rec, `repo ${this.id}: primary (${path})`, new PrimaryParser((p) => records.push(p)));
+    await this.checked(path, () => verifyContent(path, rec, `repo ${this.id}: primary (${path})`, new PrimaryParser((p) => records.push(p))));
     this.primary = { digest: gen.digest, records };
     await this.saveFacts(gen, records);
     return records;
@@ -181,11 +180,30 @@ export class Repo {
     const path = await this.dataFile(type);
     if (path === undefined) return undefined;
     const parts: Uint8Array[] = [];
-    await verifyContent(path, this.current!.repomd.records.get(type)!, `repo ${this.id}: ${type} (${path})`, {
-      write: (b) => parts.push(b),
-      end: () => {},
-    });
+    await this.checked(path, () =>
+      verifyContent(path, this.current!.repomd.records.get(type)!, `repo ${this.id}: ${type} (${path})`, {
+        write: (b) => parts.push(b),
+        end: () => {},
+      }),
+    );
     return Buffer.concat(parts);
+  }
+
+  /**
+   * Re-verify a cached file while reading it; one that no longer verifies (disk damage, a
+   * tampered cache) is removed so the next refresh fetches it again, and the error says so.
+   */
+  private async checked(path: string, read: () => Promise<void>): Promise<void> {
+    try {
+      await read();
+    } catch (e) {
+      if (e instanceof LayerError && (e.code === 'LAYER_REPO_CHECKSUM' || e.code === 'LAYER_REPO_CORRUPT')) {
+        await rm(path, { force: true });
+        await rm(`${path}.facts.json`, { force: true });
+        throw new LayerError(e.code, `${e.message} (cached copy removed)`, { hint: 'refresh the repo metadata to fetch it again', cause: e });
+      }
+      throw e;
+    }
   }
 
   /** Facts computed when primary was verified (saves a parse to decide on filelists). */
@@ -210,13 +228,8 @@ export class Repo {
     const path = await this.dataFile('filelists');
     if (path === undefined) return undefined;
     const out = new Map<string, FilelistEntry>();
-    const p = new FilelistsParser((e) => out.set(e.pkgid, e));
-    try {
-      for await (const b of decompressFile(path)) p.write(b);
-      p.end();
-    } catch (e) {
-      throw new LayerError('LAYER_REPO_CORRUPT', `repo ${this.id}: filelists (${path}): ${(e as Error).message}`, { cause: e });
-    }
+    const rec = this.current!.repomd.records.get('filelists')!;
+    await this.checked(path, () => verifyContent(path, rec, `repo ${this.id}: filelists (${path})`, new FilelistsParser((e) => out.set(e.pkgid, e))));
     return out;
   }
 

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
@@ -134,6 +134,35 @@ describe('loading into the solver', () => {
       if (!result.ok) return 'unsolvable';
       return result.transaction.steps.find((s) => s.pkg.name === 'foo')!.pkg.repo;
   };
+
+  it('a damaged cached file is detected on load, removed, and fetched again by the next refresh', async () => {
+    const cacheDir = tmp('cache');
+    const body = `baseurl=${server.url}/m1`;
+    const first = repoSet([config(body)], cacheDir);
+    await first.refresh();
+    await first.close();
+    const dataDir = join(cacheDir, 't', 'data');
+    const primary = readdirSync(dataDir).find((f) => f.endsWith('-primary.xml.gz'))!;
+    const bytes = readFileSync(join(dataDir, primary));
+    bytes[bytes.length >> 1] ^= 0x55;
+    writeFileSync(join(dataDir, primary), bytes);
+    const second = repoSet([config(body)], cacheDir);
+    expect((await second.refresh())[0]!.status).toBe('fresh');
+    const e = (await installOne(second, 'foo')().catch((x: unknown) => x)) as LayerError;
+    await second.close();
+    expect(e).toBeInstanceOf(LayerError);
+    expect(['LAYER_REPO_CHECKSUM', 'LAYER_REPO_CORRUPT']).toContain(e.code);
+    expect(e.message).toMatch(/^repo t: primary \(.*\): .*\(cached copy removed\)$/s);
+    expect(readdirSync(dataDir)).toEqual([]);
+    server.requests.length = 0;
+    const third = repoSet([config(body)], cacheDir);
+    expect((await third.refresh())[0]!.status).toBe('unchanged');
+    const { result } = await installOne(third, 'foo')();
+    await third.close();
+    expect(result.ok).toBe(true);
+    expect(server.count(primary)).toBe(1);
+    expectCacheClean(cacheDir);
+  });
 
   it('dnf priority (lower wins) and excludepkgs/includepkgs reach the solver', async () => {
     expect(await pick('priority=50', 'priority=10')).toBe('b');
