@@ -129,12 +129,18 @@ cat >"$obj/gen/expat_config.h" <<'EOF'
 #endif
 EOF
 
+# solv_sort() -> our stable BSD-order qsort_r (wasm/msort.c), declared for util.c here.
+cat >"$obj/gen/qsort_r_decl.h" <<'EOF'
+#include <stddef.h>
+void qsort_r(void *base, size_t nmemb, size_t size, void *thunk, int (*compar)(void *, const void *, const void *));
+EOF
+
 # Debian builds libsolv with MULTI_SEMANTICS and DEBIAN; we keep both so testcases behave
 # exactly like the native `testsolv` oracle (the shim switches pools to rpm semantics).
-DEFS=(-DHAVE_STRCHRNUL=1 -DHAVE_FOPENCOOKIE=1 -DLIBSOLV_INTERNAL=1 -D_FILE_OFFSET_BITS=64
+DEFS=(-DHAVE_QSORT_R=1 -DHAVE_STRCHRNUL=1 -DHAVE_FOPENCOOKIE=1 -DLIBSOLV_INTERNAL=1 -D_FILE_OFFSET_BITS=64
       -DDEBIAN=1 -DMULTI_SEMANTICS=1 -DENABLE_COMPLEX_DEPS=1
       -DENABLE_RPMMD=1 -DENABLE_HELIXREPO=1 -DENABLE_COMPS=1)
-CFLAGS=(-O3 -flto -g0 -fno-strict-aliasing -ffile-prefix-map="$here"=. -ffile-prefix-map="$obj"=.)
+CFLAGS=(-O3 -flto -msimd128 -mbulk-memory -g0 -fno-strict-aliasing -ffile-prefix-map="$here"=. -ffile-prefix-map="$obj"=.)
 LIBSOLV_SRCS=(bitmap poolarch poolvendor poolid strpool dirpool solver solverdebug repo_solv
   repo_write evr pool queue repo repodata repopage util policy solvable transaction order rules
   problems linkedpkg cplxdeps chksum md5 sha1 sha2 solvversion selection fileprovides diskusage
@@ -142,7 +148,7 @@ LIBSOLV_SRCS=(bitmap poolarch poolvendor poolid strpool dirpool solver solverdeb
 EXT_SRCS=(testcase repo_testcase solv_xfopen pool_parserpmrichdep solv_xmlparser repo_rpmmd
   repo_repomdxml repo_helix repodata_diskusage)
 EXPAT_SRCS=(xmlparse xmlrole xmltok)
-LDFLAGS=(-O3 -flto -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=16MB
+LDFLAGS=(-O3 -flto -msimd128 -mbulk-memory -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=16MB
   -sENVIRONMENT=node -sMODULARIZE=1 -sEXPORT_NAME=createLibsolv -sNODERAWFS=1
   -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sFILESYSTEM=1 -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
   -sEXPORTED_FUNCTIONS=_malloc,_free)
@@ -154,12 +160,13 @@ objs=()
     echo "src/expat/expat/lib/$f.c $obj/expat_$f.o -DHAVE_EXPAT_CONFIG_H=1 -I$obj/gen -Isrc/expat/expat/lib"
   done
   for f in "${LIBSOLV_SRCS[@]}"; do
-    echo "src/libsolv/src/$f.c $obj/solv_$f.o -I$obj/gen -Isrc/libsolv/src"
+    echo "src/libsolv/src/$f.c $obj/solv_$f.o -I$obj/gen -Isrc/libsolv/src -include $obj/gen/qsort_r_decl.h"
   done
   for f in "${EXT_SRCS[@]}"; do
     echo "src/libsolv/ext/$f.c $obj/ext_$f.o -I$obj/gen -Isrc/libsolv/src -Isrc/libsolv/ext -Isrc/expat/expat/lib"
   done
   echo "shim.c $obj/shim.o -I$obj/gen -Isrc/libsolv/src -Isrc/libsolv/ext"
+  echo "msort.c $obj/msort.o"
 } >"$obj/units"
 export CFLAGS_STR="${CFLAGS[*]}" DEFS_STR="${DEFS[*]}"
 # shellcheck disable=SC2016
@@ -198,8 +205,8 @@ const prov = {
   defines: words(e.DEFS_L),
   cflags: words(e.CFLAGS_L).map((f) => f.split(e.HERE).join("<wasm>").split(e.OBJ).join("<objdir>")),
   ldflags: words(e.LDFLAGS_L),
-  units: { expat: words(e.U_EXPAT), libsolvSrc: words(e.U_SRC), libsolvExt: words(e.U_EXT), shim: ["wasm/shim.c"] },
-  shimSha256: sha("shim.c"),
+  units: { expat: words(e.U_EXPAT), libsolvSrc: words(e.U_SRC), libsolvExt: words(e.U_EXT), shim: ["wasm/shim.c", "wasm/msort.c"] },
+  shimSha256: { "shim.c": sha("shim.c"), "msort.c": sha("msort.c") },
   outputs: { "libsolv.wasm": sha("libsolv.wasm"), "libsolv.cjs": sha("libsolv.cjs") },
 };
 fs.writeFileSync("PROVENANCE.json", JSON.stringify(prov, null, 2) + "\n");
