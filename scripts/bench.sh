@@ -2,9 +2,10 @@
 # The one benchmark command (`npm run bench`): set up, then run every bench/*.bench.ts in turn
 # with tsx (a devDependency, so nothing global is needed). Each bench prints a table and writes
 # JSON to bench/out/. Pass names to run a subset: `npm run bench -- solver`.
+# BENCH_SKIP_SETUP=1 skips scripts/setup.sh (for re-runs on a machine already set up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+[ "${BENCH_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 
 shopt -s nullglob
 benches=()

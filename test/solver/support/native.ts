@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { CACHE_DIR } from './datasets.js';
 
@@ -102,8 +102,21 @@ function cacheKey(c: NativeCase, text: string): string {
   testsolvVersion ??= execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libsolv-tools'], { encoding: 'utf8' });
   const h = createHash('sha256').update(testsolvVersion).update(text);
   // The paths already embed content shas; hash the bytes anyway so a hand-edited cache cannot lie.
-  for (const r of [...c.available, ...(c.installed ? [c.installed] : [])]) h.update(readFileSync(r.solvPath));
+  for (const r of [...c.available, ...(c.installed ? [c.installed] : [])]) h.update(fileSha(r.solvPath));
   return h.digest('hex');
+}
+
+const fileShas = new Map<string, { key: string; sha: string }>();
+
+/** sha256 of a file, remembered per path while its size and mtime stay the same. */
+function fileSha(path: string): string {
+  const st = statSync(path);
+  const key = `${st.size}:${st.mtimeMs}`;
+  const hit = fileShas.get(path);
+  if (hit?.key === key) return hit.sha;
+  const sha = sha256(readFileSync(path));
+  fileShas.set(path, { key, sha });
+  return sha;
 }
 
 /**
