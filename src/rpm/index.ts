@@ -79,7 +79,7 @@ export async function openRpm(path: string): Promise<RpmPackage> {
   if (!name || !version || !release) {
     throw new LayerError('LAYER_RPM_FORMAT', `${file}: header lacks name/version/release`);
   }
-  const signature = signatureInfo(layout.signatureHeader, h);
+  const signature = signatureInfo(layout.signatureHeader, h, what);
   verifyHeaderDigests(h, signature, what);
   const files = readFiles(h, what);
   const scriptlets = readScriptlets(h, what);

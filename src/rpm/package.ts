@@ -112,7 +112,7 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
 }
 
 /** Collects digests and signatures from the signature header (and PAYLOADDIGEST from the main one). */
-export function signatureInfo(sig: RpmHeader, main: RpmHeader): RpmSignatureInfo {
+export function signatureInfo(sig: RpmHeader, main: RpmHeader, what: string): RpmSignatureInfo {
   const info: RpmSignatureInfo = { signatures: [], keyIds: [] };
   const s256 = sig.string(SIG.SHA256);
   if (s256) info.sha256 = s256.toLowerCase();
@@ -123,7 +123,10 @@ export function signatureInfo(sig: RpmHeader, main: RpmHeader): RpmSignatureInfo
   const pd = main.string(TAG.PAYLOADDIGEST);
   if (pd) {
     info.payloadDigest = pd.toLowerCase();
-    info.payloadDigestAlgo = DIGEST_ALGOS[main.number(TAG.PAYLOADDIGESTALGO) ?? 8] ?? 'unknown';
+    const id = main.number(TAG.PAYLOADDIGESTALGO) ?? 8;
+    const algo = DIGEST_ALGOS[id];
+    if (!algo) throw new LayerError('LAYER_RPM_FORMAT', `${what}: unknown payload digest algorithm ${id}`);
+    info.payloadDigestAlgo = algo;
   }
   const size = sig.has(SIG.LONGSIZE) ? sig.number(SIG.LONGSIZE) : sig.number(SIG.SIZE);
   if (size !== undefined) info.size = size;
