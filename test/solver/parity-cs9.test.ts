@@ -1,8 +1,9 @@
 /**
  * Solver parity on real CentOS Stream 9 metadata: every job is solved by native libsolv
  * (`testsolv -r` on `.solv` files made by repo2solv/rpmmd2solv from the same XML) and by the
- * wasm solver through the public API, loaded both from PackageRecords and from raw rpm-md
- * (`kind: 'rpmmd'`). Same NEVRA sets when solvable, same problem count when not.
+ * wasm solver through the public API, loaded three ways: from PackageRecords (repos/' parser),
+ * from raw rpm-md (`kind: 'rpmmd'`) and from the same .solv files (`kind: 'solv'`). Same NEVRA
+ * sets when solvable, same problem count when not.
  *
  * Needs: ../shared/data/repos, libsolv-tools (testsolv, repo2solv, rpmmd2solv).
  */
@@ -48,7 +49,9 @@ function installedSystem(): ParityRepo {
   return repoFromPrimary('system', primarySubset(baseosData.primaryXml(), r.incoming));
 }
 
-const LOADERS: Loader[] = ['records', 'rpmmd'];
+// records: repos/' parser → our encoder; rpmmd: libsolv's XML reader in wasm; solv: the very
+// .solv files native testsolv reads (what repos/ caches), so a difference there is the solver's.
+const LOADERS: Loader[] = ['records', 'rpmmd', 'solv'];
 
 for (const loader of LOADERS) {
   describe(`wasm (${loader}) vs native: BaseOS 2022, empty system`, () => {

@@ -2,7 +2,7 @@
  * Solver parity on the ~63k-package repo made from Debian bookworm's Packages index
  * (fixtures/deb63k/generate.sh → .cache/deb63k): the largest real dependency graph on the
  * machine. Popular names plus a seeded random spread, solved by native testsolv and by the wasm
- * solver (from PackageRecords, and from raw rpm-md for the popular subset).
+ * solver (from PackageRecords; from raw rpm-md and from the .solv for the popular subset).
  *
  * Needs: apt lists (apt-get update), lz4, python3, ../shared/tools/deb2rpmmd.py, libsolv-tools.
  */
@@ -36,6 +36,7 @@ const RUNS: Array<{ loader: Loader; jobs: string[][] }> = [
   { loader: 'records', jobs: JOBS },
   // raw rpm-md through libsolv's own reader inside wasm: the popular half is enough to show it
   { loader: 'rpmmd', jobs: JOBS.slice(0, 22) },
+  { loader: 'solv', jobs: JOBS.slice(0, 22) },
 ];
 
 for (const { loader, jobs } of RUNS) {
