@@ -31,3 +31,4 @@ export { parseFilelists, FilelistsParser, mergeFilelists, isPrimaryFile, type Fi
 export { parseRepomd, type Repomd, type RepomdRecord, type Digest } from './repomd.js';
 export { parseMirrorlist, parseMetalink, type Metalink } from './mirrors.js';
 export { decompressFile, sniffCompression, type Compression } from './verify.js';
+export { downloadPackages, type PackageDownload, type DownloadOptions, type DownloadedPackage } from './packages.js';

@@ -1,0 +1,191 @@
+/**
+ * Downloading package files (.rpm) of a solved transaction into a package cache:
+ *
+ *   <cacheDir>/<repoid>/<basename of location>      verified packages
+ *   <cacheDir>/<repoid>/.tmp-*                      downloads in progress
+ *
+ * Each package is fetched from the repo's mirrors in order (the baseurl that served the
+ * metadata first, then baseurl/mirrorlist/metalink as for metadata), streamed to a temp file
+ * while hashing, checked against the size and checksum of its primary record, and renamed
+ * into place only then. A cached copy is re-hashed before use; one that no longer verifies is
+ * removed and fetched again (or, cache-only, reported).
+ *
+ * Crash safety: temp + rename; a crash leaves at worst a `.tmp-*` file, removed by the next
+ * download into that directory. Locking: none; one process per cache dir.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import pLimit from 'p-limit';
+import { LayerError } from '../errors.js';
+import { silentReport, type Report } from '../report.js';
+import type { PackageRecord } from '../solver/types.js';
+import { FetchFailure, Fetcher, joinUrl } from './fetch.js';
+import { attemptOf, describeAttempts, fetchOptions, planMirrors, type Attempt } from './remote.js';
+import type { Repo } from './repo.js';
+
+/** One package to download: the repo it comes from and its primary record. */
+export interface PackageDownload {
+  repo: Repo;
+  record: Pick<PackageRecord, 'name' | 'location' | 'checksum' | 'downloadSize'> & { nevra?: string };
+}
+
+export interface DownloadOptions {
+  /** The package cache root. */
+  cacheDir: string;
+  /** Never touch the network: every package must be cached already (LAYER_REPO_OFFLINE). */
+  cacheOnly?: boolean;
+  /** Concurrent downloads (default 4). */
+  concurrency?: number;
+  report?: Report;
+  /** A fetcher to share (default: a new one, closed when done). */
+  fetcher?: Fetcher;
+}
+
+export interface DownloadedPackage {
+  path: string;
+  /** True when the verified cached copy was used. */
+  cached: boolean;
+  bytes: number;
+}
+
+const ALGOS = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
+
+function parseChecksum(what: string, c: string | undefined): { algo: string; hex: string } {
+  const i = c?.indexOf(':') ?? -1;
+  const algo = i > 0 ? c!.slice(0, i).toLowerCase().replace(/^sha$/, 'sha1') : '';
+  if (!c || !ALGOS.has(algo)) {
+    throw new LayerError('LAYER_REPO_CORRUPT', `${what}: the repo metadata gives no usable checksum (${JSON.stringify(c ?? null)})`);
+  }
+  return { algo, hex: c.slice(i + 1).toLowerCase() };
+}
+
+async function hashFile(path: string, algo: string): Promise<{ hex: string; size: number } | undefined> {
+  const h = createHash(algo);
+  let size = 0;
+  try {
+    for await (const b of createReadStream(path)) {
+      h.update(b as Buffer);
+      size += (b as Buffer).length;
+    }
+  } catch {
+    return undefined;
+  }
+  return { hex: h.digest('hex'), size };
+}
+
+/**
+ * Download every package of `items` (bounded concurrency), returning the local paths in the
+ * same order. Errors name the package, the repo and every URL tried.
+ */
+export async function downloadPackages(items: readonly PackageDownload[], opts: DownloadOptions): Promise<DownloadedPackage[]> {
+  const report = opts.report ?? silentReport;
+  const fetcher = opts.fetcher ?? new Fetcher({ concurrency: opts.concurrency ?? 4 });
+  const limit = pLimit(opts.concurrency ?? 4);
+  const plans = new Map<string, Promise<string[]>>();
+  const cleaned = new Set<string>();
+  const bases = (repo: Repo, attempts: Attempt[]): Promise<string[]> => {
+    let p = plans.get(repo.id);
+    if (p === undefined) {
+      p = planMirrors(repo.config, fetcher, attempts).then((plan) => plan.baseurls);
+      plans.set(repo.id, p);
+    }
+    return p;
+  };
+  const progress = report.progress('download packages', items.length, 'items');
+  try {
+    return await Promise.all(
+      items.map((item) =>
+        limit(async () => {
+          const r = await downloadOne(item, opts, fetcher, bases, cleaned, report);
+          progress.tick(1);
+          return r;
+        }),
+      ),
+    );
+  } finally {
+    progress.done();
+    if (opts.fetcher === undefined) await fetcher.close();
+  }
+}
+
+async function downloadOne(
+  item: PackageDownload,
+  opts: DownloadOptions,
+  fetcher: Fetcher,
+  bases: (repo: Repo, attempts: Attempt[]) => Promise<string[]>,
+  cleaned: Set<string>,
+  report: Report,
+): Promise<DownloadedPackage> {
+  const { repo, record } = item;
+  const what = `package ${record.nevra ?? record.name} from repo ${repo.id}`;
+  if (!record.location) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: the repo metadata gives no location`);
+  const sum = parseChecksum(what, record.checksum);
+  const dir = join(opts.cacheDir, repo.id);
+  await mkdir(dir, { recursive: true });
+  if (!cleaned.has(dir)) {
+    cleaned.add(dir);
+    for (const f of await readdir(dir)) if (f.startsWith('.tmp-')) await rm(join(dir, f), { force: true });
+  }
+  const dest = join(dir, basename(record.location));
+  const have = await hashFile(dest, sum.algo);
+  if (have !== undefined) {
+    if (have.hex === sum.hex) return { path: dest, cached: true, bytes: have.size };
+    report.warn(`${what}: cached ${dest} does not match the repo checksum; removing it`);
+    await rm(dest, { force: true });
+  }
+  if (opts.cacheOnly) {
+    throw new LayerError('LAYER_REPO_OFFLINE', `${what}: not in the package cache (${dest}) and cache-only mode forbids downloading`, {
+      hint: 'run once with network access (without --cacheonly), or use --downloadonly beforehand',
+    });
+  }
+  const attempts: Attempt[] = [];
+  const candidates = [...new Set(await bases(repo, attempts))];
+  for (const base of candidates) {
+    const url = joinUrl(base, record.location);
+    const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}-${basename(record.location)}`);
+    try {
+      const fh = await open(tmp, 'w');
+      let h = createHash(sum.algo);
+      let size = 0;
+      const fo = fetchOptions(repo.config, report, basename(record.location), record.downloadSize);
+      try {
+        // Chunks are written in order; a retry truncates and starts over.
+        let chain: Promise<unknown> = Promise.resolve();
+        await fetcher.stream(url, fo, {
+          reset: () => {
+            h = createHash(sum.algo);
+            size = 0;
+            chain = chain.then(() => fh.truncate(0));
+          },
+          chunk: (b) => {
+            h.update(b);
+            const at = size;
+            size += b.length;
+            chain = chain.then(() => fh.write(b, 0, b.length, at));
+          },
+        });
+        await chain;
+        await fh.sync();
+      } finally {
+        await fh.close();
+        fo.done();
+      }
+      if (record.downloadSize !== undefined && size !== record.downloadSize) {
+        throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${url}: size ${size}, repo metadata says ${record.downloadSize}`);
+      }
+      const got = h.digest('hex');
+      if (got !== sum.hex) throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${url}: ${sum.algo} ${got}, repo metadata says ${sum.hex}`);
+      await rename(tmp, dest);
+      return { path: dest, cached: false, bytes: size };
+    } catch (e) {
+      await rm(tmp, { force: true });
+      attempts.push(attemptOf(url, e instanceof LayerError || e instanceof FetchFailure ? e : new LayerError('LAYER_INTERNAL', String((e as Error).message ?? e))));
+    }
+  }
+  const code = attempts.some((a) => a.code === 'LAYER_REPO_CHECKSUM') ? 'LAYER_REPO_CHECKSUM' : 'LAYER_REPO_UNREACHABLE';
+  throw new LayerError(code, `${what}: cannot download ${record.location}; tried:\n${attempts.length ? describeAttempts(attempts) : '  (no mirror to try)'}`, {
+    hint: `configured at ${repo.config.source}`,
+  });
+}
