@@ -7,7 +7,9 @@
  * Re-commit fast path: in a bare repository an object file *is* the checked-out file when a
  * checkout used hardlinks. A file with more than one link on the repository's device is looked
  * up by inode among the objects, and its checksum is taken from the object's name instead of
- * re-reading and hashing it (ostree's "devino cache").
+ * re-reading and hashing it (ostree's "devino cache"). As with ostree, editing a hardlinked
+ * checkout in place edits the object itself (fsck then reports it): trees meant to be modified
+ * must be checked out with `hardlink: false`.
  */
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';

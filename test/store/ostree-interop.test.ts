@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store, V, commitMetadata, type RepoMode } from '../../src/store/index.js';
+import { Store, V, commitMetadata, unbox, type RepoMode } from '../../src/store/index.js';
 import { makeSampleTree, ostree, requireTool, snapshot, tempDir } from './helpers.js';
 
 const TS = 1700000000n;
@@ -86,6 +86,39 @@ describe.each<RepoMode>(['bare', 'bare-user'])('layer writes, ostree reads (%s)'
     await store.checkout('test/x86_64', linked);
     if (mode === 'bare') expect(snapshot(linked)).toEqual(snapshot(src));
     else expect(snapshot(linked).map((e) => [e.path, e.data])).toEqual(snapshot(src).map((e) => [e.path, e.data]));
+  });
+});
+
+describe('commit metadata a{sv}', () => {
+  it('round-trips strings, string arrays, bytes, u64, nested variants and dicts, and ostree reads them', async () => {
+    const work = tempDir('md');
+    temps.push(work);
+    const store = Store.init(join(work, 'repo'), { fsync: false });
+    const header = new Uint8Array(Buffer.from('8eade80100000000', 'hex'));
+    const metadata = {
+      'layer.nevras': V.strings(['foo-1.0-1.x86_64', 'bar-2:3.1-4.noarch']),
+      'layer.header': V.bytes(header),
+      'layer.headers': V.byteArrays([header, new Uint8Array([0])]),
+      'layer.size': V.u64(2n ** 60n + 3n),
+      'layer.timestamp': V.u64be(1700000000n),
+      'layer.nested': V.variant(V.string('inner')),
+      'layer.dict': V.dict({ digest: V.string('sha256:abc'), n: V.u32(7), ok: V.bool(true) }),
+    };
+    makeSampleTree(join(work, 'tree'));
+    const c = await store.commitTree(join(work, 'tree'), { ref: 'md', metadata, timestamp: 1n });
+    const back = store.readCommit(c);
+    expect(Object.fromEntries(back.metadata)).toEqual(metadata);
+    expect(unbox(commitMetadata(back, 'layer.dict')!)).toEqual({ digest: 'sha256:abc', n: 7, ok: true });
+    const show = (k: string) => ostree(store.path, 'show', `--print-metadata-key=${k}`, 'md').trim();
+    expect(show('layer.nevras')).toBe("['foo-1.0-1.x86_64', 'bar-2:3.1-4.noarch']");
+    // ostree's ot_dump_variant byteswaps before printing (its own integers are big-endian), so
+    // GLib-native little-endian values show swapped: 2^60+3 prints as 0x0300000000000010.
+    expect(show('layer.size')).toBe(`uint64 ${0x0300000000000010n}`);
+    expect(show('layer.timestamp')).toBe('uint64 1700000000');
+    expect(show('layer.nested')).toBe("<'inner'>");
+    expect(show('layer.dict')).toBe(`{'digest': <'sha256:abc'>, 'n': <uint32 ${0x07000000}>, 'ok': <true>}`);
+    expect(show('layer.header')).toMatch(/^\[byte 0x8e, 0xad, 0xe8, 0x01/);
+    ostree(store.path, 'fsck');
   });
 });
 

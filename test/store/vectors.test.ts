@@ -106,6 +106,14 @@ describe('GVariant codec (formats.md §1.2 examples)', () => {
     expect(isNormalForm('as', b)).toBe(true);
   });
 
+  it('writes fixed-size values correctly after the output buffer grows', () => {
+    const long = 'y'.repeat(300);
+    const v = [long, true, 7, 2n ** 64n - 1n, -2, 1.5];
+    const b = serialize('(sbutid)', v);
+    expect(deserialize('(sbutid)', b)).toEqual(v);
+    expect(b[301]).toBe(1);
+  });
+
   it('rejects non-normal framing (2-byte offsets where 1 suffices)', () => {
     expect(isNormalForm('as', Buffer.from('61000200', 'hex'))).toBe(false);
     expect(isNormalForm('as', Buffer.from('610002', 'hex'))).toBe(true);

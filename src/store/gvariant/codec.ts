@@ -152,24 +152,31 @@ function typeMismatch(t: GType, v: GValue): LayerError {
   return new LayerError('LAYER_INTERNAL', `GVariant: value of kind ${shown} does not fit type '${t.sig}'`);
 }
 
+const FIXED_SIZE: Record<string, number> = { b: 1, y: 1, n: 2, q: 2, i: 4, h: 4, u: 4, x: 8, t: 8, d: 8 };
+
 function writeBasic(w: Writer, code: string, v: GValue): void {
-  const b = w.buf;
-  switch (code) {
-    case 's': case 'o': case 'g': {
-      if (typeof v !== 'string' || v.includes('\0')) throw new LayerError('LAYER_INTERNAL', `GVariant: bad string ${String(v)}`);
-      w.bytes(utf8.encode(v));
-      return w.byte(0);
-    }
-    case 'b': w.ensure(1); b[w.pos++] = v ? 1 : 0; return;
-    case 'y': w.ensure(1); b.writeUInt8(v as number, w.pos); w.pos += 1; return;
-    case 'n': w.ensure(2); b.writeInt16LE(v as number, w.pos); w.pos += 2; return;
-    case 'q': w.ensure(2); b.writeUInt16LE(v as number, w.pos); w.pos += 2; return;
-    case 'i': case 'h': w.ensure(4); b.writeInt32LE(v as number, w.pos); w.pos += 4; return;
-    case 'u': w.ensure(4); b.writeUInt32LE(v as number, w.pos); w.pos += 4; return;
-    case 'x': w.ensure(8); b.writeBigInt64LE(v as bigint, w.pos); w.pos += 8; return;
-    case 't': w.ensure(8); b.writeBigUInt64LE(v as bigint, w.pos); w.pos += 8; return;
-    case 'd': w.ensure(8); b.writeDoubleLE(v as number, w.pos); w.pos += 8; return;
+  if (code === 's' || code === 'o' || code === 'g') {
+    if (typeof v !== 'string' || v.includes('\0')) throw new LayerError('LAYER_INTERNAL', `GVariant: bad string ${String(v)}`);
+    w.bytes(utf8.encode(v));
+    return w.byte(0);
   }
+  const size = FIXED_SIZE[code] as number;
+  // ensure() may replace the buffer: read w.buf only after it.
+  w.ensure(size);
+  const b = w.buf;
+  const at = w.pos;
+  switch (code) {
+    case 'b': b[at] = v ? 1 : 0; break;
+    case 'y': b.writeUInt8(v as number, at); break;
+    case 'n': b.writeInt16LE(v as number, at); break;
+    case 'q': b.writeUInt16LE(v as number, at); break;
+    case 'i': case 'h': b.writeInt32LE(v as number, at); break;
+    case 'u': b.writeUInt32LE(v as number, at); break;
+    case 'x': b.writeBigInt64LE(v as bigint, at); break;
+    case 't': b.writeBigUInt64LE(v as bigint, at); break;
+    case 'd': b.writeDoubleLE(v as number, at); break;
+  }
+  w.pos += size;
 }
 
 /** Deserialise `bytes` as type `sig`. Throws LAYER_STORE_CORRUPT on malformed framing. */

@@ -5,7 +5,10 @@ import { Variant, type GValue } from './codec.js';
 
 /**
  * Builders for commit-metadata values (`a{sv}` entries). These are plain GVariant values in
- * GLib's native little-endian order — only OSTree's own structural fields are big-endian.
+ * GLib's native little-endian order — only OSTree's own structural fields are big-endian. Note
+ * `ostree show --print-metadata-key` byteswaps integers before printing, so it displays these
+ * swapped; use `u64be` for a value meant to follow OSTree's big-endian convention (such as
+ * `ostree.commit.timestamp`).
  */
 export const V = {
   string: (s: string): Variant => new Variant('s', s),
@@ -15,6 +18,12 @@ export const V = {
   bool: (b: boolean): Variant => new Variant('b', b),
   u32: (n: number): Variant => new Variant('u', n),
   u64: (n: bigint): Variant => new Variant('t', n),
+  /** A `t` stored big-endian, as OSTree stores its own timestamps. */
+  u64be: (n: bigint): Variant => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(n);
+    return new Variant('t', b.readBigUInt64LE());
+  },
   /** A variant holding a variant: `v` inside `a{sv}`. */
   variant: (inner: Variant): Variant => new Variant('v', inner),
   /** A nested `a{sv}` dictionary. */
