@@ -7,9 +7,15 @@
  *   (LAYER_RPM_DIGEST). The payload is not read until `entries()`/`extractTo()`.
  * - `entries()` streams the payload in payload order. Each regular file with data has a one-shot
  *   `content` AsyncIterable<Uint8Array>; unread content is skipped when the iteration advances.
- *   File digests are checked as each file's last byte is read; PAYLOADDIGEST, legacy MD5 and
- *   SIZE are checked after the cpio trailer, so a consumer must treat what it saw as provisional
- *   until the iteration completes without throwing. Hardlink members without data come first
+ *   File digests are checked as each file's last byte is read; PAYLOADDIGEST (compressed
+ *   payload) and SIZE are checked after the cpio trailer, the legacy MD5 too when the package
+ *   has no PAYLOADDIGEST, so a consumer must treat what it saw as provisional until the
+ *   iteration completes without throwing. PAYLOADDIGESTALT (uncompressed) is not checked: the
+ *   per-file digests cover the content. OpenPGP signatures are parsed (key ids), not verified.
+ *   Entry metadata (mode, owner names, mtime, caps, flags) comes from the header, as in rpm's
+ *   fsm; `entry.file` is the full header record. A path through one of the package's own
+ *   symlinks, `..`, or an absolute name is LAYER_UNSAFE_PATH. Hardlink members without data come
+ *   first
  *   with `hardlinkTo` naming the holder that follows. %ghost files never appear.
  * - `extractTo(dir)` is entries() into a temp dir inside `dir`, moved into place only after the
  *   whole payload verified.
