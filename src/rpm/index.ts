@@ -15,8 +15,7 @@
  *   Entry metadata (mode, owner names, mtime, caps, flags) comes from the header, as in rpm's
  *   fsm; `entry.file` is the full header record. A path through one of the package's own
  *   symlinks, `..`, or an absolute name is LAYER_UNSAFE_PATH. Hardlink members without data come
- *   first
- *   with `hardlinkTo` naming the holder that follows. %ghost files never appear.
+ *   first, with `hardlinkTo` naming the holder that follows. %ghost files never appear.
  * - `extractTo(dir)` is entries() into a temp dir inside `dir`, moved into place only after the
  *   whole payload verified.
  * - `parseHeaderBlob(bytes)` parses a bare header (no magic) as the rpmdb stores it;
