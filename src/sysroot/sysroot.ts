@@ -1,0 +1,271 @@
+/**
+ * `Sysroot`: deployments on a directory laid out like OSTree's (formats.md §3):
+ *
+ *   ostree/repo                                   the Store
+ *   ostree/deploy/<os>/deploy/<csum>.<serial>     hardlink checkout + merged /etc copy
+ *   ostree/deploy/<os>/deploy/<csum>.<serial>.origin
+ *   ostree/deploy/<os>/var                        the stateroot's shared /var
+ *   boot/loader -> loader.N, boot/loader.N/entries/ostree-<k>-<os>.conf
+ *   ostree/layer/{lock,booted,local-rpms/,cache/} layer's state
+ *
+ * The boot entries are the deployment list (as `ostree admin status` reads it). Booted: on a
+ * host booted with an `ostree=` karg and sysroot `/`, from /proc/cmdline; on a directory sysroot
+ * from `ostree/layer/booted`, which `markBooted` (the CLI's `layer boot-pending`) moves.
+ *
+ * Crash safety: a deployment is checked out, its /etc merged, its origin written and the
+ * filesystem synced before the boot entries are swapped (bootloader.ts); until that rename
+ * the old default stays. Anything a killed run left behind (deployment directories no entry
+ * names, inactive loader dirs, deployment refs) is removed by `cleanLeftovers`, which every
+ * locked transaction runs first.
+ * Locking: verbs that change the sysroot must run between `lock()` and `release()`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LayerError, withContext } from '../errors.js';
+import { Store, type Checksum } from '../store/index.js';
+import { cleanBootLeftovers, readBootEntries, swapBootEntries, type BootEntry } from './bootloader.js';
+import { writeMergedEtc, type EtcChanges } from './etc-merge.js';
+import { syncFilesystem, writeFileDurable } from './fsutil.js';
+import { SysrootLock } from './lock.js';
+import { formatOrigin, parseOrigin } from './origin.js';
+import type { Deployment, Origin, SysrootStatus } from './types.js';
+
+const DEPLOY_REF_PREFIX = 'layer/deploy/';
+
+export interface DeployResult {
+  deployment: Deployment;
+  etc: EtcChanges;
+  /** Deployments removed by retention. */
+  removed: string[];
+}
+
+export class Sysroot {
+  readonly store: Store;
+  private lockHandle: SysrootLock | undefined;
+
+  private constructor(readonly path: string) {
+    this.store = Store.open(join(path, 'ostree/repo'));
+  }
+
+  /** Open an existing sysroot; LAYER_SYSROOT naming the path when there is none. */
+  static open(path: string): Sysroot {
+    if (!existsSync(join(path, 'ostree/repo/config'))) {
+      throw new LayerError('LAYER_SYSROOT', `${path} is not a sysroot (no ostree/repo)`, { hint: `create one with: layer init --sysroot ${path} --osname NAME --reposdir DIR PKG...` });
+    }
+    return new Sysroot(path);
+  }
+
+  /** Create the layout (repo, state dir) in an absent or empty directory, or open it if it is an empty sysroot. */
+  static init(path: string): Sysroot {
+    const fresh = !existsSync(join(path, 'ostree/repo/config'));
+    if (fresh && existsSync(path) && readdirSync(path).length > 0) {
+      throw new LayerError('LAYER_SYSROOT', `cannot create a sysroot in ${path}: directory not empty`);
+    }
+    mkdirSync(join(path, 'ostree/layer'), { recursive: true });
+    mkdirSync(join(path, 'boot'), { recursive: true });
+    Store.init(join(path, 'ostree/repo'));
+    const s = new Sysroot(path);
+    if (s.deployments().length > 0) throw new LayerError('LAYER_SYSROOT', `${path} already has deployments`, { hint: 'use layer install/uninstall on it' });
+    return s;
+  }
+
+  get stateDir(): string {
+    return join(this.path, 'ostree/layer');
+  }
+
+  /** Take the transaction lock (see lock.ts), then remove what a killed run left behind. */
+  lock(command: string): void {
+    mkdirSync(this.stateDir, { recursive: true });
+    this.lockHandle = SysrootLock.acquire(this.stateDir, command);
+    this.cleanLeftovers();
+  }
+
+  release(): void {
+    this.lockHandle?.release();
+    this.lockHandle = undefined;
+  }
+
+  private requireLock(verb: string): void {
+    if (!this.lockHandle) throw new LayerError('LAYER_INTERNAL', `assertion failed: ${verb} without the sysroot lock`);
+  }
+
+  deployDir(osname: string): string {
+    return join(this.path, 'ostree/deploy', osname, 'deploy');
+  }
+
+  /** Deployments in boot order; index 0 is the default. */
+  deployments(): Deployment[] {
+    const booted = this.bootedId();
+    return readBootEntries(this.path).map((e, index) => this.describe(e, index, booted));
+  }
+
+  private describe(e: BootEntry, index: number, booted: string | undefined): Deployment {
+    const path = join(this.deployDir(e.osname), e.id);
+    const dot = e.id.lastIndexOf('.');
+    const originFile = `${path}.origin`;
+    let origin: Origin;
+    try {
+      origin = parseOrigin(readFileSync(originFile, 'utf8'), originFile);
+    } catch (err) {
+      throw withContext(`deployment ${e.osname}/${e.id}`, err);
+    }
+    return {
+      osname: e.osname, id: e.id, checksum: e.id.slice(0, dot) as Checksum, serial: Number(e.id.slice(dot + 1)),
+      path, origin, index, booted: booted === `${e.osname}/${e.id}`,
+    };
+  }
+
+  /** `<os>/<id>` of the booted deployment, or undefined. */
+  private bootedId(): string | undefined {
+    if (realpathSync(this.path) === '/') {
+      const m = /(?:^|\s)ostree=(\S+)/.exec(safeRead('/proc/cmdline') ?? '');
+      if (m) {
+        try {
+          const real = realpathSync(m[1]!);
+          const r = /\/ostree\/deploy\/([^/]+)\/deploy\/([0-9a-f]{64}\.\d+)$/.exec(real);
+          if (r) return `${r[1]}/${r[2]}`;
+        } catch {
+          /* fall back to the state file */
+        }
+      }
+    }
+    return safeRead(join(this.stateDir, 'booted'))?.trim() || undefined;
+  }
+
+  status(): SysrootStatus {
+    const deployments = this.deployments();
+    const booted = deployments.find((d) => d.booted);
+    const def = deployments[0];
+    const pending = def && !def.booted ? def : undefined;
+    return { path: this.path, deployments, booted, pending, rollback: rollbackTarget(deployments) };
+  }
+
+  /**
+   * Check out `commit` as a new deployment of `osname`, merge /etc from the merge deployment
+   * (booted, else default), write `origin`, then make it the default. Retention keeps the new
+   * one, the booted one and one rollback; the rest are deleted and their objects pruned.
+   */
+  async deploy(osname: string, commit: Checksum, origin: Origin): Promise<DeployResult> {
+    this.requireLock('deploy');
+    const before = this.deployments();
+    const dir = this.deployDir(osname);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(this.path, 'ostree/deploy', osname, 'var'), { recursive: true });
+    const serial = Math.max(-1, ...before.filter((d) => d.checksum === commit && d.osname === osname).map((d) => d.serial)) + 1;
+    const id = `${commit}.${serial}`;
+    const path = join(dir, id);
+    let etc: EtcChanges;
+    try {
+      await this.store.checkout(commit, path);
+      if (existsSync(join(path, 'etc'))) {
+        if (existsSync(join(path, 'usr/etc'))) throw new LayerError('LAYER_SYSROOT', `commit ${commit} has both /etc and /usr/etc`);
+        // Like ostree: a tree with /etc only gets it moved to /usr/etc (the defaults).
+        renameSync(join(path, 'etc'), join(path, 'usr/etc'));
+      }
+      const merge = before.find((d) => d.booted) ?? before[0];
+      etc = writeMergedEtc(path, merge && { usrEtc: join(merge.path, 'usr/etc'), etc: join(merge.path, 'etc') });
+      writeFileDurable(`${path}.origin`, formatOrigin(origin));
+      syncFilesystem(path);
+      // Keep the commit from being pruned before it is in the boot list.
+      this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit);
+    } catch (err) {
+      throw withContext(`deploying ${commit.slice(0, 12)}`, err);
+    }
+    const entry: BootEntry = { osname, id, title: `${osname} ${commit.slice(0, 12)}` };
+    const booted = before.find((d) => d.booted);
+    const keep: BootEntry[] = [entry];
+    if (booted) keep.push(toEntry(booted));
+    const rb = booted ? before[booted.index + 1] : before[0];
+    if (rb && rb.id !== booted?.id) keep.push(toEntry(rb));
+    swapBootEntries(this.path, keep);
+    if (before.length === 0) this.markBooted();
+    const removed = before.filter((d) => !keep.some((k) => k.id === d.id && k.osname === d.osname)).map((d) => `${d.osname}/${d.id}`);
+    this.cleanup();
+    return { deployment: this.deployments()[0]!, etc, removed };
+  }
+
+  /**
+   * Make the rollback deployment the default: only the boot entries change (constant time).
+   * A second rollback undoes the first.
+   */
+  rollback(): Deployment {
+    this.requireLock('rollback');
+    const list = this.deployments();
+    const target = rollbackTarget(list);
+    if (!target) throw new LayerError('LAYER_SYSROOT', 'no rollback deployment', { hint: 'there is only one deployment' });
+    const order = [target, ...list.filter((d) => d !== target)];
+    swapBootEntries(this.path, order.map(toEntry));
+    return this.deployments()[0]!;
+  }
+
+  /** The stand-in for a reboot on a directory sysroot: the default deployment becomes the booted one. */
+  markBooted(): Deployment {
+    this.requireLock('markBooted');
+    const d = this.deployments()[0];
+    if (!d) throw new LayerError('LAYER_SYSROOT', `${this.path} has no deployments`);
+    writeFileDurable(join(this.stateDir, 'booted'), `${d.osname}/${d.id}\n`);
+    return { ...d, booted: true };
+  }
+
+  /** Remove everything no boot entry names: leftover deployment dirs and refs; then prune the repo. */
+  cleanup(): { removedDeployments: string[]; freedBytes: number; removedObjects: number } {
+    this.requireLock('cleanup');
+    const removedDeployments = this.cleanLeftovers();
+    const r = this.store.prune();
+    return { removedDeployments, freedBytes: r.freedBytes, removedObjects: r.removedObjects };
+  }
+
+  private cleanLeftovers(): string[] {
+    cleanBootLeftovers(this.path);
+    const listed = new Set(this.deployments().map((d) => `${d.osname}/${d.id}`));
+    const removed: string[] = [];
+    const deployRoot = join(this.path, 'ostree/deploy');
+    for (const os of existsSync(deployRoot) ? readdirSync(deployRoot) : []) {
+      const dir = join(deployRoot, os, 'deploy');
+      if (!existsSync(dir)) continue;
+      for (const name of readdirSync(dir)) {
+        const id = name.replace(/\.origin(\.tmp-\d+)?$/, '');
+        if (listed.has(`${os}/${id}`)) continue;
+        rmSync(join(dir, name), { recursive: true, force: true });
+        if (/^[0-9a-f]{64}\.\d+$/.test(name)) removed.push(`${os}/${name}`);
+      }
+    }
+    for (const ref of this.store.listRefs(DEPLOY_REF_PREFIX).keys()) {
+      if (!listed.has(ref.slice(DEPLOY_REF_PREFIX.length))) this.store.setRef(ref, null);
+    }
+    return removed;
+  }
+
+  /** A deployment by index in boot order, `<os>/<id>`, id, or checksum prefix (≥ 6 hex). */
+  find(spec: string): Deployment {
+    const list = this.deployments();
+    const hit = /^\d+$/.test(spec) && Number(spec) < list.length ? list[Number(spec)]
+      : list.find((d) => `${d.osname}/${d.id}` === spec || d.id === spec)
+        ?? (spec.length >= 6 && /^[0-9a-f]+$/.test(spec) ? list.find((d) => d.checksum.startsWith(spec)) : undefined);
+    if (!hit) throw new LayerError('LAYER_USAGE', `no deployment '${spec}' in ${this.path}`, { hint: 'name one by index (0 = default), id or checksum prefix; see layer status' });
+    return hit;
+  }
+}
+
+function toEntry(d: Deployment): BootEntry {
+  return { osname: d.osname, id: d.id, title: `${d.osname} ${d.checksum.slice(0, 12)}` };
+}
+
+/** With a pending deployment, rollback returns to the booted one; otherwise to the next in boot order. */
+function rollbackTarget(list: Deployment[]): Deployment | undefined {
+  const def = list[0];
+  if (!def) return undefined;
+  if (!def.booted) {
+    const booted = list.find((d) => d.booted);
+    if (booted) return booted;
+  }
+  return list[1];
+}
+
+function safeRead(p: string): string | undefined {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
