@@ -1,5 +1,5 @@
 /** Store behaviour through the public API: union checkouts, fsck, prune, crash leftovers, re-commit. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   appendFileSync, chmodSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
@@ -184,5 +184,31 @@ describe('bad input', () => {
     const x = await treeOf(store, { d: 'x' }, 'x');
     expect(() => store.readFile(x, 'nope')).toThrow(/no such file 'nope'/);
     expect(() => store.readFile(x, '')).toThrow(/is a directory/);
+  });
+});
+
+describe('concurrent writers', () => {
+  it('two processes committing the same tree into one repo leave it consistent', async () => {
+    requireTool('ostree');
+    const w = work('concurrent');
+    makeSampleTree(join(w, 'src'));
+    Store.init(join(w, 'repo'), { mode: 'bare' });
+    const storeUrl = new URL('../../src/store/store.ts', import.meta.url).href;
+    const script = (ref: string) => `import { Store } from ${JSON.stringify(storeUrl)};
+      const s = Store.open(${JSON.stringify(join(w, 'repo'))});
+      for (let i = 0; i < 5; i++) await s.commitTree(${JSON.stringify(join(w, 'src'))}, { ref: '${ref}', timestamp: 9n });`;
+    const run = (ref: string) => new Promise<void>((resolve, reject) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(ref)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${ref} failed: ${err}`))));
+    });
+    await Promise.all([run('one'), run('two')]);
+    const store = Store.open(join(w, 'repo'));
+    expect(store.resolveRef('one')).toBe(store.resolveRef('two'));
+    expect(store.fsck().problems).toEqual([]);
+    // Every temp file was renamed into place (ostree fsck itself creates tmp/cache).
+    expect(readdirSync(join(w, 'repo/tmp'))).toEqual([]);
+    ostree(join(w, 'repo'), 'fsck');
   });
 });
