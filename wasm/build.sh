@@ -140,7 +140,7 @@ EOF
 DEFS=(-DHAVE_QSORT_R=1 -DHAVE_STRCHRNUL=1 -DHAVE_FOPENCOOKIE=1 -DLIBSOLV_INTERNAL=1 -D_FILE_OFFSET_BITS=64
       -DDEBIAN=1 -DMULTI_SEMANTICS=1 -DENABLE_COMPLEX_DEPS=1
       -DENABLE_RPMMD=1 -DENABLE_HELIXREPO=1 -DENABLE_COMPS=1)
-CFLAGS=(-O3 -flto -msimd128 -mbulk-memory -g0 -fno-strict-aliasing -ffile-prefix-map="$here"=. -ffile-prefix-map="$obj"=.)
+CFLAGS=(-O3 -flto -mbulk-memory -g0 -ffile-prefix-map="$here"=. -ffile-prefix-map="$obj"=.)
 LIBSOLV_SRCS=(bitmap poolarch poolvendor poolid strpool dirpool solver solverdebug repo_solv
   repo_write evr pool queue repo repodata repopage util policy solvable transaction order rules
   problems linkedpkg cplxdeps chksum md5 sha1 sha2 solvversion selection fileprovides diskusage
@@ -148,7 +148,7 @@ LIBSOLV_SRCS=(bitmap poolarch poolvendor poolid strpool dirpool solver solverdeb
 EXT_SRCS=(testcase repo_testcase solv_xfopen pool_parserpmrichdep solv_xmlparser repo_rpmmd
   repo_repomdxml repo_helix repodata_diskusage)
 EXPAT_SRCS=(xmlparse xmlrole xmltok)
-LDFLAGS=(-O3 -flto -msimd128 -mbulk-memory -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=16MB
+LDFLAGS=(-O3 -flto -mbulk-memory -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=16MB
   -sENVIRONMENT=node -sMODULARIZE=1 -sEXPORT_NAME=createLibsolv -sNODERAWFS=1
   -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sFILESYSTEM=1 -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
   -sEXPORTED_FUNCTIONS=_malloc,_free)
