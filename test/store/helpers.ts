@@ -96,3 +96,26 @@ export function snapshot(dir: string, opts: { noOwner?: boolean; noXattrs?: bool
   visit('');
   return out;
 }
+
+/** Build a noarch fixture RPM with rpmbuild; `install` is the %install script, `files` the %files list. */
+export function buildRpm(work: string, name: string, install: string, files: string): string {
+  const top = join(work, `rpmbuild-${name}`);
+  mkdirSync(join(top, 'SPECS'), { recursive: true });
+  writeFileSync(join(top, 'SPECS', `${name}.spec`), `%global debug_package %{nil}
+%global __os_install_post %{nil}
+Name: ${name}
+Version: 1.0
+Release: 1
+Summary: store import fixture
+License: MIT
+BuildArch: noarch
+%description
+fixture
+%install
+${install}
+%files
+${files}
+`);
+  execFileSync('rpmbuild', ['-bb', '--nodeps', '--quiet', '--define', `_topdir ${top}`, join(top, 'SPECS', `${name}.spec`)], { stdio: 'pipe' });
+  return join(top, 'RPMS', 'noarch', `${name}-1.0-1.noarch.rpm`);
+}

@@ -5,13 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as xattr from 'fs-xattr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { PKG_KEYS, Store, commitMetadata, importRpm, packageRef, unbox, type RepoMode } from '../../src/store/index.js';
-import { ostree, requireShared, requireTool, tempDir } from './helpers.js';
+import { buildRpm, ostree, requireShared, requireTool, tempDir } from './helpers.js';
 
 const RPMS = '/work/shared/data/rpms';
 const temps: string[] = [];
@@ -123,28 +123,6 @@ describe('importRpm rejects what it must', () => {
   const work = tempDir('imp-bad');
   temps.push(work);
 
-  function buildRpm(name: string, install: string, files: string): string {
-    const top = join(work, `rpmbuild-${name}`);
-    mkdirSync(join(top, 'SPECS'), { recursive: true });
-    writeFileSync(join(top, 'SPECS', `${name}.spec`), `%global debug_package %{nil}
-%global __os_install_post %{nil}
-Name: ${name}
-Version: 1.0
-Release: 1
-Summary: store import fixture
-License: MIT
-BuildArch: noarch
-%description
-fixture
-%install
-${install}
-%files
-${files}
-`);
-    execFileSync('rpmbuild', ['-bb', '--nodeps', '--quiet', '--define', `_topdir ${top}`, join(top, 'SPECS', `${name}.spec`)], { stdio: 'pipe' });
-    return join(top, 'RPMS', 'noarch', `${name}-1.0-1.noarch.rpm`);
-  }
-
   it('a corrupted package fails with a LayerError and leaves no ref', async () => {
     const store = Store.init(join(work, 'repo1'), { fsync: false });
     const err = await importRpm(store, join(RPMS, 'hello-2.0-1.x86_64-corrupted.rpm')).catch((e: unknown) => e);
@@ -155,11 +133,11 @@ ${files}
 
   it('files under /opt are rejected naming package and path; /var, /etc, /boot are translated', async () => {
     const store = Store.init(join(work, 'repo2'), { fsync: false });
-    const opt = buildRpm('opttest', 'mkdir -p %{buildroot}/opt/opttest && echo x > %{buildroot}/opt/opttest/x', '/opt/opttest');
+    const opt = buildRpm(work, 'opttest', 'mkdir -p %{buildroot}/opt/opttest && echo x > %{buildroot}/opt/opttest/x', '/opt/opttest');
     await expect(importRpm(store, opt)).rejects.toThrow(/opttest-1\.0-1\.noarch.*\/opt\/opttest\/x.*not supported/);
     expect(store.listRefs().size).toBe(0);
 
-    const paths = buildRpm('pathtest', [
+    const paths = buildRpm(work, 'pathtest', [
       'mkdir -p %{buildroot}/etc %{buildroot}/boot %{buildroot}/var/lib/pathtest/sub %{buildroot}/usr/bin',
       'echo conf > %{buildroot}/etc/pathtest.conf',
       'echo kernel > %{buildroot}/boot/pathtest.img',
@@ -189,5 +167,28 @@ ${files}
     expect(packageRef({ name: 'vim-common', epoch: 2, version: '7.4.160', release: '1.el7_3.1', arch: 'x86_64' }))
       .toBe('layer/pkg/vim-common/2_3A7.4.160-1.el7__3.1.x86__64');
     expect(packageRef({ name: 'gtk+', epoch: 0, version: '1.0', release: '1', arch: 'noarch' })).toBe('layer/pkg/gtk_2B/1.0-1.noarch');
+  });
+});
+
+describe('union of imported packages', () => {
+  it('layers real packages, and names both packages when two ship different files at one path', async () => {
+    const work = tempDir('imp-union');
+    temps.push(work);
+    const store = Store.init(join(work, 'repo'), { fsync: false });
+    const layers = [];
+    for (const name of ['hello-2.0-1.x86_64.rpm', 'foo-1.0-1.noarch.rpm', 'ngircd-22-2.fc22.x86_64.rpm', 'mc-4.8.15-10.3.1.x86_64.rpm']) {
+      const r = await importRpm(store, join(RPMS, name));
+      layers.push({ commit: r.commit, owner: r.nevra });
+    }
+    await store.checkoutUnion(layers, join(work, 'all'));
+    expect(readFileSync(join(work, 'all/usr/bin/hello')).equals(store.readFile(layers[0]!.commit, 'usr/bin/hello'))).toBe(true);
+    expect(lstatSync(join(work, 'all/usr/bin/mc')).isFile()).toBe(true);
+
+    const fake = buildRpm(work, 'fakehello', 'mkdir -p %{buildroot}/usr/bin && echo impostor > %{buildroot}/usr/bin/hello', '/usr/bin/hello');
+    const f = await importRpm(store, fake);
+    const err = await store.checkoutUnion([...layers, { commit: f.commit, owner: f.nevra }], join(work, 'conflict')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LAYER_FILE_CONFLICT', conflict: { path: 'usr/bin/hello', owners: ['hello-2.0-1.x86_64', 'fakehello-1.0-1.noarch'] } });
+    await store.checkoutUnion([...layers, { commit: f.commit, owner: f.nevra }], join(work, 'replaced'), { replaceFiles: true });
+    expect(readFileSync(join(work, 'replaced/usr/bin/hello'), 'utf8')).toBe('impostor\n');
   });
 });

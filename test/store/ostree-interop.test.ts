@@ -5,7 +5,7 @@
  * chown); both modes are written as root, the mode is a config choice.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store, V, commitMetadata, unbox, type RepoMode } from '../../src/store/index.js';
@@ -173,5 +173,35 @@ describe.each<RepoMode>(['bare', 'bare-user'])('ostree writes, layer reads (%s)'
     });
     expect(again).toBe(theirs);
     expect(store.fsck().problems).toEqual([]);
+  });
+});
+
+describe('a non-root writer', () => {
+  it('gets bare-user by default, and ostree (as root) checks out the right owners and modes', () => {
+    requireTool('setpriv', 'util-linux');
+    const work = tempDir('nonroot');
+    temps.push(work);
+    chmodSync(work, 0o755);
+    const src = join(work, 'src');
+    mkdirSync(join(src, 'bin'), { recursive: true });
+    writeFileSync(join(src, 'bin/tool'), '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(join(src, 'bin/tool'), 0o4755);
+    writeFileSync(join(src, 'data'), 'data\n');
+    chownSync(join(src, 'data'), 1000, 1000);
+    symlinkSync('bin/tool', join(src, 'tool'));
+    mkdirSync(join(work, 'repo'));
+    chownSync(join(work, 'repo'), 65534, 65534);
+    const storeUrl = new URL('../../src/store/store.ts', import.meta.url).href;
+    const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e',
+      `import { Store } from ${JSON.stringify(storeUrl)};
+       const s = Store.init(${JSON.stringify(join(work, 'repo'))});
+       const c = await s.commitTree(${JSON.stringify(src)}, { ref: 'nr', timestamp: 3n });
+       console.log(JSON.stringify({ mode: s.mode, commit: c, uid: process.getuid() }));`,
+    ], { encoding: 'utf8', env: { ...process.env, HOME: work } });
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(r).toMatchObject({ mode: 'bare-user', uid: 65534 });
+    ostree(join(work, 'repo'), 'fsck');
+    ostree(join(work, 'repo'), 'checkout', 'nr', join(work, 'co'));
+    expect(snapshot(join(work, 'co'))).toEqual(snapshot(src));
   });
 });
