@@ -148,6 +148,7 @@ LIBSOLV_SRCS=(bitmap poolarch poolvendor poolid strpool dirpool solver solverdeb
 EXT_SRCS=(testcase repo_testcase solv_xfopen pool_parserpmrichdep solv_xmlparser repo_rpmmd
   repo_repomdxml repo_helix repodata_diskusage)
 EXPAT_SRCS=(xmlparse xmlrole xmltok)
+SHIM_SRCS=(shim shim_repo shim_solve shim_testcase)  # ours, in wasm/
 LDFLAGS=(-O3 -flto -mbulk-memory -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sINITIAL_MEMORY=16MB
   -sENVIRONMENT=node -sMODULARIZE=1 -sEXPORT_NAME=createLibsolv -sNODERAWFS=1
   -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sFILESYSTEM=1 -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8
@@ -165,7 +166,9 @@ objs=()
   for f in "${EXT_SRCS[@]}"; do
     echo "src/libsolv/ext/$f.c $obj/ext_$f.o -I$obj/gen -Isrc/libsolv/src -Isrc/libsolv/ext -Isrc/expat/expat/lib"
   done
-  echo "shim.c $obj/shim.o -I$obj/gen -Isrc/libsolv/src -Isrc/libsolv/ext"
+  for f in "${SHIM_SRCS[@]}"; do
+    echo "$f.c $obj/$f.o -I$obj/gen -Isrc/libsolv/src -Isrc/libsolv/ext"
+  done
   echo "msort.c $obj/msort.o"
 } >"$obj/units"
 export CFLAGS_STR="${CFLAGS[*]}" DEFS_STR="${DEFS[*]}"
@@ -193,7 +196,7 @@ fi
 srcs=""; for k in "${!SHA256[@]}"; do srcs+="$k=${SHA256[$k]} "; done
 EMCC_VERSION="$EMCC_VERSION" LSV="$LIBSOLV_VERSION" EXV="$EXPAT_VERSION" SRCS="$srcs" \
 DEFS_L="${DEFS[*]}" CFLAGS_L="${CFLAGS[*]}" LDFLAGS_L="${LDFLAGS[*]}" \
-U_EXPAT="${EXPAT_SRCS[*]}" U_SRC="${LIBSOLV_SRCS[*]}" U_EXT="${EXT_SRCS[*]}" HERE="$here" OBJ="$obj" node -e '
+U_EXPAT="${EXPAT_SRCS[*]}" U_SRC="${LIBSOLV_SRCS[*]}" U_EXT="${EXT_SRCS[*]}" U_SHIM="${SHIM_SRCS[*]}" HERE="$here" OBJ="$obj" node -e '
 const fs = require("fs"), crypto = require("crypto"), e = process.env;
 const sha = (f) => crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex");
 const words = (s) => s.trim().split(/\s+/);
@@ -205,8 +208,8 @@ const prov = {
   defines: words(e.DEFS_L),
   cflags: words(e.CFLAGS_L).map((f) => f.split(e.HERE).join("<wasm>").split(e.OBJ).join("<objdir>")),
   ldflags: words(e.LDFLAGS_L),
-  units: { expat: words(e.U_EXPAT), libsolvSrc: words(e.U_SRC), libsolvExt: words(e.U_EXT), shim: ["wasm/shim.c", "wasm/msort.c"] },
-  shimSha256: { "shim.c": sha("shim.c"), "msort.c": sha("msort.c") },
+  units: { expat: words(e.U_EXPAT), libsolvSrc: words(e.U_SRC), libsolvExt: words(e.U_EXT), shim: [...words(e.U_SHIM).map((f) => `wasm/${f}.c`), "wasm/shim.h", "wasm/msort.c"] },
+  shimSha256: Object.fromEntries([...words(e.U_SHIM).map((f) => `${f}.c`), "shim.h", "msort.c"].map((f) => [f, sha(f)])),
   outputs: { "libsolv.wasm": sha("libsolv.wasm"), "libsolv.cjs": sha("libsolv.cjs") },
 };
 fs.writeFileSync("PROVENANCE.json", JSON.stringify(prov, null, 2) + "\n");

@@ -1,0 +1,216 @@
+/* layer shim: adding repos (records, .solv, rpm-md) and writing them back. */
+#include "shim.h"
+
+/* ---------- repos ---------- */
+
+static Repo *repo_new(Pool *pool, const char *name, int prio, int subprio)
+{
+  Repo *repo = repo_create(pool, name);
+  repo->priority = prio;
+  repo->subpriority = subprio;
+  return repo;
+}
+
+static void add_file(Repodata *data, Id p, const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  Id did;
+  if (!slash)
+    return;
+  if (slash == path)
+    did = repodata_str2dir(data, "/", 1);
+  else
+    {
+      char *dir = solv_strdup(path);
+      dir[slash - path] = 0;
+      did = repodata_str2dir(data, dir, 1);
+      solv_free(dir);
+    }
+  repodata_add_dirstr(data, p, SOLVABLE_FILELIST, did, slash + 1);
+}
+
+/*
+ * Record buffer: NUL-terminated strings, each led by a tag byte.
+ *   P name (starts a package)  V evr  A arch
+ *   p provides  r requires  R pre-requires  c conflicts  o obsoletes
+ *   m recommends  g suggests  s supplements  e enhances  f file path
+ *   U summary  L location  D download size  I install size  K checksum type:hex
+ *   B build time  Q source rpm
+ * Returns the repo, or 0 with the bad string in pool_errstr.
+ */
+API Repo *ly_repo_add_records(Pool *pool, const char *name, const char *buf, int len, int prio, int subprio)
+{
+  Repo *repo = repo_new(pool, name, prio, subprio);
+  Repodata *data = repo_add_repodata(repo, 0);
+  const char *p = buf, *end = buf + len;
+  Solvable *s = 0;
+  Id sid = 0;
+
+  while (p < end)
+    {
+      char tag = *p;
+      const char *v = p + 1;
+      int n = strlen(p);
+      Id id;
+      p += n + 1;
+      if (tag == 'P')
+        {
+          if (s && !s->arch)
+            s->arch = ARCH_NOARCH;
+          sid = repo_add_solvable(repo);
+          s = pool->solvables + sid;
+          s->name = pool_str2id(pool, v, 1);
+          s->evr = ID_EMPTY;
+          continue;
+        }
+      if (!s)
+        {
+          pool_error(pool, 0, "record data before the first package");
+          repo_free(repo, 1);
+          return 0;
+        }
+      switch (tag)
+        {
+        case 'V': s->evr = pool_str2id(pool, v, 1); continue;
+        case 'A': s->arch = pool_str2id(pool, v, 1); continue;
+        case 'f': add_file(data, sid, v); continue;
+        case 'U': repodata_set_str(data, sid, SOLVABLE_SUMMARY, v); continue;
+        case 'L': repodata_set_location(data, sid, 0, 0, v); continue;
+        case 'D': repodata_set_num(data, sid, SOLVABLE_DOWNLOADSIZE, strtoull(v, 0, 10)); continue;
+        case 'I': repodata_set_num(data, sid, SOLVABLE_INSTALLSIZE, strtoull(v, 0, 10)); continue;
+        case 'B': repodata_set_num(data, sid, SOLVABLE_BUILDTIME, strtoull(v, 0, 10)); continue;
+        case 'Q': repodata_set_sourcepkg(data, sid, v); continue;
+        case 'K':
+          {
+            const char *colon = strchr(v, ':');
+            char *t = solv_strdup(v);
+            Id type;
+            if (colon)
+              t[colon - v] = 0;
+            type = colon ? solv_chksum_str2type(t) : 0;
+            solv_free(t);
+            if (type)
+              repodata_set_checksum(data, sid, SOLVABLE_CHECKSUM, type, colon + 1);
+            continue;
+          }
+        default: break;
+        }
+      id = dep2id(pool, v);
+      if (!id)
+        {
+          pool_error(pool, 0, "%s: cannot parse dependency '%s'", pool_id2str(pool, s->name), v);
+          repo_free(repo, 1);
+          return 0;
+        }
+      switch (tag)
+        {
+        case 'p': s->provides = repo_addid_dep(repo, s->provides, id, 0); break;
+        case 'r': s->requires = repo_addid_dep(repo, s->requires, id, 0); break;
+        case 'R': s->requires = repo_addid_dep(repo, s->requires, id, SOLVABLE_PREREQMARKER); break;
+        case 'c': s->conflicts = repo_addid_dep(repo, s->conflicts, id, 0); break;
+        case 'o': s->obsoletes = repo_addid_dep(repo, s->obsoletes, id, 0); break;
+        case 'm': s->recommends = repo_addid_dep(repo, s->recommends, id, 0); break;
+        case 'g': s->suggests = repo_addid_dep(repo, s->suggests, id, 0); break;
+        case 's': s->supplements = repo_addid_dep(repo, s->supplements, id, 0); break;
+        case 'e': s->enhances = repo_addid_dep(repo, s->enhances, id, 0); break;
+        default:
+          pool_error(pool, 0, "unknown record tag '%c'", tag);
+          repo_free(repo, 1);
+          return 0;
+        }
+    }
+  if (s && !s->arch)
+    s->arch = ARCH_NOARCH;
+  /* rpm semantics: every package provides its own name = evr. */
+  FOR_REPO_SOLVABLES(repo, sid, s)
+    if (s->name != ID_EMPTY && s->arch != ARCH_SRC && s->arch != ARCH_NOSRC)
+      s->provides = repo_addid_dep(repo, s->provides, pool_rel2id(pool, s->name, s->evr, REL_EQ, 1), 0);
+  repo_internalize(repo);
+  return repo;
+}
+
+API Repo *ly_repo_add_solv(Pool *pool, const char *name, const unsigned char *bytes, int len, int prio, int subprio)
+{
+  Repo *repo = repo_new(pool, name, prio, subprio);
+  FILE *fp = fmemopen((void *)bytes, len, "r");
+  if (!fp || repo_add_solv(repo, fp, 0))
+    {
+      if (fp)
+        fclose(fp);
+      else
+        pool_error(pool, 0, "fmemopen failed");
+      repo_free(repo, 1);
+      return 0;
+    }
+  fclose(fp);
+  return repo;
+}
+
+API Repo *ly_repo_add_rpmmd(Pool *pool, const char *name, const unsigned char *primary, int plen,
+                           const unsigned char *filelists, int flen, int prio, int subprio)
+{
+  Repo *repo = repo_new(pool, name, prio, subprio);
+  FILE *fp = fmemopen((void *)primary, plen, "r");
+  if (!fp || repo_add_rpmmd(repo, fp, 0, REPO_NO_INTERNALIZE))
+    goto fail;
+  fclose(fp);
+  fp = 0;
+  if (filelists && flen)
+    {
+      fp = fmemopen((void *)filelists, flen, "r");
+      if (!fp || repo_add_rpmmd(repo, fp, 0, REPO_EXTEND_SOLVABLES | REPO_NO_INTERNALIZE))
+        goto fail;
+      fclose(fp);
+    }
+  repo_internalize(repo);
+  return repo;
+fail:
+  if (fp)
+    fclose(fp);
+  repo_free(repo, 1);
+  return 0;
+}
+
+API int ly_repo_size(Repo *repo) { return repo->nsolvables; }
+
+/* Every package of the repo as "K id name evr arch repo" lines (the ly_solve package format). */
+API char *ly_repo_list(Repo *repo)
+{
+  Buf b = {0};
+  Pool *pool = repo->pool;
+  Id p;
+  Solvable *s;
+  FOR_REPO_SOLVABLES(repo, p, s)
+    {
+      buf_str(&b, "K\t"); buf_int(&b, p);
+      buf_str(&b, "\t"); buf_text(&b, pool_id2str(pool, s->name));
+      buf_str(&b, "\t"); buf_text(&b, pool_id2str(pool, s->evr));
+      buf_str(&b, "\t"); buf_text(&b, pool_id2str(pool, s->arch));
+      buf_str(&b, "\t"); buf_text(&b, repo->name);
+      buf_str(&b, "\n");
+    }
+  return buf_done(&b);
+}
+
+API void ly_repo_free(Repo *repo) { repo_free(repo, 1); }
+
+/* The repo as .solv bytes (length via ly_last_len), or 0 on failure. */
+API char *ly_repo_write(Repo *repo)
+{
+  char *out = 0;
+  size_t len = 0;
+  FILE *fp = open_memstream(&out, &len);
+  if (!fp)
+    return 0;
+  if (repo_write(repo, fp))
+    {
+      fclose(fp);
+      free(out);
+      return 0;
+    }
+  fclose(fp);
+  last_len = (int)len;
+  /* open_memstream memory comes from malloc, as does solv_malloc: ly_free works. */
+  return out;
+}
+

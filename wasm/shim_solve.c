@@ -1,0 +1,290 @@
+/* layer shim: jobs in, transaction or problems out (see ly_solve). */
+#include "shim.h"
+
+/* ---------- solving ---------- */
+
+/* Job buffer: per job five NUL-terminated strings: action, jobflags, selector kind, arg1, arg2. */
+enum { A_INSTALL = 1, A_ERASE, A_UPDATE, A_DISTUPGRADE, A_LOCK, A_FAVOR, A_DISFAVOR, A_EXCLUDE };
+enum { F_CLEANDEPS = 1, F_WEAK = 2, F_FORCEBEST = 4 };
+enum { S_ALL = 0, S_NAME, S_PROVIDES, S_NEVRA, S_SPEC, S_PACKAGE };
+/* Solver flags word (bit numbers are part of the JS contract in native.ts). */
+enum { SF_ALLOW_DOWNGRADE = 1, SF_ALLOW_UNINSTALL = 2, SF_ALLOW_VENDORCHANGE = 4, SF_IGNORE_WEAK = 8 };
+
+void emit_pkg(Buf *b, Pool *pool, Map *seen, Id p)
+{
+  Solvable *s = pool->solvables + p;
+  if (MAPTST(seen, p))
+    return;
+  MAPSET(seen, p);
+  buf_str(b, "K\t"); buf_int(b, p);
+  buf_str(b, "\t"); buf_text(b, pool_id2str(pool, s->name));
+  buf_str(b, "\t"); buf_text(b, pool_id2str(pool, s->evr));
+  buf_str(b, "\t"); buf_text(b, pool_id2str(pool, s->arch));
+  buf_str(b, "\t"); buf_text(b, s->repo ? s->repo->name : "");
+  buf_str(b, "\n");
+}
+
+/* Resolve one selector into a selection queue; empty queue means "no match". */
+static void select_pkgs(Pool *pool, int kind, const char *a1, const char *a2, Queue *sel)
+{
+  int flags;
+  queue_empty(sel);
+  switch (kind)
+    {
+    case S_ALL:
+      queue_push2(sel, SOLVER_SOLVABLE_ALL, 0);
+      return;
+    case S_NAME:
+      selection_make(pool, sel, a1, SELECTION_NAME);
+      return;
+    case S_PROVIDES:
+      flags = SELECTION_PROVIDES | SELECTION_REL;
+      if (*a1 == '/')
+        flags |= SELECTION_FILELIST;
+      if (*a1 == '(')
+        {
+          Id id = dep2id(pool, a1);
+          if (id && pool_whatprovides(pool, id))
+            queue_push2(sel, SOLVER_SOLVABLE_PROVIDES, id);
+          return;
+        }
+      selection_make(pool, sel, a1, flags);
+      return;
+    case S_NEVRA:
+      selection_make(pool, sel, a1, SELECTION_CANON);
+      return;
+    case S_SPEC:
+      flags = SELECTION_NAME | SELECTION_PROVIDES | SELECTION_CANON | SELECTION_DOTARCH | SELECTION_REL | SELECTION_GLOB;
+      if (*a1 == '/')
+        flags |= SELECTION_FILELIST;
+      selection_make(pool, sel, a1, flags);
+      return;
+    case S_PACKAGE:
+      {
+        Id p;
+        Solvable *s;
+        FOR_POOL_SOLVABLES(p)
+          {
+            s = pool->solvables + p;
+            if (s->repo && !strcmp(s->repo->name, a1) && !strcmp(pool_solvable2str(pool, s), a2))
+              {
+                queue_push2(sel, SOLVER_SOLVABLE, p);
+                return;
+              }
+          }
+        return;
+      }
+    }
+}
+
+static const char *selector_text(int kind, const char *a1, const char *a2)
+{
+  static char t[512];
+  if (kind == S_PACKAGE)
+    snprintf(t, sizeof(t), "%s (from %s)", a2, a1);
+  else
+    snprintf(t, sizeof(t), "%s", a1);
+  return t;
+}
+
+/*
+ * Run jobs; returns result lines:
+ *   K id name evr arch repo     package table (each referenced solvable once)
+ *   T kind reason id obs,ids     transaction step in install order
+ *   X action text                a job selector matched nothing
+ *   P text / U type source target dep text / S / E text   problems, rules, solutions, elements
+ */
+API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
+{
+  Buf b = {0};
+  Queue job, sel, q;
+  Map seen, excluded;
+  int i, nexcluded = 0, nomatch = 0;
+  const char *p = jobbuf, *end = jobbuf + joblen;
+  Solver *solv;
+  Map *oldconsidered = pool->considered;
+
+  queue_init(&job);
+  queue_init(&sel);
+  queue_init(&q);
+  map_init(&seen, pool->nsolvables);
+  map_init(&excluded, 0);
+
+  while (p < end)
+    {
+      const char *f[5];
+      int action, jflags, kind, how = 0;
+      for (i = 0; i < 5; i++)
+        {
+          f[i] = p;
+          p += strlen(p) + 1;
+        }
+      action = atoi(f[0]);
+      jflags = atoi(f[1]);
+      kind = atoi(f[2]);
+      select_pkgs(pool, kind, f[3], f[4], &sel);
+      if (!sel.count)
+        {
+          /* erasing something absent is a no-op for rpm/dnf too; everything else must match */
+          if (action != A_ERASE && action != A_EXCLUDE)
+            {
+              buf_str(&b, "X\t"); buf_int(&b, action); buf_str(&b, "\t");
+              buf_text(&b, selector_text(kind, f[3], f[4])); buf_str(&b, "\n");
+              nomatch = 1;
+            }
+          continue;
+        }
+      if (action == A_EXCLUDE)
+        {
+          Queue pkgs;
+          queue_init(&pkgs);
+          selection_solvables(pool, &sel, &pkgs);
+          if (!excluded.size)
+            map_grow(&excluded, pool->nsolvables);
+          for (i = 0; i < pkgs.count; i++)
+            if (!pool->installed || pool->solvables[pkgs.elements[i]].repo != pool->installed)
+              {
+                MAPSET(&excluded, pkgs.elements[i]);
+                nexcluded++;
+              }
+          queue_free(&pkgs);
+          continue;
+        }
+      switch (action)
+        {
+        case A_INSTALL: how = SOLVER_INSTALL; break;
+        case A_ERASE: how = SOLVER_ERASE; break;
+        case A_UPDATE: how = SOLVER_UPDATE; break;
+        case A_DISTUPGRADE: how = SOLVER_DISTUPGRADE; break;
+        case A_LOCK: how = SOLVER_LOCK; break;
+        case A_FAVOR: how = SOLVER_FAVOR; break;
+        case A_DISFAVOR: how = SOLVER_DISFAVOR; break;
+        default: continue;
+        }
+      if (jflags & F_CLEANDEPS)
+        how |= SOLVER_CLEANDEPS;
+      if (jflags & F_WEAK)
+        how |= SOLVER_WEAK;
+      if ((jflags & F_FORCEBEST) && (action == A_INSTALL || action == A_UPDATE || action == A_DISTUPGRADE))
+        how |= SOLVER_FORCEBEST;
+      for (i = 0; i < sel.count; i += 2)
+        queue_push2(&job, sel.elements[i] | how, sel.elements[i + 1]);
+    }
+
+  if (nomatch)
+    {
+      queue_free(&job); queue_free(&sel); queue_free(&q);
+      map_free(&seen); map_free(&excluded);
+      return buf_done(&b);
+    }
+
+  if (nexcluded)
+    {
+      /* considered = everything but the excluded: excluded packages become uninstallable */
+      Map *cons = solv_calloc(1, sizeof(Map));
+      map_init(cons, pool->nsolvables);
+      map_setall(cons);
+      map_subtract(cons, &excluded);
+      pool->considered = cons;
+    }
+
+  solv = solver_create(pool);
+  solver_set_flag(solv, SOLVER_FLAG_ALLOW_DOWNGRADE, (sflags & SF_ALLOW_DOWNGRADE) != 0);
+  solver_set_flag(solv, SOLVER_FLAG_ALLOW_UNINSTALL, (sflags & SF_ALLOW_UNINSTALL) != 0);
+  solver_set_flag(solv, SOLVER_FLAG_ALLOW_VENDORCHANGE, (sflags & SF_ALLOW_VENDORCHANGE) != 0);
+  solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, (sflags & SF_IGNORE_WEAK) != 0);
+
+  if (solver_solve(solv, &job) == 0)
+    {
+      Transaction *trans = solver_create_transaction(solv);
+      int mode = SOLVER_TRANSACTION_SHOW_ACTIVE | SOLVER_TRANSACTION_SHOW_OBSOLETES |
+                 SOLVER_TRANSACTION_SHOW_MULTIINSTALL | SOLVER_TRANSACTION_CHANGE_IS_REINSTALL;
+      transaction_order(trans, 0);
+      for (i = 0; i < trans->steps.count; i++)
+        {
+          Id sp = trans->steps.elements[i], info = 0, type;
+          int reason, j;
+          type = transaction_type(trans, sp, mode);
+          if (type == SOLVER_TRANSACTION_IGNORE)
+            continue;
+          reason = solver_describe_decision(solv, sp, &info);
+          /* a job rule that decided a package means the user asked for it */
+          if ((reason == SOLVER_REASON_UNIT_RULE || reason == SOLVER_REASON_RESOLVE_JOB) && info > 0 &&
+              solver_ruleclass(solv, info) == SOLVER_RULE_JOB)
+            reason = SOLVER_REASON_RESOLVE_JOB;
+          emit_pkg(&b, pool, &seen, sp);
+          queue_empty(&q);
+          if (type != SOLVER_TRANSACTION_ERASE && type != SOLVER_TRANSACTION_INSTALL)
+            transaction_all_obs_pkgs(trans, sp, &q);
+          for (j = 0; j < q.count; j++)
+            emit_pkg(&b, pool, &seen, q.elements[j]);
+          buf_str(&b, "T\t"); buf_int(&b, type);
+          buf_str(&b, "\t"); buf_int(&b, reason);
+          buf_str(&b, "\t"); buf_int(&b, sp);
+          buf_str(&b, "\t");
+          for (j = 0; j < q.count; j++)
+            {
+              if (j)
+                buf_str(&b, ",");
+              buf_int(&b, q.elements[j]);
+            }
+          buf_str(&b, "\n");
+        }
+      transaction_free(trans);
+    }
+  else
+    {
+      Id problem = 0, solution, element, rp, ep;
+      while ((problem = solver_next_problem(solv, problem)) != 0)
+        {
+          buf_str(&b, "P\t"); buf_text(&b, solver_problem2str(solv, problem)); buf_str(&b, "\n");
+          queue_empty(&q);
+          solver_findallproblemrules(solv, problem, &q);
+          for (i = 0; i < q.count; i++)
+            {
+              Id source, target, dep;
+              SolverRuleinfo type = solver_ruleinfo(solv, q.elements[i], &source, &target, &dep);
+              const char *text = solver_problemruleinfo2str(solv, type, source, target, dep);
+              /* job rules carry a job index, job flags and a job "what" in these slots, best
+                 rules a job index in target: only report real packages and dependencies */
+              if ((type & SOLVER_RULE_TYPEMASK) == SOLVER_RULE_JOB)
+                {
+                  source = target = 0;
+                  if (type == SOLVER_RULE_JOB || type == SOLVER_RULE_JOB_UNSUPPORTED)
+                    dep = 0;
+                }
+              else if (type == SOLVER_RULE_BEST)
+                target = 0;
+              if (source > 0) emit_pkg(&b, pool, &seen, source);
+              if (target > 0) emit_pkg(&b, pool, &seen, target);
+              buf_str(&b, "U\t"); buf_int(&b, type);
+              buf_str(&b, "\t"); buf_int(&b, source > 0 ? source : 0);
+              buf_str(&b, "\t"); buf_int(&b, target > 0 ? target : 0);
+              buf_str(&b, "\t"); buf_text(&b, dep ? pool_dep2str(pool, dep) : "");
+              buf_str(&b, "\t"); buf_text(&b, text);
+              buf_str(&b, "\n");
+            }
+          solution = 0;
+          while ((solution = solver_next_solution(solv, problem, solution)) != 0)
+            {
+              buf_str(&b, "S\n");
+              element = 0;
+              while ((element = solver_next_solutionelement(solv, problem, solution, element, &ep, &rp)) != 0)
+                {
+                  buf_str(&b, "E\t"); buf_text(&b, solver_solutionelement2str(solv, ep, rp)); buf_str(&b, "\n");
+                }
+            }
+        }
+    }
+  solver_free(solv);
+  if (nexcluded)
+    {
+      map_free(pool->considered);
+      solv_free(pool->considered);
+      pool->considered = oldconsidered;
+    }
+  queue_free(&job); queue_free(&sel); queue_free(&q);
+  map_free(&seen); map_free(&excluded);
+  return buf_done(&b);
+}
+
