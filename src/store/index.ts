@@ -1,6 +1,22 @@
 /**
- * The object store stage: an OSTree repository (bare / bare-user) written and read by layer.
- * See store.ts for the verbs, formats.md §1–§2 for the formats implemented.
+ * The object store stage: an OSTree repository (bare / bare-user) written and read by layer,
+ * byte-compatible with ostree 2022.7 (formats.md §1–§2).
+ *
+ * Contract for other stages (compose, sysroot):
+ * - `Store.init(path, { mode })` / `Store.open(path)`; mode defaults to `bare` as root, else
+ *   `bare-user`. Revisions (`rev`) are ref names or 64-hex commit checksums.
+ * - Package commits: `importRpm(store, rpmPath)` → `{ ref, commit, nevra, reused }`, ref
+ *   `layer/pkg/<name>/<evr>.<arch>` (`packageRef`). Metadata keys in `PKG_KEYS`: NEVRA, name,
+ *   evr, arch, header blob (`ay`, no magic: what the rpmdb stores), header SHA-256, non-root
+ *   owners `a(sss)` (tree path, user, group) for compose to resolve, skipped device nodes.
+ *   Objects are root-owned; `/var`, `/run`, `/tmp` content becomes
+ *   `usr/lib/tmpfiles.d/pkg-<name>.conf` (+ `usr/share/factory/…` copies); `/etc` is under
+ *   `usr/etc`; files under `/opt` and `/usr/local` are rejected (see rpm-paths.ts).
+ * - Composing: `checkoutUnion([{ commit, owner }], dir, { replaceFiles })` throws
+ *   `FileConflictError` (code LAYER_FILE_CONFLICT, `.conflict = { path, owners }`) before
+ *   writing anything; `commitTree(dir, { parent, ref, subject, metadata, timestamp })` re-uses
+ *   checksums of files hardlinked from the store.
+ * - Upkeep: `fsck()` → `{ objects, problems[] }` records; `prune({ keepRefs, depth })`.
  */
 export { Store, commitMetadata, type CommitInfo, type InitOptions } from './store.js';
 export { MutableTree, type CommitOptions } from './commit-tree.js';

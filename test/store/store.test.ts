@@ -212,3 +212,14 @@ describe('concurrent writers', () => {
     ostree(join(w, 'repo'), 'fsck');
   });
 });
+
+describe('diff', () => {
+  it('reports added, removed and modified paths between commits', async () => {
+    const w = work('diff');
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    const a = await treeOf(store, { 'usr/bin/a': 'A', 'usr/bin/b': 'B', 'usr/share/x/y': 'Y' }, 'a');
+    const b = await treeOf(store, { 'usr/bin/a': 'A2', 'usr/lib/z': 'Z', 'usr/share/x/y': 'Y' }, 'b');
+    expect(store.diff(a, b)).toEqual({ added: ['/usr/lib', '/usr/lib/z'], removed: ['/usr/bin/b'], modified: ['/usr/bin/a'] });
+    expect(store.diff(a, a)).toEqual({ added: [], removed: [], modified: [] });
+  });
+});
