@@ -71,7 +71,9 @@ async function drain(it: AsyncIterable<Uint8Array>): Promise<number> {
 }
 
 const VARIANTS: Record<string, Variant> = {
-  'parse: TS stream (xml file)': async (f) => (await parsePrimary(createReadStream(f.xml, { highWaterMark: 1 << 20 }))).length,
+  'baseline: process + imports only': async () => 0,
+  'parse: TS stream (xml file, 64 KiB chunks)': async (f) => (await parsePrimary(createReadStream(f.xml, { highWaterMark: 1 << 16 }))).length,
+  'parse: TS stream (xml file, 1 MiB chunks)': async (f) => (await parsePrimary(createReadStream(f.xml, { highWaterMark: 1 << 20 }))).length,
   'parse: TS stream (gz, zlib)': async (f) => (await parsePrimary(createReadStream(f.gz).pipe(createGunzip()))).length,
   'parse: fast-xml-parser (whole doc)': async (f) => fxpRecords(readFileSync(f.xml)).length,
   'load: TS parse + addRepo(records)': async (f) => {
@@ -149,7 +151,9 @@ async function main(): Promise<void> {
 
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown> = {};
-  for (const name of Object.keys(VARIANTS)) {
+  // BENCH_ONLY=<regex> runs a subset (results then go to repos-partial.json).
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+  for (const name of Object.keys(VARIANTS).filter((n) => only === undefined || only.test(n))) {
     const samples: { ms: number; n: number; maxRssMB: number }[] = [];
     let failure: string | undefined;
     for (let i = 0; i < RUNS && failure === undefined; i++) {
@@ -171,8 +175,15 @@ async function main(): Promise<void> {
   }
   console.log(`primary.xml: ${(xml.length / 1e6).toFixed(1)} MB uncompressed, ${(readFileSync(gz).length / 1e6).toFixed(1)} MB gz; runs=${RUNS} (median)`);
   console.log(formatTable(['variant', 'ms', 'maxRSS MB', 'XML MB/s', 'packages'], rows));
-  console.log(`wrote ${writeResult('repos', { repo, xmlBytes: xml.length, results })}`);
+  console.log(`wrote ${writeResult(only ? 'repos-partial' : 'repos', { repo, xmlBytes: xml.length, results })}`);
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3]!, JSON.parse(process.argv[4]!) as Files);
-else await main();
+try {
+  if (process.argv[2] === '--child') await child(process.argv[3]!, JSON.parse(process.argv[4]!) as Files);
+  else await main();
+} catch (e) {
+  // Keep the report readable: emscripten errors drag the whole glue source along.
+  const msg = e instanceof Error ? e.message : String(e);
+  console.error(`bench/repos: ${msg.split('\n').find((l) => /Error|error/.test(l)) ?? msg.split('\n')[0]}`.slice(0, 400));
+  process.exit(1);
+}
