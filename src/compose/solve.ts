@@ -1,0 +1,90 @@
+/**
+ * Solving a compose request against the base's installed set.
+ *
+ * Base packages are locked by default (a `lock` job per installed package), so a request can
+ * only add packages. When the locked solve fails, the same request is solved unlocked: if that
+ * succeeds by changing base packages, the failure is LAYER_BASE_LOCKED naming the base
+ * package and the requested item that forces the change (each requested item is solved alone
+ * to find it) — the culprit rpm-ostree users are never told.
+ */
+import { LayerError } from '../errors.js';
+import type { Job, Pool, Problem, SolveFlags, TransactionStep } from '../solver/index.js';
+import type { BaseSet } from './base.js';
+
+export interface Wanted {
+  /** What the user typed (spec) or the local file's NEVRA. */
+  label: string;
+  job: Job;
+}
+
+export interface SolveInput {
+  pool: Pool;
+  base: BaseSet;
+  wanted: Wanted[];
+  /** Base package names to erase. */
+  remove: string[];
+  allowBaseChanges: boolean;
+  flags: SolveFlags;
+}
+
+/** Steps that change a base package: [base nevra, how, by which new package]. */
+function baseChanges(steps: readonly TransactionStep[]): { base: string; how: string; by?: string }[] {
+  const out: { base: string; how: string; by?: string }[] = [];
+  for (const s of steps) {
+    if (s.kind === 'erase' && s.pkg.repo === '@System') out.push({ base: s.pkg.nevra, how: 'remove' });
+    else if (s.kind === 'obsoleted') out.push({ base: s.pkg.nevra, how: 'replace (obsoleted)', by: s.replaces?.[0]?.nevra });
+    else for (const r of s.replaces ?? []) if (r.repo === '@System') out.push({ base: r.nevra, how: s.kind === 'install' ? 'replace' : s.kind, by: s.pkg.nevra });
+  }
+  return out;
+}
+
+function problemText(problems: readonly Problem[]): string {
+  return problems.map((p) => `  - ${p.text}${p.rules.length ? `\n${p.rules.map((r) => `      ${r.text}`).join('\n')}` : ''}`).join('\n');
+}
+
+/** Solve; returns the steps in install order or throws LAYER_NO_MATCH / LAYER_UNSOLVABLE / LAYER_BASE_LOCKED. */
+export function solveRequest(input: SolveInput): TransactionStep[] {
+  const { pool, base, wanted, remove } = input;
+  const removeJobs: Job[] = remove.map((name) => ({ action: 'erase', select: { by: 'name', name } }));
+  for (const name of remove) {
+    if (!base.packages.some((p) => p.name === name)) {
+      throw new LayerError('LAYER_NO_MATCH', `cannot remove ${name}: the base has no package of that name`);
+    }
+  }
+  const sys = pool.repos.find((r) => r.name === '@System');
+  const locks: Job[] = input.allowBaseChanges || !sys
+    ? []
+    : sys.packages().filter((p) => !remove.includes(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
+  const jobs = [...wanted.map((w) => w.job), ...removeJobs];
+  const flags: SolveFlags = { ...input.flags, allowUninstall: false };
+  const res = pool.solve([...jobs, ...locks], flags);
+  if (res.ok) {
+    const changes = baseChanges(res.transaction.steps).filter((c) => !remove.some((n) => c.base.startsWith(`${n}-`)));
+    if (changes.length === 0 || input.allowBaseChanges) return res.transaction.steps;
+  } else if (res.problems.some((p) => p.code === 'LAYER_NO_MATCH')) {
+    const missing = res.problems.filter((p) => p.code === 'LAYER_NO_MATCH').map((p) => p.rules[0]?.dep ?? p.text);
+    throw new LayerError('LAYER_NO_MATCH', `no package matches ${missing.join(', ')}`, { hint: 'check the name, or whether the repo that has it is enabled' });
+  }
+  if (locks.length > 0) {
+    // Would the request work if the base could change? Then the lock is the reason: name it.
+    const free = pool.solve(jobs, flags);
+    const changes = free.ok ? baseChanges(free.transaction.steps).filter((c) => !remove.some((n) => c.base.startsWith(`${n}-`))) : [];
+    if (changes.length > 0) {
+      const c = changes[0]!;
+      const culprit = wanted.find((w) => {
+        const alone = pool.solve([w.job], flags);
+        return alone.ok && baseChanges(alone.transaction.steps).some((x) => x.base === c.base);
+      });
+      const who = culprit ? `installing ${culprit.label}` : `the request (${wanted.map((w) => w.label).join(', ')})`;
+      throw new LayerError(
+        'LAYER_BASE_LOCKED',
+        `${who} would ${c.how} base package ${c.base}${c.by ? ` with ${c.by}` : ''}; base packages are locked`,
+        { hint: 'pick a version that fits the base, update the base image, or allow base changes (override)' },
+      );
+    }
+  }
+  if (res.ok) return res.transaction.steps;
+  throw new LayerError('LAYER_UNSOLVABLE', `cannot install ${wanted.map((w) => w.label).join(', ') || 'the request'}:\n${problemText(res.problems)}`, {
+    hint: 'the packages named above need something the enabled repos and the base do not provide',
+  });
+}
