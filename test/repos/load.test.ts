@@ -2,7 +2,9 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { RepoSet, type LoaderKind } from '../../src/repos/index.js';
+import { RepoSet, parsePrimary, type LoaderKind } from '../../src/repos/index.js';
+import type { RepoSource } from '../../src/solver/types.js';
+import { gunzipSync } from 'node:zlib';
 import { RecordingReport } from '../../src/report.js';
 import { loadSolver, Pool } from '../../src/solver/index.js';
 import { SHARED_DATA, requirePath } from '../support/createrepo.js';
@@ -228,6 +230,35 @@ describe('CentOS Stream 9 metadata through the real loader', () => {
       results.push(result);
     }
     expect(results[0]).toEqual(results[1]);
+  });
+
+  it('parsePrimary and libsolv\'s own reader see the same packages and solve alike on AppStream', async () => {
+    const primaryOf = (repo: string) => {
+      const dir = requirePath(join(SHARED_DATA, 'repos', repo, 'repodata'));
+      return gunzipSync(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('-primary.xml.gz'))!)));
+    };
+    const xml = primaryOf('cs9-appstream-2025');
+    const baseXml = primaryOf('cs9-baseos-2022');
+    const records = await parsePrimary(xml);
+    const baseRecords = await parsePrimary(baseXml);
+    const view = (source: RepoSource, base: RepoSource) => {
+      const pool = new Pool({ arch: 'x86_64' });
+      try {
+        pool.addRepo('baseos', base);
+        const repo = pool.addRepo('r', source);
+        const pkgs = repo.packages().map((p) => p.nevra);
+        const solve = (name: string) => pool.solve([{ action: 'install', select: { by: 'name', name } }], {});
+        return { pkgs, solves: ['nginx', 'python3.12', 'podman', 'httpd', 'nodejs'].map(solve) };
+      } finally {
+        pool.free();
+      }
+    };
+    const ours = view({ kind: 'records', records }, { kind: 'records', records: baseRecords });
+    const theirs = view({ kind: 'rpmmd', primary: xml }, { kind: 'rpmmd', primary: baseXml });
+    expect(ours.pkgs).toHaveLength(17649);
+    expect(ours.solves.filter((r) => r.ok).length).toBeGreaterThanOrEqual(3);
+    expect(ours.pkgs).toEqual(theirs.pkgs);
+    expect(ours.solves).toEqual(theirs.solves);
   });
 
   it('AppStream 2025 (files listed in repomd but absent are not needed) loads with BaseOS and solves', async () => {
