@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -268,6 +270,36 @@ describe('mirrors', () => {
     expect(out.map((o) => [o.id, o.status])).toEqual([['dead', 'skipped'], ['good', 'updated']]);
     expect(set.active.map((r) => r.id)).toEqual(['good']);
     expect(report.messages).toEqual([{ level: 'warn', message: expect.stringMatching(/^skipping repo dead .*http:\/\/127\.0\.0\.1:1\/repodata\/repomd\.xml/s) }]);
+  });
+});
+
+describe('proxy', () => {
+  it('proxy= sends the transfer through an HTTP CONNECT proxy', async () => {
+    const tunnels: string[] = [];
+    const proxy = createServer();
+    proxy.on('connect', (req, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const { port } = proxy.address() as AddressInfo;
+    try {
+      const { out } = await refresh(`${base()}\nproxy=http://127.0.0.1:${port}`);
+      expect(out[0]!.status).toBe('updated');
+      expect(tunnels.length).toBeGreaterThan(0);
+      expect(new Set(tunnels)).toEqual(new Set([`127.0.0.1:${server.port}`]));
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });
 
