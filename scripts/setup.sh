@@ -26,13 +26,15 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# npm dependencies: reinstall when package-lock.json changed since the last install.
-stamp=node_modules/.layer-lock-sha
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+# npm dependencies: a clean install on a fresh clone; afterwards only when package-lock.json
+# is newer than what npm last installed (npm keeps that record in node_modules/.package-lock.json).
+# `npm ci` would wipe node_modules under anyone else using it, so it is kept for the first time.
+if [ ! -d node_modules ]; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
-  echo "$want" >"$stamp"
+elif [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm install (package-lock.json changed)" >&2
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 npx tsc -p tsconfig.json
