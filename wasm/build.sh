@@ -98,12 +98,20 @@ obj=$(mktemp -d)
 if [ "$mode" = check ]; then out=$obj/out; mkdir -p "$out"; else out=$here; fi
 trap 'rm -rf "$obj"' EXIT
 
+# Compile from a fresh extraction of the verified source packages (Debian patches applied),
+# never from the working copy in wasm/src, which tests and people may poke at.
+S=$obj/src
+mkdir -p "$S"
+(cd "$S" && dpkg-source --no-check -x "$here/src/libsolv_${LIBSOLV_VERSION}.dsc" libsolv >/dev/null &&
+  dpkg-source --no-check -x "$here/src/expat_${EXPAT_VERSION}.dsc" expat >/dev/null) ||
+  die "extracting the source packages failed"
+
 # Generated headers (what CMake would configure): tiny, written here so the build is
 # self-contained. Kept in the object dir so no absolute path leaks into outputs.
 mkdir -p "$obj/gen"
 sed -e 's/@VERSION@/0.7.23/; s/@LIBSOLV_MAJOR@/0/; s/@LIBSOLV_MINOR@/7/; s/@LIBSOLV_PATCH@/23/' \
     -e 's/^#cmakedefine \(LIBSOLV_FEATURE_COMPLEX_DEPS\|LIBSOLV_FEATURE_MULTI_SEMANTICS\|LIBSOLVEXT_FEATURE_RPMMD\|LIBSOLVEXT_FEATURE_HELIXREPO\)$/#define \1 1/' \
-    -e 's/^#cmakedefine .*$//' src/libsolv/src/solvversion.h.in >"$obj/gen/solvversion.h"
+    -e 's/^#cmakedefine .*$//' "$S/libsolv/src/solvversion.h.in" >"$obj/gen/solvversion.h"
 cat >"$obj/gen/expat_config.h" <<'EOF'
 #ifndef EXPAT_CONFIG_H
 #define EXPAT_CONFIG_H 1
@@ -158,16 +166,16 @@ jobs=$(nproc 2>/dev/null || echo 2)
 objs=()
 {
   for f in "${EXPAT_SRCS[@]}"; do
-    echo "src/expat/expat/lib/$f.c $obj/expat_$f.o -DHAVE_EXPAT_CONFIG_H=1 -I$obj/gen -Isrc/expat/expat/lib"
+    echo "$S/expat/expat/lib/$f.c $obj/expat_$f.o -DHAVE_EXPAT_CONFIG_H=1 -I$obj/gen -I$S/expat/expat/lib"
   done
   for f in "${LIBSOLV_SRCS[@]}"; do
-    echo "src/libsolv/src/$f.c $obj/solv_$f.o -I$obj/gen -Isrc/libsolv/src -include $obj/gen/qsort_r_decl.h"
+    echo "$S/libsolv/src/$f.c $obj/solv_$f.o -I$obj/gen -I$S/libsolv/src -include $obj/gen/qsort_r_decl.h"
   done
   for f in "${EXT_SRCS[@]}"; do
-    echo "src/libsolv/ext/$f.c $obj/ext_$f.o -I$obj/gen -Isrc/libsolv/src -Isrc/libsolv/ext -Isrc/expat/expat/lib"
+    echo "$S/libsolv/ext/$f.c $obj/ext_$f.o -I$obj/gen -I$S/libsolv/src -I$S/libsolv/ext -I$S/expat/expat/lib"
   done
   for f in "${SHIM_SRCS[@]}"; do
-    echo "$f.c $obj/$f.o -I$obj/gen -Isrc/libsolv/src -Isrc/libsolv/ext"
+    echo "$f.c $obj/$f.o -I$obj/gen -I$S/libsolv/src -I$S/libsolv/ext"
   done
   echo "msort.c $obj/msort.o"
 } >"$obj/units"
