@@ -205,6 +205,24 @@ describe('erase, update, downgrade', () => {
   });
 });
 
+describe('best and weak jobs', () => {
+  const available = [pkg('app', '2', { requires: ['libgone'] }), pkg('app', '1')];
+
+  it('without best an uninstallable newest version falls back to an older one', () => {
+    expect(steps(solve({ available, jobs: [install('app')] }))).toEqual(['install app-1']);
+  });
+
+  it('best insists on the newest version and reports why it cannot be installed', () => {
+    const res = solve({ available, jobs: [install('app')], flags: { best: true } });
+    expect(problems(res).join('\n')).toContain('nothing provides libgone needed by app-2-1.x86_64');
+  });
+
+  it('a weak job that cannot be satisfied is dropped instead of failing the solve', () => {
+    const res = solve({ available: [pkg('broken', '1', { requires: ['libgone'] }), pkg('ok', '1')], jobs: [{ ...install('broken'), weak: true }, install('ok')] });
+    expect(steps(res)).toEqual(['install ok-1']);
+  });
+});
+
 describe('selectors and problems', () => {
   const available = [pkg('vim-enhanced', '9.0', { epoch: 2, provides: ['vim = 9.0', 'editor'], files: ['/usr/bin/vim'] }), pkg('nano', '7')];
 
@@ -215,6 +233,8 @@ describe('selectors and problems', () => {
     expect(by({ action: 'install', select: { by: 'spec', spec: 'vim-enhanced.x86_64' } })).toEqual(['vim-enhanced-9.0']);
     expect(by({ action: 'install', select: { by: 'spec', spec: '/usr/bin/vim' } })).toEqual(['vim-enhanced-9.0']);
     expect(by({ action: 'install', select: { by: 'spec', spec: 'nan*' } })).toEqual(['nano-7']);
+    expect(by({ action: 'install', select: { by: 'spec', spec: 'nano-7' } })).toEqual(['nano-7']);
+    expect(by({ action: 'install', select: { by: 'spec', spec: 'editor' } })).toEqual(['vim-enhanced-9.0']);
     expect(by({ action: 'install', select: { by: 'package', repo: 'avail', nevra: 'nano-7-1.x86_64' } })).toEqual(['nano-7']);
   });
 
