@@ -3,7 +3,7 @@
  * RepoSets over file:// repos, and rpm/ostree oracles run against composed trees.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,8 @@ import { parseRepoFile, RepoSet } from '../../src/repos/index.js';
 import { silentReport } from '../../src/report.js';
 import { Store } from '../../src/store/index.js';
 import type { ComposeRequest } from '../../src/compose/index.js';
+import { makeRepo } from '../support/createrepo.js';
+import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
 
 export const run = promisify(execFile);
 
@@ -68,4 +70,20 @@ export async function rpmq(tree: string, args: string[]): Promise<string> {
 export async function ostreeFsck(store: Store): Promise<string> {
   const { stdout, stderr } = await run('ostree', ['fsck', `--repo=${store.path}`]);
   return stdout + stderr;
+}
+
+/** Build fixture packages and publish them as one rpm-md repo in `dir` (files named by NEVRA). */
+export async function fixtureRepo(dir: string, specs: FixtureSpec[]): Promise<string> {
+  const stage = `${dir}.stage`;
+  await mkdir(stage, { recursive: true });
+  const files: string[] = [];
+  for (const spec of specs) {
+    const built = await buildRpm(spec);
+    const file = join(stage, `${spec.name}-${spec.version ?? '1.0'}-${spec.release ?? '1'}.${spec.arch ?? 'noarch'}.rpm`);
+    await copyFile(built, file);
+    files.push(file);
+  }
+  makeRepo(dir, files);
+  await rm(stage, { recursive: true, force: true });
+  return dir;
 }

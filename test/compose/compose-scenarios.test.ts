@@ -1,0 +1,201 @@
+/**
+ * composeTree scenarios on a base composed from the demo repos plus rpmbuild fixture packages
+ * named for what they test: users created by %pre own their files, failing and networking
+ * %post abort with their output, conflicts with the base name both owners, locked base
+ * packages name the culprit, removal, and the real ngircd RPM with its %pre. After each
+ * composition — failed ones included — the store must pass `ostree fsck`.
+ */
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeTree, type ComposeResult } from '../../src/compose/index.js';
+import { LayerError } from '../../src/errors.js';
+import { RecordingReport } from '../../src/report.js';
+import { requirePath, SHARED_DATA } from '../support/createrepo.js';
+import type { FixtureSpec } from '../support/rpmbuild.js';
+import { demoRepos, fixtureRepo, ostreeFsck, repoSetOf, request, requireTools, rpmq, workspace, type Workspace } from './helpers.js';
+
+const NET_PORT = 47391;
+const SHARED = '/usr/share/layer-test/shared.txt';
+
+const fixtures: FixtureSpec[] = [
+  { name: 'base-owned', files: [{ path: SHARED, content: 'base\n' }] },
+  { name: 'locked-lib', version: '1.0', files: [{ path: '/usr/share/locked-lib/version', content: '1\n' }] },
+  {
+    name: 'ngircd-deps',
+    summary: 'stands in for the Fedora libraries and tools ngircd needs',
+    provides: [
+      'libgnutls.so.28()(64bit)', 'libgnutls.so.28(GNUTLS_1_4)(64bit)', 'libident.so.0()(64bit)', 'libpam.so.0()(64bit)',
+      'libpam.so.0(LIBPAM_1.0)(64bit)', 'libwrap.so.0()(64bit)', 'libz.so.1()(64bit)', 'shadow-utils', 'systemd', 'rtld(GNU_HASH)',
+    ],
+    files: [{ path: '/usr/share/ngircd-deps/README', content: 'stub\n' }],
+  },
+];
+const extra: FixtureSpec[] = [
+  { name: 'conflicts-with-base', files: [{ path: SHARED, content: 'other\n' }] },
+  {
+    name: 'pre-adds-user',
+    scripts: { pre: 'getent group svc >/dev/null || groupadd -r svc\ngetent passwd svc >/dev/null || useradd -r -g svc -d /var/lib/svc -s /sbin/nologin svc\nexit 0\n' },
+    files: [
+      { path: '/usr/lib/svc', type: 'dir', user: 'svc', group: 'svc', mode: 0o750 },
+      { path: '/usr/lib/svc/data', content: 'svc data\n', user: 'svc', group: 'svc', mode: 0o640 },
+    ],
+  },
+  { name: 'post-fails', scripts: { post: 'echo "about to fail"\necho "boom from post" >&2\nexit 3\n' }, files: [{ path: '/usr/share/post-fails/x', content: 'x\n' }] },
+  {
+    name: 'post-network',
+    scripts: { post: { interpreter: '/bin/bash', body: `exec 3<>/dev/tcp/127.0.0.1/${NET_PORT} && echo "reached the host network"\n` } },
+    files: [{ path: '/usr/share/post-network/x', content: 'x\n' }],
+  },
+  {
+    name: 'post-edits-base-file',
+    scripts: { post: `echo appended >> ${SHARED}\n` },
+    files: [{ path: '/usr/share/post-edits/x', content: 'x\n' }],
+  },
+  { name: 'locked-lib', version: '2.0', files: [{ path: '/usr/share/locked-lib/version', content: '2\n' }] },
+  { name: 'needs-new-lib', requires: ['locked-lib >= 2.0'], files: [{ path: '/usr/share/needs-new-lib/x', content: 'x\n' }] },
+];
+
+let ws: Workspace;
+let repos: Record<string, string>;
+let base: ComposeResult;
+let server: Server;
+let connections = 0;
+
+const compose = (over: Parameters<typeof request>[2]) =>
+  composeTree(request(ws, repoSetOf(repos, join(ws.dir, 'md')), { base: { commit: base.commit! }, ...over }));
+
+async function failure(p: Promise<unknown>): Promise<LayerError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(LayerError);
+  return err as LayerError;
+}
+
+async function expectFsckClean(): Promise<void> {
+  expect(await ostreeFsck(ws.store)).toMatch(/no errors found/);
+  expect(ws.store.fsck().problems).toEqual([]);
+}
+
+beforeAll(async () => {
+  await requireTools([['rpm', 'rpm'], ['rpmbuild', 'rpm'], ['ostree', 'ostree'], ['bwrap', 'bubblewrap'], ['createrepo_c', 'createrepo-c']]);
+  const demo = await demoRepos();
+  ws = await workspace();
+  const fx = await fixtureRepo(join(ws.dir, 'fixtures'), fixtures);
+  const ex = await fixtureRepo(join(ws.dir, 'extra'), extra);
+  repos = { base: demo.base, fixtures: fx, extra: ex };
+  const baseNames = demo.packages.filter((p) => p.repo === 'base').map((p) => p.name);
+  base = await composeTree(request(ws, repoSetOf({ base: demo.base, fixtures: fx }, join(ws.dir, 'md0')), {
+    install: [...baseNames, 'base-owned', 'locked-lib', 'ngircd-deps'],
+  }));
+  server = createServer((s) => {
+    connections++;
+    s.end();
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(NET_PORT, '127.0.0.1', resolve));
+}, 240_000);
+
+afterAll(async () => {
+  server?.close();
+  await ws?.cleanup();
+});
+
+describe('compose scenarios', () => {
+  it("a %pre that adds a user: the package's files are owned by that user's ids from the new tree", async () => {
+    const r = await compose({ install: ['pre-adds-user'] });
+    const passwd = ws.store.readFile(r.commit!, 'usr/etc/passwd').toString();
+    const svc = passwd.split('\n').find((l) => l.startsWith('svc:'));
+    expect(svc).toBeDefined();
+    const uid = Number(svc!.split(':')[2]);
+    const gid = Number(ws.store.readFile(r.commit!, 'usr/etc/group').toString().split('\n').find((l) => l.startsWith('svc:'))!.split(':')[2]);
+    expect(uid).toBeGreaterThan(0);
+    expect(ws.store.stat(r.commit!, 'usr/lib/svc/data')).toMatchObject({ uid, gid });
+    expect(ws.store.stat(r.commit!, 'usr/lib/svc')).toMatchObject({ uid, gid });
+    // The base's passwd is unchanged.
+    expect(ws.store.readFile(base.commit!, 'usr/etc/passwd').toString()).not.toMatch(/^svc:/m);
+    await expectFsckClean();
+  });
+
+  it('a failing %post aborts the composition with the package, the scriptlet and its output', async () => {
+    // Package imports (layer/pkg/...) are a cache and may be added; no other ref may change.
+    const userRefs = () => [...ws.store.listRefs().keys()].filter((r) => !r.startsWith('layer/pkg/')).sort();
+    const refs = userRefs();
+    const err = await failure(compose({ install: ['post-fails'], ref: 'test/should-not-exist' }));
+    expect(err.code).toBe('LAYER_SCRIPTLET');
+    expect(err.message).toMatch(/post-fails-1\.0-1\.noarch: %post scriptlet failed with exit status 3/);
+    expect(err.message).toContain('about to fail');
+    expect(err.message).toContain('boom from post');
+    expect(ws.store.readRef('test/should-not-exist')).toBeFalsy();
+    expect(userRefs()).toEqual(refs);
+    await expectFsckClean();
+  });
+
+  it('a %post that tries to reach the network fails (the sandbox has only its own loopback)', async () => {
+    const before = connections;
+    const err = await failure(compose({ install: ['post-network'] }));
+    expect(err.code).toBe('LAYER_SCRIPTLET');
+    expect(err.message).toMatch(/post-network.*%post/);
+    expect(err.message).toMatch(/Connection refused|No such file|connect/i);
+    expect(connections).toBe(before);
+  });
+
+  it('a %post writing into a hardlinked base file changes the new tree only, never the store objects', async () => {
+    const r = await compose({ install: ['post-edits-base-file'] });
+    expect(ws.store.readFile(r.commit!, SHARED).toString()).toBe('base\nappended\n');
+    expect(ws.store.readFile(base.commit!, SHARED).toString()).toBe('base\n');
+    await expectFsckClean();
+  });
+
+  it('a layered file that differs from a base file fails naming both owners; replaceFiles lets it win', async () => {
+    const err = await failure(compose({ install: ['conflicts-with-base'] }));
+    expect(err.code).toBe('LAYER_FILE_CONFLICT');
+    expect(err.message).toContain(SHARED);
+    expect(err.message).toMatch(/base package base-owned-1\.0-1\.noarch/);
+    expect(err.message).toMatch(/package conflicts-with-base-1\.0-1\.noarch/);
+    const r = await compose({ install: ['conflicts-with-base'], options: { replaceFiles: true } });
+    expect(ws.store.readFile(r.commit!, SHARED).toString()).toBe('other\n');
+    await expectFsckClean();
+  });
+
+  it('base packages are locked: the error names the base package and the requested package forcing it', async () => {
+    const err = await failure(compose({ install: ['needs-new-lib'] }));
+    expect(err.code).toBe('LAYER_BASE_LOCKED');
+    expect(err.message).toContain('needs-new-lib');
+    expect(err.message).toContain('locked-lib-1.0-1.noarch');
+    const r = await compose({ install: ['needs-new-lib'], options: { allowBaseChanges: true } });
+    expect(r.packages).toContain('locked-lib-2.0-1.noarch');
+    expect(r.packages).not.toContain('locked-lib-1.0-1.noarch');
+    expect(ws.store.readFile(r.commit!, 'usr/share/locked-lib/version').toString()).toBe('2\n');
+  });
+
+  it('removing a base package drops it from the rpmdb and its files from the tree', async () => {
+    const r = await compose({ remove: ['base-owned'] });
+    expect(r.packages.some((n) => n.startsWith('base-owned-'))).toBe(false);
+    expect(ws.store.stat(r.commit!, SHARED)).toBeUndefined();
+    const view = join(ws.dir, 'removed-view');
+    await ws.store.checkout(r.commit!, view, { hardlink: false });
+    expect(await rpmq(view, ['-q', 'base-owned']).catch((e: { stdout: string }) => e.stdout)).toMatch(/not installed/);
+    await expectFsckClean();
+  });
+
+  it('the real ngircd RPM installs as a local package with its %pre creating ngircd', async () => {
+    const ngircd = requirePath(join(SHARED_DATA, 'rpms/ngircd-22-2.fc22.x86_64.rpm'));
+    const report = new RecordingReport();
+    const r = await compose({ localRpms: [ngircd], report });
+    expect(r.layered).toEqual(['ngircd-22-2.fc22.x86_64']);
+    const group = ws.store.readFile(r.commit!, 'usr/etc/group').toString();
+    const gid = Number(group.split('\n').find((l) => l.startsWith('ngircd:'))?.split(':')[2]);
+    expect(gid).toBeGreaterThan(0);
+    expect(ws.store.readFile(r.commit!, 'usr/etc/passwd').toString()).toMatch(/^ngircd:/m);
+    expect(ws.store.stat(r.commit!, 'usr/etc/ngircd.conf')).toMatchObject({ uid: 0, gid });
+    const view = join(ws.dir, 'ngircd-view');
+    await ws.store.checkout(r.commit!, view, { hardlink: false });
+    expect((await rpmq(view, ['-qf', '/usr/sbin/ngircd', '--qf', '%{NAME}\\n'])).trim()).toBe('ngircd');
+    await expectFsckClean();
+  });
+
+  it('a request nothing provides fails with LAYER_NO_MATCH naming it', async () => {
+    const err = await failure(compose({ install: ['no-such-package-xyz'] }));
+    expect(err.code).toBe('LAYER_NO_MATCH');
+    expect(err.message).toContain('no-such-package-xyz');
+  });
+});
