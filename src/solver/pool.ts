@@ -54,6 +54,14 @@ export class Repo {
   }
 }
 
+/**
+ * Safety net only: a Pool dropped without free() is released when garbage-collected. Callers
+ * must still free deterministically (free() / `using`); GC timing is not a memory budget.
+ */
+const leaked = new FinalizationRegistry<number>((ptr) => {
+  lib()._ly_pool_free(ptr);
+});
+
 export class Pool implements Disposable {
   #ptr: number;
   readonly arch: string;
@@ -66,6 +74,7 @@ export class Pool implements Disposable {
     if (!opts.arch || /\s/.test(opts.arch)) throw new LayerError('LAYER_SOLVER', `invalid pool arch ${JSON.stringify(opts.arch)}`);
     this.arch = opts.arch;
     this.#ptr = withStrings(m, [opts.arch], (a) => m._ly_pool_create(a));
+    leaked.register(this, this.#ptr, this);
   }
 
   /** @internal */
@@ -167,6 +176,7 @@ export class Pool implements Disposable {
   /** Release the wasm memory of the pool and all its repos. Idempotent. */
   free(): void {
     if (!this.#ptr) return;
+    leaked.unregister(this);
     lib()._ly_pool_free(this.#ptr);
     this.#ptr = 0;
     this.#repos.clear();
