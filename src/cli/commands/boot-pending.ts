@@ -1,0 +1,17 @@
+/**
+ * `layer boot-pending`: on a directory sysroot, the stand-in for a reboot: the default
+ * deployment becomes the booted one. (On a real host the kernel command line decides.)
+ */
+import { bootPending } from '../../engine/index.js';
+import { parseArgs } from '../args.js';
+import { emit, sysrootOf } from '../common.js';
+
+export const usage = `layer boot-pending [--sysroot DIR] [--json]
+  Mark the default deployment as booted (what a reboot does on a real host).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs('boot-pending', argv, {});
+  const d = bootPending(sysrootOf(p), `layer boot-pending ${argv.join(' ')}`);
+  emit(p, { booted: { id: d.id, osname: d.osname, checksum: d.checksum, serial: d.serial } }, () => `Booted: ${d.osname} ${d.id}\n`);
+  return 0;
+}

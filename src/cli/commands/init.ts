@@ -1,0 +1,19 @@
+/** `layer init`: compose a base from repo packages (or take an ostree commit) and deploy it first. */
+import { LayerError } from '../../errors.js';
+import { parseArgs, str } from '../args.js';
+import { TRANSACTION_FLAGS, runChange } from '../common.js';
+
+export const usage = `layer init --sysroot DIR --osname NAME (--reposdir DIR PKG... | --from-ostree REPO:REF [PKG...]) [--json]
+  Create a sysroot: compose a base commit from PKG... in the repos of --reposdir (a minimal
+  "rpm-ostree compose tree"), or take REF of an existing ostree repo, and deploy it.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs('init', argv, { ...TRANSACTION_FLAGS, osname: { value: true }, 'from-ostree': { value: true } });
+  const osname = str(p, 'osname');
+  if (!osname || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(osname)) throw new LayerError('LAYER_USAGE', 'layer init: --osname NAME is required (letters, digits, . _ -)');
+  if (!str(p, 'sysroot')) throw new LayerError('LAYER_USAGE', 'layer init: --sysroot DIR is required');
+  const fromOstree = str(p, 'from-ostree');
+  if (!fromOstree && p.positionals.length === 0) throw new LayerError('LAYER_USAGE', 'layer init: give the base packages (PKG...) or --from-ostree REPO:REF');
+  if (!fromOstree && !str(p, 'reposdir')) throw new LayerError('LAYER_USAGE', 'layer init: --reposdir DIR is required to compose a base');
+  return runChange(p, { kind: 'init', osname, packages: p.positionals, ...(fromOstree ? { fromOstree } : {}) }, `layer init ${argv.join(' ')}`);
+}

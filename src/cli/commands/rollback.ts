@@ -1,0 +1,18 @@
+/** `layer rollback`: make the rollback deployment the default; only the boot entries change. */
+import { rollback } from '../../engine/index.js';
+import { parseArgs } from '../args.js';
+import { emit, sysrootOf } from '../common.js';
+
+export const usage = `layer rollback [--sysroot DIR] [--json]
+  Swap the default deployment with the rollback one (a second rollback undoes the first).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs('rollback', argv, {});
+  const sysroot = sysrootOf(p);
+  const r = rollback(sysroot, `layer rollback ${argv.join(' ')}`);
+  const d = r.deployment;
+  emit(p, { deployment: { id: d.id, osname: d.osname, checksum: d.checksum, serial: d.serial, path: d.path, booted: d.booted }, ms: Math.round(r.ms * 10) / 10 }, () =>
+    `Moving '${d.id}' to be first deployment (${r.ms.toFixed(1)} ms).\n` +
+    (d.booted ? 'The booted deployment is the default again.\n' : `Run "layer boot-pending --sysroot ${sysroot}" (the stand-in for a reboot) to boot it.\n`));
+  return 0;
+}

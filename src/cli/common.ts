@@ -1,0 +1,91 @@
+/** What every command shares: the sysroot path, output (text or --json), the transaction flags. */
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { LayerError } from '../errors.js';
+import { runTransaction, type Change, type ComposeStep, type EngineResult } from '../engine/index.js';
+import { bool, str, type OptionSpec, type Parsed } from './args.js';
+import { CliReport, reportMode } from './report.js';
+import { resultText, transactionTable } from './render.js';
+
+/** Exit status when --unchanged-exit-77 is given and nothing changed. */
+export const EXIT_UNCHANGED = 77;
+
+export function sysrootOf(p: Parsed): string {
+  return resolve(str(p, 'sysroot') ?? '/');
+}
+
+export function emit(p: Parsed, json: unknown, text: () => string): void {
+  process.stdout.write(bool(p, 'json') ? JSON.stringify(json, null, 2) + '\n' : text());
+}
+
+export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
+  reposdir: { value: true },
+  'dry-run': { short: 'n' },
+  assumeyes: { short: 'y' },
+  idempotent: {},
+  'allow-inactive': {},
+  'cache-only': { short: 'C' },
+  'download-only': {},
+  'unchanged-exit-77': {},
+  'replace-files': {},
+  'ignore-weak-deps': {},
+  arch: { value: true },
+};
+
+/** Build the request from flags, run the engine, render, and pick the exit status. */
+export async function runChange(p: Parsed, change: Change, command: string): Promise<number> {
+  const json = bool(p, 'json');
+  const report = new CliReport(reportMode(json));
+  const sysroot = sysrootOf(p);
+  const reposdir = str(p, 'reposdir');
+  const arch = str(p, 'arch');
+  const result: EngineResult = await runTransaction({
+    sysroot, change, command, report,
+    ...(reposdir ? { reposdir: resolve(reposdir) } : {}),
+    ...(arch ? { arch } : {}),
+    options: {
+      dryRun: bool(p, 'dry-run'), downloadOnly: bool(p, 'download-only'), cacheOnly: bool(p, 'cache-only'),
+      idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
+      replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
+    },
+    confirm: confirmer(p),
+  });
+  emit(p, resultJson(result), () => resultText(result, sysroot));
+  return result.outcome === 'unchanged' && bool(p, 'unchanged-exit-77') ? EXIT_UNCHANGED : 0;
+}
+
+/**
+ * Asked after the transaction is shown, before the new deployment becomes the default: only
+ * on an interactive terminal without -y (scripts and CI are never blocked).
+ */
+function confirmer(p: Parsed): ((steps: ComposeStep[]) => Promise<boolean>) | undefined {
+  if (bool(p, 'assumeyes') || bool(p, 'json') || bool(p, 'dry-run') || !process.stdin.isTTY || !process.stdout.isTTY) return undefined;
+  return async (steps) => {
+    process.stdout.write(transactionTable(steps));
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      const answer = await rl.question('Deploy this? [y/N] ');
+      return /^y(es)?$/i.test(answer.trim());
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+export function resultJson(r: EngineResult): object {
+  return {
+    outcome: r.outcome,
+    transaction: r.steps.map((s) => ({ kind: s.kind, reason: s.reason, nevra: s.pkg.nevra, name: s.pkg.name, repo: s.pkg.repo, 'download-size': s.downloadSize, 'install-size': s.installSize })),
+    'already-provided': r.alreadyProvided,
+    ...(r.commit ? { commit: r.commit } : {}),
+    ...(r.deployment ? { deployment: { id: r.deployment.id, osname: r.deployment.osname, path: r.deployment.path } } : {}),
+    ...(r.diff ? { diff: r.diff } : {}),
+    ...(r.etc ? { etc: r.etc } : {}),
+    ...(r.removedDeployments ? { 'removed-deployments': r.removedDeployments } : {}),
+    timings: r.timings,
+  };
+}
+
+export function needPackages(cmd: string, pkgs: string[]): void {
+  if (pkgs.length === 0) throw new LayerError('LAYER_USAGE', `layer ${cmd}: no packages given`, { hint: `usage: layer ${cmd} PKG...` });
+}

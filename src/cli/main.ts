@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * The `layer` command: dispatch to one thin command module, map errors to exit statuses.
+ *
+ * Exit statuses: 0 success; 77 nothing changed (only with --unchanged-exit-77); 1 an error
+ * (LayerError: one line `error: <message> [CODE]` on stderr, then `hint:` when there is one);
+ * 2 a usage error; 3 the sysroot is locked by another transaction; 70 an internal error (a bug).
+ */
+import { LayerError } from '../errors.js';
+
+interface Command {
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: () => import('./commands/init.js'),
+  install: () => import('./commands/install.js'),
+  uninstall: () => import('./commands/uninstall.js'),
+  rollback: () => import('./commands/rollback.js'),
+  status: () => import('./commands/status.js'),
+  db: () => import('./commands/db.js'),
+  cleanup: () => import('./commands/cleanup.js'),
+  'refresh-md': () => import('./commands/refresh-md.js'),
+  'boot-pending': () => import('./commands/boot-pending.js'),
+};
+
+const HELP = `usage: layer COMMAND [options]
+
+Commands:
+  init          compose a base from packages (or take an ostree commit) and deploy it
+  install       layer packages (names, provides, file paths, local .rpm files)
+  uninstall     remove layered packages
+  rollback      make the rollback deployment the default (again to undo)
+  status        show deployments (--json: rpm-ostree's field names)
+  db            db list [DEPLOYMENT] | db diff [FROM [TO]]
+  cleanup       remove unreferenced deployments and objects
+  refresh-md    fetch fresh repo metadata
+  boot-pending  mark the default deployment booted (stand-in for a reboot on a directory sysroot)
+
+Every command takes --sysroot DIR (default /) and --json. See layer COMMAND --help.
+`;
+
+export function exitStatus(err: unknown): number {
+  if (!(err instanceof LayerError)) return 70;
+  if (err.code === 'LAYER_USAGE') return 2;
+  if (err.code === 'LAYER_LOCKED') return 3;
+  if (err.code === 'LAYER_INTERNAL') return 70;
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new LayerError('LAYER_USAGE', `unknown command '${name}'`, { hint: 'see layer --help' });
+  const cmd = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.usage + '\n');
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = err instanceof LayerError ? err : undefined;
+    const msg = e ? `${e.message} [${e.code}]` : err instanceof Error ? `internal error: ${err.stack ?? err.message}` : String(err);
+    process.stderr.write(`error: ${msg.replace(/\n/g, ' ')}\n`);
+    if (e?.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: { code: e?.code ?? 'LAYER_INTERNAL', message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) } }) + '\n');
+    process.exitCode = exitStatus(err);
+  },
+);

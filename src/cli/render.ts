@@ -1,0 +1,59 @@
+/** Turning engine results into words: the transaction table, package diff, next steps, errors. */
+import type { ComposeStep, EngineResult, PackageDiff } from '../engine/index.js';
+
+export function size(n: number | undefined): string {
+  if (n === undefined) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} k`;
+  return `${(n / (1 << 20)).toFixed(1)} M`;
+}
+
+const VERB: Record<ComposeStep['kind'], string> = {
+  install: 'Installing', erase: 'Removing', upgrade: 'Upgrading', downgrade: 'Downgrading', reinstall: 'Reinstalling', obsoleted: 'Replacing',
+};
+
+/** dnf-like table: one group per step kind, then totals. */
+export function transactionTable(steps: readonly ComposeStep[]): string {
+  if (steps.length === 0) return 'Nothing to do.\n';
+  const rows = steps.map((s) => [s.pkg.name, `${s.pkg.epoch ? `${s.pkg.epoch}:` : ''}${s.pkg.version}-${s.pkg.release}`, s.pkg.arch, s.pkg.repo, size(s.downloadSize), s.reason]);
+  const w = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['Package', 'Version', 'Arch', 'Repo', 'Size'][i]!.length));
+  const line = (r: string[]) => `  ${r.map((c, i) => (i === 4 ? c.padStart(w[i]!) : i === 5 ? c : c.padEnd(w[i]!))).join('  ')}`.trimEnd();
+  const out = [line(['Package', 'Version', 'Arch', 'Repo', 'Size', 'Reason'])];
+  for (const kind of Object.keys(VERB) as ComposeStep['kind'][]) {
+    const group = steps.map((s, i) => [s, rows[i]!] as const).filter(([s]) => s.kind === kind);
+    if (group.length === 0) continue;
+    out.push(`${VERB[kind]}:`);
+    for (const [, r] of group) out.push(line(r));
+  }
+  const dl = steps.reduce((a, s) => a + (s.downloadSize ?? 0), 0);
+  const inst = steps.reduce((a, s) => a + (s.installSize ?? 0), 0);
+  out.push('', `Transaction: ${steps.length} package${steps.length === 1 ? '' : 's'}, download ${size(dl) || '0 B'}, installed size ${size(inst) || '0 B'}`);
+  return out.join('\n') + '\n';
+}
+
+export function diffText(d: PackageDiff): string {
+  const out: string[] = [];
+  if (d.upgraded.length) out.push('Upgraded:', ...d.upgraded.map((u) => `  ${u.from} -> ${u.to}`));
+  if (d.downgraded.length) out.push('Downgraded:', ...d.downgraded.map((u) => `  ${u.from} -> ${u.to}`));
+  if (d.removed.length) out.push('Removed:', ...d.removed.map((n) => `  ${n}`));
+  if (d.added.length) out.push('Added:', ...d.added.map((n) => `  ${n}`));
+  return out.length ? out.join('\n') + '\n' : 'No package changes.\n';
+}
+
+/** What the user reads after a transaction: table, diff, and what happens next. */
+export function resultText(r: EngineResult, sysroot: string): string {
+  const parts: string[] = [];
+  if (r.outcome === 'unchanged') return 'No change.\n';
+  if (r.outcome === 'cancelled') return 'Cancelled: nothing was deployed.\n';
+  parts.push(transactionTable(r.steps));
+  if (r.alreadyProvided.length) parts.push(`Already provided by the base (inactive requests): ${r.alreadyProvided.join(', ')}\n`);
+  if (r.outcome === 'dry-run') return parts.join('\n') + '\nDry run: nothing was changed.\n';
+  if (r.outcome === 'downloaded') return parts.join('\n') + '\nPackages downloaded and imported; no deployment was made.\n';
+  if (r.diff) parts.push(diffText(r.diff));
+  const d = r.deployment!;
+  parts.push(`New default deployment: ${d.osname} ${d.id}\n  ${d.path}\n`);
+  const hint = sysroot === '/' ? 'Run "systemctl reboot" to start it.' : `Run "layer boot-pending --sysroot ${sysroot}" (the stand-in for a reboot) to make it the booted deployment, or "layer rollback" to undo.`;
+  parts.push(`Changes queued for next boot. ${hint}\n`);
+  return parts.join('\n');
+}
+
