@@ -56,7 +56,8 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
     ? []
     : sys.packages().filter((p) => !remove.includes(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
   const jobs = [...wanted.map((w) => w.job), ...removeJobs];
-  const flags: SolveFlags = { ...input.flags, allowUninstall: false };
+  // dnf's default allow_vendor_change=True: a base from one vendor may take repo packages from another.
+  const flags: SolveFlags = { ...input.flags, allowUninstall: false, allowVendorChange: true };
   const res = pool.solve([...jobs, ...locks], flags);
   if (res.ok) {
     const changes = baseChanges(res.transaction.steps).filter((c) => !remove.some((n) => c.base.startsWith(`${n}-`)));
@@ -67,12 +68,12 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
   }
   if (locks.length > 0) {
     // Would the request work if the base could change? Then the lock is the reason: name it.
-    const free = pool.solve(jobs, flags);
+    const free = pool.solve(jobs, { ...flags, allowDowngrade: true });
     const changes = free.ok ? baseChanges(free.transaction.steps).filter((c) => !remove.some((n) => c.base.startsWith(`${n}-`))) : [];
     if (changes.length > 0) {
       const c = changes[0]!;
       const culprit = wanted.find((w) => {
-        const alone = pool.solve([w.job], flags);
+        const alone = pool.solve([w.job], { ...flags, allowDowngrade: true });
         return alone.ok && baseChanges(alone.transaction.steps).some((x) => x.base === c.base);
       });
       const who = culprit ? `installing ${culprit.label}` : `the request (${wanted.map((w) => w.label).join(', ')})`;
