@@ -75,7 +75,7 @@ function confirmer(p: Parsed): ((steps: ComposeStep[]) => Promise<boolean>) | un
 export function resultJson(r: EngineResult): object {
   return {
     outcome: r.outcome,
-    transaction: r.steps.map((s) => ({ kind: s.kind, reason: s.reason, nevra: s.pkg.nevra, name: s.pkg.name, repo: s.pkg.repo, 'download-size': s.downloadSize, 'install-size': s.installSize })),
+    transaction: r.steps.map((s) => ({ kind: s.kind, reason: s.reason, nevra: s.nevra, name: s.name, repo: s.repo, ...(s.replaces ? { replaces: s.replaces } : {}), 'download-size': s.downloadSize, 'install-size': s.installSize })),
     'already-provided': r.alreadyProvided,
     ...(r.commit ? { commit: r.commit } : {}),
     ...(r.deployment ? { deployment: { id: r.deployment.id, osname: r.deployment.osname, path: r.deployment.path } } : {}),

@@ -15,7 +15,7 @@ const VERB: Record<ComposeStep['kind'], string> = {
 /** dnf-like table: one group per step kind, then totals. */
 export function transactionTable(steps: readonly ComposeStep[]): string {
   if (steps.length === 0) return 'Nothing to do.\n';
-  const rows = steps.map((s) => [s.pkg.name, `${s.pkg.epoch ? `${s.pkg.epoch}:` : ''}${s.pkg.version}-${s.pkg.release}`, s.pkg.arch, s.pkg.repo, size(s.downloadSize), s.reason]);
+  const rows = steps.map((s) => [s.name, s.nevra.slice(s.name.length + 1).replace(/\.[^.]+$/, ''), s.nevra.slice(s.nevra.lastIndexOf('.') + 1), s.repo, size(s.downloadSize), s.reason]);
   const w = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['Package', 'Version', 'Arch', 'Repo', 'Size'][i]!.length));
   const line = (r: string[]) => `  ${r.map((c, i) => (i === 4 ? c.padStart(w[i]!) : i === 5 ? c : c.padEnd(w[i]!))).join('  ')}`.trimEnd();
   const out = [line(['Package', 'Version', 'Arch', 'Repo', 'Size', 'Reason'])];
@@ -52,6 +52,7 @@ export function resultText(r: EngineResult, sysroot: string): string {
   if (r.diff) parts.push(diffText(r.diff));
   const d = r.deployment!;
   parts.push(`New default deployment: ${d.osname} ${d.id}\n  ${d.path}\n`);
+  if (d.booted) return parts.join('\n') + '\nIt is the booted deployment.\n';
   const hint = sysroot === '/' ? 'Run "systemctl reboot" to start it.' : `Run "layer boot-pending --sysroot ${sysroot}" (the stand-in for a reboot) to make it the booted deployment, or "layer rollback" to undo.`;
   parts.push(`Changes queued for next boot. ${hint}\n`);
   return parts.join('\n');

@@ -10,10 +10,12 @@
  * new deployment before the boot swap.
  */
 import { LayerError } from '../errors.js';
+import { openRpmdb } from '../rpmdb/index.js';
 import type { Checksum } from '../store/index.js';
 import { Sysroot, sameRequest, type Deployment, type Origin } from '../sysroot/index.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCompose, type ComposeResult } from './compose-contract.js';
+import { composeTree, providedSpec, type ComposeResult } from './compose-contract.js';
 import { diffPackages, listPackages } from './db.js';
 import { inspectLocalRpm, keepLocalRpm, keptLocalRpm, type LocalRpm } from './local-rpms.js';
 import { hostArch, openRepos } from './repos.js';
@@ -51,10 +53,10 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
       const d = await timed('deploy', () => sysroot.deploy(osname, origin.baseCommit, origin));
       return { outcome: 'deployed', steps: [], alreadyProvided: [], commit: origin.baseCommit, deployment: d.deployment, etc: d.etc, timings };
     }
+    if (current && req.change.kind === 'install' && !req.options.allowInactive) checkNotInBase(current, origin, req.change.packages);
     const arch = req.arch ?? hostArch();
     const cacheDir = join(sysroot.stateDir, 'cache');
     const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report });
-    const composeTree = await loadCompose();
     let result: ComposeResult;
     try {
       const localRpms = [
@@ -74,15 +76,16 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
       await repos.close();
     }
     const added = req.change.kind === 'install' ? req.change.packages : [];
-    const inactive = result.alreadyProvided.filter((p) => added.includes(p));
+    const inactive = result.alreadyProvided.filter((p) => added.includes(providedSpec(p)));
     if (inactive.length > 0 && !req.options.allowInactive) {
-      throw new LayerError('LAYER_ALREADY_PROVIDED', `${inactive.map((p) => `'${p}'`).join(', ')} ${inactive.length > 1 ? 'are' : 'is'} already provided by the base`, {
+      throw new LayerError('LAYER_ALREADY_PROVIDED', `${inactive.join(', ')}: already provided by the base`, {
         hint: 'use --allow-inactive to request it anyway',
       });
     }
-    const base = { steps: result.transaction.steps, alreadyProvided: result.alreadyProvided, timings };
+    const base = { steps: result.transaction, alreadyProvided: result.alreadyProvided, timings };
     if (req.options.dryRun) return { ...base, outcome: 'dry-run', ...(current ? { previous: current } : {}) };
     if (req.options.downloadOnly) return { ...base, outcome: 'downloaded', ...(current ? { previous: current } : {}) };
+    if (req.confirm && !(await req.confirm(result.transaction))) return { ...base, outcome: 'cancelled', ...(current ? { previous: current } : {}) };
     const commit = result.commit ?? current?.checksum;
     if (!commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: compose returned no commit');
     for (const l of newLocal) keepLocalRpm(sysroot.stateDir, l);
@@ -91,9 +94,10 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
       Object.assign(finalOrigin, { baseCommit: commit, requested: [], layered: [] });
       sysroot.store.setRef(`${req.change.osname}/base`, commit);
     }
-    if (result.alreadyProvided.length > 0) finalOrigin.inactive = result.alreadyProvided;
+    if (result.alreadyProvided.length > 0) finalOrigin.inactive = result.alreadyProvided.map(providedSpec);
     const osname = req.change.kind === 'init' ? req.change.osname : current!.osname;
-    const deployed = await timed('deploy', () => sysroot.deploy(osname, commit, finalOrigin));
+    const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
+    const deployed = await timed('deploy', () => sysroot.deploy(osname, commit, finalOrigin, { etcFiles }));
     const diff = current ? diffPackages(listPackages(current.path), listPackages(deployed.deployment.path)) : undefined;
     return {
       ...base, outcome: 'deployed', commit, deployment: deployed.deployment, etc: deployed.etc, removedDeployments: deployed.removed,
@@ -150,6 +154,40 @@ async function nextOrigin(sysroot: Sysroot, req: EngineRequest, cur: Origin | un
     }
   }
   return { origin: o, newLocal };
+}
+
+/**
+ * rpm-ostree refuses to layer what the base already provides unless --allow-inactive: checked
+ * on the current deployment's rpmdb (layered packages excluded) before anything is composed.
+ */
+function checkNotInBase(current: Deployment, origin: Origin, specs: string[]): void {
+  const fresh = specs.filter((s) => !current.origin.requested.includes(s) && origin.requested.includes(s));
+  if (fresh.length === 0) return;
+  const layered = new Set(current.origin.layered ?? []);
+  const db = openRpmdb(current.path);
+  try {
+    const hits: string[] = [];
+    for (const spec of fresh) {
+      const providers = [
+        ...db.packages().filter((p) => p.name === spec || p.nevra === spec),
+        ...db.whatProvides(spec),
+        ...(spec.startsWith('/') ? db.ownersOf(spec) : []),
+      ].filter((p) => !layered.has(p.nevra));
+      if (providers[0]) hits.push(`${spec} (by ${providers[0].nevra})`);
+    }
+    if (hits.length > 0) {
+      throw new LayerError('LAYER_ALREADY_PROVIDED', `${hits.join(', ')}: already provided by the base`, { hint: 'use --allow-inactive to request it anyway' });
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** The `*.repo` files `layer init --reposdir` was given: they become the deployment's /etc/yum.repos.d. */
+function repoFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(dir).filter((f) => f.endsWith('.repo'))) out[`yum.repos.d/${n}`] = readFileSync(join(dir, n), 'utf8');
+  return out;
 }
 
 /** `name` of `name-[e:]v-r.arch`. */

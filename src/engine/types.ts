@@ -32,6 +32,8 @@ export interface EngineRequest {
   report: Report;
   /** The command line, recorded in the lock so a second `layer` can name it. */
   command: string;
+  /** Asked with the transaction before the new deployment is made; false cancels (outcome `cancelled`). */
+  confirm?: ((steps: ComposeStep[]) => Promise<boolean>) | undefined;
 }
 
 export interface PackageDiff {
@@ -43,7 +45,7 @@ export interface PackageDiff {
 
 export interface EngineResult {
   /** deployed: a new default deployment; unchanged: nothing to do (exit 77 with --unchanged-exit-77). */
-  outcome: 'deployed' | 'unchanged' | 'dry-run' | 'downloaded';
+  outcome: 'deployed' | 'unchanged' | 'dry-run' | 'downloaded' | 'cancelled';
   steps: ComposeStep[];
   alreadyProvided: string[];
   commit?: Checksum;

@@ -19,7 +19,7 @@
  * locked transaction runs first.
  * Locking: verbs that change the sysroot must run between `lock()` and `release()`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
 import { Store, type Checksum } from '../store/index.js';
@@ -144,8 +144,9 @@ export class Sysroot {
    * Check out `commit` as a new deployment of `osname`, merge /etc from the merge deployment
    * (booted, else default), write `origin`, then make it the default. Retention keeps the new
    * one, the booted one and one rollback; the rest are deleted and their objects pruned.
+   * `etcFiles` (paths relative to /etc) are written into the new /etc after the merge.
    */
-  async deploy(osname: string, commit: Checksum, origin: Origin): Promise<DeployResult> {
+  async deploy(osname: string, commit: Checksum, origin: Origin, opts: { etcFiles?: Record<string, string> } = {}): Promise<DeployResult> {
     this.requireLock('deploy');
     const before = this.deployments();
     const dir = this.deployDir(osname);
@@ -164,6 +165,11 @@ export class Sysroot {
       }
       const merge = before.find((d) => d.booted) ?? before[0];
       etc = writeMergedEtc(path, merge && { usrEtc: join(merge.path, 'usr/etc'), etc: join(merge.path, 'etc') });
+      for (const [rel, content] of Object.entries(opts.etcFiles ?? {})) {
+        // Admin-style additions (e.g. the repo files `layer init` was given): later merges carry them.
+        mkdirSync(join(path, 'etc', rel, '..'), { recursive: true });
+        writeFileSync(join(path, 'etc', rel), content);
+      }
       writeFileDurable(`${path}.origin`, formatOrigin(origin));
       syncFilesystem(path);
       // Keep the commit from being pruned before it is in the boot list.
