@@ -72,6 +72,12 @@ async function drain(it: AsyncIterable<Uint8Array>): Promise<number> {
 
 const VARIANTS: Record<string, Variant> = {
   'baseline: process + imports only': async () => 0,
+  // Native oracle: libsolv's own C tool, rpm-md XML on stdin → .solv on stdout.
+  'native: rpmmd2solv (C) xml → .solv': async (f) => {
+    const r = spawnSync('sh', ['-c', `rpmmd2solv < '${f.xml}' > /dev/null`], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('rpmmd2solv failed (apt-get install libsolv-tools)');
+    return -1;
+  },
   'parse: TS stream (xml file, 64 KiB chunks)': async (f) => (await parsePrimary(createReadStream(f.xml, { highWaterMark: 1 << 16 }))).length,
   'parse: TS stream (xml file, 1 MiB chunks)': async (f) => (await parsePrimary(createReadStream(f.xml, { highWaterMark: 1 << 20 }))).length,
   'parse: TS stream (gz, zlib)': async (f) => (await parsePrimary(createReadStream(f.gz).pipe(createGunzip()))).length,
@@ -150,6 +156,8 @@ async function main(): Promise<void> {
   }
 
   const rows: (string | number)[][] = [];
+  // Ratios are against the native rpmmd2solv run (listed before the rows that use it).
+  let nativeMs: number | undefined;
   const results: Record<string, unknown> = {};
   // BENCH_ONLY=<regex> runs a subset (results then go to repos-partial.json).
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
@@ -170,11 +178,12 @@ async function main(): Promise<void> {
     const ms = median(samples.map((s) => s.ms));
     const rss = median(samples.map((s) => s.maxRssMB));
     const mbps = xml.length / 1e6 / (ms / 1000);
-    rows.push([name, ms, rss, mbps, samples[0]!.n]);
+    rows.push([name, ms, rss, mbps, samples[0]!.n, nativeMs === undefined ? '-' : ms / nativeMs]);
+    if (name.startsWith('native:')) nativeMs = ms;
     results[name] = { medianMs: ms, maxRssMB: rss, xmlMBperS: mbps, samples };
   }
   console.log(`primary.xml: ${(xml.length / 1e6).toFixed(1)} MB uncompressed, ${(readFileSync(gz).length / 1e6).toFixed(1)} MB gz; runs=${RUNS} (median)`);
-  console.log(formatTable(['variant', 'ms', 'maxRSS MB', 'XML MB/s', 'packages'], rows));
+  console.log(formatTable(['variant', 'ms', 'maxRSS MB', 'XML MB/s', 'packages', 'x native'], rows));
   console.log(`wrote ${writeResult(only ? 'repos-partial' : 'repos', { repo, xmlBytes: xml.length, results })}`);
 }
 
