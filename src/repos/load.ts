@@ -30,8 +30,8 @@ export interface SolverRepoLike {
  * - `'libsolv'`: libsolv's repo_add_rpmmd inside the wasm module (fastest from disk; see
  *   bench/repos.bench.ts), fed the decompressed XML;
  * - `'ts'`: parsePrimary's records, then addRepo(records);
- * - `'auto'` (default): records when they are already in memory (just fetched and verified)
- *   or excludepkgs/includepkgs need them, libsolv otherwise.
+ * - `'auto'` (default): records when they are already in memory (just fetched and verified),
+ *   when excludepkgs/includepkgs need them, or when full filelists are merged; libsolv otherwise.
  */
 export type LoaderKind = 'auto' | 'ts' | 'libsolv';
 
@@ -89,12 +89,14 @@ export async function loadRepo(
   const c = repo.config;
   const filtered = c.excludepkgs.length + c.includepkgs.length > 0;
   const loader = opts.loader ?? 'auto';
-  const useLibsolv = !filtered && (loader === 'libsolv' || (loader === 'auto' && !repo.hasRecordsInMemory));
-  let lists: Map<string, FilelistEntry> | Uint8Array | undefined;
+  // Full filelists always go through our records: the wasm rpmmd reader, given filelists, does
+  // not (yet) turn them into file provides (found by the filelists test; reported to solver/).
+  const useLibsolv = !filtered && !opts.filelists && (loader === 'libsolv' || (loader === 'auto' && !repo.hasRecordsInMemory));
+  let lists: Map<string, FilelistEntry> | undefined;
   let filelists = opts.filelists;
   if (filelists && (await repo.cache.readSolv(solvKey(repo, true))) === undefined) {
     try {
-      lists = useLibsolv ? await repo.xmlBytes('filelists') : await repo.filelists();
+      lists = await repo.filelists();
     } catch (e) {
       if (opts.strict || !(e instanceof LayerError) || e.code === 'LAYER_INTERNAL') throw e;
       opts.report?.warn(`${e.message}\n  going on with primary's file list only: file dependencies outside /etc, */bin/* may not resolve`);
@@ -110,7 +112,6 @@ export async function loadRepo(
   if (useLibsolv) {
     const primary = (await repo.xmlBytes('primary'))!;
     const source: RepoSource = { kind: 'rpmmd', primary };
-    if (lists instanceof Uint8Array) source.filelists = lists;
     const solverRepo = pool.addRepo(repo.id, source, solverOptions(repo));
     const packages = solverRepo.size ?? -1;
     await repo.cache.writeSolv(key, solverRepo.writeSolv(), { packages, fileDepsOutsidePrimary: await analyzeRepo(repo) } satisfies SolvInfo);
@@ -120,7 +121,7 @@ export async function loadRepo(
   const info: SolvInfo = { packages: 0, fileDepsOutsidePrimary: needsFullFilelists(all) };
   const keep = makeFilter(repo.config.excludepkgs, repo.config.includepkgs);
   let records = keep === undefined ? all : all.filter(keep);
-  if (lists instanceof Map) {
+  if (lists !== undefined) {
     const byId = lists;
     records = records.map((r) => {
       const e = r.checksum === undefined ? undefined : byId.get(r.checksum.slice(r.checksum.indexOf(':') + 1));
@@ -130,5 +131,6 @@ export async function loadRepo(
   info.packages = records.length;
   const solverRepo = pool.addRepo(repo.id, { kind: 'records', records }, solverOptions(repo));
   await repo.cache.writeSolv(key, solverRepo.writeSolv(), info);
+  repo.dropRecords();
   return { id: repo.id, from: 'xml', packages: records.length, filelists };
 }
