@@ -11,7 +11,7 @@
  * Locking: none inside the repository. One process writes a repository at a time; the engine
  * holds the sysroot lock around every write (readers need no lock: objects are immutable).
  */
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { LayerError } from '../errors.js';
@@ -154,7 +154,7 @@ export class Repo {
     const path = this.refPath(ref);
     if (csum === null) {
       try {
-        renameSync(path, this.tmpPath('deleted-ref'));
+        unlinkSync(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new LayerError('LAYER_STORE', `deleting ref ${ref}`, { cause: err });
       }
