@@ -163,7 +163,7 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
       const before = new Set(await readdir(root));
       await withEtc(root, () =>
         withWritableView(root, scratch, (view) =>
-          runTransactionScriptlets(view, txn, { report, ...(o.scriptletTimeoutMs ? { timeoutMs: o.scriptletTimeoutMs } : {}) }),
+          runTransactionScriptlets(view, txn, { report, ...(o.scriptletTimeoutMs ? { timeoutMs: o.scriptletTimeoutMs } : {}) }), report,
         ),
       );
       for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(root, m)).catch(() => {});

@@ -19,7 +19,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as xattr from 'fs-xattr';
-import { LayerError } from '../errors.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -78,7 +77,9 @@ export function breakHardlinks(dir: string): void {
     else if (st.isFile() && st.nlink > 1) {
       const tmp = `${p}.layer-copy`;
       copyFileSync(p, tmp);
+      if (isRoot) chownSync(tmp, st.uid, st.gid);
       chmodSync(tmp, st.mode & 0o7777);
+      for (const n of xattr.listAttributesSync(p)) xattr.setAttributeSync(tmp, n, xattr.getAttributeSync(p, n));
       renameSync(tmp, p);
     }
   }
@@ -88,11 +89,18 @@ export function breakHardlinks(dir: string): void {
  * Run `fn` on a writable view of `tree` whose writes reach `tree` only through renames, and
  * only when `fn` succeeds. `scratch` must be on the tree's filesystem.
  */
-export async function withWritableView<T>(tree: string, scratch: string, fn: (view: string) => Promise<T>): Promise<T> {
-  if (!isRoot) {
+export async function withWritableView<T>(
+  tree: string,
+  scratch: string,
+  fn: (view: string) => Promise<T>,
+  report?: { warn(message: string): void },
+): Promise<T> {
+  const copyUp = async () => {
     breakHardlinks(tree);
     return fn(tree);
-  }
+  };
+  // overlayfs options are comma/colon separated: such paths cannot be passed.
+  if (!isRoot || /[,:]/.test(tree + scratch)) return copyUp();
   const [upper, work, merged] = ['upper', 'work', 'merged'].map((d) => join(scratch, d)) as [string, string, string];
   for (const d of [upper, work, merged]) await mkdir(d, { recursive: true });
   const base = `lowerdir=${tree},upperdir=${upper},workdir=${work}`;
@@ -102,10 +110,8 @@ export async function withWritableView<T>(tree: string, scratch: string, fn: (vi
       run('mount', ['-t', 'overlay', 'overlay', '-o', base, merged]),
     );
   } catch (err) {
-    throw new LayerError('LAYER_SCRIPTLET', `cannot mount an overlay over ${tree} for the scriptlets: ${(err as Error).message}`, {
-      hint: 'layer needs overlayfs (modprobe overlay) to run scriptlets on a hardlinked tree',
-      cause: err,
-    });
+    report?.warn(`cannot mount an overlay for the scriptlets (${(err as Error).message.split('\n')[0]}); copying the tree's files instead`);
+    return copyUp();
   }
   let result: T;
   try {

@@ -22,6 +22,15 @@ const fixtures: FixtureSpec[] = [
   { name: 'base-owned', files: [{ path: SHARED, content: 'base\n' }] },
   { name: 'locked-lib', version: '1.0', files: [{ path: '/usr/share/locked-lib/version', content: '1\n' }] },
   {
+    name: 'base-dirs',
+    files: [
+      { path: '/usr/share/base-dirs/gone', content: 'to be deleted\n' },
+      { path: '/usr/share/base-dirs/cache/old-a', content: 'a\n' },
+      { path: '/usr/share/base-dirs/cache/old-b', content: 'b\n' },
+      { path: '/usr/share/base-dirs/mode', content: 'chmod me\n', mode: 0o644 },
+    ],
+  },
+  {
     name: 'ngircd-deps',
     summary: 'stands in for the Fedora libraries and tools ngircd needs',
     provides: [
@@ -51,6 +60,20 @@ const extra: FixtureSpec[] = [
     name: 'post-edits-base-file',
     scripts: { post: `echo appended >> ${SHARED}\n` },
     files: [{ path: '/usr/share/post-edits/x', content: 'x\n' }],
+  },
+  {
+    name: 'post-reshapes-tree',
+    summary: 'a %post that deletes, replaces a directory, chmods and creates: every overlay case',
+    scripts: {
+      post: [
+        'rm /usr/share/base-dirs/gone',
+        'rm -rf /usr/share/base-dirs/cache && mkdir /usr/share/base-dirs/cache && echo fresh > /usr/share/base-dirs/cache/new',
+        'chmod 0600 /usr/share/base-dirs/mode',
+        'mkdir -p /usr/lib/reshaped/sub && echo made > /usr/lib/reshaped/sub/file',
+        '',
+      ].join('\n'),
+    },
+    files: [{ path: '/usr/share/post-reshapes/x', content: 'x\n' }],
   },
   { name: 'locked-lib', version: '2.0', files: [{ path: '/usr/share/locked-lib/version', content: '2\n' }] },
   { name: 'needs-new-lib', requires: ['locked-lib >= 2.0'], files: [{ path: '/usr/share/needs-new-lib/x', content: 'x\n' }] },
@@ -85,7 +108,7 @@ beforeAll(async () => {
   repos = { base: demo.base, fixtures: fx, extra: ex };
   const baseNames = demo.packages.filter((p) => p.repo === 'base').map((p) => p.name);
   base = await composeTree(request(ws, repoSetOf({ base: demo.base, fixtures: fx }, join(ws.dir, 'md0')), {
-    install: [...baseNames, 'base-owned', 'locked-lib', 'ngircd-deps'],
+    install: [...baseNames, 'base-owned', 'locked-lib', 'ngircd-deps', 'base-dirs'],
   }));
   server = createServer((s) => {
     connections++;
@@ -142,6 +165,22 @@ describe('compose scenarios', () => {
     const r = await compose({ install: ['post-edits-base-file'] });
     expect(ws.store.readFile(r.commit!, SHARED).toString()).toBe('base\nappended\n');
     expect(ws.store.readFile(base.commit!, SHARED).toString()).toBe('base\n');
+    await expectFsckClean();
+  });
+
+  it('deletions, replaced directories, mode changes and new files of a %post all reach the commit, and only it', async () => {
+    const r = await compose({ install: ['post-reshapes-tree'] });
+    expect(ws.store.stat(r.commit!, 'usr/share/base-dirs/gone')).toBeUndefined();
+    const cache = [...ws.store.walk(r.commit!)].filter((e) => e.path.startsWith('usr/share/base-dirs/cache/')).map((e) => e.path);
+    expect(cache).toEqual(['usr/share/base-dirs/cache/new']);
+    expect(ws.store.readFile(r.commit!, 'usr/share/base-dirs/cache/new').toString()).toBe('fresh\n');
+    expect(ws.store.stat(r.commit!, 'usr/share/base-dirs/mode')!.mode & 0o7777).toBe(0o600);
+    expect(ws.store.readFile(r.commit!, 'usr/lib/reshaped/sub/file').toString()).toBe('made\n');
+    // No overlay bookkeeping leaks into the commit.
+    for (const e of ws.store.walk(r.commit!)) expect(e.xattrs.filter(([n]) => n.startsWith('trusted.overlay.'))).toEqual([]);
+    // The base is untouched.
+    expect(ws.store.readFile(base.commit!, 'usr/share/base-dirs/gone').toString()).toBe('to be deleted\n');
+    expect(ws.store.stat(base.commit!, 'usr/share/base-dirs/mode')!.mode & 0o7777).toBe(0o644);
     await expectFsckClean();
   });
 
