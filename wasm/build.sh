@@ -137,10 +137,11 @@ cat >"$obj/gen/expat_config.h" <<'EOF'
 #endif
 EOF
 
-# solv_sort() -> our stable BSD-order qsort_r (wasm/msort.c), declared for util.c here.
+# solv_sort() -> our stable glibc-order qsort_r (wasm/msort.c). util.c only takes its direct
+# qsort_r branch on glibc/newlib, so it alone is compiled with __NEWLIB__ (musl ignores it).
 cat >"$obj/gen/qsort_r_decl.h" <<'EOF'
 #include <stddef.h>
-void qsort_r(void *base, size_t nmemb, size_t size, void *thunk, int (*compar)(void *, const void *, const void *));
+void qsort_r(void *base, size_t nmemb, size_t size, int (*compar)(const void *, const void *, void *), void *arg);
 EOF
 
 # Debian builds libsolv with MULTI_SEMANTICS and DEBIAN; we keep both so testcases behave
@@ -149,8 +150,8 @@ DEFS=(-DHAVE_QSORT_R=1 -DHAVE_STRCHRNUL=1 -DHAVE_FOPENCOOKIE=1 -DLIBSOLV_INTERNA
       -DDEBIAN=1 -DMULTI_SEMANTICS=1 -DENABLE_COMPLEX_DEPS=1
       -DENABLE_RPMMD=1 -DENABLE_HELIXREPO=1 -DENABLE_COMPS=1)
 CFLAGS=(-O3 -flto -mbulk-memory -g0 -ffile-prefix-map="$here"=. -ffile-prefix-map="$obj"=.)
-LIBSOLV_SRCS=(bitmap poolarch poolvendor poolid strpool dirpool solver solverdebug repo_solv
-  repo_write evr pool queue repo repodata repopage util policy solvable transaction order rules
+LIBSOLV_SRCS=(util bitmap poolarch poolvendor poolid strpool dirpool solver solverdebug repo_solv
+  repo_write evr pool queue repo repodata repopage policy solvable transaction order rules
   problems linkedpkg cplxdeps chksum md5 sha1 sha2 solvversion selection fileprovides diskusage
   suse solver_util cleandeps userinstalled filelistfilter decision)
 EXT_SRCS=(testcase repo_testcase solv_xfopen pool_parserpmrichdep solv_xmlparser repo_rpmmd
@@ -169,7 +170,9 @@ objs=()
     echo "$S/expat/expat/lib/$f.c $obj/expat_$f.o -DHAVE_EXPAT_CONFIG_H=1 -I$obj/gen -I$S/expat/expat/lib"
   done
   for f in "${LIBSOLV_SRCS[@]}"; do
-    echo "$S/libsolv/src/$f.c $obj/solv_$f.o -I$obj/gen -I$S/libsolv/src -include $obj/gen/qsort_r_decl.h"
+    # (no trailing blank: xargs -L would join the next line)
+    extra=""; [ "$f" = util ] && extra=" -D__NEWLIB__=1 -include $obj/gen/qsort_r_decl.h"
+    echo "$S/libsolv/src/$f.c $obj/solv_$f.o -I$obj/gen -I$S/libsolv/src$extra"
   done
   for f in "${EXT_SRCS[@]}"; do
     echo "$S/libsolv/ext/$f.c $obj/ext_$f.o -I$obj/gen -I$S/libsolv/src -I$S/libsolv/ext -I$S/expat/expat/lib"

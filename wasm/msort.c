@@ -1,6 +1,7 @@
 /*
- * qsort_r for libsolv's solv_sort(), BSD argument order (thunk before comparator), as
- * libsolv's util.c expects when HAVE_QSORT_R is set on a non-glibc libc.
+ * qsort_r for libsolv's solv_sort(), glibc argument order (comparator, then its argument),
+ * which libsolv's util.c calls directly when it believes it is on glibc/newlib (build.sh
+ * compiles util.c so), saving a trampoline per comparison.
  *
  * Why our own: emscripten's musl has no qsort_r, and libsolv's fallback (src/qsort_r.c, a
  * BSD quicksort) is not stable. Native libsolv on Debian sorts with glibc's qsort_r, which is
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef int (*cmp_fn)(void *, const void *, const void *);
+typedef int (*cmp_fn)(const void *, const void *, void *);
 
 struct msort {
   size_t size;
@@ -47,7 +48,7 @@ static void msort_rec(struct msort *m, char *b, size_t n)
       for (i = 1; i < n; i++)
         {
           j = i;
-          while (j > 0 && m->cmp(m->thunk, b + (j - 1) * size, b + i * size) > 0)
+          while (j > 0 && m->cmp(b + (j - 1) * size, b + i * size, m->thunk) > 0)
             j--;
           if (j != i)
             {
@@ -65,13 +66,13 @@ static void msort_rec(struct msort *m, char *b, size_t n)
   msort_rec(m, b1, n1);
   msort_rec(m, b2, n2);
   /* already in order: common for libsolv's mostly-sorted id arrays */
-  if (m->cmp(m->thunk, b2 - size, b2) <= 0)
+  if (m->cmp(b2 - size, b2, m->thunk) <= 0)
     return;
   t = m->tmp;
   while (n1 > 0 && n2 > 0)
     {
       /* <= keeps equal elements in their original order (stability) */
-      if (m->cmp(m->thunk, b1, b2) <= 0)
+      if (m->cmp(b1, b2, m->thunk) <= 0)
         {
           copy_elem(t, b1, size);
           b1 += size;
@@ -91,7 +92,7 @@ static void msort_rec(struct msort *m, char *b, size_t n)
   memcpy(b, m->tmp, (size_t)(t - m->tmp) + n1 * size);
 }
 
-void qsort_r(void *base, size_t nmemb, size_t size, void *thunk, cmp_fn cmp)
+void qsort_r(void *base, size_t nmemb, size_t size, cmp_fn cmp, void *thunk)
 {
   struct msort m;
   if (nmemb < 2 || !size)
