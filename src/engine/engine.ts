@@ -97,8 +97,9 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
     if (result.alreadyProvided.length > 0) finalOrigin.inactive = result.alreadyProvided.map(providedSpec);
     const osname = req.change.kind === 'init' ? req.change.osname : current!.osname;
     const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
+    const before = current ? listPackages(current.path) : undefined;
     const deployed = await timed('deploy', () => sysroot.deploy(osname, commit, finalOrigin, { etcFiles }));
-    const diff = current ? diffPackages(listPackages(current.path), listPackages(deployed.deployment.path)) : undefined;
+    const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
     return {
       ...base, outcome: 'deployed', commit, deployment: deployed.deployment, etc: deployed.etc, removedDeployments: deployed.removed,
       ...(current ? { previous: current } : {}), ...(diff ? { diff } : {}),
