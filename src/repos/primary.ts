@@ -108,7 +108,8 @@ export class PrimaryParser {
         switch (name) {
           case 'rpm:entry': {
             if (this.deps === undefined) return;
-            const dep = this.intern(depString(a));
+            // own(), not intern(): interning saved 19 MB on 63k packages but cost 17% CPU.
+            const dep = own(depString(a));
             if (this.deps === 'requires' && a.pre === '1') pkg.prerequires.push(dep);
             else pkg[this.deps].push(dep);
             return;
@@ -181,7 +182,7 @@ export class PrimaryParser {
   }
 
   private checksumType = 'sha256';
-  /** Dependency strings repeat across packages (`libc.so.6()(64bit)`): store each once. */
+  /** Versions, releases and arches repeat across packages: store each once. */
   private readonly strings = new Map<string, string>();
 
   private intern(s: string): string {
