@@ -22,14 +22,17 @@ import { join } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
 import type { Report } from '../report.js';
 import { downloadPackages, type PackageDownload } from '../repos/index.js';
-import { openRpm, type RpmPackage } from '../rpm/index.js';
-import { installedEntry, packageEntry, writeRpmdb, type RpmdbEntry } from '../rpmdb/index.js';
+import { openRpm, TAG, type RpmPackage } from '../rpm/index.js';
+import { installedEntry, packageEntry, writeRpmdb, type InstalledPackage, type RpmdbEntry } from '../rpmdb/index.js';
 import { loadSolver, Pool, type Job, type Nevra, type PackageRecord, type TransactionStep } from '../solver/index.js';
 import { FileConflictError, importRpm, type Checksum } from '../store/index.js';
 import { readBase, type BaseSet } from './base.js';
 import { buildMetadata, inputDigest } from './digest.js';
 import { withWritableView } from './overlay.js';
-import { runTransactionScriptlets, type TransactionPackage } from './scriptlets-transaction.js';
+import { runTransactionScriptlets, type TransactionOptions, type TransactionPackage } from './scriptlets-transaction.js';
+import { slotOf } from './scriptlets.js';
+// Not (yet) re-exported by src/rpm/index.ts: the header → scriptlets reader, for rpmdb headers.
+import { readScriptlets } from '../rpm/scriptlets.js';
 import { solveRequest, type Wanted } from './solve.js';
 import type { ComposeRequest, ComposeResult, ComposeStep } from './types.js';
 
@@ -163,7 +166,11 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
       const before = new Set(await readdir(root));
       await withEtc(root, () =>
         withWritableView(root, scratch, (view) =>
-          runTransactionScriptlets(view, txn, { report, ...(o.scriptletTimeoutMs ? { timeoutMs: o.scriptletTimeoutMs } : {}) }), report,
+          runTransactionScriptlets(view, txn, {
+            report,
+            installed: baseTriggers(kept),
+            ...(o.scriptletTimeoutMs ? { timeoutMs: o.scriptletTimeoutMs } : {}),
+          }), report,
         ),
       );
       for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(root, m)).catch(() => {});
@@ -190,6 +197,20 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
     base?.rpmdb?.close();
     await rm(scratch, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * The base packages' %transfiletriggerin scriptlets (glibc's ldconfig, systemd's reloads...):
+ * they fire for layered files under their prefixes; nothing else of the base runs.
+ */
+function baseTriggers(kept: readonly InstalledPackage[]): NonNullable<TransactionOptions['installed']> {
+  const out: NonNullable<TransactionOptions['installed']>[number][] = [];
+  for (const p of kept) {
+    if (!p.header.has(TAG.TRANSFILETRIGGERSCRIPTS)) continue;
+    const scriptlets = readScriptlets(p.header, `base package ${p.nevra}`).filter((s) => slotOf(s) === 'transfiletriggerin');
+    if (scriptlets.length) out.push({ name: p.name, nevra: p.nevra, scriptlets });
+  }
+  return out;
 }
 
 /** Primary records (location, checksum, sizes) of the packages to install, by NEVRA. */

@@ -31,6 +31,11 @@ const fixtures: FixtureSpec[] = [
     ],
   },
   {
+    name: 'base-trigger',
+    triggers: [{ kind: 'transfiletriggerin', on: '/usr/lib/trig', body: 'while read f; do echo "trigger saw $f" >> /etc/trig.log; done\n', priority: 100 }],
+    files: [{ path: '/usr/share/base-trigger/README', content: 'x\n' }],
+  },
+  {
     name: 'ngircd-deps',
     summary: 'stands in for the Fedora libraries and tools ngircd needs',
     provides: [
@@ -75,6 +80,7 @@ const extra: FixtureSpec[] = [
     },
     files: [{ path: '/usr/share/post-reshapes/x', content: 'x\n' }],
   },
+  { name: 'trig-target', files: [{ path: '/usr/lib/trig/hello', content: 'hi\n' }, { path: '/usr/share/trig-target/other', content: 'no\n' }] },
   { name: 'locked-lib', version: '2.0', files: [{ path: '/usr/share/locked-lib/version', content: '2\n' }] },
   { name: 'needs-new-lib', requires: ['locked-lib >= 2.0'], files: [{ path: '/usr/share/needs-new-lib/x', content: 'x\n' }] },
 ];
@@ -108,7 +114,7 @@ beforeAll(async () => {
   repos = { base: demo.base, fixtures: fx, extra: ex };
   const baseNames = demo.packages.filter((p) => p.repo === 'base').map((p) => p.name);
   base = await composeTree(request(ws, repoSetOf({ base: demo.base, fixtures: fx }, join(ws.dir, 'md0')), {
-    install: [...baseNames, 'base-owned', 'locked-lib', 'ngircd-deps', 'base-dirs'],
+    install: [...baseNames, 'base-owned', 'locked-lib', 'ngircd-deps', 'base-dirs', 'base-trigger'],
   }));
   server = createServer((s) => {
     connections++;
@@ -182,6 +188,12 @@ describe('compose scenarios', () => {
     expect(ws.store.readFile(base.commit!, 'usr/share/base-dirs/gone').toString()).toBe('to be deleted\n');
     expect(ws.store.stat(base.commit!, 'usr/share/base-dirs/mode')!.mode & 0o7777).toBe(0o644);
     await expectFsckClean();
+  });
+
+  it("a base package's %transfiletriggerin fires for layered files under its prefix", async () => {
+    const r = await compose({ install: ['trig-target'] });
+    expect(ws.store.readFile(r.commit!, 'usr/etc/trig.log').toString()).toBe('trigger saw /usr/lib/trig/hello\n');
+    expect(ws.store.stat(base.commit!, 'usr/etc/trig.log')).toBeUndefined();
   });
 
   it('a layered file that differs from a base file fails naming both owners; replaceFiles lets it win', async () => {
