@@ -128,7 +128,7 @@ export function decodeResult(text: string): SolveResult {
         steps.push(replaces.length ? { kind, pkg, replaces, reason } : { kind, pkg, reason });
         // dnf lists packages removed through another name's Obsoletes as their own step.
         for (const old of replaces) {
-          if (old.name !== pkg.name) steps.push({ kind: 'obsoleted', pkg: old, replaces: [pkg], reason: 'dependency' });
+          if (old.name !== pkg.name) steps.push({ kind: 'obsoleted', pkg: old, obsoletedBy: pkg, reason: 'dependency' });
         }
         break;
       }

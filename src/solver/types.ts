@@ -132,12 +132,14 @@ export interface TransactionStep {
   /**
    * `install` also covers a new name that replaces installed packages through Obsoletes
    * (those are in `replaces`); `obsoleted` steps name the removed old package in `pkg` and the
-   * obsoleting one in `replaces`.
+   * obsoleting one in `obsoletedBy`.
    */
   kind: StepKind;
   pkg: PackageRef;
   /** For upgrade/downgrade/reinstall/obsoleted: the installed package being replaced. */
   replaces?: PackageRef[];
+  /** For `obsoleted` steps: the new package whose Obsoletes removes `pkg`. */
+  obsoletedBy?: PackageRef;
   reason: StepReason;
 }
 

@@ -82,7 +82,8 @@ describe('conflicts and obsoletes', () => {
     expect(steps(res)).toEqual(['install newname-2', 'obsoleted oldname-1']);
     if (!res.ok) return;
     expect(res.transaction.steps[0]!.replaces?.map((p) => p.nevra)).toEqual(['oldname-1-1.x86_64']);
-    expect(res.transaction.steps[1]!.replaces?.map((p) => p.nevra)).toEqual(['newname-2-1.x86_64']);
+    expect(res.transaction.steps[1]!.obsoletedBy?.nevra).toBe('newname-2-1.x86_64');
+    expect(res.transaction.steps[1]!.replaces).toBeUndefined();
   });
 });
 
