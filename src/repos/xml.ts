@@ -105,9 +105,13 @@ export class XmlScanner {
         this.text += buf.slice(pos);
         return len;
       }
-      if (lt > pos) this.text += buf.slice(pos, lt);
-      if (lt + 1 >= len) return lt;
+      if (lt + 1 >= len) {
+        if (lt > pos) this.text += buf.slice(pos, lt);
+        return lt;
+      }
       const c = buf.charCodeAt(lt + 1);
+      // Text before a start tag is dropped by openTag anyway: only keep it before anything else.
+      if (lt > pos && (c === SLASH || c === BANG || c === QMARK)) this.text += buf.slice(pos, lt);
       if (c === BANG) {
         let close: number;
         let skip: number;
@@ -138,7 +142,10 @@ export class XmlScanner {
       if (c === SLASH) {
         const gt = buf.indexOf('>', lt + 2);
         if (gt === -1) return lt;
-        const name = buf.slice(lt + 2, gt).trim();
+        const top = this.stack[this.stack.length - 1];
+        // Fast path: `</name>` exactly as opened, no slicing.
+        const exact = top !== undefined && gt === lt + 2 + top.length && buf.startsWith(top, lt + 2);
+        const name = exact ? (top as string) : buf.slice(lt + 2, gt).trim();
         const open = this.stack.pop();
         if (open !== name) {
           throw new XmlError(open === undefined ? `unexpected </${name}>` : `</${name}> closes <${open}>`, this.consumed + lt);
