@@ -97,6 +97,53 @@ describe('parsePrimary on createrepo_c output', () => {
   });
 });
 
+describe('parsePrimary on hand-written XML (grammar corners createrepo_c does not produce)', () => {
+  const doc = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE metadata>
+<!-- a comment with <tags> & stuff -->
+<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages='1'>
+<package type="rpm">
+  <name>caf&#233;-&amp;-x</name><arch>noarch</arch>
+  <version epoch="2" ver="1.0" rel="1"/>
+  <summary><![CDATA[<b>bold</b> & co]]> — ünïcode</summary>
+  <checksum type="sha512" pkgid="YES">abc</checksum>
+  <format>
+    <rpm:provides>
+      <rpm:entry name="weird>name" flags="EQ" epoch="2" ver="1.0" rel="1"/>
+      <rpm:entry name='single' flags='LT' epoch='0' ver='3'/>
+    </rpm:provides>
+    <rpm:requires>
+      <rpm:entry name="(a &gt;= 1 if b)"/>
+      <rpm:entry name="c" flags="GE" epoch="1" ver="2" pre="1"/>
+    </rpm:requires>
+    <file type="ghost">/etc/x&lt;y</file>
+  </format>
+</package>
+</metadata>`;
+
+  it('handles entities, CDATA, comments, DOCTYPE, quotes and a > inside an attribute', async () => {
+    const [p] = await parsePrimary(doc);
+    expect(p).toMatchObject({
+      name: 'café-&-x',
+      epoch: 2,
+      summary: '<b>bold</b> & co — ünïcode',
+      checksum: 'sha512:abc',
+      provides: ['weird>name = 2:1.0-1', 'single < 3'],
+      requires: ['(a >= 1 if b)'],
+      prerequires: ['c >= 1:2'],
+      files: ['/etc/x<y'],
+    });
+  });
+
+  it('rejects a wrong package count, unknown flags and invalid UTF-8', async () => {
+    await expect(parsePrimary(doc.replace("packages='1'", "packages='2'"))).rejects.toThrow(/packages="2"> but 1 packages present/);
+    await expect(parsePrimary(doc.replace('flags="GE"', 'flags="XX"'))).rejects.toThrow(/unknown dependency flags 'XX'/);
+    const bytes = Buffer.from(doc);
+    bytes[bytes.indexOf('ünïcode')] = 0xff;
+    await expect(parsePrimary(bytes)).rejects.toMatchObject({ code: 'LAYER_REPO_CORRUPT', message: expect.stringContaining('invalid UTF-8') });
+  });
+});
+
 describe('parsePrimary on CentOS Stream 9 metadata', () => {
   it('reads BaseOS: 1125 packages, rich deps intact', async () => {
     const dir = requirePath(join(SHARED_DATA, 'repos/cs9-baseos-2022'));
