@@ -28,7 +28,7 @@ import { loadSolver, Pool, type Job, type Nevra, type PackageRecord, type Transa
 import { FileConflictError, importRpm, type Checksum } from '../store/index.js';
 import { readBase, type BaseSet } from './base.js';
 import { buildMetadata, inputDigest } from './digest.js';
-import { withWritableView } from './overlay.js';
+import { releaseStale, withWritableView } from './overlay.js';
 import { runTransactionScriptlets, type TransactionOptions, type TransactionPackage } from './scriptlets-transaction.js';
 import { slotOf } from './scriptlets.js';
 // Not (yet) re-exported by src/rpm/index.ts: the header → scriptlets reader, for rpmdb headers.
@@ -75,6 +75,7 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
   const timings: Record<string, number> = {};
   if (req.base === null && req.remove.length > 0) throw new LayerError('LAYER_USAGE', 'cannot remove packages without a base commit');
   await mkdir(req.cacheDir, { recursive: true });
+  await releaseStale(req.cacheDir);
   const scratch = await mkdtemp(join(req.cacheDir, 'compose-'));
   let base: BaseSet | undefined;
   try {
