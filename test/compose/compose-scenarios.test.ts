@@ -6,6 +6,7 @@
  * composition — failed ones included — the store must pass `ostree fsck`.
  */
 import { createServer, type Server } from 'node:net';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeTree, type ComposeResult } from '../../src/compose/index.js';
@@ -80,6 +81,9 @@ const extra: FixtureSpec[] = [
     },
     files: [{ path: '/usr/share/post-reshapes/x', content: 'x\n' }],
   },
+  { name: 'post-lua', scripts: { post: { interpreter: '<lua>', body: 'print("hello from lua")\n' } }, files: [{ path: '/usr/share/post-lua/x', content: 'x\n' }] },
+  { name: 'pretrans-fails', scripts: { pretrans: 'exit 1\n', preun: 'exit 1\n' }, files: [{ path: '/usr/share/pretrans-fails/x', content: 'x\n' }] },
+  { name: 'post-hangs', scripts: { post: 'echo going to sleep\nsleep 120\n' }, files: [{ path: '/usr/share/post-hangs/x', content: 'x\n' }] },
   { name: 'trig-target', files: [{ path: '/usr/lib/trig/hello', content: 'hi\n' }, { path: '/usr/share/trig-target/other', content: 'no\n' }] },
   { name: 'locked-lib', version: '2.0', files: [{ path: '/usr/share/locked-lib/version', content: '2\n' }] },
   { name: 'needs-new-lib', requires: ['locked-lib >= 2.0'], files: [{ path: '/usr/share/needs-new-lib/x', content: 'x\n' }] },
@@ -141,6 +145,12 @@ describe('compose scenarios', () => {
     expect(ws.store.stat(r.commit!, 'usr/lib/svc')).toMatchObject({ uid, gid });
     // The base's passwd is unchanged.
     expect(ws.store.readFile(base.commit!, 'usr/etc/passwd').toString()).not.toMatch(/^svc:/m);
+    // rpm itself agrees: owners resolve through the tree's passwd/group; only mtime differs.
+    const view = join(ws.dir, 'svc-view');
+    await ws.store.checkout(r.commit!, view, { hardlink: false });
+    await cp(join(view, 'usr/etc'), join(view, 'etc'), { recursive: true, verbatimSymlinks: true });
+    const v = await rpmq(view, ['-V', 'pre-adds-user']).catch((e: { stdout: string }) => e.stdout);
+    for (const line of v.split('\n').filter(Boolean)) expect(line).toMatch(/^\.+T\.*\s/);
     await expectFsckClean();
   });
 
@@ -187,6 +197,30 @@ describe('compose scenarios', () => {
     // The base is untouched.
     expect(ws.store.readFile(base.commit!, 'usr/share/base-dirs/gone').toString()).toBe('to be deleted\n');
     expect(ws.store.stat(base.commit!, 'usr/share/base-dirs/mode')!.mode & 0o7777).toBe(0o644);
+    await expectFsckClean();
+  });
+
+  it('a Lua scriptlet not on the allow-list is rejected naming the package', async () => {
+    const err = await failure(compose({ install: ['post-lua'] }));
+    expect(err.code).toBe('LAYER_SCRIPTLET');
+    expect(err.message).toMatch(/post-lua-1\.0-1\.noarch: %post scriptlet is written in Lua/);
+  });
+
+  it('%pretrans and uninstall scriptlets are not run (a failing one does not matter) and the report says so', async () => {
+    const report = new RecordingReport();
+    const r = await compose({ install: ['pretrans-fails'], report });
+    expect(r.commit).toBeDefined();
+    expect(report.messages.some((m) => /not running %pretrans/.test(m.message))).toBe(true);
+    expect(report.messages.some((m) => /not running %preun/.test(m.message))).toBe(true);
+  });
+
+  it('a %post over its time limit is killed and the composition fails with its output', async () => {
+    const t0 = Date.now();
+    const err = await failure(compose({ install: ['post-hangs'], options: { scriptletTimeoutMs: 1500 } }));
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(err.code).toBe('LAYER_SCRIPTLET');
+    expect(err.message).toMatch(/post-hangs.*%post scriptlet timed out/);
+    expect(err.message).toContain('going to sleep');
     await expectFsckClean();
   });
 
