@@ -98,7 +98,8 @@ export class Pool implements Disposable {
     if (!name || /[\0\t\n]/.test(name)) throw new LayerError('LAYER_SOLVER', `invalid repo name ${JSON.stringify(name)}`);
     if (this.#repos.has(name)) throw new LayerError('LAYER_SOLVER', `repo ${name} is already in the pool`);
     const prio = opts.priority ?? 0;
-    const sub = opts.subpriority ?? 0;
+    // RepoOptions.subpriority is dnf's cost (lower preferred); libsolv prefers a higher one.
+    const sub = -(opts.subpriority ?? 0);
     let ptr: number;
     const temps: number[] = [];
     const bytes = (b: Uint8Array): number => {

@@ -140,6 +140,25 @@ describe('repo priorities', () => {
   });
 });
 
+describe('repo subpriority (dnf cost)', () => {
+  it('among equal priority the lower subpriority (cheaper repo) wins', () => {
+    const pick = (costA: number, costB: number): string | undefined => {
+      const pool = new Pool({ arch: 'x86_64' });
+      try {
+        pool.setInstalled(pool.addRepo('@System', { kind: 'records', records: [] }));
+        pool.addRepo('a', { kind: 'records', records: [pkg('foo', '1')] }, { subpriority: costA });
+        pool.addRepo('b', { kind: 'records', records: [pkg('foo', '1')] }, { subpriority: costB });
+        const res = pool.solve([install('foo')]);
+        return res.ok ? res.transaction.steps[0]?.pkg.repo : undefined;
+      } finally {
+        pool.free();
+      }
+    };
+    expect(pick(2000, 100)).toBe('b');
+    expect(pick(100, 2000)).toBe('a');
+  });
+});
+
 describe('locks, excludes, favor', () => {
   it('a locked installed package blocks an upgrade that needs it changed', () => {
     const res = solve({
