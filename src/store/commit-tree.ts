@@ -14,6 +14,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
+import type { Report } from '../report.js';
 import type { Variant } from './gvariant/index.js';
 import { readXattrs, writeContentBuffer, writeContentFromPath } from './content.js';
 import {
@@ -36,6 +37,8 @@ export interface CommitOptions {
   owner?: { uid: number; gid: number };
   /** Take checksums of files hardlinked from this repository's objects. Default true. */
   reuseHardlinks?: boolean;
+  /** Progress in files committed (nothing is printed by the store itself). */
+  report?: Report;
 }
 
 /** Maps inode → checksum of the repository's content objects; built on first need. */
@@ -72,6 +75,7 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
   // Hardlinks inside the tree itself: hash each inode once.
   const local = new Map<string, Checksum>();
   const owner = opts.owner;
+  const progress = opts.report?.progress('commit', undefined, 'items');
 
   const fileChecksum = (path: string, st: Stats): Checksum => {
     const reused = devino?.lookup(st);
@@ -97,7 +101,10 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
       const path = `${abs}/${name}`;
       const cst = lstatSync(path);
       if (cst.isDirectory()) tree.dirs.push([name, ...visit(path, cst)]);
-      else if (cst.isFile() || cst.isSymbolicLink()) tree.files.push([name, fileChecksum(path, cst)]);
+      else if (cst.isFile() || cst.isSymbolicLink()) {
+        tree.files.push([name, fileChecksum(path, cst)]);
+        progress?.tick(1);
+      }
       else throw new LayerError('LAYER_STORE', `cannot commit ${path}: device nodes, FIFOs and sockets cannot be stored in OSTree`);
     }
     const meta: DirMeta = { uid: owner ? owner.uid : st.uid, gid: owner ? owner.gid : st.gid, mode: st.mode, xattrs: readXattrs(abs) };
@@ -110,6 +117,8 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
     return visit(dir.endsWith('/') && dir.length > 1 ? dir.slice(0, -1) : dir, st);
   } catch (err) {
     throw withContext(`committing ${dir}`, err);
+  } finally {
+    progress?.done();
   }
 }
 

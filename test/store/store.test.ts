@@ -6,6 +6,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
+import { silentReport } from '../../src/report.js';
 import { FileConflictError, MutableTree, S_IFREG, Store, type Checksum } from '../../src/store/index.js';
 import { makeSampleTree, ostree, requireTool, snapshot, tempDir } from './helpers.js';
 
@@ -158,8 +159,11 @@ describe.each(['bare', 'bare-user'] as const)('re-commit of a hardlinked checkou
     expect(statSync(join(co, 'hello.txt')).nlink).toBeGreaterThan(1);
     if (mode === 'bare') expect(snapshot(co)).toEqual(snapshot(join(w, 'src')));
     // bare-user: hardlinked files show the object's mode; the commit must still be identical.
-    const second = await store.commitTree(co, { parent: null, timestamp: 5n });
+    let ticks = 0;
+    const report = { ...silentReport, progress: () => ({ tick: (n: number) => void (ticks += n), done() {} }) };
+    const second = await store.commitTree(co, { parent: null, timestamp: 5n, report });
     expect(second).toBe(first);
+    expect(ticks).toBe(snapshot(co).filter((e) => !e.mode.startsWith('40')).length);
     // A file added next to the hardlinks is hashed normally.
     writeFileSync(join(co, 'new'), 'new');
     linkSync(join(co, 'new'), join(co, 'new2'));
