@@ -17,13 +17,13 @@
  * written last; prune removes leftovers). The base commit and every deployment stay as they
  * were. Locking: the caller holds the sysroot lock; one compose per cacheDir at a time.
  */
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
 import type { Report } from '../report.js';
 import { downloadPackages, type PackageDownload } from '../repos/index.js';
 import { openRpm, TAG, type RpmPackage } from '../rpm/index.js';
-import { installedEntry, packageEntry, writeRpmdb, type InstalledPackage, type RpmdbEntry } from '../rpmdb/index.js';
+import { installedEntry, packageEntry, RPMDB_DIR, writeRpmdb, type InstalledPackage, type RpmdbEntry } from '../rpmdb/index.js';
 import { loadSolver, Pool, type Job, type Nevra, type PackageRecord, type TransactionStep } from '../solver/index.js';
 import { FileConflictError, importRpm, type Checksum } from '../store/index.js';
 import { readBase, type BaseSet } from './base.js';
@@ -182,7 +182,14 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
         ...kept.map((p) => installedEntry(p)),
         ...installs.map((s) => packageEntry(pkgs.get(s.pkg.nevra)!.rpm)),
       ];
-      writeRpmdb(root, entries, { installTid: Math.floor(Date.now() / 1000) });
+      const written = writeRpmdb(root, entries, { installTid: Math.floor(Date.now() / 1000) });
+      // A base keeping its database elsewhere (rpm-ostree's usr/share/rpm) keeps it there;
+      // usr/lib/sysimage/rpm then points at it, so rpm's current default path finds it too.
+      const sysimage = join(root, RPMDB_DIR);
+      if (dirname(written.file) !== sysimage && !(await lstat(sysimage).catch(() => undefined))) {
+        await mkdir(dirname(sysimage), { recursive: true, mode: 0o755 });
+        await symlink(relative(dirname(sysimage), dirname(written.file)), sysimage);
+      }
     });
 
     result.commit = await timed(report, timings, 'commit', () =>

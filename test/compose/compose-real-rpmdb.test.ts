@@ -55,6 +55,23 @@ describe('compose on the real Mariner rpmdb', () => {
     expect(await ostreeFsck(ws.store)).toMatch(/no errors found/);
   });
 
+  it("keeps a base's rpm-ostree location (usr/share/rpm) and links usr/lib/sysimage/rpm to it", async () => {
+    const tree = join(ws.dir, 'ostree-layout');
+    await mkdir(join(tree, 'usr/share/rpm'), { recursive: true });
+    await copyFile(join(SAMPLE, 'rpmdb.sqlite'), join(tree, 'usr/share/rpm/rpmdb.sqlite'));
+    const old = await ws.store.commitTree(tree, { parent: null, subject: 'rpm-ostree layout' });
+    const r = await composeTree(request(ws, repoSetOf({ addons: repo }, join(ws.dir, 'md')), { base: { commit: old }, install: ['mariner-addon'] }));
+    expect(ws.store.stat(r.commit!, 'usr/share/rpm')?.type).toBe('dir');
+    expect(ws.store.stat(r.commit!, 'usr/share/rpm/rpmdb.sqlite')?.type).toBe('file');
+    expect(ws.store.stat(r.commit!, 'usr/lib/sysimage/rpm')).toMatchObject({ type: 'symlink', target: '../../share/rpm' });
+    const view = join(ws.dir, 'ostree-view');
+    await ws.store.checkout(r.commit!, view, { hardlink: false });
+    for (const dbpath of ['/usr/share/rpm', '/usr/lib/sysimage/rpm']) {
+      const { stdout } = await run('rpm', ['--root', view, '--dbpath', dbpath, '-q', 'mariner-addon', 'bash']);
+      expect(stdout.trim().split('\n')).toEqual(['mariner-addon-1.0-1.noarch', 'bash-5.1.8-1.cm2.x86_64']);
+    }
+  });
+
   it('a request that needs a newer bash fails naming bash-5.1.8-1.cm2.x86_64 and the requested package', async () => {
     const err = await composeTree(request(ws, repoSetOf({ addons: repo }, join(ws.dir, 'md')), { base: { commit: baseCommit }, install: ['wants-new-bash'], options: { dryRun: true } })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LayerError);
