@@ -131,6 +131,7 @@ export async function loadRepo(
   info.packages = records.length;
   const solverRepo = pool.addRepo(repo.id, { kind: 'records', records }, solverOptions(repo));
   await repo.cache.writeSolv(key, solverRepo.writeSolv(), info);
-  repo.dropRecords();
+  // Records stay in memory: compose reads them right after (locations, checksums, sizes);
+  // callers that do not can free them with repo.dropRecords().
   return { id: repo.id, from: 'xml', packages: records.length, filelists };
 }
