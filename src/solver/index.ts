@@ -11,7 +11,7 @@
  */
 import { heapBytes, loadModule } from './native.js';
 
-export { Pool, Repo, runTestcase, type PoolOptions } from './pool.js';
+export { Pool, Repo, runTestcase, type PoolOptions, type TestcaseRun } from './pool.js';
 export { evrcmp } from './evr.js';
 export { evrOf } from './encode.js';
 export { splitEvr } from './decode.js';

@@ -169,7 +169,7 @@ export class Pool implements Disposable {
   }
 
   /** libsolv's testsolv loop on a testcase file (see runTestcase). */
-  runTestcase(path: string): { result: string } {
+  runTestcase(path: string): TestcaseRun {
     this.checkAlive('runTestcase');
     return runTestcase(path);
   }
@@ -194,12 +194,21 @@ export class Pool implements Disposable {
   }
 }
 
+export interface TestcaseRun {
+  /** What `testsolv -r` prints on stdout. */
+  result: string;
+  /** What it prints on stderr (libsolv's errors, e.g. a repo file it could not open); '' if none. */
+  log: string;
+}
+
 /**
  * Run a libsolv testcase file (`.t`) the way `testsolv -r <file>` does and return what it
  * prints: the solver result of every job block (with `test N:` headers for multi-job files).
- * Files referenced by the testcase are read relative to it from the real filesystem.
+ * Files referenced by the testcase are read relative to it from the real filesystem. Like
+ * testsolv, errors inside a readable testcase land in `log`, not in an exception; a testcase
+ * that testcase_read rejects outright throws.
  */
-export function runTestcase(path: string): { result: string } {
+export function runTestcase(path: string): TestcaseRun {
   const m = lib();
   takeLog(m);
   const codePtr = m._ly_malloc(4);
@@ -208,11 +217,12 @@ export function runTestcase(path: string): { result: string } {
     const code = m.HEAP32[codePtr >> 2] ?? 0;
     const result = out ? takeString(m, out) : '';
     if (code === 2) throw new LayerError('LAYER_SOLVER', `testcase ${path}: cannot open file`);
+    const log = takeLog(m);
     if (code !== 0) {
-      const why = takeLog(m).split('\n').join('; ') || 'testcase_read failed';
+      const why = log.split('\n').join('; ') || 'testcase_read failed';
       throw new LayerError('LAYER_SOLVER', `testcase ${path}: ${why}${code === 77 ? ' (needs a libsolv feature not built)' : ''}`);
     }
-    return { result };
+    return { result, log };
   } finally {
     m._ly_free(codePtr);
   }

@@ -2,13 +2,14 @@
  * Wasm memory ownership, .solv round trips, libsolv's rpm-md reader on real metadata and
  * rpm version comparison.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { evrcmp, loadSolver, Pool, solverHeapBytes } from '../../src/solver/index.js';
+import { evrcmp, loadSolver, Pool, runTestcase, solverHeapBytes } from '../../src/solver/index.js';
 import { install, pkg, steps } from './helpers.js';
 
 const SHARED_REPOS = fileURLToPath(new URL('../../../shared/data/repos/', import.meta.url));
@@ -146,5 +147,22 @@ describe('evrcmp (rpm semantics)', () => {
   ])('%s vs %s = %i', (a, b, want) => {
     expect(evrcmp(a, b)).toBe(want);
     expect(evrcmp(b, a)).toBe(want === 0 ? 0 : -want);
+  });
+});
+
+describe('runTestcase errors', () => {
+  it('a missing file is a LayerError naming it; errors inside a testcase go to log, as testsolv prints them', () => {
+    expect(() => runTestcase('/nonexistent/case.t')).toThrow(/testcase \/nonexistent\/case.t: cannot open file/);
+    const dir = mkdtempSync(join(tmpdir(), 'layer-tc-'));
+    try {
+      const file = join(dir, 'bad.t');
+      writeFileSync(file, 'repo available 0 testtags missing-file.repo\nsystem x86_64 rpm system\njob install name a\n');
+      const run = runTestcase(file);
+      expect(run.result).toContain('package a does not exist');
+      expect(run.log).toMatch(/testcase_read: could not open '.*missing-file\.repo'/);
+      expect(runTestcase(file).log).toBe(run.log); // drained per run, not accumulated
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -41,10 +41,10 @@ function listCases(dir: string): string[] {
   return out;
 }
 
-function nativeTestsolv(file: string): { out: string; status: number | null } {
+function nativeTestsolv(file: string): { out: string; err: string; status: number | null } {
   const r = spawnSync('testsolv', ['-r', file], { encoding: 'utf8' });
   if (r.error) throw new Error(`native testsolv not runnable (${r.error.message}): apt-get install -y libsolv-tools`);
-  return { out: r.stdout, status: r.status };
+  return { out: r.stdout, err: r.stderr, status: r.status };
 }
 
 ensureSources();
@@ -68,5 +68,6 @@ describe('libsolv testcases: wasm runTestcase == native testsolv -r', () => {
     expect(native.status, `native testsolv exit status for ${name}`).toBe(0);
     const wasm = runTestcase(file);
     expect(wasm.result).toBe(native.out);
+    expect(wasm.log, 'libsolv messages (testsolv stderr)').toBe(native.err.trim());
   });
 });
