@@ -68,13 +68,24 @@ verify() {
   [ "$got" = "$want" ] || die "sha256 mismatch for $file: got $got, want $want"
 }
 
-fetch_one() { # pkg version dir
+# When bookworm's mirror has moved on to a newer revision, the pinned one is still on
+# snapshot.debian.org (the date the system's debian.sources names); hashes are verified anyway.
+SNAPSHOT=https://snapshot.debian.org/archive/debian/20250520T000000Z/pool/main
+fetch_snapshot() { # pkg version pooldir
+  local pkg=$1 ver=$2 pooldir=$3 f
+  for f in "${pkg}_${ver}.dsc" "${pkg}_${ver%-*}.orig.tar.gz" "${pkg}_${ver}.debian.tar.xz"; do
+    curl -fsSL --retry 2 -o "src/$f" "$SNAPSHOT/$pooldir/${f//+/%2B}" || return 1
+  done
+}
+
+fetch_one() { # pkg version dir pooldir
   local pkg=$1 ver=$2 dir=$3 upver=${2%-*}
   if [ ! -f "src/$dir/.layer-extracted" ]; then
     ensure_deb_src
     mkdir -p src
     (cd src && rm -rf "$dir" && apt-get source -qq --download-only "$pkg=$ver" >/dev/null 2>&1) ||
-      die "apt-get source $pkg=$ver failed (is deb-src configured? see $0)"
+      fetch_snapshot "$pkg" "$ver" "$4" ||
+      die "apt-get source $pkg=$ver failed and snapshot.debian.org is unreachable (is deb-src configured? see $0)"
     for f in "${pkg}_${ver}.dsc" "${pkg}_${upver}.orig.tar.gz" "${pkg}_${ver}.debian.tar.xz"; do verify "$f"; done
     (cd src && dpkg-source --no-check -x "${pkg}_${ver}.dsc" "$dir" >/dev/null)
     touch "src/$dir/.layer-extracted"
@@ -83,8 +94,8 @@ fetch_one() { # pkg version dir
   fi
 }
 
-fetch_one libsolv "$LIBSOLV_VERSION" libsolv
-fetch_one expat "$EXPAT_VERSION" expat
+fetch_one libsolv "$LIBSOLV_VERSION" libsolv libs/libsolv
+fetch_one expat "$EXPAT_VERSION" expat e/expat
 [ "$mode" = fetch ] && exit 0
 
 # ---------- toolchain ----------
