@@ -81,6 +81,8 @@ const extra: FixtureSpec[] = [
     },
     files: [{ path: '/usr/share/post-reshapes/x', content: 'x\n' }],
   },
+  { name: 'ships-b-one', files: [{ path: '/usr/share/layer-test/b.txt', content: 'one\n' }] },
+  { name: 'ships-b-two', files: [{ path: '/usr/share/layer-test/b.txt', content: 'two\n' }] },
   { name: 'post-lua', scripts: { post: { interpreter: '<lua>', body: 'print("hello from lua")\n' } }, files: [{ path: '/usr/share/post-lua/x', content: 'x\n' }] },
   { name: 'pretrans-fails', scripts: { pretrans: 'exit 1\n', preun: 'exit 1\n' }, files: [{ path: '/usr/share/pretrans-fails/x', content: 'x\n' }] },
   { name: 'post-hangs', scripts: { post: 'echo going to sleep\nsleep 120\n' }, files: [{ path: '/usr/share/post-hangs/x', content: 'x\n' }] },
@@ -238,6 +240,15 @@ describe('compose scenarios', () => {
     expect(err.message).toMatch(/package conflicts-with-base-1\.0-1\.noarch/);
     const r = await compose({ install: ['conflicts-with-base'], options: { replaceFiles: true } });
     expect(ws.store.readFile(r.commit!, SHARED).toString()).toBe('other\n');
+    await expectFsckClean();
+  });
+
+  it('two layered packages shipping one path with different content: both named', async () => {
+    const err = await failure(compose({ install: ['ships-b-one', 'ships-b-two'] }));
+    expect(err.code).toBe('LAYER_FILE_CONFLICT');
+    expect(err.message).toMatch(/\/usr\/share\/layer-test\/b\.txt: package ships-b-(one|two)-1\.0-1\.noarch and package ships-b-(one|two)-1\.0-1\.noarch/);
+    expect(err.message).toContain('ships-b-one');
+    expect(err.message).toContain('ships-b-two');
     await expectFsckClean();
   });
 
