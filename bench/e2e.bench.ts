@@ -1,0 +1,113 @@
+/**
+ * End-to-end benchmark: the `layer` CLI against `dnf --installroot` on the same repos, same run.
+ *
+ * Run alone:  node --import tsx bench/e2e.bench.ts      (or: npm run bench -- e2e)
+ * Env: BENCH_RUNS (default 5). Needs dnf, rpmbuild, createrepo_c (`bash scripts/setup.sh`).
+ *
+ * Repos: the demo fixture repos (real Debian binaries as RPMs) plus the CLI tests' packages
+ * (`many-deps` requires 20 packages), as file:// repos. Both sides start from the same base
+ * (filesystem setup demo-release bash coreutils libc-bin): a `layer init` sysroot, and a dnf
+ * installroot populated by `dnf -y install` of the same packages.
+ *   dry-run cold  layer install --dry-run openssl (metadata cache removed first)
+ *                 vs dnf --installroot R --assumeno install openssl (cachedir removed first)
+ *   dry-run warm  the same with metadata cached on both sides
+ *   install 20    layer install many-deps (a fresh copy of the base sysroot each run)
+ *                 vs dnf --installroot R -y install many-deps (a fresh copy of R each run)
+ *   rollback      layer rollback: the engine's own time (boot-entry swap) and the process wall
+ * Both are timed as processes (wall clock, startup included), medians of BENCH_RUNS.
+ * Targets: dry-run warm at least as fast as dnf warm; rollback under 100 ms.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, layer, MAIN, requireTool, testFixtures } from '../test/cli/helpers.js';
+import { formatTable, median, ratio, writeResult } from './lib/stats.js';
+
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
+
+function wall(cmd: string, args: string[], okCodes = [0]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - t0;
+  if (!okCodes.includes(r.status ?? -1)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  return ms;
+}
+
+function runs(fn: () => number, before?: () => void): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    before?.();
+    out.push(fn());
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  requireTool('dnf');
+  ensureBuilt();
+  const f = await testFixtures();
+  const sysroot = initSysroot(f, 'bench');
+  const work = mkdtempSync(join(tmpdir(), 'layer-bench-e2e-'));
+  const root = join(work, 'dnfroot');
+  const cache = join(work, 'dnfcache');
+  const dnf = (r: string, ...args: string[]) => ['--installroot', r, `--setopt=reposdir=${f.reposdir}`, `--setopt=cachedir=${cache}`, '--releasever=12', '--nogpgcheck', '-q', ...args];
+  wall('dnf', dnf(root, '-y', 'install', ...BASE_PACKAGES));
+
+  // dnf --assumeno exits 1 ("Operation aborted") after printing the transaction.
+  const layerDry = () => wall('node', [MAIN, 'install', '--sysroot', sysroot, '--dry-run', 'openssl']);
+  const dnfDry = () => wall('dnf', dnf(root, '--assumeno', 'install', 'openssl'), [0, 1]);
+  const dropLayerMd = () => rmSync(join(sysroot, 'ostree/layer/cache/repos'), { recursive: true, force: true });
+  const dropDnfMd = () => rmSync(cache, { recursive: true, force: true });
+
+  const coldLayer = runs(layerDry, dropLayerMd);
+  const coldDnf = runs(dnfDry, dropDnfMd);
+  layerDry();
+  dnfDry();
+  const warmLayer = runs(layerDry);
+  const warmDnf = runs(dnfDry);
+
+  const inst: { layer: number[]; dnf: number[] } = { layer: [], dnf: [] };
+  for (let i = 0; i < RUNS; i++) {
+    const s = cloneSysroot(sysroot, 'bench-inst');
+    inst.layer.push(wall('node', [MAIN, 'install', '--sysroot', s, 'many-deps']));
+    rmSync(join(s, '..'), { recursive: true, force: true });
+    const r2 = join(work, `root-${i}`);
+    execFileSync('cp', ['-a', root, r2]);
+    inst.dnf.push(wall('dnf', dnf(r2, '-y', 'install', 'many-deps')));
+    rmSync(r2, { recursive: true, force: true });
+  }
+
+  const s = cloneSysroot(sysroot, 'bench-rb');
+  const installed = layer(['install', '--sysroot', s, 'many-deps']);
+  if (installed.code !== 0) throw new Error(installed.stderr);
+  const rbEngine: number[] = [];
+  const rbWall = runs(() => {
+    const t0 = performance.now();
+    const r = layer(['rollback', '--sysroot', s, '--json']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    rbEngine.push(JSON.parse(r.stdout).ms as number);
+    return performance.now() - t0;
+  });
+
+  const m = {
+    dryColdLayer: median(coldLayer), dryColdDnf: median(coldDnf),
+    dryWarmLayer: median(warmLayer), dryWarmDnf: median(warmDnf),
+    installLayer: median(inst.layer), installDnf: median(inst.dnf),
+    rollbackEngine: median(rbEngine), rollbackWall: median(rbWall),
+  };
+  console.log(formatTable(['case (ms, median of ' + RUNS + ')', 'layer', 'dnf', 'layer/dnf'], [
+    ['install --dry-run openssl, cold md', m.dryColdLayer, m.dryColdDnf, ratio(m.dryColdLayer, m.dryColdDnf)],
+    ['install --dry-run openssl, warm md', m.dryWarmLayer, m.dryWarmDnf, ratio(m.dryWarmLayer, m.dryWarmDnf)],
+    ['install many-deps (20 deps)', m.installLayer, m.installDnf, ratio(m.installLayer, m.installDnf)],
+    ['rollback (engine / process)', m.rollbackEngine, m.rollbackWall, ''],
+  ]));
+  const targets = { dryRunWarmAtLeastAsFastAsDnf: m.dryWarmLayer <= m.dryWarmDnf, rollbackUnder100ms: m.rollbackEngine < 100 };
+  console.log(`targets: ${JSON.stringify(targets)}`);
+  console.log(`wrote ${writeResult('e2e', { runs: RUNS, medians: m, samples: { coldLayer, coldDnf, warmLayer, warmDnf, inst, rbEngine, rbWall }, targets })}`);
+  rmSync(work, { recursive: true, force: true });
+  rmSync(join(sysroot, '..'), { recursive: true, force: true });
+  rmSync(join(s, '..'), { recursive: true, force: true });
+}
+
+await main();
