@@ -151,7 +151,9 @@ API Repo *ly_repo_add_rpmmd(Pool *pool, const char *name, const unsigned char *p
 {
   Repo *repo = repo_new(pool, name, prio, subprio);
   FILE *fp = fmemopen((void *)primary, plen, "r");
-  if (!fp || repo_add_rpmmd(repo, fp, 0, REPO_NO_INTERNALIZE))
+  /* primary is internalized at once: the filelists join below finds packages by their
+     checksum through a dataiterator, which only sees internalized data */
+  if (!fp || repo_add_rpmmd(repo, fp, 0, 0))
     goto fail;
   fclose(fp);
   fp = 0;

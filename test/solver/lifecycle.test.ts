@@ -120,6 +120,32 @@ describe('rpm-md through libsolv (repo_add_rpmmd)', () => {
     }
   });
 
+  it('filelists extend primary: a file only filelists.xml lists is a provide', () => {
+    const dir = join(SHARED_REPOS, 'cs9-baseos-2022', 'repodata');
+    const read = (suffix: string): Buffer => {
+      const f = existsSync(dir) ? readdirSync(dir).find((n) => n.endsWith(suffix)) : undefined;
+      if (!f) throw new Error(`no ${suffix} in ${dir} (needs /work/shared/data from the project setup)`);
+      return gunzipSync(readFileSync(join(dir, f)));
+    };
+    const primary = read('primary.xml.gz');
+    const filelists = read('filelists.xml.gz');
+    const lib = '/usr/lib64/libz.so.1';
+    expect(primary.includes(lib)).toBe(false); // primary only carries /etc, */bin/* paths
+    const jobs = [{ action: 'install' as const, select: { by: 'provides' as const, dep: lib } }];
+    const withFl = new Pool({ arch: 'x86_64' });
+    const without = new Pool({ arch: 'x86_64' });
+    try {
+      withFl.addRepo('baseos', { kind: 'rpmmd', primary, filelists });
+      without.addRepo('baseos', { kind: 'rpmmd', primary });
+      const res = withFl.solve(jobs);
+      expect(res.ok && res.transaction.steps.filter((s) => s.reason === 'requested').map((s) => s.pkg.name)).toEqual(['zlib']);
+      expect(without.solve(jobs).ok).toBe(false);
+    } finally {
+      withFl.free();
+      without.free();
+    }
+  });
+
   it('broken XML is LAYER_REPO_CORRUPT naming the repo', () => {
     const pool = new Pool({ arch: 'x86_64' });
     try {
