@@ -3,10 +3,12 @@
  * local .rpm), uninstall, idempotency and exit 77, base-provided requests, conflicts with the
  * culprit named, rollback twice, status --json fields, db diff, cleanup retention, /etc edits.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, ostreeFsck, testFixtures, type Fixtures } from './helpers.js';
+import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, ostreeFsck, requireTool, testFixtures, type Fixtures } from './helpers.js';
 
 let f: Fixtures;
 let base: string;
@@ -34,6 +36,34 @@ describe('layer init', () => {
     expect(list.some((n) => n.startsWith('libc6-'))).toBe(true);
     // The repo files given to init are the deployment's repos from now on.
     expect(readFileSync(join(d.path, 'etc/yum.repos.d/test.repo'), 'utf8')).toContain('[extra]');
+  });
+
+  it('--from-ostree takes the base commit from an existing ostree repo', () => {
+    requireTool('ostree');
+    const tmp = mkdtempSync(join(tmpdir(), 'layer-cli-fromostree-'));
+    const tree = join(tmp, 'tree');
+    mkdirSync(join(tree, 'usr/bin'), { recursive: true });
+    mkdirSync(join(tree, 'usr/etc'), { recursive: true });
+    writeFileSync(join(tree, 'usr/bin/hello'), 'hello\n');
+    writeFileSync(join(tree, 'usr/etc/hello.conf'), 'greeting=hi\n');
+    const repo = join(tmp, 'repo');
+    execFileSync('ostree', [`--repo=${repo}`, 'init', '--mode=bare-user']);
+    const commit = execFileSync('ostree', [`--repo=${repo}`, 'commit', '-b', 'os/base', `--tree=dir=${tree}`, '-s', 'base'], { encoding: 'utf8' }).trim();
+    const s = join(tmp, 'sysroot');
+    const r = layer(['init', '--sysroot', s, '--osname', 'ox', '--from-ostree', `${repo}:os/base`]);
+    expect(r.code, r.stderr).toBe(0);
+    const [d] = deployments(s);
+    expect(d.checksum).toBe(commit);
+    expect(d.origin).toBe(`${repo}:os/base`);
+    expect(readFileSync(join(d.path, 'etc/hello.conf'), 'utf8')).toBe('greeting=hi\n');
+    const bad = layer(['init', '--sysroot', join(tmp, 'other'), '--osname', 'ox', '--from-ostree', `${repo}:no/such/ref`]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('no/such/ref');
+  });
+
+  it('refresh-md refreshes the deployment\'s repos', () => {
+    const r = layerJson(['refresh-md', '--sysroot', cloneSysroot(base, 'refresh')]);
+    expect(r.repos.map((x: any) => x.id).sort()).toEqual(['base', 'extra', 'updates']);
   });
 
   it('refuses a non-empty directory and names it', () => {
