@@ -22,7 +22,7 @@ import { dirname, join, relative } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
 import type { Report } from '../report.js';
 import { downloadPackages, type PackageDownload } from '../repos/index.js';
-import { openRpm, TAG, type RpmPackage } from '../rpm/index.js';
+import { openRpm, readScriptlets, TAG, type RpmPackage } from '../rpm/index.js';
 import { installedEntry, packageEntry, RPMDB_DIR, writeRpmdb, type InstalledPackage, type RpmdbEntry } from '../rpmdb/index.js';
 import { loadSolver, Pool, type Job, type Nevra, type PackageRecord, type TransactionStep } from '../solver/index.js';
 import { FileConflictError, importRpm, type Checksum } from '../store/index.js';
@@ -32,7 +32,6 @@ import { releaseStale, withWritableView } from './overlay.js';
 import { runTransactionScriptlets, type TransactionOptions, type TransactionPackage } from './scriptlets-transaction.js';
 import { slotOf } from './scriptlets.js';
 // Not (yet) re-exported by src/rpm/index.ts: the header → scriptlets reader, for rpmdb headers.
-import { readScriptlets } from '../rpm/scriptlets.js';
 import { solveRequest, type Wanted } from './solve.js';
 import type { ComposeRequest, ComposeResult, ComposeStep } from './types.js';
 

@@ -32,7 +32,7 @@ function baseChanges(steps: readonly TransactionStep[]): { base: string; how: st
   const out: { base: string; how: string; by?: string }[] = [];
   for (const s of steps) {
     if (s.kind === 'erase' && s.pkg.repo === '@System') out.push({ base: s.pkg.nevra, how: 'remove' });
-    else if (s.kind === 'obsoleted') out.push({ base: s.pkg.nevra, how: 'replace (obsoleted)', by: s.replaces?.[0]?.nevra });
+    else if (s.kind === 'obsoleted') out.push({ base: s.pkg.nevra, how: 'replace (obsoleted)', by: s.obsoletedBy?.nevra });
     else for (const r of s.replaces ?? []) if (r.repo === '@System') out.push({ base: r.nevra, how: s.kind === 'install' ? 'replace' : s.kind, by: s.pkg.nevra });
   }
   return out;

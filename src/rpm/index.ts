@@ -31,6 +31,7 @@ import type { RpmHeader } from './header.js';
 import { nevraOf, readLayout, signatureInfo, verifyHeaderDigests, type RpmSignatureInfo } from './package.js';
 import { readPayload, type PayloadContext, type PayloadEntry } from './payload.js';
 import { readScriptlets, type RpmScriptlet } from './scriptlets.js';
+export { readScriptlets };
 import { TAG } from './tags.js';
 
 export { parseHeaderBlob, RpmHeader, HEADER_MAGIC, type HeaderEntry, type HeaderRegion } from './header.js';
