@@ -74,8 +74,11 @@ const VARIANTS: Record<string, Variant> = {
   'baseline: process + imports only': async () => 0,
   // Native oracle: libsolv's own C tool, rpm-md XML on stdin → .solv on stdout.
   'native: rpmmd2solv (C) xml → .solv': async (f) => {
-    const r = spawnSync('sh', ['-c', `rpmmd2solv < '${f.xml}' > /dev/null`], { stdio: 'inherit' });
+    // bash's `time` gives the tool's own CPU seconds (Node cannot see a child's rusage).
+    const r = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S'; time (rpmmd2solv < '${f.xml}' > /dev/null)`], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error('rpmmd2solv failed (apt-get install libsolv-tools)');
+    const [u, sy] = r.stderr.trim().split(/\s+/).map(Number);
+    childCpuMs = ((u ?? 0) + (sy ?? 0)) * 1000;
     return -1;
   },
   'parse: TS stream (xml file, 64 KiB chunks)': async (f) => (await parsePrimary(createReadStream(f.xml, { highWaterMark: 1 << 16 }))).length,
@@ -124,11 +127,17 @@ const VARIANTS: Record<string, Variant> = {
   'decompress: bz2 (child bzip2)': (f) => drain(decompressFile(f.bz2!)),
 };
 
+/** CPU time of a child tool, when a variant runs one and can measure it. */
+let childCpuMs = 0;
+
 async function child(name: string, files: Files): Promise<void> {
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const n = await VARIANTS[name]!(files);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  process.stdout.write(JSON.stringify({ ms, n, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000 + childCpuMs;
+  process.stdout.write(JSON.stringify({ ms, cpuMs, n, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 async function main(): Promise<void> {
@@ -156,13 +165,14 @@ async function main(): Promise<void> {
   }
 
   const rows: (string | number)[][] = [];
-  // Ratios are against the native rpmmd2solv run (listed before the rows that use it).
-  let nativeMs: number | undefined;
+  // Ratios are CPU time against the native rpmmd2solv run (steadier than wall time on a shared
+  // machine). Decompressor rows run a child tool whose CPU is not counted: read their wall time.
+  let nativeCpu: number | undefined;
   const results: Record<string, unknown> = {};
   // BENCH_ONLY=<regex> runs a subset (results then go to repos-partial.json).
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
   for (const name of Object.keys(VARIANTS).filter((n) => only === undefined || only.test(n))) {
-    const samples: { ms: number; n: number; maxRssMB: number }[] = [];
+    const samples: { ms: number; cpuMs: number; n: number; maxRssMB: number }[] = [];
     let failure: string | undefined;
     for (let i = 0; i < RUNS && failure === undefined; i++) {
       const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', name, JSON.stringify(files)], { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -176,14 +186,15 @@ async function main(): Promise<void> {
       continue;
     }
     const ms = median(samples.map((s) => s.ms));
+    const cpu = median(samples.map((s) => s.cpuMs));
     const rss = median(samples.map((s) => s.maxRssMB));
     const mbps = xml.length / 1e6 / (ms / 1000);
-    rows.push([name, ms, rss, mbps, samples[0]!.n, nativeMs === undefined ? '-' : ms / nativeMs]);
-    if (name.startsWith('native:')) nativeMs = ms;
-    results[name] = { medianMs: ms, maxRssMB: rss, xmlMBperS: mbps, samples };
+    rows.push([name, ms, cpu, rss, mbps, samples[0]!.n, nativeCpu === undefined ? '-' : cpu / nativeCpu]);
+    if (name.startsWith('native:')) nativeCpu = cpu;
+    results[name] = { medianMs: ms, medianCpuMs: cpu, maxRssMB: rss, xmlMBperS: mbps, samples };
   }
   console.log(`primary.xml: ${(xml.length / 1e6).toFixed(1)} MB uncompressed, ${(readFileSync(gz).length / 1e6).toFixed(1)} MB gz; runs=${RUNS} (median)`);
-  console.log(formatTable(['variant', 'ms', 'maxRSS MB', 'XML MB/s', 'packages', 'x native'], rows));
+  console.log(formatTable(['variant', 'wall ms', 'cpu ms', 'maxRSS MB', 'XML MB/s', 'packages', 'cpu x native'], rows));
   console.log(`wrote ${writeResult(only ? 'repos-partial' : 'repos', { repo, xmlBytes: xml.length, results })}`);
 }
 

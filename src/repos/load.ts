@@ -24,9 +24,9 @@ export interface SolverRepoLike {
 
 /**
  * Which parser turns XML into solver packages when there is no `.solv` yet. Measured on the
- * 63k-package repo (bench/repos.bench.ts, 86 MB primary.xml, medians, shared 2-core machine):
- * libsolv's reader 2.8 s (gunzip + addRepo) vs ours 4.5 s (parse 2.1 s + addRepo(records));
- * `.solv` 0.2 s; native rpmmd2solv 1.1 s; fast-xml-parser alone 14 s at 1 GB RSS.
+ * 63k-package repo (bench/repos.bench.ts, 86 MB primary.xml, median CPU time): libsolv's reader
+ * in wasm 1.8 s (gunzip + addRepo) vs ours 3.3 s (parse 1.4 s + addRepo(records) ~1.9 s);
+ * `.solv` 0.17 s; native rpmmd2solv 0.94 s; fast-xml-parser alone 7.9 s at 1 GB RSS.
  * - `'libsolv'`: libsolv's repo_add_rpmmd inside the wasm module (fastest from disk; see
  *   bench/repos.bench.ts), fed the decompressed XML;
  * - `'ts'`: parsePrimary's records, then addRepo(records);
