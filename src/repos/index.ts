@@ -13,8 +13,15 @@
  * - `readRepoConfigs(dir, opts)` / `parseRepoFile`: `.repo` files → RepoConfig (formats.md §6.4).
  * - `RepoSet.refresh({ cacheOnly, force, filelists })`: per repo `fresh` (within
  *   metadata_expire, no network), `unchanged`, `updated`, `cached` (cacheOnly) or `skipped`.
- * - `RepoSet.load(pool, { needFilelists, specs })`: adds each repo to a solver Pool with dnf
- *   priority/cost mapped, excludepkgs/includepkgs applied, filelists only when needed.
+ * - `RepoSet.load(pool, { needFilelists, specs, loader })`: adds each repo to a solver Pool with
+ *   dnf priority/cost mapped (priority → -priority, cost → subpriority), excludepkgs/includepkgs
+ *   applied, filelists only when needed; from the `.solv` cache when repomd.xml is unchanged.
+ * - `Repo`: `records()` (parsed primary of the current generation), `dataFile(type)` for any
+ *   other metadata (`other`, `modules`, `updateinfo`) on request, `digest`, `revision`.
+ * - `downloadPackages(items, { cacheDir, cacheOnly })`: verified `.rpm` downloads for a
+ *   transaction (packages.ts, written by the compose stage against this folder's fetcher).
+ * - Errors: LAYER_REPO_CONFIG (file:line), LAYER_REPO_UNREACHABLE (repo + every URL tried and
+ *   why), LAYER_REPO_CHECKSUM / LAYER_REPO_CORRUPT (repo + file), LAYER_REPO_OFFLINE.
  * - `parsePrimary(input)` → PackageRecord[] and `parseFilelists(input)`: streaming readers of
  *   decompressed XML (bytes, string or async chunks); `PrimaryParser`/`FilelistsParser` are the
  *   push forms. `depString` renders an `<rpm:entry>` as rpm prints it.
