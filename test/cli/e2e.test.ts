@@ -167,12 +167,17 @@ describe('layer install / uninstall', () => {
     expect(deployments(s)).toEqual(before);
   });
 
-  it('--dry-run shows the transaction and changes nothing', () => {
+  it('--dry-run and --download-only change nothing; --cache-only works from the cache', () => {
     const s = cloneSysroot(base, 'dry');
     const j = layerJson(['install', '--sysroot', s, '--dry-run', 'with-weak']);
     expect(j.outcome).toBe('dry-run');
     expect(j.transaction.map((t: any) => `${t.name}:${t.reason}`).sort()).toEqual(['dep-a:dependency', 'weak-b:weak-dependency', 'with-weak:requested']);
     expect(deployments(s)).toHaveLength(1);
+    expect(layerJson(['install', '--sysroot', s, '--download-only', 'with-weak']).outcome).toBe('downloaded');
+    expect(deployments(s)).toHaveLength(1);
+    // With metadata and packages cached, --cache-only needs nothing else.
+    expect(layerJson(['install', '--sysroot', s, '--cache-only', 'with-weak']).outcome).toBe('deployed');
+    expect(deployments(s)[0]['requested-packages']).toEqual(['with-weak']);
   });
 });
 

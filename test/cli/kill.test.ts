@@ -70,6 +70,9 @@ describe('crash safety', () => {
       if (def.checksum === before.checksum && def.serial === before.serial) {
         outcomes.old++;
         expect(def['requested-packages']).not.toContain(pkg);
+        // Intact: its tree and rpmdb are still there and readable.
+        expect(existsSync(join(def.path, 'usr/bin/bash'))).toBe(true);
+        expect(layerJson(['db', 'list', '--sysroot', s]).packages).not.toContain(`${pkg}-1.0-1.noarch`);
       } else {
         outcomes.new++;
         // The complete new deployment: its request, rpmdb and files all hold the package.
