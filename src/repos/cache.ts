@@ -5,14 +5,16 @@
  *   state.json            { fetchedAt, baseurl } of that repomd (drives metadata_expire)
  *   data/<hex>-<name>     verified metadata files, named by their repomd checksum
  *   solv/<key>.solv       libsolv cache of a load, keyed by the repomd digest (+ variant)
- *   tmp/                  downloads in progress
+ *   tmp/<pid>/            downloads in progress, per process
  *
  * Crash safety: every file is written to tmp/ (or a `.tmp` sibling) and renamed into place only
  * after its checksum (and decompressed checksum, and parse) verified. Data files are
  * content-addressed, so a new download never overwrites the last good copy; repomd.xml is
  * renamed last, which commits the new generation. A crash at any point leaves the previous
  * generation complete. Old data files are removed only after the commit.
- * Locking: none; one process per cache dir (the engine holds the sysroot lock).
+ * Locking: none needed for safety: temp files are per process, data files are content-addressed
+ * (two writers rename identical bytes), repomd.xml/state.json are replaced atomically (last
+ * writer wins, each a complete generation). Leftovers of dead processes are removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -40,13 +42,18 @@ export class RepoCache {
     this.dir = join(cacheDir, repoId);
   }
 
+  /** Per-process temp dir, so two processes refreshing one cache never delete each other's work. */
   get tmpDir(): string {
-    return join(this.dir, 'tmp');
+    return join(this.dir, 'tmp', String(process.pid));
   }
 
-  /** Create the layout and drop leftovers of interrupted downloads. */
+  /** Create the layout and drop leftovers of interrupted downloads (of processes now gone). */
   async prepare(): Promise<void> {
-    await rm(this.tmpDir, { recursive: true, force: true });
+    const root = join(this.dir, 'tmp');
+    await mkdir(root, { recursive: true });
+    for (const d of await readdir(root)) {
+      if (d !== String(process.pid) && !alive(Number(d))) await rm(join(root, d), { recursive: true, force: true });
+    }
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(join(this.dir, 'data'), { recursive: true });
     await mkdir(join(this.dir, 'solv'), { recursive: true });
@@ -143,6 +150,16 @@ export class RepoCache {
     for (const f of await readdir(join(this.dir, 'solv'))) {
       if (!f.startsWith(digest)) await rm(join(this.dir, 'solv', f), { force: true });
     }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -324,13 +324,28 @@ timeout=60
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     expect(server.count(primaryName)).toBe(1);
-    // What the crash left: at most a partial download under tmp/, never a committed file.
+    // What the crash left: a partial download under tmp/<its pid>/, never a committed file.
+    expect(readdirSync(join(cacheDir, 't', 'tmp', String(child.pid)))).toHaveLength(1);
     expect(existsSync(join(cacheDir, 't', 'repomd.xml'))).toBe(false);
     expect(readdirSync(join(cacheDir, 't', 'data'))).toEqual([]);
     server.clearFaults();
     const { out } = await refresh(base(), cacheDir);
     expect(out[0]!.status).toBe('updated');
     expectCacheClean(cacheDir);
+    expect(existsSync(join(cacheDir, 't', 'tmp', String(child.pid)))).toBe(false);
+  });
+
+  it('concurrent refreshes of one cache (two RepoSets, forced) both succeed and leave a clean cache', async () => {
+    const cacheDir = tmp('cache');
+    const sets = [0, 1, 2].map(() => repoSet([config(base())], cacheDir));
+    const outs = await Promise.all(sets.map((s) => s.refresh({ force: true })));
+    await Promise.all(sets.map((s) => s.close()));
+    for (const o of outs) expect(['updated', 'unchanged']).toContain(o[0]!.status);
+    expectCacheClean(cacheDir);
+    const check = repoSet([config(base())], cacheDir);
+    expect((await check.refresh({ cacheOnly: true }))[0]!.status).toBe('cached');
+    expect((await check.repos[0]!.records()).length).toBeGreaterThan(0);
+    await check.close();
   });
 });
 

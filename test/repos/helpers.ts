@@ -46,7 +46,8 @@ export function expectCacheClean(cacheDir: string, id = 't'): { dataFiles: strin
   const dir = join(cacheDir, id);
   if (!existsSync(dir)) return { dataFiles: [] };
   const tmpDir = join(dir, 'tmp');
-  expect(existsSync(tmpDir) ? readdirSync(tmpDir) : []).toEqual([]);
+  const leftovers = existsSync(tmpDir) ? readdirSync(tmpDir).flatMap((d) => readdirSync(join(tmpDir, d)).map((f) => `${d}/${f}`)) : [];
+  expect(leftovers).toEqual([]);
   const all = existsSync(join(dir, 'data')) ? readdirSync(join(dir, 'data')) : [];
   // `<file>.facts.json` are derived facts written atomically next to their verified file.
   const data = all.filter((f) => !f.endsWith('.facts.json'));
