@@ -93,10 +93,21 @@ export class Sysroot {
     return join(this.path, 'ostree/deploy', osname, 'deploy');
   }
 
-  /** Deployments in boot order; index 0 is the default. */
+  /**
+   * Deployments in boot order; index 0 is the default. Readers take no lock: a swap or cleanup
+   * by a running transaction can remove the entries or origin being read, so a failed read is
+   * retried a few times before it is reported.
+   */
   deployments(): Deployment[] {
-    const booted = this.bootedId();
-    return readBootEntries(this.path).map((e, index) => this.describe(e, index, booted));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const booted = this.bootedId();
+        return readBootEntries(this.path).map((e, index) => this.describe(e, index, booted));
+      } catch (err) {
+        if (attempt >= 4 || this.lockHandle) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 * (attempt + 1));
+      }
+    }
   }
 
   private describe(e: BootEntry, index: number, booted: string | undefined): Deployment {
