@@ -116,4 +116,21 @@ describe('locking', () => {
     ostreeFsck(s);
     expect(layer(['install', '--sysroot', s, '--idempotent', 'dep-a', 'weak-b']).code).toBe(0);
   }, 120_000);
+
+  it('status (no lock) keeps working while an install swaps and cleans up', async () => {
+    const s = cloneSysroot(base, 'readers');
+    const run = spawnLayer(['install', '--sysroot', s, 'with-weak']);
+    let finished = false;
+    void run.done.then(() => (finished = true));
+    let reads = 0;
+    while (!finished) {
+      const r = layer(['status', '--sysroot', s, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).deployments.length).toBeGreaterThan(0);
+      reads++;
+      await sleep(10);
+    }
+    expect((await run.done).code).toBe(0);
+    expect(reads).toBeGreaterThan(0);
+  }, 60_000);
 });
