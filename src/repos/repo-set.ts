@@ -64,6 +64,10 @@ export class RepoSet {
   async refresh(opts: RefreshOptions = {}): Promise<RefreshOutcome[]> {
     return this.report.section('refresh metadata', async () => {
       this.skipped.clear();
+      for (const r of this.repos) {
+        // Said, not silently ignored: layer does not verify repomd.xml.asc signatures (yet).
+        if (r.config.repoGpgcheck) this.report.warn(`repo ${r.id}: repo_gpgcheck=1 is not enforced; metadata is trusted through its checksums, TLS and metalink`);
+      }
       const results = await Promise.allSettled(this.repos.map((r) => r.refresh(opts)));
       const out: RefreshOutcome[] = [];
       const errors: LayerError[] = [];

@@ -271,6 +271,14 @@ describe('mirrors', () => {
     expect(set.active.map((r) => r.id)).toEqual(['good']);
     expect(report.messages).toEqual([{ level: 'warn', message: expect.stringMatching(/^skipping repo dead .*http:\/\/127\.0\.0\.1:1\/repodata\/repomd\.xml/s) }]);
   });
+
+  it('repo_gpgcheck=1 is reported as not enforced rather than silently ignored', async () => {
+    const report = new RecordingReport();
+    const set = repoSet([config(`${base()}\nrepo_gpgcheck=1`)], tmp('cache'), { report });
+    await set.refresh();
+    await set.close();
+    expect(report.messages).toEqual([{ level: 'warn', message: expect.stringContaining('repo t: repo_gpgcheck=1 is not enforced') }]);
+  });
 });
 
 describe('proxy', () => {
