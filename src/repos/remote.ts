@@ -116,7 +116,7 @@ export async function fetchDataFile(o: {
   sink?: () => ContentSink | undefined;
 }): Promise<string> {
   const { cfg, cache, rec } = o;
-  const url = joinUrl(o.base, rec.location);
+  const url = joinUrl(rec.base ?? o.base, rec.location);
   const what = `repo ${cfg.id}: ${rec.type} (${url})`;
   const tmp = cache.tmpPath(rec.type);
   const fd = openSync(tmp, 'w');

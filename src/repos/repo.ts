@@ -270,7 +270,7 @@ export class Repo {
         }
         return path;
       } catch (e) {
-        attempts.push(attemptOf(joinUrl(base, rec.location), e));
+        attempts.push(attemptOf(joinUrl(rec.base ?? base, rec.location), e));
         if (bases.length === 1 && plan === undefined) throw e;
       }
     }

@@ -14,8 +14,10 @@ export interface Digest {
 
 export interface RepomdRecord {
   type: string;
-  /** Relative to the repo root (baseurl). */
+  /** Relative to the repo root (baseurl), or to `base` when given. */
   location: string;
+  /** `<location xml:base>`: the file lives under this URL instead of the mirror. */
+  base?: string;
   checksum: Digest;
   openChecksum?: Digest;
   size?: number;
@@ -73,6 +75,7 @@ export function parseRepomd(bytes: Uint8Array | string, what: string): Repomd {
           sumAlgo = a.type;
         } else if (inData && name === 'location') {
           if (a.href !== undefined) cur.location = a.href;
+          if (a['xml:base']) cur.base = a['xml:base'];
         }
       },
       close(name, text) {

@@ -148,6 +148,16 @@ describe('fetching over HTTP', () => {
     expect(e.message).toMatch(/truncated|interrupted|terminated|closed/i);
   });
 
+  it('repomd <location xml:base> sends that file to another server', async () => {
+    const repomd = readFileSync(join(tree.repo, 'repodata/repomd.xml'), 'utf8');
+    const based = repomd.replace(`<location href="repodata/${primaryName}"/>`, `<location xml:base="${server.url}/m2" href="repodata/${primaryName}"/>`);
+    expect(based).not.toBe(repomd);
+    server.fault('/m1/repodata/repomd.xml', { kind: 'body', body: based });
+    expect((await refresh(base())).out[0]!.status).toBe('updated');
+    expect(server.count(`/m1/repodata/${primaryName}`)).toBe(0);
+    expect(server.count(`/m2/repodata/${primaryName}`)).toBe(1);
+  });
+
   it('redirect is followed', async () => {
     server.fault('/m1/repodata/repomd.xml', { kind: 'redirect', location: '/m2/repodata/repomd.xml' });
     expect((await refresh(base())).out[0]!.status).toBe('updated');
