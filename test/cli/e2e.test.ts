@@ -167,6 +167,24 @@ describe('layer install / uninstall', () => {
     expect(deployments(s)).toEqual(before);
   });
 
+  it('installs by provide and by file path; --reposdir replaces the deployment\'s repos', () => {
+    const s = cloneSysroot(base, 'provides');
+    const j = layerJson(['install', '--sysroot', s, 'libssl.so.3()(64bit)', '/usr/bin/openssl']);
+    expect(j.transaction.map((t: any) => `${t.name}:${t.reason}`).sort()).toEqual(['libssl3:requested', 'openssl:requested']);
+    const [d] = deployments(s);
+    expect(d['requested-packages']).toEqual(['libssl.so.3()(64bit)', '/usr/bin/openssl']);
+    expect(existsSync(join(d.path, 'usr/bin/openssl'))).toBe(true);
+    // db diff with explicit deployments (index in boot order).
+    const diff = layerJson(['db', 'diff', '--sysroot', s, '1', '0']);
+    expect(diff.added.map((n: string) => n.replace(/-\d.*/, '')).sort()).toEqual(['libssl3', 'openssl']);
+    // Only the base repo: dep-a (from the extra repo) is not found, and the error names it.
+    const only = mkdtempSync(join(tmpdir(), 'layer-cli-onlybase-'));
+    writeFileSync(join(only, 'b.repo'), `[base]\nname=base\nbaseurl=file://${f.base}\ngpgcheck=0\n`);
+    const r = layer(['install', '--sysroot', s, '--reposdir', only, 'dep-a']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/dep-a/);
+  });
+
   it('--dry-run and --download-only change nothing; --cache-only works from the cache', () => {
     const s = cloneSysroot(base, 'dry');
     const j = layerJson(['install', '--sysroot', s, '--dry-run', 'with-weak']);
