@@ -144,6 +144,33 @@ describe('parsePrimary on hand-written XML (grammar corners createrepo_c does no
   });
 });
 
+describe('parsePrimary memory', () => {
+  it('streams: peak heap stays flat while 120 MB of XML go through', async () => {
+    const description = 'x'.repeat(60_000);
+    const count = 2000;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from(`<?xml version="1.0"?>\n<metadata xmlns:rpm="x" packages="${count}">\n`);
+      for (let i = 0; i < count; i++) {
+        yield Buffer.from(
+          `<package type="rpm"><name>p${i}</name><arch>noarch</arch><version epoch="0" ver="1" rel="1"/>` +
+            `<description>${description}</description><format><rpm:provides><rpm:entry name="p${i}"/></rpm:provides></format></package>\n`,
+        );
+      }
+      yield Buffer.from('</metadata>\n');
+    }
+    const base = process.memoryUsage().heapUsed;
+    let peak = 0;
+    let seen = 0;
+    const p = new PrimaryParser(() => {
+      if (++seen % 100 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+    });
+    for await (const c of chunks()) p.write(c);
+    expect(p.end()).toBe(count);
+    // 2000 × 60 kB = 120 MB of text; held at once it would be ≥120 MB (240 MB as UTF-16).
+    expect(peak).toBeLessThan(40e6);
+  });
+});
+
 describe('parsePrimary on CentOS Stream 9 metadata', () => {
   it('reads BaseOS: 1125 packages, rich deps intact', async () => {
     const dir = requirePath(join(SHARED_DATA, 'repos/cs9-baseos-2022'));
