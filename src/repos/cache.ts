@@ -131,6 +131,11 @@ export class RepoCache {
     await writeAtomic(this.solvPath(key), bytes, this.tmpPath('solv'));
   }
 
+  async dropSolv(key: string): Promise<void> {
+    await rm(this.solvPath(key), { force: true });
+    await rm(`${this.solvPath(key)}.json`, { force: true });
+  }
+
   async readSolv(key: string): Promise<{ bytes: Uint8Array; info: unknown } | undefined> {
     try {
       const bytes = await readFile(this.solvPath(key));

@@ -106,8 +106,15 @@ export async function loadRepo(
   const key = solvKey(repo, filelists);
   const cached = await repo.cache.readSolv(key);
   if (cached !== undefined) {
-    pool.addRepo(repo.id, { kind: 'solv', bytes: cached.bytes }, solverOptions(repo));
-    return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists };
+    try {
+      pool.addRepo(repo.id, { kind: 'solv', bytes: cached.bytes }, solverOptions(repo));
+      return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists };
+    } catch (e) {
+      // A damaged .solv, or one from another libsolv build: it is only a cache, rebuild it.
+      if (!(e instanceof LayerError) || e.code === 'LAYER_INTERNAL') throw e;
+      opts.report?.info(`repo ${repo.id}: unusable .solv cache (${e.message}); reading the XML again`);
+      await repo.cache.dropSolv(key);
+    }
   }
   if (useLibsolv) {
     const primary = (await repo.xmlBytes('primary'))!;

@@ -137,6 +137,27 @@ describe('loading into the solver', () => {
       return result.transaction.steps.find((s) => s.pkg.name === 'foo')!.pkg.repo;
   };
 
+  it('a damaged .solv cache is rebuilt from the XML, not fatal', async () => {
+    const cacheDir = tmp('cache');
+    const body = `baseurl=${server.url}/m1`;
+    const first = repoSet([config(body)], cacheDir);
+    await first.refresh();
+    const one = await installOne(first, 'foo')();
+    await first.close();
+    const solvDir = join(cacheDir, 't', 'solv');
+    const [solv] = readdirSync(solvDir).filter((f) => f.endsWith('.solv'));
+    writeFileSync(join(solvDir, solv!), 'garbage, not a solv file');
+    const report = new RecordingReport();
+    const second = repoSet([config(body)], cacheDir, { report });
+    await second.refresh();
+    const two = await installOne(second, 'foo')();
+    await second.close();
+    expect(two.loaded).toMatchObject([{ from: 'xml' }]);
+    expect(two.result).toEqual(one.result);
+    expect(report.messages).toEqual([{ level: 'info', message: expect.stringContaining('repo t: unusable .solv cache') }]);
+    expect(readFileSync(join(solvDir, solv!)).subarray(0, 4).toString()).toBe('SOLV');
+  });
+
   it('a damaged cached file is detected on load, removed, and fetched again by the next refresh', async () => {
     const cacheDir = tmp('cache');
     const body = `baseurl=${server.url}/m1`;
