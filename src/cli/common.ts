@@ -4,19 +4,14 @@ import { createInterface } from 'node:readline/promises';
 import { LayerError } from '../errors.js';
 import { runTransaction, type Change, type ComposeStep, type EngineResult } from '../engine/index.js';
 import { bool, str, type OptionSpec, type Parsed } from './args.js';
+import { emit, sysrootOf } from './output.js';
 import { CliReport, reportMode } from './report.js';
 import { resultText, transactionTable } from './render.js';
 
 /** Exit status when --unchanged-exit-77 is given and nothing changed. */
 export const EXIT_UNCHANGED = 77;
 
-export function sysrootOf(p: Parsed): string {
-  return resolve(str(p, 'sysroot') ?? '/');
-}
-
-export function emit(p: Parsed, json: unknown, text: () => string): void {
-  process.stdout.write(bool(p, 'json') ? JSON.stringify(json, null, 2) + '\n' : text());
-}
+export { emit, sysrootOf } from './output.js';
 
 export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
   reposdir: { value: true },

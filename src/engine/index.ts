@@ -10,7 +10,8 @@
  * - `listPackages(tree)`, `diffPackages(a, b)`, `diffDeployments(a, b)`.
  */
 export { runTransaction } from './engine.js';
-export { rollback, bootPending, cleanup, refreshMetadata } from './admin.js';
+export { rollback, bootPending, cleanup } from './admin.js';
+export { refreshMetadata } from './refresh.js';
 export { describeStatus, type DeploymentView, type StatusView } from './status.js';
 export { listPackages, diffPackages, diffDeployments, type ListedPackage } from './db.js';
 export { hostArch } from './repos.js';

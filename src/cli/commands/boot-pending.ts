@@ -2,9 +2,9 @@
  * `layer boot-pending`: on a directory sysroot, the stand-in for a reboot: the default
  * deployment becomes the booted one. (On a real host the kernel command line decides.)
  */
-import { bootPending } from '../../engine/index.js';
+import { bootPending } from '../../engine/admin.js';
 import { parseArgs } from '../args.js';
-import { emit, sysrootOf } from '../common.js';
+import { emit, sysrootOf } from '../output.js';
 
 export const usage = `layer boot-pending [--sysroot DIR] [--json]
   Mark the default deployment as booted (what a reboot does on a real host).`;

@@ -1,7 +1,7 @@
 /** `layer cleanup`: delete deployments no boot entry names and prune unreferenced objects. */
-import { cleanup } from '../../engine/index.js';
+import { cleanup } from '../../engine/admin.js';
 import { parseArgs } from '../args.js';
-import { emit, sysrootOf } from '../common.js';
+import { emit, sysrootOf } from '../output.js';
 import { size } from '../render.js';
 
 export const usage = `layer cleanup [--sysroot DIR] [--json]

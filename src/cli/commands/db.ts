@@ -3,11 +3,11 @@
  * boot order (0 = default), id, or checksum prefix. `db diff` without arguments compares the
  * booted deployment with the pending one, else the rollback deployment with the default.
  */
-import { diffDeployments, listPackages } from '../../engine/index.js';
+import { diffDeployments, listPackages } from '../../engine/db.js';
 import { LayerError } from '../../errors.js';
 import { Sysroot, type Deployment } from '../../sysroot/index.js';
 import { parseArgs } from '../args.js';
-import { emit, sysrootOf } from '../common.js';
+import { emit, sysrootOf } from '../output.js';
 import { diffText } from '../render.js';
 
 export const usage = `layer db list [--sysroot DIR] [--json] [DEPLOYMENT]

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { refreshMetadata } from '../../engine/index.js';
 import { bool, parseArgs, str } from '../args.js';
-import { emit, sysrootOf } from '../common.js';
+import { emit, sysrootOf } from '../output.js';
 import { CliReport, reportMode } from '../report.js';
 
 export const usage = `layer refresh-md [--sysroot DIR] [--reposdir DIR] [-C|--cache-only] [--json]`;

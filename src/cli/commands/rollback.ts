@@ -1,7 +1,8 @@
 /** `layer rollback`: make the rollback deployment the default; only the boot entries change. */
-import { rollback } from '../../engine/index.js';
+// admin.js directly, not the engine index: rollback must not pay for loading repos/compose.
+import { rollback } from '../../engine/admin.js';
 import { parseArgs } from '../args.js';
-import { emit, sysrootOf } from '../common.js';
+import { emit, sysrootOf } from '../output.js';
 
 export const usage = `layer rollback [--sysroot DIR] [--json]
   Swap the default deployment with the rollback one (a second rollback undoes the first).`;

@@ -4,9 +4,9 @@
  * `requested-packages`, `packages`, `version`, `timestamp`, ...) and adds layer's own
  * (`path`, `pending`, `rollback`, `layered-nevras`).
  */
-import { describeStatus, type DeploymentView } from '../../engine/index.js';
+import { describeStatus, type DeploymentView } from '../../engine/status.js';
 import { parseArgs } from '../args.js';
-import { emit, sysrootOf } from '../common.js';
+import { emit, sysrootOf } from '../output.js';
 
 export const usage = `layer status [--sysroot DIR] [--json]
   Show the deployments in boot order: booted (●), pending (next boot) and rollback.`;
