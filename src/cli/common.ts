@@ -34,6 +34,7 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
   const sysroot = sysrootOf(p);
   const reposdir = str(p, 'reposdir');
   const arch = str(p, 'arch');
+  let asked = false;
   const result: EngineResult = await runTransaction({
     sysroot, change, command, report,
     ...(reposdir ? { reposdir: resolve(reposdir) } : {}),
@@ -43,9 +44,9 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
       idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
       replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
     },
-    confirm: confirmer(p),
+    confirm: confirmer(p, () => (asked = true)),
   });
-  emit(p, resultJson(result), () => resultText(result, sysroot));
+  emit(p, resultJson(result), () => resultText(result, sysroot, { tableShown: asked }));
   return result.outcome === 'unchanged' && bool(p, 'unchanged-exit-77') ? EXIT_UNCHANGED : 0;
 }
 
@@ -53,9 +54,10 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
  * Asked after the transaction is shown, before the new deployment becomes the default: only
  * on an interactive terminal without -y (scripts and CI are never blocked).
  */
-function confirmer(p: Parsed): ((steps: ComposeStep[]) => Promise<boolean>) | undefined {
+function confirmer(p: Parsed, onAsk: () => void): ((steps: ComposeStep[]) => Promise<boolean>) | undefined {
   if (bool(p, 'assumeyes') || bool(p, 'json') || bool(p, 'dry-run') || !process.stdin.isTTY || !process.stdout.isTTY) return undefined;
   return async (steps) => {
+    onAsk();
     process.stdout.write(transactionTable(steps));
     const rl = createInterface({ input: process.stdin, output: process.stdout });
     try {

@@ -41,11 +41,11 @@ export function diffText(d: PackageDiff): string {
 }
 
 /** What the user reads after a transaction: table, diff, and what happens next. */
-export function resultText(r: EngineResult, sysroot: string): string {
+export function resultText(r: EngineResult, sysroot: string, opts: { tableShown?: boolean } = {}): string {
   const parts: string[] = [];
   if (r.outcome === 'unchanged') return 'No change.\n';
   if (r.outcome === 'cancelled') return 'Cancelled: nothing was deployed.\n';
-  parts.push(transactionTable(r.steps));
+  if (!opts.tableShown) parts.push(transactionTable(r.steps));
   if (r.alreadyProvided.length) parts.push(`Already provided by the base (inactive requests): ${r.alreadyProvided.join(', ')}\n`);
   if (r.outcome === 'dry-run') return parts.join('\n') + '\nDry run: nothing was changed.\n';
   if (r.outcome === 'downloaded') return parts.join('\n') + '\nPackages downloaded and imported; no deployment was made.\n';

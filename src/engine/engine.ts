@@ -196,4 +196,3 @@ function nameOfNevra(nevra: string): string {
   return nevra.replace(/-[^-]+-[^-]+$/, '');
 }
 
-export type { Deployment };
