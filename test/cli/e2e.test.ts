@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, ostreeFsck, requireTool, testFixtures, type Fixtures } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, ostreeFsck, requireTool, testFixtures, type Fixtures, removeTempDirs, tempDir } from './helpers.js';
 
 let f: Fixtures;
 let base: string;
@@ -18,6 +18,8 @@ beforeAll(async () => {
   f = await testFixtures();
   base = initSysroot(f);
 }, 180_000);
+
+afterAll(() => removeTempDirs());
 
 function deployments(s: string): any[] {
   return layerJson(['status', '--sysroot', s]).deployments;
@@ -40,7 +42,7 @@ describe('layer init', () => {
 
   it('--from-ostree takes the base commit from an existing ostree repo', () => {
     requireTool('ostree');
-    const tmp = mkdtempSync(join(tmpdir(), 'layer-cli-fromostree-'));
+    const tmp = tempDir('fromostree');
     const tree = join(tmp, 'tree');
     mkdirSync(join(tree, 'usr/bin'), { recursive: true });
     mkdirSync(join(tree, 'usr/etc'), { recursive: true });
@@ -178,7 +180,7 @@ describe('layer install / uninstall', () => {
     const diff = layerJson(['db', 'diff', '--sysroot', s, '1', '0']);
     expect(diff.added.map((n: string) => n.replace(/-\d.*/, '')).sort()).toEqual(['libssl3', 'openssl']);
     // Only the base repo: dep-a (from the extra repo) is not found, and the error names it.
-    const only = mkdtempSync(join(tmpdir(), 'layer-cli-onlybase-'));
+    const only = tempDir('onlybase');
     writeFileSync(join(only, 'b.repo'), `[base]\nname=base\nbaseurl=file://${f.base}\ngpgcheck=0\n`);
     const r = layer(['install', '--sysroot', s, '--reposdir', only, 'dep-a']);
     expect(r.code).toBe(1);

@@ -133,7 +133,7 @@ export function testFixtures(): Promise<Fixtures> {
         rmSync(tmp, { recursive: true, force: true }); // a concurrent worker published it first
       }
     }
-    const reposdir = mkdtempSync(join(tmpdir(), 'layer-cli-repos-'));
+    const reposdir = tempDir('repos');
     writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: demo.base, updates: demo.updates, extra }));
     return { base: demo.base, updates: demo.updates, extra, localRpm, reposdir };
   })();
@@ -144,11 +144,25 @@ export function repoFile(repos: Record<string, string>): string {
   return Object.entries(repos).map(([id, dir]) => `[${id}]\nname=${id}\nbaseurl=${dir.startsWith('http') ? dir : `file://${dir}`}\ngpgcheck=0\nmetadata_expire=-1\n`).join('\n');
 }
 
+const created: string[] = [];
+
+/** A temp dir removed by `removeTempDirs` (kept with LAYER_KEEP_TEST_DIRS=1, to inspect a failure). */
+export function tempDir(tag: string): string {
+  const d = mkdtempSync(join(tmpdir(), `layer-cli-${tag}-`));
+  created.push(d);
+  return d;
+}
+
+export function removeTempDirs(): void {
+  if (process.env.LAYER_KEEP_TEST_DIRS === '1') return;
+  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 export const BASE_PACKAGES = ['filesystem', 'setup', 'demo-release', 'bash', 'coreutils', 'libc-bin'];
 
 /** `layer init` into a fresh directory; returns the sysroot path. */
 export function initSysroot(f: Fixtures, tag = 'base'): string {
-  const dir = join(mkdtempSync(join(tmpdir(), `layer-cli-${tag}-`)), 'sysroot');
+  const dir = join(tempDir(tag), 'sysroot');
   const r = layer(['init', '--sysroot', dir, '--osname', 'demo', '--reposdir', f.reposdir, ...BASE_PACKAGES]);
   if (r.code !== 0) throw new Error(`layer init failed (${r.code}):\n${r.stderr}`);
   return dir;
@@ -156,7 +170,7 @@ export function initSysroot(f: Fixtures, tag = 'base'): string {
 
 /** A private copy of a sysroot (hardlinks between repo objects and deployments kept). */
 export function cloneSysroot(src: string, tag = 'copy'): string {
-  const dir = join(mkdtempSync(join(tmpdir(), `layer-cli-${tag}-`)), 'sysroot');
+  const dir = join(tempDir(tag), 'sysroot');
   execFileSync('cp', ['-a', src, dir]);
   return dir;
 }

@@ -12,8 +12,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, testFixtures } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, testFixtures, removeTempDirs } from './helpers.js';
 
 let base: string;
 
@@ -21,6 +21,8 @@ beforeAll(async () => {
   ensureBuilt();
   base = initSysroot(await testFixtures(), 'kill');
 }, 180_000);
+
+afterAll(() => removeTempDirs());
 
 /** mulberry32: a small seeded PRNG so a failing schedule can be replayed. */
 function prng(seed: number): () => number {
