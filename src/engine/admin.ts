@@ -4,7 +4,9 @@
  * duration. This module imports only the sysroot stage, so `layer rollback` starts fast
  * (the CLI imports it directly instead of the engine index, which loads repos and compose).
  */
+import { join } from 'node:path';
 import { Sysroot, type Deployment } from '../sysroot/index.js';
+import { cleanComposeLeftovers } from './leftovers.js';
 
 function locked<T>(path: string, command: string, fn: (s: Sysroot) => T): T {
   const s = Sysroot.open(path);
@@ -26,6 +28,9 @@ export function bootPending(path: string, command: string): Deployment {
   return locked(path, command, (s) => s.markBooted());
 }
 
-export function cleanup(path: string, command: string): ReturnType<Sysroot['cleanup']> {
-  return locked(path, command, (s) => s.cleanup());
+export function cleanup(path: string, command: string): ReturnType<Sysroot['cleanup']> & { removedScratch: string[] } {
+  return locked(path, command, (s) => {
+    const removedScratch = cleanComposeLeftovers(join(s.stateDir, 'cache'));
+    return { ...s.cleanup(), removedScratch };
+  });
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { composeTree, providedSpec, type ComposeResult } from './compose-contract.js';
 import { diffPackages, listPackages } from './db.js';
 import { inspectLocalRpm, keepLocalRpm, keptLocalRpm, type LocalRpm } from './local-rpms.js';
+import { cleanComposeLeftovers } from './leftovers.js';
 import { hostArch, openRepos } from './repos.js';
 import { pullFromOstree } from './from-ostree.js';
 import type { EngineRequest, EngineResult } from './types.js';
@@ -38,6 +39,7 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
   const sysroot = req.change.kind === 'init' ? Sysroot.init(req.sysroot) : Sysroot.open(req.sysroot);
   if (mutates || req.change.kind === 'init') sysroot.lock(req.command);
   try {
+    if (mutates) cleanComposeLeftovers(join(sysroot.stateDir, 'cache'));
     const current = sysroot.deployments()[0];
     if (req.change.kind !== 'init' && !current) {
       throw new LayerError('LAYER_SYSROOT', `${req.sysroot} has no deployments`, { hint: 'run layer init first' });

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildDemoFixtures } from '../../fixtures/demo/build.js';
+import { mountsUnder } from '../../src/engine/leftovers.js';
 import { makeRepo } from '../support/createrepo.js';
 import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
 
@@ -155,7 +156,11 @@ export function tempDir(tag: string): string {
 
 export function removeTempDirs(): void {
   if (process.env.LAYER_KEEP_TEST_DIRS === '1') return;
-  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of created.splice(0)) {
+    // A test that killed layer during scriptlets may have left its overlay mounted in there.
+    for (const m of mountsUnder(d)) spawnSync('umount', ['-l', m]);
+    rmSync(d, { recursive: true, force: true });
+  }
 }
 
 export const BASE_PACKAGES = ['filesystem', 'setup', 'demo-release', 'bash', 'coreutils', 'libc-bin'];

@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { mountsUnder } from '../../src/engine/leftovers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, testFixtures, removeTempDirs } from './helpers.js';
 
@@ -94,6 +95,8 @@ describe('crash safety', () => {
       expect(next.code, `after a kill at ${delay} ms: ${next.stderr}`).toBe(0);
       before = layerJson(['status', '--sysroot', s]).deployments[0];
       expect(before['requested-packages']).toContain(pkg);
+      // Nothing of the killed run is left: no scratch overlay still mounted in the sysroot.
+      expect(mountsUnder(s), `after a kill at ${delay} ms`).toEqual([]);
     }
     console.log(`kill test outcomes: ${JSON.stringify(outcomes)}`);
     ostreeFsck(s);
