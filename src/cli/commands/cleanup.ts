@@ -10,7 +10,7 @@ export const usage = `layer cleanup [--sysroot DIR] [--json]
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs('cleanup', argv, {});
   const r = cleanup(sysrootOf(p), `layer cleanup ${argv.join(' ')}`);
-  emit(p, { 'removed-deployments': r.removedDeployments, 'removed-objects': r.removedObjects, 'freed-bytes': r.freedBytes }, () =>
-    `Removed ${r.removedDeployments.length} deployment(s), ${r.removedObjects} object(s), freed ${size(r.freedBytes) || '0 B'}.\n`);
+  emit(p, { 'removed-deployments': r.removedDeployments, 'removed-objects': r.removedObjects, 'freed-bytes': r.freedBytes, 'removed-scratch': r.removedScratch }, () =>
+    `Removed ${r.removedDeployments.length} deployment(s), ${r.removedObjects} object(s), ${r.removedScratch.length} scratch dir(s); freed ${size(r.freedBytes) || '0 B'}.\n`);
   return 0;
 }
