@@ -106,6 +106,18 @@ describe('sysroot', () => {
     s.release();
   });
 
+  it('refuses a deployment whose /etc turns a locally modified file into a directory, and keeps the old default', async () => {
+    const { s, a } = await fresh();
+    writeFileSync(join(s.deployments()[0]!.path, 'etc/a.conf'), 'local');
+    const b = await commitTree(s, { 'usr/etc/a.conf/inner': 'now a dir' });
+    await expect(s.deploy('testos', b, origin(a, ['y']))).rejects.toThrow(/locally modified \/etc\/a.conf is a directory/);
+    expect(s.deployments().map((d) => d.checksum)).toEqual([a]);
+    s.release();
+    s.lock('again'); // the half-made deployment is a leftover for the next transaction
+    expect(existsSync(join(s.deployDir('testos'), `${b}.0`))).toBe(false);
+    s.release();
+  });
+
   it('deploying the same commit twice bumps the serial', async () => {
     const { s, a } = await fresh();
     const r = await s.deploy('testos', a, origin(a, ['again']));
