@@ -84,7 +84,9 @@ export async function downloadPackages(items: readonly PackageDownload[], opts: 
   const fetcher = opts.fetcher ?? new Fetcher({ concurrency: opts.concurrency ?? 4 });
   const limit = pLimit(opts.concurrency ?? 4);
   const plans = new Map<string, Promise<string[]>>();
-  const cleaned = new Set<string>();
+  // One sweep of stale `.tmp-*` files per directory, awaited by every download into it: a
+  // download must never start its temp file before the sweep that could delete it is over.
+  const cleaned = new Map<string, Promise<void>>();
   const bases = (repo: Repo, attempts: Attempt[]): Promise<string[]> => {
     let p = plans.get(repo.id);
     if (p === undefined) {
@@ -110,12 +112,18 @@ export async function downloadPackages(items: readonly PackageDownload[], opts: 
   }
 }
 
+/** Creates `dir` and removes temp files a killed earlier run left in it. */
+async function sweepTemps(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const f of await readdir(dir)) if (f.startsWith('.tmp-')) await rm(join(dir, f), { force: true });
+}
+
 async function downloadOne(
   item: PackageDownload,
   opts: DownloadOptions,
   fetcher: Fetcher,
   bases: (repo: Repo, attempts: Attempt[]) => Promise<string[]>,
-  cleaned: Set<string>,
+  cleaned: Map<string, Promise<void>>,
   report: Report,
 ): Promise<DownloadedPackage> {
   const { repo, record } = item;
@@ -123,11 +131,12 @@ async function downloadOne(
   if (!record.location) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: the repo metadata gives no location`);
   const sum = parseChecksum(what, record.checksum);
   const dir = join(opts.cacheDir, repo.id);
-  await mkdir(dir, { recursive: true });
-  if (!cleaned.has(dir)) {
-    cleaned.add(dir);
-    for (const f of await readdir(dir)) if (f.startsWith('.tmp-')) await rm(join(dir, f), { force: true });
+  let sweep = cleaned.get(dir);
+  if (sweep === undefined) {
+    sweep = sweepTemps(dir);
+    cleaned.set(dir, sweep);
   }
+  await sweep;
   const dest = join(dir, basename(record.location));
   const have = await hashFile(dest, sum.algo);
   if (have !== undefined) {
