@@ -2,7 +2,8 @@
 # The README's main job: a demo sysroot built from fixture repos served over HTTP on
 # 127.0.0.1, `layer install openssl`, status and package diff, `openssl version` run inside the
 # new deployment (bubblewrap), then `layer rollback` and proof the default has no openssl.
-# Needs `bash scripts/setup.sh` once (tools, npm deps, build). Work dir: .cache/demo-run.
+# Runs scripts/setup.sh first (tools, npm deps, build), so it works from a fresh clone.
+# Work dir: .cache/demo-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -11,14 +12,9 @@ S=$WORK/sysroot
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 layer() { echo "\$ layer $*"; node "$ROOT/dist/cli/main.js" "$@"; }
 
-for t in rpmbuild createrepo_c bwrap node; do
-  command -v "$t" >/dev/null || { echo "demo: $t is missing: run bash scripts/setup.sh" >&2; exit 1; }
-done
-[ -d node_modules ] || { echo "demo: node_modules missing: run bash scripts/setup.sh" >&2; exit 1; }
-if [ ! -f dist/cli/main.js ] || [ -n "$(find src -name '*.ts' -newer dist/cli/main.js -print -quit)" ]; then
-  step "Building layer (npx tsc)"
-  npx tsc -p tsconfig.json || [ -f dist/cli/main.js ]
-fi
+# One command from a fresh clone: setup installs the Debian tools (as root), npm deps, and builds.
+step "Setup (Debian tools, npm dependencies, build): scripts/setup.sh"
+bash scripts/setup.sh
 
 step "Fixture repos: real Debian binaries repackaged as RPMs (cached after the first run)"
 FIX=$(npx tsx fixtures/demo/build.ts 2>/dev/null)

@@ -26,6 +26,18 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# Fixture builders download Debian packages (apt-get download) and the deb63k scale repo is made
+# from Debian's package index: both need apt's lists, which a fresh image may not have.
+if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: apt-get update (no package lists yet)" >&2
+    apt-get update -qq
+  else
+    echo "setup: apt has no package lists; run as root: apt-get update" >&2
+    exit 1
+  fi
+fi
+
 # npm dependencies: a clean install on a fresh clone; afterwards only when package-lock.json
 # is newer than what npm last installed (npm keeps that record in node_modules/.package-lock.json).
 # `npm ci` would wipe node_modules under anyone else using it, so it is kept for the first time.

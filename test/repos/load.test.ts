@@ -167,7 +167,7 @@ describe('loading into the solver', () => {
     const dataDir = join(cacheDir, 't', 'data');
     const primary = readdirSync(dataDir).find((f) => f.endsWith('-primary.xml.gz'))!;
     const bytes = readFileSync(join(dataDir, primary));
-    bytes[bytes.length >> 1] ^= 0x55;
+    bytes[bytes.length >> 1]! ^= 0x55;
     writeFileSync(join(dataDir, primary), bytes);
     const second = repoSet([config(body)], cacheDir);
     expect((await second.refresh())[0]!.status).toBe('fresh');

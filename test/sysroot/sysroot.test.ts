@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { Sysroot, SysrootLock } from '../../src/sysroot/index.js';
+import type { Checksum } from '../../src/store/index.js';
 import { commitTree, origin, requireTool, tempDir } from './helpers.js';
 
-async function fresh(): Promise<{ s: Sysroot; a: string }> {
+async function fresh(): Promise<{ s: Sysroot; a: Checksum }> {
   const dir = tempDir('basic');
   const s = Sysroot.init(dir);
   s.lock('test');
