@@ -8,7 +8,13 @@
 import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Agent, ProxyAgent, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+
+// undici costs ~75 ms to load: imported only when an http(s) transfer really happens, so a
+// dry run on cached (or file://) metadata never pays for it.
+type Undici = typeof import('undici');
+let undici: Promise<Undici> | undefined;
+const loadUndici = (): Promise<Undici> => (undici ??= import('undici'));
 
 /** Why one URL failed; `permanent` failures are not retried on the same URL. */
 export class FetchFailure extends Error {
@@ -66,7 +72,8 @@ export class Fetcher {
     this.backoffMs = opts.backoffMs ?? 250;
   }
 
-  private dispatcher(opts: FetchOptions): Dispatcher {
+  private dispatcher(u: Undici, opts: FetchOptions): Dispatcher {
+    const { Agent, ProxyAgent, interceptors } = u;
     const key = `${opts.proxy ?? ''}|${opts.sslverify === false ? 'insecure' : 'verify'}`;
     let d = this.dispatchers.get(key);
     if (d === undefined) {
@@ -130,8 +137,9 @@ export class Fetcher {
     }
     if (!/^https?:\/\//.test(url)) throw new FetchFailure(url, 'unsupported URL scheme', true);
     const ms = Math.max(1, opts.timeout * 1000);
-    const res = await request(url, {
-      dispatcher: this.dispatcher(opts),
+    const u = await loadUndici();
+    const res = await u.request(url, {
+      dispatcher: this.dispatcher(u, opts),
       headersTimeout: ms,
       bodyTimeout: ms,
     }).catch((e: unknown) => {
