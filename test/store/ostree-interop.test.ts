@@ -191,13 +191,18 @@ describe('a non-root writer', () => {
     symlinkSync('bin/tool', join(src, 'tool'));
     mkdirSync(join(work, 'repo'));
     chownSync(join(work, 'repo'), 65534, 65534);
+    // The unprivileged child needs a temp dir of its own (tsx caches transforms there); the
+    // caller's TMPDIR may not be writable by uid 65534.
+    const childTmp = join(work, 'tmp');
+    mkdirSync(childTmp);
+    chownSync(childTmp, 65534, 65534);
     const storeUrl = new URL('../../src/store/store.ts', import.meta.url).href;
     const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e',
       `import { Store } from ${JSON.stringify(storeUrl)};
        const s = Store.init(${JSON.stringify(join(work, 'repo'))});
        const c = await s.commitTree(${JSON.stringify(src)}, { ref: 'nr', timestamp: 3n });
        console.log(JSON.stringify({ mode: s.mode, commit: c, uid: process.getuid() }));`,
-    ], { encoding: 'utf8', env: { ...process.env, HOME: work } });
+    ], { encoding: 'utf8', env: { ...process.env, HOME: work, TMPDIR: childTmp } });
     const r = JSON.parse(out.trim().split('\n').pop()!);
     expect(r).toMatchObject({ mode: 'bare-user', uid: 65534 });
     ostree(join(work, 'repo'), 'fsck');
