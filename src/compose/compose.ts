@@ -21,7 +21,7 @@ import { lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, symlink } from
 import { dirname, join, relative } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
 import type { Report } from '../report.js';
-import { downloadPackages, type PackageDownload } from '../repos/index.js';
+import { downloadPackages, type PackageDownload, type PayloadSizes } from '../repos/index.js';
 import { openRpm, readScriptlets, TAG, type RpmPackage } from '../rpm/index.js';
 import { installedEntry, packageEntry, RPMDB_DIR, writeRpmdb, type InstalledPackage, type RpmdbEntry } from '../rpmdb/index.js';
 import { loadSolver, Pool, type Job, type Nevra, type PackageRecord, type TransactionStep } from '../solver/index.js';
@@ -129,8 +129,10 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
     const layered = installs.map((s) => s.pkg.nevra);
     const packages = [...kept.map((p) => p.nevra), ...layered];
 
-    const records = await recordsOf(req, installs);
-    const transaction = steps.map((s) => toStep(s, records));
+    // A dry run only shows sizes: those come from a small sidecar, not a parse of primary.xml.
+    const records = o.dryRun ? new Map<string, PackageRecord>() : await recordsOf(req, installs);
+    const sizes: Map<string, PayloadSizes> = o.dryRun ? await sizesOf(req, installs) : records;
+    const transaction = steps.map((s) => toStep(s, sizes));
     const digest = inputDigest({ req, base: b.commit, locals, steps });
     const result: ComposeResult = { transaction, alreadyProvided, inputDigest: digest, unchanged: false, packages, layered, timings };
     if (req.previous && req.previous.inputDigest === digest) {
@@ -234,7 +236,20 @@ async function recordsOf(req: ComposeRequest, installs: readonly TransactionStep
   return out;
 }
 
-function toStep(s: TransactionStep, records: Map<string, PackageRecord>): ComposeStep {
+async function sizesOf(req: ComposeRequest, installs: readonly TransactionStep[]): Promise<Map<string, PayloadSizes>> {
+  const out = new Map<string, PayloadSizes>();
+  const repoIds = new Set(installs.map((s) => s.pkg.repo).filter((r) => r !== LOCAL_REPO));
+  for (const repo of req.repos.active) {
+    if (!repoIds.has(repo.id)) continue;
+    for (const [nevra, sizes] of await repo.payloadSizes()) {
+      const key = `${repo.id}\0${nevra}`;
+      if (!out.has(key)) out.set(key, sizes);
+    }
+  }
+  return out;
+}
+
+function toStep(s: TransactionStep, records: Map<string, PayloadSizes>): ComposeStep {
   const rec = records.get(`${s.pkg.repo}\0${s.pkg.nevra}`);
   const step: ComposeStep = { kind: s.kind, nevra: s.pkg.nevra, name: s.pkg.name, repo: s.pkg.repo, reason: s.reason };
   if (s.replaces?.length) step.replaces = s.replaces.map((r) => r.nevra);
