@@ -21,10 +21,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, layer, MAIN, requireTool, testFixtures } from '../test/cli/helpers.js';
+import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, MAIN, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
+/** The `layer` bin as installed (package.json "bin"): the esbuild bundle of src/cli/main.ts. */
+const BIN = join(ROOT, 'dist/bin/layer.js');
 
 function wall(cmd: string, args: string[], okCodes = [0]): number {
   const t0 = performance.now();
@@ -32,6 +34,12 @@ function wall(cmd: string, args: string[], okCodes = [0]): number {
   const ms = performance.now() - t0;
   if (!okCodes.includes(r.status ?? -1)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
   return ms;
+}
+
+/** `layer ARGS` through the bin, as a user runs it. */
+function bin(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('node', [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function runs(fn: () => number, before?: () => void): number[] {
@@ -46,6 +54,8 @@ function runs(fn: () => number, before?: () => void): number[] {
 async function main(): Promise<void> {
   requireTool('dnf');
   ensureBuilt();
+  // Rebuilt every run (0.3 s) so the bench never measures a stale bundle.
+  execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const f = await testFixtures();
   const sysroot = initSysroot(f, 'bench');
   const work = mkdtempSync(join(tmpdir(), 'layer-bench-e2e-'));
@@ -55,22 +65,24 @@ async function main(): Promise<void> {
   wall('dnf', dnf(root, '-y', 'install', ...BASE_PACKAGES));
 
   // dnf --assumeno exits 1 ("Operation aborted") after printing the transaction.
-  const layerDry = () => wall('node', [MAIN, 'install', '--sysroot', sysroot, '--dry-run', 'openssl']);
+  const layerDry = (main = BIN) => () => wall('node', [main, 'install', '--sysroot', sysroot, '--dry-run', 'openssl']);
   const dnfDry = () => wall('dnf', dnf(root, '--assumeno', 'install', 'openssl'), [0, 1]);
   const dropLayerMd = () => rmSync(join(sysroot, 'ostree/layer/cache/repos'), { recursive: true, force: true });
   const dropDnfMd = () => rmSync(cache, { recursive: true, force: true });
 
-  const coldLayer = runs(layerDry, dropLayerMd);
+  const coldLayer = runs(layerDry(), dropLayerMd);
   const coldDnf = runs(dnfDry, dropDnfMd);
-  layerDry();
+  layerDry()();
   dnfDry();
-  const warmLayer = runs(layerDry);
+  const warmLayer = runs(layerDry());
   const warmDnf = runs(dnfDry);
+  // The same dry run through tsc's output (what the tests run): what the bundle saves.
+  const warmUnbundled = runs(layerDry(MAIN));
 
   const inst: { layer: number[]; dnf: number[] } = { layer: [], dnf: [] };
   for (let i = 0; i < RUNS; i++) {
     const s = cloneSysroot(sysroot, 'bench-inst');
-    inst.layer.push(wall('node', [MAIN, 'install', '--sysroot', s, 'many-deps']));
+    inst.layer.push(wall('node', [BIN, 'install', '--sysroot', s, 'many-deps']));
     rmSync(join(s, '..'), { recursive: true, force: true });
     const r2 = join(work, `root-${i}`);
     execFileSync('cp', ['-a', root, r2]);
@@ -79,12 +91,12 @@ async function main(): Promise<void> {
   }
 
   const s = cloneSysroot(sysroot, 'bench-rb');
-  const installed = layer(['install', '--sysroot', s, 'many-deps']);
+  const installed = bin(['install', '--sysroot', s, 'many-deps']);
   if (installed.code !== 0) throw new Error(installed.stderr);
   const rbEngine: number[] = [];
   const rbWall = runs(() => {
     const t0 = performance.now();
-    const r = layer(['rollback', '--sysroot', s, '--json']);
+    const r = bin(['rollback', '--sysroot', s, '--json']);
     if (r.code !== 0) throw new Error(r.stderr);
     rbEngine.push(JSON.parse(r.stdout).ms as number);
     return performance.now() - t0;
@@ -92,19 +104,20 @@ async function main(): Promise<void> {
 
   const m = {
     dryColdLayer: median(coldLayer), dryColdDnf: median(coldDnf),
-    dryWarmLayer: median(warmLayer), dryWarmDnf: median(warmDnf),
+    dryWarmLayer: median(warmLayer), dryWarmDnf: median(warmDnf), dryWarmUnbundled: median(warmUnbundled),
     installLayer: median(inst.layer), installDnf: median(inst.dnf),
     rollbackEngine: median(rbEngine), rollbackWall: median(rbWall),
   };
   console.log(formatTable(['case (ms, median of ' + RUNS + ')', 'layer', 'dnf', 'layer/dnf'], [
     ['install --dry-run openssl, cold md', m.dryColdLayer, m.dryColdDnf, ratio(m.dryColdLayer, m.dryColdDnf)],
     ['install --dry-run openssl, warm md', m.dryWarmLayer, m.dryWarmDnf, ratio(m.dryWarmLayer, m.dryWarmDnf)],
+    ['  same, unbundled dist/cli/main.js', m.dryWarmUnbundled, m.dryWarmDnf, ratio(m.dryWarmUnbundled, m.dryWarmDnf)],
     ['install many-deps (20 deps)', m.installLayer, m.installDnf, ratio(m.installLayer, m.installDnf)],
     ['rollback (engine / process)', m.rollbackEngine, m.rollbackWall, ''],
   ]));
   const targets = { dryRunWarmAtLeastAsFastAsDnf: m.dryWarmLayer <= m.dryWarmDnf, rollbackUnder100ms: m.rollbackEngine < 100 };
   console.log(`targets: ${JSON.stringify(targets)}`);
-  console.log(`wrote ${writeResult('e2e', { runs: RUNS, medians: m, samples: { coldLayer, coldDnf, warmLayer, warmDnf, inst, rbEngine, rbWall }, targets })}`);
+  console.log(`wrote ${writeResult('e2e', { runs: RUNS, medians: m, samples: { coldLayer, coldDnf, warmLayer, warmDnf, warmUnbundled, inst, rbEngine, rbWall }, targets })}`);
   rmSync(work, { recursive: true, force: true });
   rmSync(join(sysroot, '..'), { recursive: true, force: true });
   rmSync(join(s, '..'), { recursive: true, force: true });

@@ -49,4 +49,6 @@ elif [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-npx tsc -p tsconfig.json
+# dist/ by tsc (what the tests import and run), then the `layer` bin: one esbuild bundle in
+# dist/bin/ (a few files instead of ~120 modules: ~40 ms less startup per command).
+npm run --silent build
