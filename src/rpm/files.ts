@@ -58,7 +58,8 @@ export function fileDigestAlgo(h: RpmHeader, what: string): string {
   return name;
 }
 
-function paths(h: RpmHeader, what: string): string[] {
+/** The file paths (DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]); lighter than readFiles when only paths matter. */
+export function readFilePaths(h: RpmHeader, what: string): string[] {
   if (!h.has(TAG.BASENAMES)) return h.strings(TAG.OLDFILENAMES);
   const base = h.strings(TAG.BASENAMES);
   const dirs = h.strings(TAG.DIRNAMES);
@@ -73,7 +74,7 @@ function paths(h: RpmHeader, what: string): string[] {
 
 /** Reads the file list; any per-file array whose length differs from the file count is an error. */
 export function readFiles(h: RpmHeader, what: string): RpmFile[] {
-  const ps = paths(h, what);
+  const ps = readFilePaths(h, what);
   const n = ps.length;
   const arr = <T>(tag: number, read: (t: number) => T[], required: boolean): T[] => {
     if (!h.has(tag)) {

@@ -24,7 +24,8 @@
 import { basename } from 'node:path';
 import { LayerError } from '../errors.js';
 import type { Nevra, PackageRecord } from '../solver/types.js';
-import { DEP_KINDS, formatDep, isPreRequire, readDeps, type DepKind, type RpmDep } from './deps.js';
+import { DEP_KINDS, readDeps, type DepKind, type RpmDep } from './deps.js';
+import { headerToRecord } from './record.js';
 import { extractEntries, type ExtractOptions } from './extract.js';
 import { fileDigestAlgo, readFiles, type RpmFile } from './files.js';
 import type { RpmHeader } from './header.js';
@@ -37,6 +38,7 @@ import { TAG } from './tags.js';
 export { parseHeaderBlob, RpmHeader, HEADER_MAGIC, type HeaderEntry, type HeaderRegion } from './header.js';
 export { TAG, SIG, SENSE, FILEFLAG, TagType } from './tags.js';
 export { formatDep, isPreRequire, type RpmDep, type DepKind } from './deps.js';
+export { headerToRecord } from './record.js';
 export { capsToVfsCapData, parseCapText } from './caps.js';
 export { normalizePayloadPath } from './safepath.js';
 export type { RpmFile, FileType } from './files.js';
@@ -121,7 +123,7 @@ export async function openRpm(path: string): Promise<RpmPackage> {
     scriptlets,
     payload,
     deps,
-    toRecord: () => toRecord(pkg, layout.fileSize),
+    toRecord: () => toRecord(pkg, what, layout.fileSize),
     entries: () => payloadOf(ctx, payload.format),
     extractTo: (dir, opts) => extractEntries(payloadOf(ctx, payload.format), dir, what, opts),
   };
@@ -135,40 +137,7 @@ function payloadOf(ctx: PayloadContext, format: string): AsyncGenerator<PayloadE
   return readPayload(ctx);
 }
 
-/**
- * The solver's view. Requires split like libsolv's repo_rpmdb: pre-requires (PREREQ, SCRIPT_PRE,
- * SCRIPT_POST bits) go to `prerequires`; `rpmlib(...)` requirements are dropped (no package
- * provides them; rpm itself satisfies them). Rich deps are kept verbatim.
- */
-function toRecord(pkg: RpmPackage, fileSize: number): PackageRecord {
-  const h = pkg.header;
-  const strs = (k: DepKind): string[] => pkg.deps(k).map(formatDep);
-  const reqs = pkg.deps('requires').filter((d) => !d.name.startsWith('rpmlib('));
-  const rec: PackageRecord = {
-    name: pkg.name,
-    epoch: pkg.epoch,
-    version: pkg.version,
-    release: pkg.release,
-    arch: pkg.arch,
-    provides: strs('provides'),
-    requires: reqs.filter((d) => !isPreRequire(d.flags)).map(formatDep),
-    prerequires: reqs.filter((d) => isPreRequire(d.flags)).map(formatDep),
-    conflicts: strs('conflicts'),
-    obsoletes: strs('obsoletes'),
-    recommends: strs('recommends'),
-    suggests: strs('suggests'),
-    supplements: strs('supplements'),
-    enhances: strs('enhances'),
-    files: pkg.files.map((f) => f.path),
-    downloadSize: fileSize,
-  };
-  const summary = h.string(TAG.SUMMARY);
-  if (summary !== undefined) rec.summary = summary;
-  const size = h.has(TAG.LONGSIZE) ? h.number(TAG.LONGSIZE) : h.number(TAG.SIZE);
-  if (size !== undefined) rec.installSize = size;
-  const bt = h.number(TAG.BUILDTIME);
-  if (bt !== undefined) rec.buildTime = bt;
-  const srpm = h.string(TAG.SOURCERPM);
-  if (srpm !== undefined) rec.sourceRpm = srpm;
-  return rec;
+/** The solver's view of a package file: its header's record plus the file's size. */
+function toRecord(pkg: RpmPackage, what: string, fileSize: number): PackageRecord {
+  return { ...headerToRecord(pkg.header, what), arch: pkg.arch, downloadSize: fileSize };
 }
