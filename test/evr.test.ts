@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evrcmp, loadSolver } from '../src/solver/index.js';
+import { mulberry32 } from './support/prng.js';
 
 /** Hand-picked pairs, each naming the rule it exercises. */
 const PAIRS: Array<[string, string]> = [
@@ -63,17 +64,6 @@ function generatedPairs(): Array<[string, string]> {
   return out;
 }
 
-/** mulberry32: a tiny seeded PRNG, so the random pairs are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Random EVRs built from the pieces that make ordering interesting (numbers with and without

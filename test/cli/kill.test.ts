@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { mountsUnder } from '../../src/engine/leftovers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, testFixtures, removeTempDirs } from './helpers.js';
+import { mulberry32 as prng } from '../support/prng.js';
 
 let base: string;
 
@@ -25,17 +26,6 @@ beforeAll(async () => {
 
 afterAll(() => removeTempDirs());
 
-/** mulberry32: a small seeded PRNG so a failing schedule can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function spawnLayer(args: string[]): { done: Promise<{ code: number | null; signal: string | null; stderr: string }>; kill: () => void } {
   const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -4,6 +4,7 @@
  * solvable, unsolvable (nothing provides / conflicts / unknown name), single and multi-package
  * requests; which is which is decided by native testsolv, not written down here.
  */
+import { mulberry32 } from '../../support/prng.js';
 
 /** CentOS Stream 9, BaseOS 2022 + AppStream 2025 available, empty system. */
 export const CS9_JOBS: string[][] = [
@@ -38,17 +39,6 @@ const DEB_POPULAR: string[][] = [
   ['postfix', 'exim4-daemon-heavy'], ['nginx', 'python3', 'git'], ['no-such-package-xyz'],
 ];
 
-/** mulberry32: a tiny seeded PRNG, so "random" Debian names are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Debian jobs: the popular list plus `randomCount` names drawn with a fixed seed from the
