@@ -26,7 +26,7 @@ import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 /** The `layer` bin as installed (package.json "bin"): the esbuild bundle of src/cli/main.ts. */
-const BIN = join(ROOT, 'dist/bin/layer.js');
+const BIN = join(ROOT, 'dist/bin/layer.cjs');
 
 function wall(cmd: string, args: string[], okCodes = [0]): number {
   const t0 = performance.now();
