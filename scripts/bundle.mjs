@@ -6,11 +6,27 @@
 // ES module, and native addons (better-sqlite3, fs-xattr) load without the ESM loader's
 // CommonJS export scan. Measured figures: bench/e2e.bench.ts.
 //
-// Left out of the bundle: the native addons (they locate their .node binaries relative to
-// themselves) and undici (loaded only when an http(s) transfer happens; see repos/fetch.ts).
+// Left out of the bundle: better-sqlite3 (finds its .node binary relative to itself) and undici
+// (loaded only when an http(s) transfer happens; see repos/fetch.ts). fs-xattr is an ES module,
+// which a CommonJS file can require() only from Node 20.19 (package.json allows 20.18.1): it is
+// bundled, its addon located through Node's resolution of the installed package (see below).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+/** fs-xattr's index.js loads `./build/Release/xattr` relative to its own import.meta.url. */
+const xattrAddon = {
+  name: 'fs-xattr-addon',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]fs-xattr[\\/]index\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      const from = 'createRequire(import.meta.url)';
+      if (!src.includes(from)) throw new Error(`${args.path}: no '${from}' (fs-xattr changed its loader; update scripts/bundle.mjs)`);
+      // The id in a variable: esbuild would otherwise try to bundle the require.resolve target.
+      return { contents: `const fsXattrId = "fs-xattr";\n${src.replace(from, 'createRequire(require.resolve(fsXattrId))')}`, loader: 'js' };
+    });
+  },
+};
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/bin`;
@@ -22,7 +38,8 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'fs-xattr', 'undici'],
+  external: ['better-sqlite3', 'undici'],
+  plugins: [xattrAddon],
   // src/solver/native.ts finds wasm/ relative to import.meta.url; dist/bin/ is two levels below
   // the repo root like dist/solver/, so the same relative path holds. The directive comes first
   // so the whole file stays strict, as the ES modules it is made from are.
