@@ -9,21 +9,31 @@
 // Left out of the bundle: better-sqlite3 (finds its .node binary relative to itself) and undici
 // (loaded only when an http(s) transfer happens; see repos/fetch.ts). fs-xattr is an ES module,
 // which a CommonJS file can require() only from Node 20.19 (package.json allows 20.18.1): it is
-// bundled, its addon located through Node's resolution of the installed package (see below).
+// bundled, its addon loaded lazily (see below).
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** fs-xattr's index.js loads `./build/Release/xattr` relative to its own import.meta.url. */
+/**
+ * fs-xattr's index.js loads `./build/Release/xattr` relative to its own import.meta.url, at
+ * import time. In the bundle the addon is located through Node's resolution of the installed
+ * package, and loaded on first use: commands that never touch xattrs (dry runs, status) skip
+ * the ~4 ms. Its exported functions only call `addon.<fn>(...)`, so a forwarding object is enough.
+ */
 const xattrAddon = {
   name: 'fs-xattr-addon',
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]fs-xattr[\\/]index\.js$/ }, (args) => {
       const src = readFileSync(args.path, 'utf8');
-      const from = 'createRequire(import.meta.url)';
-      if (!src.includes(from)) throw new Error(`${args.path}: no '${from}' (fs-xattr changed its loader; update scripts/bundle.mjs)`);
+      const from = "const addon = createRequire(import.meta.url)('./build/Release/xattr')";
+      if (!src.includes(from)) throw new Error(`${args.path}: no "${from}" (fs-xattr changed its loader; update scripts/bundle.mjs)`);
       // The id in a variable: esbuild would otherwise try to bundle the require.resolve target.
-      return { contents: `const fsXattrId = "fs-xattr";\n${src.replace(from, 'createRequire(require.resolve(fsXattrId))')}`, loader: 'js' };
+      const lazy = [
+        'const fsXattrId = "fs-xattr";',
+        'let loadedAddon;',
+        "const addon = new Proxy({}, { get: (_, k) => (loadedAddon ??= createRequire(require.resolve(fsXattrId))('./build/Release/xattr'))[k] });",
+      ].join('\n');
+      return { contents: src.replace(from, lazy), loader: 'js' };
     });
   },
 };
