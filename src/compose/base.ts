@@ -3,8 +3,9 @@
  * from the first of rpmdb's locations that holds a database (usr/lib/sysimage/rpm, then
  * rpm-ostree's usr/share/rpm, then var/lib/rpm), symlinked directories followed inside the tree.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
 import { openRpmdb, RPMDB_DIRS, type InstalledPackage, type Rpmdb } from '../rpmdb/index.js';
 import type { PackageRecord } from '../solver/types.js';
@@ -39,21 +40,45 @@ function resolveDir(store: Store, commit: string, rel: string): string | undefin
   return cur;
 }
 
-/** Read the base commit's rpmdb into `scratch` and open it. A base without one is an error. */
-export async function readBase(store: Store, commit: string | null, scratch: string): Promise<BaseSet> {
+/** Base rpmdbs kept in the cache (the current base and a few recent ones). */
+const KEEP_CACHED_BASES = 4;
+
+/**
+ * Read the base commit's rpmdb and open it. A base without one is an error.
+ *
+ * With `cacheDir`, the database is extracted once per base commit to
+ * `cacheDir/base-rpmdb/<checksum>/rpmdb.sqlite` (a commit never changes, so neither does its
+ * rpmdb) and later composes open that copy read-only: a warm dry run skips the store lookups,
+ * the copy and its removal (~8 ms). Without it (or when the cached copy is unusable), the
+ * database is copied into `scratch` as before.
+ */
+export async function readBase(store: Store, commit: string | null, scratch: string, cacheDir?: string): Promise<BaseSet> {
   if (commit === null) return { commit, packages: [], records: [], rpmdb: undefined };
   const checksum = store.resolveRef(commit);
+  const cached = cacheDir === undefined ? undefined : join(cacheDir, 'base-rpmdb', checksum);
+  if (cached !== undefined && existsSync(join(cached, 'rpmdb.sqlite'))) {
+    try {
+      const rpmdb = openRpmdb(join(cached, 'rpmdb.sqlite'));
+      return { commit: checksum, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
+    } catch {
+      // Only a cache: a damaged copy is dropped and the store's database read again below.
+      await rm(cached, { recursive: true, force: true });
+    }
+  }
   for (const dir of RPMDB_DIRS) {
     // A file found at the literal path means no component is a symlink: resolveDir would
     // return the same path after one store lookup per component (~5 ms of tree decoding).
     const real = store.stat(checksum, `${dir}/rpmdb.sqlite`)?.type === 'file' ? dir : resolveDir(store, checksum, dir);
     if (real === undefined || store.stat(checksum, `${real}/rpmdb.sqlite`)?.type !== 'file') continue;
+    const bytes = store.readFile(checksum, `${real}/rpmdb.sqlite`);
     const local = join(scratch, 'base-rpmdb');
     await mkdir(local, { recursive: true });
-    await writeFile(join(local, 'rpmdb.sqlite'), store.readFile(checksum, `${real}/rpmdb.sqlite`));
+    await writeFile(join(local, 'rpmdb.sqlite'), bytes);
     try {
       const rpmdb = openRpmdb(join(local, 'rpmdb.sqlite'));
-      return { commit: checksum, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
+      const set: BaseSet = { commit: checksum, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
+      if (cached !== undefined) await keepCopy(cached, bytes);
+      return set;
     } catch (err) {
       throw withContext(`base commit ${checksum}: /${real}/rpmdb.sqlite`, err);
     }
@@ -61,4 +86,28 @@ export async function readBase(store: Store, commit: string | null, scratch: str
   throw new LayerError('LAYER_RPMDB', `base commit ${checksum} has no rpmdb (looked in ${RPMDB_DIRS.map((d) => `/${d}`).join(', ')})`, {
     hint: 'a base must carry the rpm database of the packages it contains',
   });
+}
+
+/**
+ * Publish a verified base rpmdb under `dest` (a temp directory renamed into place, so readers
+ * see a whole file or none; a concurrent writer's copy is as good as ours), then drop all but
+ * the few most recently extracted. Failing to cache is not an error: the next compose copies again.
+ */
+async function keepCopy(dest: string, bytes: Uint8Array): Promise<void> {
+  const parent = dirname(dest);
+  try {
+    await mkdir(parent, { recursive: true });
+    const tmp = await mkdtemp(join(parent, '.tmp-'));
+    await writeFile(join(tmp, 'rpmdb.sqlite'), bytes);
+    await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
+    const names = await readdir(parent);
+    const age = async (n: string) => (await stat(join(parent, n)).catch(() => undefined))?.mtimeMs ?? 0;
+    const bases = await Promise.all(names.filter((n) => !n.startsWith('.tmp-')).map(async (n) => ({ n, t: await age(n) })));
+    const stale = bases.sort((a, b) => b.t - a.t).slice(KEEP_CACHED_BASES).map((e) => e.n);
+    // Temp dirs of killed processes (an hour old: a live writer needs milliseconds).
+    for (const n of names.filter((n) => n.startsWith('.tmp-'))) if (Date.now() - (await age(n)) > 3600_000) stale.push(n);
+    for (const n of stale) await rm(join(parent, n), { recursive: true, force: true });
+  } catch {
+    // best effort
+  }
 }

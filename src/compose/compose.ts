@@ -82,7 +82,7 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
     using pool = new Pool({ arch: req.arch });
     const locals: RpmPackage[] = [];
     const solved = await timed(report, timings, 'solve', async () => {
-      base = await readBase(store, req.base?.commit ?? null, scratch);
+      base = await readBase(store, req.base?.commit ?? null, scratch, req.cacheDir);
       const sys = pool.addRepo('@System', { kind: 'records', records: base.records });
       pool.setInstalled(sys);
       await req.repos.refresh(o.cacheOnly ? { cacheOnly: true } : {});
