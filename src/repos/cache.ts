@@ -17,7 +17,7 @@
  * writer wins, each a complete generation). Leftovers of dead processes are removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseRepomd, type Repomd, type RepomdRecord } from './repomd.js';
 
@@ -50,13 +50,11 @@ export class RepoCache {
   /** Create the layout and drop leftovers of interrupted downloads (of processes now gone). */
   async prepare(): Promise<void> {
     const root = join(this.dir, 'tmp');
-    await mkdir(root, { recursive: true });
-    for (const d of await readdir(root)) {
-      if (d !== String(process.pid) && !alive(Number(d))) await rm(join(root, d), { recursive: true, force: true });
-    }
-    await mkdir(this.tmpDir, { recursive: true });
-    await mkdir(join(this.dir, 'data'), { recursive: true });
-    await mkdir(join(this.dir, 'solv'), { recursive: true });
+    // Concurrently (each await is a thread-pool round trip, paid on every command): our own
+    // temp dir (creates tmp/ too), data/, solv/; then dead processes' temp dirs are swept.
+    await Promise.all([this.tmpDir, join(this.dir, 'data'), join(this.dir, 'solv')].map((d) => mkdir(d, { recursive: true })));
+    const dead = (await readdir(root)).filter((d) => d !== String(process.pid) && !alive(Number(d)));
+    await Promise.all(dead.map((d) => rm(join(root, d), { recursive: true, force: true })));
   }
 
   /** A fresh temp path inside the cache (same filesystem, so rename is atomic). */
@@ -134,6 +132,16 @@ export class RepoCache {
   async dropSolv(key: string): Promise<void> {
     await rm(this.solvPath(key), { force: true });
     await rm(`${this.solvPath(key)}.json`, { force: true });
+  }
+
+  /** The sidecar info of a cached `.solv`, without reading the `.solv` itself (undefined when either is missing). */
+  async readSolvInfo(key: string): Promise<unknown> {
+    try {
+      const [info] = await Promise.all([readFile(`${this.solvPath(key)}.json`, 'utf8'), access(this.solvPath(key), constants.R_OK)]);
+      return JSON.parse(info) as unknown;
+    } catch {
+      return undefined;
+    }
   }
 
   async readSolv(key: string): Promise<{ bytes: Uint8Array; info: unknown } | undefined> {

@@ -63,8 +63,9 @@ function solvKey(repo: Repo, filelists: boolean): string {
 /** Does this repo's metadata have file dependencies outside primary's file subset? */
 export async function analyzeRepo(repo: Repo): Promise<boolean> {
   for (const fl of [false, true]) {
-    const s = await repo.cache.readSolv(solvKey(repo, fl));
-    if (s !== undefined) return (s.info as SolvInfo).fileDepsOutsidePrimary;
+    // The sidecar alone: the `.solv` itself (tens of MB for a distribution) is read once, by loadRepo.
+    const info = await repo.cache.readSolvInfo(solvKey(repo, fl));
+    if (info !== undefined) return (info as SolvInfo).fileDepsOutsidePrimary;
   }
   const facts = await repo.primaryFacts();
   if (facts !== undefined) return facts.fileDepsOutsidePrimary;
@@ -94,7 +95,7 @@ export async function loadRepo(
   const useLibsolv = !filtered && !opts.filelists && (loader === 'libsolv' || (loader === 'auto' && !repo.hasRecordsInMemory));
   let lists: Map<string, FilelistEntry> | undefined;
   let filelists = opts.filelists;
-  if (filelists && (await repo.cache.readSolv(solvKey(repo, true))) === undefined) {
+  if (filelists && (await repo.cache.readSolvInfo(solvKey(repo, true))) === undefined) {
     try {
       lists = await repo.filelists();
     } catch (e) {
