@@ -6,7 +6,16 @@
  * (LayerError: one line `error: <message> [CODE]` on stderr, then `hint:` when there is one);
  * 2 a usage error; 3 the sysroot is locked by another transaction; 70 an internal error (a bug).
  */
+import { setFlagsFromString } from 'node:v8';
 import { LayerError } from '../errors.js';
+
+// V8 tiers hot wasm functions (the solver) up to TurboFan on background threads, and Node waits
+// for those jobs before the process exits: a `layer` command (a dry run solves in ~30 ms) paid
+// 50-110 ms at exit for optimised code it never ran, and the compiles competed with the solve
+// for the CPU. An 11x budget (default 1.8 M) keeps short commands on Liftoff code while long
+// solves (large repos) still tier up. Set here, for the command only: long-lived users of the
+// solver API (benches, tests) keep V8's default. Must run before the wasm module is compiled.
+setFlagsFromString('--wasm-tiering-budget=20000000');
 
 interface Command {
   usage: string;

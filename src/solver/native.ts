@@ -9,7 +9,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import { LayerError } from '../errors.js';
 
 type Ptr = number;
@@ -63,12 +62,6 @@ export function loadModule(): Promise<LibsolvModule> {
         cause,
       });
     }
-    // V8 tiers hot wasm functions up to TurboFan on background threads, and Node waits for
-    // those jobs before a process exits: a short `layer` run (a dry run solves in ~30 ms) paid
-    // 50-110 ms at exit for optimised code it never ran, and the compiles competed with the
-    // solve for the CPU. An 11x budget (default 1.8 M) keeps short runs on Liftoff code while
-    // long solves (large repos) still tier up. Read when the module is compiled, so set here.
-    setFlagsFromString('--wasm-tiering-budget=20000000');
     // wasmBinary given: the 3.1.6 glue skips fetch() (which fails on file paths under Node 20).
     // libsolv's own messages go to a log inside the shim (ly_take_log), never to stdout.
     const m = await factory({ wasmBinary, print: () => {}, printErr: () => {} });
