@@ -21,14 +21,15 @@
  *
  * Results (2-core machine shared with other work, BENCH_RUNS=7, ms):
  *                       before (dd5bd7c)        after (issue 6 work)
- *   dry-run warm        319 vs dnf 138 (2.31x)  127 vs dnf 144 (0.88x); unbundled 179
- *   dry-run cold        360 vs dnf 146          168 vs dnf 153
- *   install many-deps   665 vs dnf 232          491 vs dnf 240
+ *   dry-run warm        319 vs dnf 138 (2.31x)  127 vs dnf 144 (0.88x), 130 vs 140 (0.92x); unbundled 179-185
+ *   dry-run cold        360 vs dnf 146          168 vs dnf 153, 167 vs 146
+ *   install many-deps   665 vs dnf 232          491 vs dnf 240, 498 vs 244
  * Same conditions, interleaved runs of the warm dry run alone: before 334, after 128 (bin) /
  * 188 (dist/cli/main.js). Where the 200 ms went, in the order the commits removed it:
  *   undici imported eagerly (~40 ms): now only when an http(s) transfer happens;
  *   primary.xml re-parsed for the sizes shown (20-60 ms): sizes kept in primary's facts;
- *   Node waiting at exit for V8's TurboFan jobs on the wasm (50-110 ms): tiering budget raised;
+ *   Node waiting at exit for V8's TurboFan jobs on the wasm (50-110 ms): the CLI raises the
+ *     wasm tiering budget (src/cli/main.ts);
  *   ~120 ES modules resolved and linked (~50 ms): one CommonJS bundle;
  *   the base rpmdb copied out of the store per run (~9 ms): cached per base commit.
  * What is left (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
