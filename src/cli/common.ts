@@ -2,11 +2,11 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { LayerError } from '../errors.js';
-import { runTransaction, type Change, type ComposeStep, type EngineResult } from '../engine/index.js';
+import { runTransaction, type Change, type ComposePlan, type EngineResult } from '../engine/index.js';
 import { bool, str, type OptionSpec, type Parsed } from './args.js';
 import { emit, sysrootOf } from './output.js';
 import { CliReport, reportMode } from './report.js';
-import { resultText, transactionTable } from './render.js';
+import { planText, resultText } from './render.js';
 
 /** Exit status when --unchanged-exit-77 is given and nothing changed. */
 export const EXIT_UNCHANGED = 77;
@@ -34,7 +34,7 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
   const sysroot = sysrootOf(p);
   const reposdir = str(p, 'reposdir');
   const arch = str(p, 'arch');
-  let asked = false;
+  let shown = false;
   const result: EngineResult = await runTransaction({
     sysroot, change, command, report,
     ...(reposdir ? { reposdir: resolve(reposdir) } : {}),
@@ -44,29 +44,46 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
       idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
       replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
     },
-    confirm: confirmer(p, () => (asked = true)),
+    confirm: json ? undefined : confirmer(p, () => (shown = true)),
   });
-  emit(p, resultJson(result), () => resultText(result, sysroot, { tableShown: asked }));
+  emit(p, resultJson(result), () => resultText(result, sysroot, { tableShown: shown }));
+  if (result.outcome === 'aborted') return EXIT_ABORTED;
   return result.outcome === 'unchanged' && bool(p, 'unchanged-exit-77') ? EXIT_UNCHANGED : 0;
 }
 
+/** Exit status when the user answers no (dnf's "Operation aborted." is 1 too). */
+export const EXIT_ABORTED = 1;
+
 /**
- * Asked after the transaction is shown, before the new deployment becomes the default: only
- * on an interactive terminal without -y (scripts and CI are never blocked).
+ * Shows the transaction right after the solve, before anything is downloaded or written, and
+ * asks "Is this ok" only on an interactive stdin without -y: scripts, CI and pipes proceed
+ * unasked, as rpm-ostree always does. --json never gets here (stdout is the JSON alone).
  */
-function confirmer(p: Parsed, onAsk: () => void): ((steps: ComposeStep[]) => Promise<boolean>) | undefined {
-  if (bool(p, 'assumeyes') || bool(p, 'json') || bool(p, 'dry-run') || !process.stdin.isTTY || !process.stdout.isTTY) return undefined;
-  return async (steps) => {
-    onAsk();
-    process.stdout.write(transactionTable(steps));
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    try {
-      const answer = await rl.question('Deploy this? [y/N] ');
-      return /^y(es)?$/i.test(answer.trim());
-    } finally {
-      rl.close();
-    }
+function confirmer(p: Parsed, onShow: () => void): (plan: ComposePlan) => Promise<boolean> {
+  const ask = !bool(p, 'assumeyes') && process.stdin.isTTY === true;
+  return async (plan) => {
+    onShow();
+    process.stdout.write(planText(plan));
+    if (!ask) return true;
+    return yes(await question('Is this ok [y/N]: '));
   };
+}
+
+/** One line from the terminal; end of input (Ctrl-D) is an empty answer, so "no". */
+async function question(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await new Promise<string>((done) => {
+      rl.once('close', () => done(''));
+      rl.question(prompt).then(done, () => done(''));
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+function yes(answer: string): boolean {
+  return /^y(es)?$/i.test(answer.trim());
 }
 
 export function resultJson(r: EngineResult): object {

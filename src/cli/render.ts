@@ -1,5 +1,5 @@
 /** Turning engine results into words: the transaction table, package diff, next steps, errors. */
-import type { ComposeStep, EngineResult, PackageDiff } from '../engine/index.js';
+import type { ComposePlan, ComposeStep, EngineResult, PackageDiff } from '../engine/index.js';
 
 export function size(n: number | undefined): string {
   if (n === undefined) return '';
@@ -40,13 +40,29 @@ export function diffText(d: PackageDiff): string {
   return out.length ? out.join('\n') + '\n' : 'No package changes.\n';
 }
 
-/** What the user reads after a transaction: table, diff, and what happens next. */
+function providedText(alreadyProvided: readonly string[]): string {
+  return `Already provided by the base (inactive requests): ${alreadyProvided.join(', ')}\n`;
+}
+
+/** What the user reads before anything is done: the transaction table and inactive requests. */
+export function planText(plan: ComposePlan): string {
+  const parts = [transactionTable(plan.transaction)];
+  if (plan.alreadyProvided.length) parts.push(providedText(plan.alreadyProvided));
+  return parts.join('\n');
+}
+
+/**
+ * What the user reads after a transaction: the table (unless it was shown before acting),
+ * the package diff, and what happens next.
+ */
 export function resultText(r: EngineResult, sysroot: string, opts: { tableShown?: boolean } = {}): string {
   const parts: string[] = [];
   if (r.outcome === 'unchanged') return 'No change.\n';
-  if (r.outcome === 'cancelled') return 'Cancelled: nothing was deployed.\n';
-  if (!opts.tableShown) parts.push(transactionTable(r.steps));
-  if (r.alreadyProvided.length) parts.push(`Already provided by the base (inactive requests): ${r.alreadyProvided.join(', ')}\n`);
+  if (r.outcome === 'aborted') return 'Aborted.\n';
+  if (!opts.tableShown) {
+    parts.push(transactionTable(r.steps));
+    if (r.alreadyProvided.length) parts.push(providedText(r.alreadyProvided));
+  }
   if (r.outcome === 'dry-run') return parts.join('\n') + '\nDry run: nothing was changed.\n';
   if (r.outcome === 'downloaded') return parts.join('\n') + '\nPackages downloaded and imported; no deployment was made.\n';
   if (r.diff) parts.push(diffText(r.diff));

@@ -135,9 +135,14 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
     const transaction = steps.map((s) => toStep(s, sizes));
     const digest = inputDigest({ req, base: b.commit, locals, steps });
     const result: ComposeResult = { transaction, alreadyProvided, inputDigest: digest, unchanged: false, packages, layered, timings };
-    if (req.previous && req.previous.inputDigest === digest) {
+    const unchanged = req.previous !== undefined && req.previous.inputDigest === digest;
+    // The last moment to say no: nothing has been downloaded, imported or written yet.
+    if (!o.dryRun && req.confirm && !(await req.confirm({ transaction, alreadyProvided, unchanged }))) {
+      return { ...result, aborted: true };
+    }
+    if (unchanged) {
       report.info('nothing changed since the last composition');
-      return { ...result, unchanged: true, commit: req.previous.commit };
+      return { ...result, unchanged: true, commit: req.previous!.commit };
     }
     if (o.dryRun) return result;
 

@@ -41,6 +41,22 @@ export interface ComposeRequest {
   previous?: { commit: Checksum; inputDigest: string };
   /** Set this ref to the new commit. */
   ref?: string;
+  /**
+   * Asked with the solved plan right after the solve, before anything is downloaded, imported
+   * or committed (not for dry runs, which stop there anyway). false: composeTree returns with
+   * `aborted` set and nothing written.
+   */
+  confirm?: (plan: ComposePlan) => Promise<boolean>;
+}
+
+/** What a composition is about to do: shown to the user before acting. */
+export interface ComposePlan {
+  /** Solver steps in install order, with reasons and sizes. */
+  transaction: ComposeStep[];
+  /** Requested specs the base already provides, as `spec (by nevra)`. */
+  alreadyProvided: string[];
+  /** The request resolves exactly as `previous` did: nothing will be rebuilt. */
+  unchanged: boolean;
 }
 
 export interface ComposeStep {
@@ -70,6 +86,8 @@ export interface ComposeResult {
   inputDigest: string;
   /** The request resolves exactly as `previous` did: nothing was rebuilt. */
   unchanged: boolean;
+  /** `confirm` answered false: nothing was downloaded, imported or committed. */
+  aborted?: true;
   /** Every package of the new tree. */
   packages: Nevra[];
   /** Packages of the new tree that are not from the base. */

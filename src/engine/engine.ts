@@ -1,6 +1,6 @@
 /**
  * The single driver every changing command uses: request → (lock) → origin → repos → compose
- * (solve, fetch, import, assemble, commit) → deploy → package diff.
+ * (solve, confirm, fetch, import, assemble, commit) → deploy → package diff.
  *
  * The origin records the request; every change is recomposed from the base commit with the
  * whole request, as rpm-ostree does, so uninstall is "compose again without it".
@@ -16,7 +16,7 @@ import type { Checksum } from '../store/index.js';
 import { Sysroot, sameRequest, type Deployment, type Origin } from '../sysroot/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeTree, providedSpec, type ComposeResult } from './compose-contract.js';
+import { composeTree, providedSpec, type ComposePlan, type ComposeResult } from './compose-contract.js';
 import { diffPackages, listPackages } from './db.js';
 import { inspectLocalRpm, keepLocalRpm, keptLocalRpm, type LocalRpm } from './local-rpms.js';
 import { cleanComposeLeftovers } from './leftovers.js';
@@ -64,6 +64,24 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
     const arch = req.arch ?? hostArch();
     const cacheDir = join(sysroot.stateDir, 'cache');
     const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report });
+    const added = req.change.kind === 'install' ? req.change.packages : [];
+    const inactiveOf = (provided: readonly string[]) => provided.filter((p) => added.includes(providedSpec(p)));
+    const refuseInactive = (provided: readonly string[]) => {
+      const inactive = inactiveOf(provided);
+      if (inactive.length > 0 && !req.options.allowInactive) {
+        throw new LayerError('LAYER_ALREADY_PROVIDED', `${inactive.join(', ')}: already provided by the base`, {
+          hint: 'use --allow-inactive to request it anyway',
+        });
+      }
+    };
+    // Refusals come before the question: nobody is asked to confirm what would fail anyway.
+    const userConfirm = req.confirm;
+    const confirm = userConfirm
+      ? async (plan: ComposePlan) => {
+          refuseInactive(plan.alreadyProvided);
+          return userConfirm(plan);
+        }
+      : undefined;
     let result: ComposeResult;
     try {
       const localRpms = [
@@ -78,21 +96,16 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
           replaceFiles: req.options.replaceFiles, ignoreWeakDeps: req.options.ignoreWeakDeps,
         },
         ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
+        ...(confirm ? { confirm } : {}),
       }));
     } finally {
       await repos.close();
     }
-    const added = req.change.kind === 'install' ? req.change.packages : [];
-    const inactive = result.alreadyProvided.filter((p) => added.includes(providedSpec(p)));
-    if (inactive.length > 0 && !req.options.allowInactive) {
-      throw new LayerError('LAYER_ALREADY_PROVIDED', `${inactive.join(', ')}: already provided by the base`, {
-        hint: 'use --allow-inactive to request it anyway',
-      });
-    }
+    refuseInactive(result.alreadyProvided);
     const base = { steps: result.transaction, alreadyProvided: result.alreadyProvided, timings };
+    if (result.aborted) return { ...base, outcome: 'aborted', ...(current ? { previous: current } : {}) };
     if (req.options.dryRun) return { ...base, outcome: 'dry-run', ...(current ? { previous: current } : {}) };
     if (req.options.downloadOnly) return { ...base, outcome: 'downloaded', ...(current ? { previous: current } : {}) };
-    if (req.confirm && !(await req.confirm(result.transaction))) return { ...base, outcome: 'cancelled', ...(current ? { previous: current } : {}) };
     const commit = result.commit ?? current?.checksum;
     if (!commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: compose returned no commit');
     for (const l of newLocal) keepLocalRpm(sysroot.stateDir, l);

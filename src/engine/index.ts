@@ -3,7 +3,7 @@
  * command uses, plus the read-only views (status, db list/diff) and the non-composing verbs.
  *
  * - `runTransaction(req)`: init / install / uninstall; returns an EngineResult (outcome
- *   `deployed`, `unchanged`, `dry-run`, `downloaded`) with the transaction steps, package diff
+ *   `deployed`, `unchanged`, `dry-run`, `downloaded`, `aborted`) with the transaction steps, package diff
  *   and the new deployment. Errors are LayerErrors naming package, repo, file or sysroot.
  * - `rollback`, `bootPending`, `cleanup`, `refreshMetadata`.
  * - `describeStatus(sysroot)`: deployments with commit version/timestamp for `status`.
@@ -15,5 +15,5 @@ export { refreshMetadata } from './refresh.js';
 export { describeStatus, type DeploymentView, type StatusView } from './status.js';
 export { listPackages, diffPackages, diffDeployments, type ListedPackage } from './db.js';
 export { hostArch } from './repos.js';
-export type { ComposeStep } from './compose-contract.js';
+export type { ComposePlan, ComposeStep } from './compose-contract.js';
 export type * from './types.js';

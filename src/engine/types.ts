@@ -3,7 +3,7 @@ import type { Report } from '../report.js';
 import type { Nevra } from '../solver/types.js';
 import type { Checksum } from '../store/index.js';
 import type { Deployment, EtcChanges } from '../sysroot/index.js';
-import type { ComposeStep } from './compose-contract.js';
+import type { ComposePlan, ComposeStep } from './compose-contract.js';
 
 export interface EngineOptions {
   dryRun?: boolean;
@@ -32,8 +32,11 @@ export interface EngineRequest {
   report: Report;
   /** The command line, recorded in the lock so a second `layer` can name it. */
   command: string;
-  /** Asked with the transaction before the new deployment is made; false cancels (outcome `cancelled`). */
-  confirm?: ((steps: ComposeStep[]) => Promise<boolean>) | undefined;
+  /**
+   * Shown the solved plan right after the solve, before anything is downloaded, imported,
+   * committed or deployed (never for dry runs). false aborts: outcome `aborted`, nothing written.
+   */
+  confirm?: ((plan: ComposePlan) => Promise<boolean>) | undefined;
 }
 
 export interface PackageDiff {
@@ -44,8 +47,11 @@ export interface PackageDiff {
 }
 
 export interface EngineResult {
-  /** deployed: a new default deployment; unchanged: nothing to do (exit 77 with --unchanged-exit-77). */
-  outcome: 'deployed' | 'unchanged' | 'dry-run' | 'downloaded' | 'cancelled';
+  /**
+   * deployed: a new default deployment; unchanged: nothing to do (exit 77 with
+   * --unchanged-exit-77); aborted: `confirm` said no, nothing was written.
+   */
+  outcome: 'deployed' | 'unchanged' | 'dry-run' | 'downloaded' | 'aborted';
   steps: ComposeStep[];
   alreadyProvided: string[];
   commit?: Checksum;
