@@ -3,7 +3,8 @@
  * The `layer` command: dispatch to one thin command module, map errors to exit statuses.
  *
  * Exit statuses: 0 success; 77 nothing changed (only with --unchanged-exit-77); 1 an error
- * (LayerError: one line `error: <message> [CODE]` on stderr, then `hint:` when there is one);
+ * (LayerError: one line `error: <message> [CODE]` on stderr, then `hint:` when there is one;
+ * also "Aborted." when the confirmation question is answered no);
  * 2 a usage error; 3 the sysroot is locked by another transaction; 70 an internal error (a bug).
  */
 import { setFlagsFromString } from 'node:v8';

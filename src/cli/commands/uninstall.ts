@@ -3,7 +3,8 @@ import { parseArgs } from '../args.js';
 import { TRANSACTION_FLAGS, needPackages, runChange } from '../common.js';
 
 export const usage = `layer uninstall [--sysroot DIR] [-n|--dry-run] [-y] [--idempotent] [--unchanged-exit-77] [--json] PKG...
-  Remove layered packages (by the name they were requested with, or a local package's name/NEVRA).`;
+  Remove layered packages (by the name they were requested with, or a local package's name/NEVRA).
+  The transaction is shown first; on an interactive terminal, asks "Is this ok [y/N]:" unless -y.`;
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs('uninstall', argv, TRANSACTION_FLAGS);
