@@ -54,10 +54,10 @@ REPO
 echo "repos: http://127.0.0.1:$PORT/base, http://127.0.0.1:$PORT/updates"
 
 step "layer init: compose a base (bash, coreutils, libc) and deploy it on a directory sysroot"
-layer init --sysroot "$S" --osname demo --reposdir "$WORK/repos.d" filesystem setup demo-release bash coreutils libc-bin
+layer init -y --sysroot "$S" --osname demo --reposdir "$WORK/repos.d" filesystem setup demo-release bash coreutils libc-bin
 
 step "layer install openssl: recomposed from the base, deployed as the new default"
-layer install --sysroot "$S" openssl
+layer install -y --sysroot "$S" openssl
 
 step "layer status"
 layer status --sysroot "$S"

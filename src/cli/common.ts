@@ -63,7 +63,8 @@ function confirmer(p: Parsed, onShow: () => void): (plan: ComposePlan) => Promis
   const ask = !bool(p, 'assumeyes') && process.stdin.isTTY === true;
   return async (plan) => {
     onShow();
-    process.stdout.write(planText(plan));
+    // A blank line apart from what follows: the question, or the download progress.
+    process.stdout.write(planText(plan) + '\n');
     if (!ask) return true;
     return yes(await question('Is this ok [y/N]: '));
   };
