@@ -16,7 +16,7 @@
  * account resolution used by the compose.
  */
 export { composeTree } from './compose.js';
-export { COMPOSE_KEYS, type ComposeRequest, type ComposeResult, type ComposeOptions, type ComposeStep, type ComposeTimings } from './types.js';
+export { COMPOSE_KEYS, type ComposeRequest, type ComposePlan, type ComposeResult, type ComposeOptions, type ComposeStep, type ComposeTimings } from './types.js';
 export { COMPOSE_VERSION } from './digest.js';
 export { runTransactionScriptlets, type TransactionPackage, type TransactionOptions, type TransactionResult, type OwnedFile } from './scriptlets-transaction.js';
 export { runScriptlet, DEFAULT_LUA_SKIPS, type Scriptlet, type ScriptletOutcome, type LuaSkip } from './scriptlets.js';
