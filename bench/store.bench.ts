@@ -24,22 +24,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../src/store/index.js';
 import { formatTable, median, ratio, timeMs, timeMsAsync, writeResult } from './lib/stats.js';
+import { mulberry32 } from '../test/support/prng.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 const FILES = Math.max(500, Number(process.env.BENCH_FILES ?? 50_000));
 const FSYNC = process.env.BENCH_FSYNC === '1';
 const TS = 1700000000n;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(root: string): { files: number; bytes: number } {
   const rnd = mulberry32(0x5eed);
