@@ -9,7 +9,7 @@
  * - rich dependencies also add their plain names (richnames.ts) under the same idx;
  * - Group falls back to "Unknown"; integer keys are stored in host (little-endian) byte order.
  */
-import type { RpmHeader } from '../rpm/index.js';
+import { TAG, TagType, type RpmHeader } from '../rpm/index.js';
 import { richDepNames } from './richnames.js';
 import { INDEX_TABLES, type IndexTable } from './schema.js';
 
@@ -40,23 +40,15 @@ export function isTransientRequire(flags: number): boolean {
   return (flags & INSTALL_ONLY) !== 0 && (flags & ERASE_ONLY) === 0 && (flags & META) === 0;
 }
 
-const RICH_TABLES = new Set([1049, 1054, 5049, 5052, 5046, 5055]);
-const TAG_REQUIREFLAGS = 1048;
-const TAG_TRIGGERNAME = 1066;
-const TAG_GROUP = 1016;
-const TRIGGER_INDEX_TAG: Record<number, number> = { 5069: 5070, 5079: 5080 };
-
-const TYPE_CHAR = 1;
-const TYPE_INT8 = 2;
-const TYPE_INT16 = 3;
-const TYPE_INT32 = 4;
-const TYPE_INT64 = 5;
-const TYPE_BIN = 7;
-const TYPE_STRING_ARRAY = 8;
+const RICH_TABLES = new Set<number>([TAG.REQUIRENAME, TAG.CONFLICTNAME, TAG.SUGGESTNAME, TAG.SUPPLEMENTNAME, TAG.RECOMMENDNAME, TAG.ENHANCENAME]);
+const TRIGGER_INDEX_TAG: Record<number, number> = {
+  [TAG.FILETRIGGERNAME]: TAG.FILETRIGGERINDEX,
+  [TAG.TRANSFILETRIGGERNAME]: TAG.TRANSFILETRIGGERINDEX,
+};
 
 /** Integer keys: the value's bytes in host order, as rpm's td2key hands them to sqlite (x86: LE). */
 function intKeys(h: RpmHeader, tag: number, type: number): Uint8Array[] {
-  const size = type === TYPE_INT64 ? 8 : type === TYPE_INT32 ? 4 : type === TYPE_INT16 ? 2 : 1;
+  const size = type === TagType.Int64 ? 8 : type === TagType.Int32 ? 4 : type === TagType.Int16 ? 2 : 1;
   return h.bigints(tag).map((v) => {
     const out = new Uint8Array(size);
     const dv = new DataView(out.buffer);
@@ -71,25 +63,25 @@ function intKeys(h: RpmHeader, tag: number, type: number): Uint8Array[] {
 /** Rows `h` contributes to `table`, in the order rpm inserts them. */
 export function indexRowsFor(h: RpmHeader, table: IndexTable): IndexRow[] {
   const entry = h.entry(table.tag);
-  if (!entry) return table.tag === TAG_GROUP ? [{ key: 'Unknown', idx: 0 }] : [];
+  if (!entry) return table.tag === TAG.GROUP ? [{ key: 'Unknown', idx: 0 }] : [];
 
-  if (entry.type === TYPE_BIN) return [{ key: new Uint8Array(h.bin(table.tag)!), idx: 0 }];
-  if ([TYPE_CHAR, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64].includes(entry.type)) {
+  if (entry.type === TagType.Bin) return [{ key: new Uint8Array(h.bin(table.tag)!), idx: 0 }];
+  if ([TagType.Char, TagType.Int8, TagType.Int16, TagType.Int32, TagType.Int64].includes(entry.type)) {
     return intKeys(h, table.tag, entry.type).map((key, idx) => ({ key, idx }));
   }
   // An I18N string yields one value (rpm's headerGet picks the C locale); STRING yields one.
-  const values = entry.type === TYPE_STRING_ARRAY ? h.strings(table.tag) : [h.string(table.tag) ?? ''];
+  const values = entry.type === TagType.StringArray ? h.strings(table.tag) : [h.string(table.tag) ?? ''];
 
-  const reqFlags = table.tag === 1049 ? h.numbers(TAG_REQUIREFLAGS) : [];
+  const reqFlags = table.tag === TAG.REQUIRENAME ? h.numbers(TAG.REQUIREFLAGS) : [];
   const trigIndexTag = TRIGGER_INDEX_TAG[table.tag];
   const trigIndex = trigIndexTag === undefined ? [] : h.numbers(trigIndexTag);
   const rows: IndexRow[] = [];
   values.forEach((value, i) => {
-    if (table.tag === 1049 && isTransientRequire(reqFlags[i] ?? 0)) return;
-    if (table.tag === TAG_TRIGGERNAME && values.indexOf(value) < i) return;
+    if (table.tag === TAG.REQUIRENAME && isTransientRequire(reqFlags[i] ?? 0)) return;
+    if (table.tag === TAG.TRIGGERNAME && values.indexOf(value) < i) return;
     const idx = trigIndexTag === undefined ? i : (trigIndex[i] ?? 0);
     rows.push({ key: value, idx });
-    if (value.startsWith('(') && entry.type === TYPE_STRING_ARRAY && RICH_TABLES.has(table.tag)) {
+    if (value.startsWith('(') && entry.type === TagType.StringArray && RICH_TABLES.has(table.tag)) {
       for (const name of richNamesCached(value)) rows.push({ key: name, idx });
     }
   });
