@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'LAYER_REPO_CHECKSUM'
   | 'LAYER_REPO_CORRUPT'
   | 'LAYER_REPO_OFFLINE'
+  | 'LAYER_REPO_SIGNATURE'
   // solver
   | 'LAYER_SOLVER'
   | 'LAYER_UNSOLVABLE'
@@ -18,6 +19,7 @@ export type ErrorCode =
   | 'LAYER_RPM_FORMAT'
   | 'LAYER_RPM_DIGEST'
   | 'LAYER_RPM_SIGNATURE'
+  | 'LAYER_GPG_KEY'
   | 'LAYER_UNSAFE_PATH'
   // store
   | 'LAYER_STORE'
@@ -28,11 +30,15 @@ export type ErrorCode =
   | 'LAYER_SCRIPTLET'
   | 'LAYER_BASE_LOCKED'
   | 'LAYER_SYSROOT'
+  // boot: kernel, initramfs or boot files of a tree (src/boot)
+  | 'LAYER_BOOT'
   | 'LAYER_LOCKED'
   | 'LAYER_ALREADY_REQUESTED'
   | 'LAYER_NOT_REQUESTED'
   | 'LAYER_ALREADY_PROVIDED'
   | 'LAYER_USAGE'
+  // the operating system refused an operation (disk full, permissions, read-only, I/O error)
+  | 'LAYER_IO'
   | 'LAYER_INTERNAL';
 
 export class LayerError extends Error {
@@ -47,14 +53,66 @@ export class LayerError extends Error {
   }
 }
 
-/** Re-throw `err` with `context: ` prepended, keeping the code of a LayerError. */
+/**
+ * errno codes that describe the machine, not a bug in layer: a full disk, permissions, a
+ * read-only or failing filesystem, a missing user-given path. They become LAYER_IO.
+ */
+const IO_ERRNOS = new Set([
+  'ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST',
+  'ENOTEMPTY', 'EMFILE', 'ENFILE', 'EFBIG', 'ENAMETOOLONG', 'ELOOP', 'EXDEV', 'EBUSY', 'ETXTBSY', 'ENOMEM',
+]);
+
+interface SystemErrorLike extends Error {
+  code: string;
+  syscall?: string;
+  path?: string;
+  dest?: string;
+}
+
+function isSystemError(err: unknown): err is SystemErrorLike {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && IO_ERRNOS.has((err as unknown as { code: string }).code);
+}
+
+/** What the kernel said, for people: `ENOSPC: no space left on device` without Node's framing. */
+function errnoText(err: SystemErrorLike): string {
+  const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
+  return `${err.code} (${m ? m[1] : err.message})`;
+}
+
+/**
+ * A LayerError of code LAYER_IO for a Node system error (operation, path and errno named), or
+ * undefined when `err` is not one. `op` overrides the syscall name ("writing the rpmdb").
+ */
+export function ioError(err: unknown, op?: string): LayerError | undefined {
+  if (err instanceof LayerError || !isSystemError(err)) return undefined;
+  const what = op ?? err.syscall ?? 'i/o';
+  const where = err.path ? ` ${err.path}${err.dest ? ` -> ${err.dest}` : ''}` : '';
+  const hint = err.code === 'ENOSPC' || err.code === 'EDQUOT'
+    ? 'free some space (layer cleanup removes unused deployments and objects) and try again'
+    : err.code === 'EACCES' || err.code === 'EPERM' ? 'run as root, or check the permissions of the path'
+      : err.code === 'EROFS' ? 'the filesystem is mounted read-only' : undefined;
+  return new LayerError('LAYER_IO', `${what}${where}: ${errnoText(err)}`, { cause: err, ...(hint ? { hint } : {}) });
+}
+
+/** Re-throw `err` with `context: ` prepended, keeping the code of a LayerError (a system error becomes LAYER_IO). */
 export function withContext(context: string, err: unknown): LayerError {
   if (err instanceof LayerError) {
     const wrapped = new LayerError(err.code, `${context}: ${err.message}`, { hint: err.hint, cause: err });
     return wrapped;
   }
+  const io = ioError(err);
+  if (io) return new LayerError('LAYER_IO', `${context}: ${io.message}`, { cause: err, ...(io.hint ? { hint: io.hint } : {}) });
   const msg = err instanceof Error ? err.message : String(err);
   return new LayerError('LAYER_INTERNAL', `${context}: ${msg}`, { cause: err });
+}
+
+/** Any thrown value as a LayerError: LayerErrors as they are, system errors as LAYER_IO, the rest LAYER_INTERNAL. */
+export function asLayerError(err: unknown): LayerError {
+  if (err instanceof LayerError) return err;
+  const io = ioError(err);
+  if (io) return io;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new LayerError('LAYER_INTERNAL', `internal error: ${msg}`, { cause: err });
 }
 
 /** A broken invariant: a bug in layer, never a user error. */

@@ -1,1 +1,27 @@
-export {};
+/**
+ * layer as a library: the same engine the `layer` command drives.
+ *
+ *   import { runTransaction, describeStatus, silentReport } from 'layer';
+ *   const r = await runTransaction({
+ *     sysroot: '/var/tmp/sysroot', command: 'my-tool', report: silentReport,
+ *     change: { kind: 'install', packages: ['openssl'], localRpms: [] },
+ *     options: { dryRun: true },
+ *   });
+ *   r.plan?.steps          // [{ action: 'install', reason: 'requested', name: 'openssl', ... }]
+ *
+ * Lower down: `plan(request, ctx)` → Plan (plain data) and `apply(plan, ctx)` → commit; the
+ * Request value and its verbs; the Sysroot (deployments, origin, lock); the store.
+ */
+export { runTransaction, rollback, bootPending, cleanup, refreshMetadata, describeStatus, listPackages, diffPackages, diffDeployments, hostArch } from './engine/index.js';
+export type { EngineRequest, EngineResult, EngineOptions, Change, PackageDiff, DeploymentView, StatusView } from './engine/index.js';
+export { baseSourceOf, ostreeLocalSource, recipeSource, type BaseSource } from './engine/index.js';
+export { plan, apply, composeTree, cleanStaleScratch } from './compose/index.js';
+export type {
+  Plan, PlanStep, PlanContext, ApplyContext, ApplyResult, ComposeOptions, ProvidedRequest, StepAction, StepReason, PackageVerifier,
+} from './compose/index.js';
+export { addPackages, addLocalPackages, removePackages, setBase, recipeRequest, commitRequest, sameRequest, type Request, type Recipe, type LocalPackage } from './request/index.js';
+export { Sysroot, formatOrigin, parseOrigin, type Deployment, type Origin, type SysrootStatus } from './sysroot/index.js';
+export { Store, type Checksum } from './store/index.js';
+export { LayerError, asLayerError, type ErrorCode } from './errors.js';
+export { silentReport, EventReport, RecordingReport, CollectingReport, type Report, type LayerEvent, type EventData, type Progress } from './report.js';
+export { compareEvr, formatEvr, formatNevra, parseEvr, parseNevra, nameOf, vercmp, type Nevra, type Evr, type NevraParts } from './nevra.js';

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evrcmp, loadSolver } from '../src/solver/index.js';
 import { mulberry32 } from './support/prng.js';
+import { compareEvr, formatEvr, formatNevra, parseNevra } from '../src/nevra.js';
 
 /** Hand-picked pairs, each naming the rule it exercises. */
 const PAIRS: Array<[string, string]> = [
@@ -141,5 +142,34 @@ describe('evrcmp agrees with rpm', () => {
       if (back !== -want) wrong.push(`evrcmp('${b}', '${a}') = ${back}, rpm says ${-want}`);
     });
     expect(wrong, wrong.join('\n')).toEqual([]);
+  });
+});
+
+describe('src/nevra compareEvr (pure TypeScript) agrees with rpm', () => {
+  const pairs = [...PAIRS, ...generatedPairs(), ...randomPairs(1000, 20241124)];
+  let rpm: number[];
+  beforeAll(() => {
+    rpm = rpmVercmp(pairs);
+  });
+
+  it('gives rpm.vercmp\'s answer for every pair, in both orders', () => {
+    const wrong: string[] = [];
+    pairs.forEach(([a, b], i) => {
+      const want = rpm[i]!;
+      const got = compareEvr(a, b);
+      const back = compareEvr(b, a);
+      if (got !== want) wrong.push(`compareEvr('${a}', '${b}') = ${got}, rpm says ${want}`);
+      if (back !== -want) wrong.push(`compareEvr('${b}', '${a}') = ${back}, rpm says ${-want}`);
+    });
+    expect(wrong, wrong.join('\n')).toEqual([]);
+  });
+
+  it('formats and parses NEVRAs both ways', () => {
+    const p = { name: 'glibc-langpack-en', epoch: 2, version: '2.34', release: '21.el9', arch: 'x86_64' };
+    expect(formatNevra(p)).toBe('glibc-langpack-en-2:2.34-21.el9.x86_64');
+    expect(parseNevra('glibc-langpack-en-2:2.34-21.el9.x86_64')).toEqual(p);
+    expect(parseNevra('bash-5.2.15-2.noarch')).toEqual({ name: 'bash', epoch: 0, version: '5.2.15', release: '2', arch: 'noarch' });
+    expect(parseNevra('bash')).toBeUndefined();
+    expect(formatEvr({ epoch: 0, version: '1.0', release: '1' })).toBe('1.0-1');
   });
 });

@@ -3,7 +3,7 @@
  * rpmbuild, published with createrepo_c. Checked with the native tools: rpm queries and a
  * dependency check by rpm itself, and the repackaged openssl actually runs in bubblewrap.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,30 +16,24 @@ import { rpmEvr } from '../fixtures/demo/rpmspec.js';
 import { parseObjdump } from '../fixtures/demo/elfdeps.js';
 import { runPackageScriptlets } from '../src/compose/scriptlets.js';
 import { openRpm } from '../src/rpm/index.js';
+import { requireTool } from './support/tools.js';
 
 const run = promisify(execFile);
 
-function requireTool(cmd: string, install: string): void {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`${cmd} is required for this test: ${install}`);
-  }
-}
 
 let fx: DemoFixtures;
 let work: string;
 
 beforeAll(async () => {
   for (const [cmd, how] of [
-    ['apt-get', 'a Debian host with apt (then apt-get update)'],
-    ['dpkg-deb', 'a Debian host with dpkg'],
-    ['objdump', 'apt-get install binutils'],
-    ['rpmbuild', 'apt-get install rpm'],
-    ['rpm2cpio', 'apt-get install rpm2cpio'],
-    ['cpio', 'apt-get install cpio'],
-    ['createrepo_c', 'apt-get install createrepo-c'],
-    ['bwrap', 'apt-get install bubblewrap'],
+    ['apt-get', 'apt'],
+    ['dpkg-deb', 'dpkg'],
+    ['objdump', 'binutils'],
+    ['rpmbuild', 'rpm'],
+    ['rpm2cpio', 'rpm2cpio'],
+    ['cpio', 'cpio'],
+    ['createrepo_c', 'createrepo-c'],
+    ['bwrap', 'bubblewrap'],
   ] as const) requireTool(cmd, how);
   fx = await buildDemoFixtures();
   work = await mkdtemp(join(tmpdir(), 'layer-demo-fixtures-test-'));

@@ -61,6 +61,34 @@ export function parseArgs(command: string, argv: readonly string[], specs: Recor
   return { flags, positionals };
 }
 
+/**
+ * Find a command's subcommand (`layer db --sysroot S list`): the first argument that is neither
+ * an option nor the value of one, so options are accepted before the subcommand as after it
+ * (they were silently dropped there). `specs` are every option of every subcommand, so that
+ * `--opt VALUE` is not taken for the subcommand. Returns the subcommand and the other arguments.
+ */
+export function splitSubcommand(
+  argv: readonly string[],
+  specs: Record<string, OptionSpec> = {},
+): { sub: string | undefined; rest: string[] } {
+  const all = { ...COMMON, ...specs };
+  const shortsWithValue = new Set(Object.values(all).filter((s) => s.value && s.short).map((s) => s.short));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a.startsWith('--')) {
+      if (!a.includes('=') && all[a.slice(2)]?.value) i++;
+      continue;
+    }
+    if (/^-[A-Za-z]$/.test(a)) {
+      if (shortsWithValue.has(a.slice(1))) i++;
+      continue;
+    }
+    return { sub: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { sub: undefined, rest: [...argv] };
+}
+
 export function str(p: Parsed, name: string): string | undefined {
   const v = p.flags.get(name);
   return typeof v === 'string' ? v : undefined;

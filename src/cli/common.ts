@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { LayerError } from '../errors.js';
-import { runTransaction, type Change, type ComposePlan, type EngineResult } from '../engine/index.js';
+import { runTransaction, type Change, type EngineResult, type Plan } from '../engine/index.js';
+import { formatLockWait } from '../sysroot/index.js';
 import { bool, str, type OptionSpec, type Parsed } from './args.js';
 import { emit, sysrootOf } from './output.js';
 import { CliReport, reportMode } from './report.js';
@@ -25,12 +26,29 @@ export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
   'replace-files': {},
   'ignore-weak-deps': {},
   arch: { value: true },
+  'lock-timeout': { value: true },
+  'scriptlet-timeout': { value: true },
+  events: { value: true },
 };
+
+/** A whole number of seconds from an option, or undefined when it is not given. */
+export function seconds(p: Parsed, name: string): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new LayerError('LAYER_USAGE', `--${name} takes a whole number of seconds, not '${v}'`);
+  return Number(v);
+}
+
+/** The report of a command: terminal view, plus the JSON-lines event stream when asked for. */
+export function cliReport(p: Parsed): CliReport {
+  const events = str(p, 'events') ?? process.env.LAYER_EVENTS;
+  return new CliReport(reportMode(bool(p, 'json')), events ? resolve(events) : undefined);
+}
 
 /** Build the request from flags, run the engine, render, and pick the exit status. */
 export async function runChange(p: Parsed, change: Change, command: string): Promise<number> {
   const json = bool(p, 'json');
-  const report = new CliReport(reportMode(json));
+  const report = cliReport(p);
   const sysroot = sysrootOf(p);
   const reposdir = str(p, 'reposdir');
   const arch = str(p, 'arch');
@@ -43,9 +61,13 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
       dryRun: bool(p, 'dry-run'), downloadOnly: bool(p, 'download-only'), cacheOnly: bool(p, 'cache-only'),
       idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
       replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
+      ...optional('lockTimeout', seconds(p, 'lock-timeout')), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
     },
     confirm: json ? undefined : confirmer(p, () => (shown = true)),
+    // A second writer waits its turn (rpm-ostree's "Transaction in progress" is an error).
+    onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
   });
+  report.result(resultJson(result));
   emit(p, resultJson(result), () => resultText(result, sysroot, { tableShown: shown }));
   if (result.outcome === 'aborted') return EXIT_ABORTED;
   return result.outcome === 'unchanged' && bool(p, 'unchanged-exit-77') ? EXIT_UNCHANGED : 0;
@@ -59,7 +81,11 @@ export const EXIT_ABORTED = 1;
  * asks "Is this ok" only on an interactive stdin without -y: scripts, CI and pipes proceed
  * unasked, as rpm-ostree always does. --json never gets here (stdout is the JSON alone).
  */
-function confirmer(p: Parsed, onShow: () => void): (plan: ComposePlan) => Promise<boolean> {
+function optional<K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> {
+  return v === undefined ? {} : ({ [key]: v } as Record<K, V>);
+}
+
+function confirmer(p: Parsed, onShow: () => void): (plan: Plan) => Promise<boolean> {
   const ask = !bool(p, 'assumeyes') && process.stdin.isTTY === true;
   return async (plan) => {
     onShow();
@@ -87,19 +113,32 @@ function yes(answer: string): boolean {
   return /^y(es)?$/i.test(answer.trim());
 }
 
-export function resultJson(r: EngineResult): object {
+export function resultJson(r: EngineResult): Record<string, unknown> {
   return {
     outcome: r.outcome,
-    transaction: r.steps.map((s) => ({ kind: s.kind, reason: s.reason, nevra: s.nevra, name: s.name, repo: s.repo, ...(s.replaces ? { replaces: s.replaces } : {}), 'download-size': s.downloadSize, 'install-size': s.installSize })),
+    transaction: r.steps.map((s) => ({
+      action: s.action, kind: LEGACY_KIND[s.action], reason: s.reason, nevra: s.nevra, name: s.name,
+      epoch: s.epoch, version: s.version, release: s.release, arch: s.arch, repo: s.repo,
+      ...(s.replaces ? { replaces: s.replaces } : {}), ...(s.obsoletedBy ? { 'obsoleted-by': s.obsoletedBy } : {}),
+      'download-size': s.downloadSize, 'install-size': s.installSize,
+    })),
     'already-provided': r.alreadyProvided,
+    ...(r.plan ? { 'input-digest': r.plan.inputDigest } : {}),
     ...(r.commit ? { commit: r.commit } : {}),
     ...(r.deployment ? { deployment: { id: r.deployment.id, osname: r.deployment.osname, path: r.deployment.path } } : {}),
     ...(r.diff ? { diff: r.diff } : {}),
     ...(r.etc ? { etc: r.etc } : {}),
     ...(r.removedDeployments ? { 'removed-deployments': r.removedDeployments } : {}),
     timings: r.timings,
+    scriptlets: r.scriptlets,
+    warnings: r.warnings,
   };
 }
+
+/** The solver's word for each action, as `--json` named it before actions existed. */
+const LEGACY_KIND: Record<EngineResult['steps'][number]['action'], string> = {
+  install: 'install', upgrade: 'upgrade', downgrade: 'downgrade', reinstall: 'reinstall', remove: 'erase', obsolete: 'obsoleted',
+};
 
 export function needPackages(cmd: string, pkgs: string[]): void {
   if (pkgs.length === 0) throw new LayerError('LAYER_USAGE', `layer ${cmd}: no packages given`, { hint: `usage: layer ${cmd} PKG...` });

@@ -8,7 +8,8 @@
  * 2 a usage error; 3 the sysroot is locked by another transaction; 70 an internal error (a bug).
  */
 import { setFlagsFromString } from 'node:v8';
-import { LayerError } from '../errors.js';
+import { asLayerError, LayerError } from '../errors.js';
+import { releaseAllScratch } from '../compose/scratch.js';
 
 // V8 tiers hot wasm functions (the solver) up to TurboFan on background threads, and Node waits
 // for those jobs before the process exits: a `layer` command (a dry run solves in ~30 ms) paid
@@ -31,6 +32,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: () => import('./commands/status.js'),
   db: () => import('./commands/db.js'),
   cleanup: () => import('./commands/cleanup.js'),
+  pin: () => import('./commands/pin.js'),
+  config: () => import('./commands/config.js'),
   'refresh-md': () => import('./commands/refresh-md.js'),
   'boot-pending': () => import('./commands/boot-pending.js'),
 };
@@ -42,20 +45,24 @@ Commands:
   install       layer packages (names, provides, file paths, local .rpm files)
   uninstall     remove layered packages
   rollback      make the rollback deployment the default (again to undo)
-  status        show deployments (--json: rpm-ostree's field names)
+  status        show deployments (-v: packages, repos, pins; -b: booted only; --json: rpm-ostree's field names)
   db            db list [DEPLOYMENT] | db diff [FROM [TO]]
-  cleanup       remove unreferenced deployments and objects
+  cleanup       remove unreferenced deployments and objects (-p: the pending, -r: the rollback deployments)
+  pin           pin a deployment so retention and cleanup keep it (--unpin to undo)
+  config        config get|set|list: the sysroot's settings (retention)
   refresh-md    fetch fresh repo metadata
   boot-pending  mark the default deployment booted (stand-in for a reboot on a directory sysroot)
 
 Every command takes --sysroot DIR (default /) and --json. See layer COMMAND --help.
 `;
 
+/** Exit status of an error: see the module comment (74 is sysexits' EX_IOERR). */
 export function exitStatus(err: unknown): number {
-  if (!(err instanceof LayerError)) return 70;
-  if (err.code === 'LAYER_USAGE') return 2;
-  if (err.code === 'LAYER_LOCKED') return 3;
-  if (err.code === 'LAYER_INTERNAL') return 70;
+  const e = asLayerError(err);
+  if (e.code === 'LAYER_USAGE') return 2;
+  if (e.code === 'LAYER_LOCKED') return 3;
+  if (e.code === 'LAYER_IO') return 74;
+  if (e.code === 'LAYER_INTERNAL') return 70;
   return 1;
 }
 
@@ -75,16 +82,28 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+// An interrupted run removes its scratch trees (and unmounts a scriptlet overlay) at once,
+// instead of leaving them for the next transaction; the lock file goes with the process.
+for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    releaseAllScratch();
+    process.stderr.write(`\n${signal === 'SIGINT' ? 'Interrupted' : 'Terminated'}: nothing was changed by the unfinished transaction.\n`);
+    process.exit(status);
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    const e = err instanceof LayerError ? err : undefined;
-    const msg = e ? `${e.message} [${e.code}]` : err instanceof Error ? `internal error: ${err.stack ?? err.message}` : String(err);
-    process.stderr.write(`error: ${msg.replace(/\n/g, ' ')}\n`);
-    if (e?.hint) process.stderr.write(`hint: ${e.hint}\n`);
-    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: { code: e?.code ?? 'LAYER_INTERNAL', message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) } }) + '\n');
+    const e = asLayerError(err);
+    // A stack trace is for developers: LAYER_DEBUG=1 shows it, for any error.
+    const debug = process.env.LAYER_DEBUG === '1' && err instanceof Error ? `\n${err.stack ?? ''}` : '';
+    process.stderr.write(`error: ${e.message.replace(/\n/g, ' ')} [${e.code}]\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    if (debug) process.stderr.write(`${debug.trim()}\n`);
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }) + '\n');
     process.exitCode = exitStatus(err);
   },
 );

@@ -1,5 +1,7 @@
 /** Turning engine results into words: the transaction table, package diff, next steps, errors. */
-import type { ComposePlan, ComposeStep, EngineResult, PackageDiff } from '../engine/index.js';
+import type { EngineResult, PackageDiff, Plan, PlanStep, ProvidedRequest } from '../engine/index.js';
+import { formatEvr } from '../nevra.js';
+import { escapeControl } from '../util/escape.js';
 
 export function size(n: number | undefined): string {
   if (n === undefined) return '';
@@ -8,22 +10,42 @@ export function size(n: number | undefined): string {
   return `${(n / (1 << 20)).toFixed(1)} M`;
 }
 
-const VERB: Record<ComposeStep['kind'], string> = {
-  install: 'Installing', erase: 'Removing', upgrade: 'Upgrading', downgrade: 'Downgrading', reinstall: 'Reinstalling', obsoleted: 'Replacing',
-};
+/** dnf's groups, in dnf's order: what the step does, and for installs why. */
+const GROUPS: { title: string; match: (s: PlanStep) => boolean }[] = [
+  { title: 'Installing', match: (s) => s.action === 'install' && s.reason === 'requested' },
+  { title: 'Upgrading', match: (s) => s.action === 'upgrade' },
+  { title: 'Reinstalling', match: (s) => s.action === 'reinstall' },
+  { title: 'Installing dependencies', match: (s) => s.action === 'install' && s.reason === 'dependency' },
+  { title: 'Installing weak dependencies', match: (s) => s.action === 'install' && s.reason === 'weak-dependency' },
+  { title: 'Installing', match: (s) => s.action === 'install' && !['requested', 'dependency', 'weak-dependency'].includes(s.reason) },
+  { title: 'Removing', match: (s) => s.action === 'remove' },
+  { title: 'Downgrading', match: (s) => s.action === 'downgrade' },
+  { title: 'Obsoleting', match: (s) => s.action === 'obsolete' },
+];
 
-/** dnf-like table: one group per step kind, then totals. */
-export function transactionTable(steps: readonly ComposeStep[]): string {
+/**
+ * dnf-like table: one group per action, then totals. Everything in it came from a repo or a
+ * package, so control characters are shown escaped: metadata must not rewrite the screen the
+ * user is about to confirm.
+ */
+export function transactionTable(steps: readonly PlanStep[]): string {
   if (steps.length === 0) return 'Nothing to do.\n';
-  const rows = steps.map((s) => [s.name, s.nevra.slice(s.name.length + 1).replace(/\.[^.]+$/, ''), s.nevra.slice(s.nevra.lastIndexOf('.') + 1), s.repo, size(s.downloadSize), s.reason]);
-  const w = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['Package', 'Version', 'Arch', 'Repo', 'Size'][i]!.length));
+  const rows = new Map(steps.map((s) => [s, [s.name, formatEvr(s), s.arch, s.repo, size(s.downloadSize), s.reason].map((c) => escapeControl(c))] as const));
+  const all = [...rows.values()];
+  const w = [0, 1, 2, 3, 4].map((i) => Math.max(...all.map((r) => r[i]!.length), ['Package', 'Version', 'Arch', 'Repo', 'Size'][i]!.length));
   const line = (r: string[]) => `  ${r.map((c, i) => (i === 4 ? c.padStart(w[i]!) : i === 5 ? c : c.padEnd(w[i]!))).join('  ')}`.trimEnd();
   const out = [line(['Package', 'Version', 'Arch', 'Repo', 'Size', 'Reason'])];
-  for (const kind of Object.keys(VERB) as ComposeStep['kind'][]) {
-    const group = steps.map((s, i) => [s, rows[i]!] as const).filter(([s]) => s.kind === kind);
+  const shown = new Set<PlanStep>();
+  for (const g of GROUPS) {
+    const group = steps.filter((s) => !shown.has(s) && g.match(s));
     if (group.length === 0) continue;
-    out.push(`${VERB[kind]}:`);
-    for (const [, r] of group) out.push(line(r));
+    out.push(`${g.title}:`);
+    for (const s of group) {
+      shown.add(s);
+      out.push(line(rows.get(s)!));
+      if (s.obsoletedBy) out.push(`     obsoleted by ${escapeControl(s.obsoletedBy)}`);
+      else if (s.replaces?.length && s.action !== 'obsolete') out.push(`     replacing ${s.replaces.map((r) => escapeControl(r)).join(', ')}`);
+    }
   }
   const dl = steps.reduce((a, s) => a + (s.downloadSize ?? 0), 0);
   const inst = steps.reduce((a, s) => a + (s.installSize ?? 0), 0);
@@ -40,13 +62,13 @@ export function diffText(d: PackageDiff): string {
   return out.length ? out.join('\n') + '\n' : 'No package changes.\n';
 }
 
-function providedText(alreadyProvided: readonly string[]): string {
-  return `Already provided by the base (inactive requests): ${alreadyProvided.join(', ')}\n`;
+function providedText(alreadyProvided: readonly ProvidedRequest[]): string {
+  return `Already provided by the base (inactive requests): ${alreadyProvided.map((a) => escapeControl(`${a.spec} (by ${a.by})`)).join(', ')}\n`;
 }
 
 /** What the user reads before anything is done: the transaction table and inactive requests. */
-export function planText(plan: ComposePlan): string {
-  const parts = [transactionTable(plan.transaction)];
+export function planText(plan: Plan): string {
+  const parts = [transactionTable(plan.steps)];
   if (plan.alreadyProvided.length) parts.push(providedText(plan.alreadyProvided));
   return parts.join('\n');
 }

@@ -14,7 +14,7 @@
  * first (slower, same guarantee).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -40,30 +40,6 @@ function isOpaque(path: string): boolean {
     return Buffer.from(xattr.getAttributeSync(path, 'trusted.overlay.opaque')).toString() === 'y';
   } catch {
     return false;
-  }
-}
-
-/**
- * Remove what a killed composition left in `cacheDir`: `compose-*` scratch directories, after
- * unmounting an overlay still mounted on one (a crash during scriptlets). Only call it while
- * holding the lock that makes this the only composition using `cacheDir`.
- */
-export async function releaseStale(cacheDir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = readdirSync(cacheDir).filter((n) => n.startsWith('compose-'));
-  } catch {
-    return;
-  }
-  if (names.length === 0) return;
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .map((p) => p.replace(/\\(\d{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
-  for (const n of names) {
-    const dir = join(cacheDir, n);
-    for (const m of mounts.filter((p) => p.startsWith(`${dir}/`))) await run('umount', ['-l', m]).catch(() => {});
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -117,7 +93,7 @@ export async function withWritableView<T>(
   tree: string,
   scratch: string,
   fn: (view: string) => Promise<T>,
-  report?: { warn(message: string): void },
+  report?: { warn(code: string, message: string): void },
 ): Promise<T> {
   const copyUp = async () => {
     breakHardlinks(tree);
@@ -134,7 +110,7 @@ export async function withWritableView<T>(
       run('mount', ['-t', 'overlay', 'overlay', '-o', base, merged]),
     );
   } catch (err) {
-    report?.warn(`cannot mount an overlay for the scriptlets (${(err as Error).message.split('\n')[0]}); copying the tree's files instead`);
+    report?.warn('scriptlet.no-overlay', `cannot mount an overlay for the scriptlets (${(err as Error).message.split('\n')[0]}); copying the tree's files instead`);
     return copyUp();
   }
   let result: T;

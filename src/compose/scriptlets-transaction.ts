@@ -111,7 +111,7 @@ export async function runTransactionScriptlets(
     if (ldconfig) {
       const ld = { name: 'layer', nevra: 'layer (ld.so cache refresh)' };
       outcomes.push({ ...(await runScriptlet(tree, ld, { kind: 'posttrans', interpreter: ldconfig, body: undefined }, opts)), nevra: ld.nevra });
-    } else report.info('the new tree has no ldconfig; /etc/ld.so.cache left as is');
+    } else report.info('scriptlet.no-ldconfig', 'the new tree has no ldconfig; /etc/ld.so.cache left as is');
   }
   return { ownership, outcomes };
 }

@@ -164,7 +164,7 @@ export async function runScriptlet(
   const kind = slotOf(scriptlet);
   const skip = skipReason(kind);
   if (skip) {
-    report.info(`${pkg.nevra}: not running %${kind}: ${skip}`);
+    report.info('scriptlet.not-run', `${pkg.nevra}: not running %${kind}: ${skip}`);
     return { kind, status: 'skipped', reason: skip, output: '', ms: 0 };
   }
   const argv = interpreterArgv(scriptlet);
@@ -176,7 +176,7 @@ export async function runScriptlet(
         hint: `layer runs scriptlets with the tree's own interpreters; if skipping it is known to be safe, add { name: '${pkg.name}', kind: '${kind}', why: ... } to the Lua allow-list`,
       });
     }
-    report.info(`${pkg.nevra}: skipping Lua %${kind}: ${allowed.why}`);
+    report.info('scriptlet.lua-skipped', `${pkg.nevra}: skipping Lua %${kind}: ${allowed.why}`);
     return { kind, status: 'skipped', reason: allowed.why, output: '', ms: 0 };
   }
   if ((scriptlet.flags ?? 0) & (FLAG_EXPAND | FLAG_QFORMAT)) {
@@ -211,7 +211,7 @@ export async function runScriptlet(
       }
       roBinds.push([dir, SHIM_DIR]);
       path = `${SHIM_DIR}:${path}`;
-      report.info(`${pkg.nevra}: the new tree lacks ${shims.join(', ')}; using layer's fallback shims`);
+      report.info('scriptlet.shims', `${pkg.nevra}: the new tree lacks ${shims.join(', ')}; using layer's fallback shims`);
     }
     const env: Record<string, string> = { PATH: path, HOME: '/root', LANG: 'C', TMPDIR: '/tmp' };
     (pkg.prefixes ?? []).forEach((p, i) => {
@@ -241,7 +241,8 @@ function judge(pkg: ScriptletPackage, kind: string, res: SandboxResult, timeoutM
     const how = res.exitCode === null ? `was killed by ${res.signal}` : `failed with exit status ${res.exitCode}`;
     throw fail(pkg, kind, how, { output: res.output });
   }
-  if (res.output.trim()) report.info(`%${kind}(${pkg.nevra}): ${res.output.trimEnd()}`);
+  report.record('scriptlet.ran', { package: pkg.nevra, kind, ms: Math.round(res.ms), output: res.output });
+  if (res.output.trim()) report.info('scriptlet.output', `%${kind}(${pkg.nevra}): ${res.output.trimEnd()}`, { package: pkg.nevra, kind });
   return { kind, status: 'ran', output: res.output, ms: res.ms };
 }
 

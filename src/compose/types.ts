@@ -1,7 +1,13 @@
-/** Plain data of the compose stage: what composeTree is asked, and what it answers. */
+/**
+ * Plain data of the compose stage. `plan()` answers a Plan — every decision of a composition,
+ * as records, before anything is downloaded or written — and `apply(plan)` carries it out.
+ * Nothing here is rendered to text: the CLI does that.
+ */
+import type { Nevra } from '../nevra.js';
 import type { Report } from '../report.js';
 import type { RepoSet } from '../repos/index.js';
-import type { Nevra, StepKind, StepReason } from '../solver/types.js';
+import type { Request } from '../request/index.js';
+import type { RpmPackage } from '../rpm/index.js';
 import type { Checksum, Store } from '../store/index.js';
 
 export interface ComposeOptions {
@@ -9,10 +15,6 @@ export interface ComposeOptions {
   replaceFiles?: boolean;
   /** Do not pull in Recommends/Supplements. */
   ignoreWeakDeps?: boolean;
-  /** Solve only: no download, import, checkout or commit. */
-  dryRun?: boolean;
-  /** Solve and download the packages, then stop. */
-  downloadOnly?: boolean;
   /** Use cached metadata and packages only; never the network. */
   cacheOnly?: boolean;
   /** Let the solution upgrade, downgrade, replace or remove base packages (default: locked). */
@@ -21,9 +23,133 @@ export interface ComposeOptions {
   scriptletTimeoutMs?: number;
 }
 
+/** What a step does to the tree. */
+export type StepAction = 'install' | 'upgrade' | 'downgrade' | 'remove' | 'obsolete' | 'reinstall';
+/** Why the solver chose it. */
+export type StepReason = 'requested' | 'dependency' | 'weak-dependency' | 'cleanup' | 'unknown';
+
+/** One package of the plan. */
+export interface PlanStep {
+  action: StepAction;
+  reason: StepReason;
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  nevra: Nevra;
+  /** Repo id; `@System` for base packages, `@commandline` for local files. */
+  repo: string;
+  downloadSize?: number;
+  installSize?: number;
+  /** For upgrade/downgrade/install-over: the packages this one replaces. */
+  replaces?: Nevra[];
+  /** For an obsolete step (a package leaving the tree): the package that obsoletes it. */
+  obsoletedBy?: Nevra;
+}
+
+/** A requested spec the base already satisfies: recorded, not layered. */
+export interface ProvidedRequest {
+  spec: string;
+  by: Nevra;
+}
+
+/** A local package of the plan: where compose reads it and what it is. */
+export interface PlanLocal {
+  nevra: Nevra;
+  path: string;
+  /** sha256 of the file (the request records it). */
+  sha256: string;
+}
+
+/** A repo the plan used: id and the metadata it saw (commit metadata, lockfiles). */
+export interface PlanRepo {
+  id: string;
+  /** sha256 of repomd.xml. */
+  digest: string;
+  revision: string;
+  /** Primary's timestamp (seconds). */
+  timestamp: number;
+}
+
+export interface Plan {
+  /** What was asked, whole. */
+  request: Request;
+  arch: string;
+  options: ComposeOptions;
+  /** The base: its commit (null when composing from nothing) and its package set. */
+  base: { commit: Checksum | null; packages: Nevra[] };
+  /** Every package the transaction touches, in install order. */
+  steps: PlanStep[];
+  alreadyProvided: ProvidedRequest[];
+  /** Every package of the new tree. */
+  packages: Nevra[];
+  /** Packages of the new tree that are not from the base. */
+  layered: Nevra[];
+  /** Base packages the new tree does not have. */
+  removed: Nevra[];
+  locals: PlanLocal[];
+  repos: PlanRepo[];
+  /** Digest of base commit + resolved package set + request: equal digest, equal tree. */
+  inputDigest: string;
+  /** The digest equals the previous composition's: applying would rebuild the same tree. */
+  unchanged: boolean;
+  /** The previous composition's commit, when `unchanged`. */
+  previousCommit?: Checksum;
+}
+
+/** What plan() needs besides the request. */
+export interface PlanContext {
+  store: Store;
+  repos: RepoSet;
+  arch: string;
+  /** Package cache (downloads) and scratch space. */
+  cacheDir: string;
+  options: ComposeOptions;
+  report: Report;
+  /** Where each local package of the request is, by sha256. */
+  localPaths?: ReadonlyMap<string, string>;
+  /** The last composition of the same deployment: an equal inputDigest means nothing to do. */
+  previous?: { commit: Checksum; inputDigest: string };
+}
+
+/** What apply() needs besides the plan. */
+export interface ApplyContext {
+  store: Store;
+  repos: RepoSet;
+  cacheDir: string;
+  report: Report;
+  /** Stop after this step (`import` for --download-only: packages fetched, verified, imported). */
+  until?: ApplyStepName;
+  /** Set this ref to the new commit. */
+  ref?: string;
+  /** Commit metadata `version` (shown by status). */
+  version?: string;
+  /** Use cached packages only; never the network. */
+  cacheOnly?: boolean;
+  /** The package-signature policy: called with every opened package before anything is imported. */
+  verify?: PackageVerifier;
+}
+
+/** Checks opened packages before import (signatures); throws LAYER_RPM_SIGNATURE to refuse. */
+export type PackageVerifier = (
+  packages: { rpm: RpmPackage; path: string; repo: string; local: boolean }[],
+  report: Report,
+) => Promise<void>;
+
+export type ApplyStepName = 'download' | 'verify' | 'import' | 'checkout' | 'scriptlets' | 'rpmdb' | 'commit';
+
+export interface ApplyResult {
+  /** The new commit; absent when stopped early (`until`). */
+  commit?: Checksum;
+  /** Milliseconds per step. */
+  timings: Record<string, number>;
+}
+
+/** The one-call convenience: plan + apply for callers without a sysroot (tests, benches, tools). */
 export interface ComposeRequest {
   store: Store;
-  /** The base commit; null composes a tree from nothing (`layer init`). */
+  /** The base commit; null composes a tree from nothing. */
   base: { commit: string } | null;
   /** Specs: names, provides, file paths, NEVRAs. */
   install: string[];
@@ -33,66 +159,24 @@ export interface ComposeRequest {
   remove: string[];
   repos: RepoSet;
   arch: string;
-  /** Package cache (downloads) and scratch space. */
   cacheDir: string;
-  options: ComposeOptions;
+  options: ComposeOptions & { dryRun?: boolean; downloadOnly?: boolean };
   report: Report;
-  /** The last composition of the same deployment: an equal inputDigest means nothing to do. */
   previous?: { commit: Checksum; inputDigest: string };
-  /** Set this ref to the new commit. */
   ref?: string;
-  /**
-   * Asked with the solved plan right after the solve, before anything is downloaded, imported
-   * or committed (not for dry runs, which stop there anyway). false: composeTree returns with
-   * `aborted` set and nothing written.
-   */
-  confirm?: (plan: ComposePlan) => Promise<boolean>;
-}
-
-/** What a composition is about to do: shown to the user before acting. */
-export interface ComposePlan {
-  /** Solver steps in install order, with reasons and sizes. */
-  transaction: ComposeStep[];
-  /** Requested specs the base already provides, as `spec (by nevra)`. */
-  alreadyProvided: string[];
-  /** The request resolves exactly as `previous` did: nothing will be rebuilt. */
-  unchanged: boolean;
-}
-
-export interface ComposeStep {
-  kind: StepKind;
-  nevra: Nevra;
-  name: string;
-  repo: string;
-  reason: StepReason;
-  /** For upgrade/downgrade/obsoleted: the packages being replaced. */
-  replaces?: Nevra[];
-  downloadSize?: number;
-  installSize?: number;
-}
-
-export interface ComposeTimings {
-  /** Milliseconds per stage: solve, download, import, checkout, scriptlets, rpmdb, commit. */
-  [stage: string]: number;
 }
 
 export interface ComposeResult {
-  /** Solver steps in install order, with reasons and sizes. */
-  transaction: ComposeStep[];
-  /** Requested specs the base already provides (not installed again), as `spec (by nevra)`. */
-  alreadyProvided: string[];
-  /** The new commit; absent for dryRun/downloadOnly and when `unchanged`. */
+  plan: Plan;
+  /** The plan's steps (kept for callers of the one-call form). */
+  transaction: PlanStep[];
+  alreadyProvided: ProvidedRequest[];
   commit?: Checksum;
   inputDigest: string;
-  /** The request resolves exactly as `previous` did: nothing was rebuilt. */
   unchanged: boolean;
-  /** `confirm` answered false: nothing was downloaded, imported or committed. */
-  aborted?: true;
-  /** Every package of the new tree. */
   packages: Nevra[];
-  /** Packages of the new tree that are not from the base. */
   layered: Nevra[];
-  timings: ComposeTimings;
+  timings: Record<string, number>;
 }
 
 /** Commit metadata keys written on composed commits. */
@@ -105,4 +189,6 @@ export const COMPOSE_KEYS = {
   base: 'layer.compose.base',
   repos: 'layer.compose.repos',
   inputDigest: 'layer.compose.input-digest',
+  recipe: 'layer.compose.recipe',
+  request: 'layer.compose.request',
 } as const;

@@ -120,7 +120,7 @@ export async function resolveOwnership(tree: string, names: OwnerNames, opts: Re
       hint: "the package's %pre scriptlet should create them (useradd/groupadd), or the base image must ship them",
     });
   }
-  for (const u of result.unknownUsers) report.warn(`${where}user ${u} does not exist in the new tree - using root`);
-  for (const g of result.unknownGroups) report.warn(`${where}group ${g} does not exist in the new tree - using root`);
+  for (const u of result.unknownUsers) report.warn('scriptlet.unknown-user', `${where}user ${u} does not exist in the new tree - using root`);
+  for (const g of result.unknownGroups) report.warn('scriptlet.unknown-group', `${where}group ${g} does not exist in the new tree - using root`);
   return result;
 }

@@ -1,7 +1,7 @@
 /** Package lists and diffs of deployments (`layer db list`, `layer db diff`), read from each tree's rpmdb. */
 import { LayerError, withContext } from '../errors.js';
 import { openRpmdb } from '../rpmdb/index.js';
-import { evrcmp, type Nevra } from '../solver/index.js';
+import { compareEvr, formatEvr, type Nevra } from '../nevra.js';
 import type { Deployment } from '../sysroot/index.js';
 import type { PackageDiff } from './types.js';
 
@@ -20,13 +20,18 @@ export function listPackages(tree: string): ListedPackage[] {
     throw withContext(`reading the rpmdb of ${tree}`, err);
   }
   try {
-    return db.packages().filter((p) => p.name !== 'gpg-pubkey').map((p) => ({ name: p.name, nevra: p.nevra, evr: `${p.epoch ? `${p.epoch}:` : ''}${p.version}-${p.release}` })).sort((a, b) => (a.nevra < b.nevra ? -1 : 1));
+    return db.packages().filter((p) => p.name !== 'gpg-pubkey').map((p) => ({ name: p.name, nevra: p.nevra, evr: formatEvr(p) })).sort((a, b) => (a.nevra < b.nevra ? -1 : 1));
   } finally {
     db.close();
   }
 }
 
-/** What changed from tree `a` to tree `b`, by package name. */
+/**
+ * What changed from tree `a` to tree `b`, by package name. A name with one version on each
+ * side is an upgrade or a downgrade; where either side has several versions of a name
+ * (install-only packages such as kernels, kept side by side), each version present on only
+ * one side is added or removed, and the versions on both sides are no change.
+ */
 export function diffPackages(a: ListedPackage[], b: ListedPackage[]): PackageDiff {
   const byName = (l: ListedPackage[]) => {
     const m = new Map<string, ListedPackage[]>();
@@ -38,12 +43,22 @@ export function diffPackages(a: ListedPackage[], b: ListedPackage[]): PackageDif
   const diff: PackageDiff = { added: [], removed: [], upgraded: [], downgraded: [] };
   for (const [name, nb] of mb) {
     const na = ma.get(name);
-    if (!na) diff.added.push(...nb.map((p) => p.nevra));
-    else if (na.map((p) => p.nevra).join() !== nb.map((p) => p.nevra).join()) {
-      const from = na[0]!;
-      const to = nb[0]!;
-      (evrcmp(to.evr, from.evr) >= 0 ? diff.upgraded : diff.downgraded).push({ from: from.nevra, to: to.nevra });
+    if (!na) {
+      diff.added.push(...nb.map((p) => p.nevra));
+      continue;
     }
+    const inA = new Set(na.map((p) => p.nevra));
+    const inB = new Set(nb.map((p) => p.nevra));
+    const onlyB = nb.filter((p) => !inA.has(p.nevra));
+    const onlyA = na.filter((p) => !inB.has(p.nevra));
+    if (onlyA.length === 0 && onlyB.length === 0) continue;
+    if (na.length === 1 && nb.length === 1) {
+      const [from, to] = [na[0]!, nb[0]!];
+      (compareEvr(to.evr, from.evr) >= 0 ? diff.upgraded : diff.downgraded).push({ from: from.nevra, to: to.nevra });
+      continue;
+    }
+    diff.added.push(...onlyB.map((p) => p.nevra));
+    diff.removed.push(...onlyA.map((p) => p.nevra));
   }
   for (const [name, na] of ma) if (!mb.has(name)) diff.removed.push(...na.map((p) => p.nevra));
   return diff;

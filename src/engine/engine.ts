@@ -1,207 +1,170 @@
 /**
- * The single driver every changing command uses: request → (lock) → origin → repos → compose
- * (solve, confirm, fetch, import, assemble, commit) → deploy → package diff.
+ * The one transaction pipeline every changing verb uses:
+ *
+ *   edit the request (verbs.ts) → plan (compose/plan.ts) → refuse / confirm → apply
+ *   (compose/apply) → deploy (sysroot) → package diff
  *
  * The origin records the request; every change is recomposed from the base commit with the
- * whole request, as rpm-ostree does, so uninstall is "compose again without it".
- * Locking: the sysroot lock is held from before reading the current deployment until the new
- * one is the default (dry runs and --download-only take no lock: they change no deployment).
- * Crash safety: see sysroot.ts; nothing here writes outside the store, the state dir and the
- * new deployment before the boot swap.
+ * whole request, as rpm-ostree does, so uninstall is "compose again without it". Whether
+ * anything changed is decided after the solve, by the plan's input digest (base commit +
+ * resolved package set + request), not by comparing requests: the same request against repos
+ * with newer packages is a change, and a command whose result equals the current deployment
+ * makes none.
+ *
+ * Locking: writers wait for the sysroot lock (in arrival order, sysroot/lock.ts) from before
+ * reading the current deployment until the new one is the default. Dry runs and
+ * --download-only take no lock: they change no deployment, and their scratch space is their
+ * own (compose/scratch.ts), so they can run beside a transaction.
  */
+import { apply, cleanStaleScratch, inputDigestOf, plan as planCompose, type Plan } from '../compose/index.js';
 import { LayerError } from '../errors.js';
-import { openRpmdb } from '../rpmdb/index.js';
+import { CollectingReport } from '../report.js';
+import type { Request } from '../request/index.js';
 import { loadSolver } from '../solver/index.js';
 import type { Checksum } from '../store/index.js';
-import { Sysroot, sameRequest, type Deployment, type Origin } from '../sysroot/index.js';
+import { Sysroot, type Deployment, type Origin } from '../sysroot/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeTree, providedSpec, type ComposePlan, type ComposeResult } from './compose-contract.js';
 import { diffPackages, listPackages } from './db.js';
-import { inspectLocalRpm, keepLocalRpm, keptLocalRpm, type LocalRpm } from './local-rpms.js';
-import { cleanComposeLeftovers } from './leftovers.js';
+import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
 import { hostArch, openRepos } from './repos.js';
-import { pullFromOstree } from './from-ostree.js';
 import type { EngineRequest, EngineResult } from './types.js';
+import { editRequest, type Edited } from './verbs.js';
 
 /** Run one change (init, install, uninstall) on a sysroot. */
 export async function runTransaction(req: EngineRequest): Promise<EngineResult> {
-  const timings: Record<string, number> = {};
-  const report = req.report;
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await report.section(name, fn);
-    } finally {
-      timings[name] = Math.round(performance.now() - t0);
-    }
-  };
+  const report = new CollectingReport(req.report);
   const mutates = !req.options.dryRun && !req.options.downloadOnly;
   // Start compiling the solver's wasm now: V8 compiles it on background threads while this
   // thread reads the sysroot, rpmdb and repo configs (~10 ms off a warm dry run). A failure
-  // is reported by compose's own loadSolver() call, which retries.
+  // is reported by plan's own loadSolver() call, which retries.
   if (req.change.kind !== 'init' || !req.change.fromOstree) loadSolver().catch(() => {});
   const sysroot = req.change.kind === 'init' ? Sysroot.init(req.sysroot) : Sysroot.open(req.sysroot);
-  if (mutates || req.change.kind === 'init') sysroot.lock(req.command);
+  if (mutates || req.change.kind === 'init') {
+    await sysroot.lockWait(req.command, {
+      ...(req.options.lockTimeout !== undefined ? { timeoutSeconds: req.options.lockTimeout } : {}),
+      ...(req.onLockWait ? { onWait: req.onLockWait } : {}),
+    });
+  }
   try {
-    if (mutates) cleanComposeLeftovers(join(sysroot.stateDir, 'cache'));
+    cleanStaleScratch(join(sysroot.stateDir, 'cache'));
     const current = sysroot.deployments()[0];
     if (req.change.kind !== 'init' && !current) {
       throw new LayerError('LAYER_SYSROOT', `${req.sysroot} has no deployments`, { hint: 'run layer init first' });
     }
-    const merge = sysroot.deployments().find((d) => d.booted) ?? current;
-    const { origin, newLocal } = await nextOrigin(sysroot, req, current?.origin);
-    if (current && sameRequest(origin, current.origin)) {
-      return { outcome: 'unchanged', steps: [], alreadyProvided: [], previous: current, timings };
+    const edited = await editRequest(sysroot, req, current?.origin);
+    const collected = () => ({ timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings });
+    if (req.change.kind === 'init' && edited.request.baseCommit !== '' && !hasLayering(edited.request)) {
+      // A plain OSTree commit as the base: nothing to compose.
+      const d = await report.section('deploy', () => sysroot.deploy(req.change.kind === 'init' ? req.change.osname : '', edited.request.baseCommit, edited.request));
+      return { outcome: 'deployed', steps: [], alreadyProvided: [], commit: edited.request.baseCommit, deployment: d.deployment, etc: d.etc, ...collected() };
     }
-    if (req.change.kind === 'init' && req.change.fromOstree && origin.requested.length === 0) {
-      // A plain ostree commit as the base: nothing to compose.
-      const osname = req.change.osname;
-      const d = await timed('deploy', () => sysroot.deploy(osname, origin.baseCommit, origin));
-      return { outcome: 'deployed', steps: [], alreadyProvided: [], commit: origin.baseCommit, deployment: d.deployment, etc: d.etc, timings };
-    }
-    if (current && req.change.kind === 'install' && !req.options.allowInactive) checkNotInBase(current, origin, req.change.packages);
-    const arch = req.arch ?? hostArch();
-    const cacheDir = join(sysroot.stateDir, 'cache');
-    const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report });
-    const added = req.change.kind === 'install' ? req.change.packages : [];
-    const inactiveOf = (provided: readonly string[]) => provided.filter((p) => added.includes(providedSpec(p)));
-    const refuseInactive = (provided: readonly string[]) => {
-      const inactive = inactiveOf(provided);
-      if (inactive.length > 0 && !req.options.allowInactive) {
-        throw new LayerError('LAYER_ALREADY_PROVIDED', `${inactive.join(', ')}: already provided by the base`, {
-          hint: 'use --allow-inactive to request it anyway',
-        });
-      }
-    };
-    // Refusals come before the question: nobody is asked to confirm what would fail anyway.
-    const userConfirm = req.confirm;
-    const confirm = userConfirm
-      ? async (plan: ComposePlan) => {
-          refuseInactive(plan.alreadyProvided);
-          return userConfirm(plan);
-        }
-      : undefined;
-    let result: ComposeResult;
-    try {
-      const localRpms = [
-        ...origin.requestedLocal.filter((l) => !newLocal.some((n) => n.sha256 === l.sha256)).map((l) => keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)),
-        ...newLocal.map((l) => l.path),
-      ];
-      const base = origin.baseCommit ? { commit: origin.baseCommit } : null;
-      result = await timed('compose', () => composeTree({
-        store: sysroot.store, base, install: origin.requested, localRpms, remove: origin.removed, repos, arch, cacheDir, report,
-        options: {
-          dryRun: req.options.dryRun, downloadOnly: req.options.downloadOnly, cacheOnly: req.options.cacheOnly,
-          replaceFiles: req.options.replaceFiles, ignoreWeakDeps: req.options.ignoreWeakDeps,
-        },
-        ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
-        ...(confirm ? { confirm } : {}),
-      }));
-    } finally {
-      await repos.close();
-    }
-    refuseInactive(result.alreadyProvided);
-    const base = { steps: result.transaction, alreadyProvided: result.alreadyProvided, timings };
-    if (result.aborted) return { ...base, outcome: 'aborted', ...(current ? { previous: current } : {}) };
-    if (req.options.dryRun) return { ...base, outcome: 'dry-run', ...(current ? { previous: current } : {}) };
-    if (req.options.downloadOnly) return { ...base, outcome: 'downloaded', ...(current ? { previous: current } : {}) };
-    const commit = result.commit ?? current?.checksum;
-    if (!commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: compose returned no commit');
-    for (const l of newLocal) keepLocalRpm(sysroot.stateDir, l);
-    const finalOrigin: Origin = { ...origin, inputDigest: result.inputDigest, layered: result.layered };
-    if (req.change.kind === 'init' && !req.change.fromOstree) {
-      Object.assign(finalOrigin, { baseCommit: commit, requested: [], layered: [] });
-      sysroot.store.setRef(`${req.change.osname}/base`, commit);
-    }
-    if (result.alreadyProvided.length > 0) finalOrigin.inactive = result.alreadyProvided.map(providedSpec);
-    const osname = req.change.kind === 'init' ? req.change.osname : current!.osname;
-    const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
-    const before = current ? listPackages(current.path) : undefined;
-    const deployed = await timed('deploy', () => sysroot.deploy(osname, commit, finalOrigin, { etcFiles }));
-    const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
-    return {
-      ...base, outcome: 'deployed', commit, deployment: deployed.deployment, etc: deployed.etc, removedDeployments: deployed.removed,
-      ...(current ? { previous: current } : {}), ...(diff ? { diff } : {}),
-    };
+    const outcome = await composeFor(req, report, sysroot, current, edited);
+    if (outcome.result) return { ...outcome.result, ...collected() };
+    const { plan: p, commit } = outcome;
+    const deployed = await deployPlan(req, report, sysroot, current, edited, p, commit);
+    return { ...deployed, ...collected() };
   } finally {
     sysroot.release();
   }
 }
 
-/** The new origin: the current request with this change applied (init: an empty request on a new base). */
-async function nextOrigin(sysroot: Sysroot, req: EngineRequest, cur: Origin | undefined): Promise<{ origin: Origin; newLocal: LocalRpm[] }> {
-  const change = req.change;
-  if (change.kind === 'init') {
-    if (!change.fromOstree) {
-      // The packages ARE the base: composed from scratch; after init nothing is layered.
-      return { origin: { baseRef: `${change.osname}/base`, baseCommit: '' as Checksum, requested: [...change.packages], requestedLocal: [], removed: [] }, newLocal: [] };
-    }
-    const baseCommit = pullFromOstree(sysroot.store, change.fromOstree);
-    sysroot.store.setRef(`${change.osname}/base`, baseCommit);
-    return { origin: { baseRef: change.fromOstree, baseCommit, requested: [...change.packages], requestedLocal: [], removed: [] }, newLocal: [] };
+type ResultCore = Omit<EngineResult, 'timings' | 'scriptlets' | 'warnings'>;
+
+function hasLayering(r: Request): boolean {
+  return r.requested.length + r.requestedLocal.length + r.removed.length > 0;
+}
+
+/** Plan, refuse or confirm, apply: a result when the transaction ends here, else the commit to deploy. */
+async function composeFor(
+  req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited,
+): Promise<{ result: ResultCore; plan?: undefined; commit?: undefined } | { result?: undefined; plan: Plan; commit: Checksum }> {
+  const merge = sysroot.deployments().find((d) => d.booted) ?? current;
+  const arch = req.arch ?? hostArch();
+  const cacheDir = join(sysroot.stateDir, 'cache');
+  const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report });
+  try {
+    let request = edited.request;
+    if (request.recipe && request.baseCommit === '') request = { ...request, recipe: { ...request.recipe, repos: repos.active.map((r) => r.id) } };
+    const localPaths = new Map<string, string>([
+      ...request.requestedLocal.filter((l) => !edited.newLocal.some((n) => n.sha256 === l.sha256)).map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
+      ...edited.newLocal.map((l) => [l.sha256, l.path] as const),
+    ]);
+    const o = req.options;
+    const p = await planCompose(request, {
+      store: sysroot.store, repos, arch, cacheDir, report, localPaths,
+      options: {
+        ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
+        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
+      },
+      ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
+    });
+    const base = { plan: p, steps: p.steps, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
+    // Refusals come before the question: nobody is asked to confirm what would fail anyway.
+    refuseInactive(req, p);
+    const composes = p.steps.length > 0 || p.locals.length > 0 || p.base.commit === null;
+    // Nothing to compose on the commit the default already is: the result is that commit.
+    const same = !composes && current !== undefined && p.base.commit === current.checksum && sameInactive(current, p);
+    if (p.unchanged || same) return { result: { ...base, outcome: 'unchanged' } };
+    if (o.dryRun) return { result: { ...base, outcome: 'dry-run' } };
+    if (req.confirm && !(await req.confirm(p))) return { result: { ...base, outcome: 'aborted' } };
+    if (!composes && !o.downloadOnly) return { plan: p, commit: p.base.commit as Checksum };
+    const applied = await apply(p, {
+      store: sysroot.store, repos, cacheDir, report,
+      ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.downloadOnly ? { until: 'import' as const } : {}),
+    });
+    if (o.downloadOnly) return { result: { ...base, outcome: 'downloaded' } };
+    if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
+    return { plan: p, commit: applied.commit };
+  } finally {
+    await repos.close();
   }
-  if (!cur) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current origin');
-  const o: Origin = { ...cur, requested: [...cur.requested], requestedLocal: [...cur.requestedLocal], removed: [...cur.removed] };
-  const newLocal: LocalRpm[] = [];
-  if (change.kind === 'install') {
-    for (const p of change.packages) {
-      if (o.requested.includes(p)) {
-        if (!req.options.idempotent) throw new LayerError('LAYER_ALREADY_REQUESTED', `package '${p}' is already requested`, { hint: 'use --idempotent to ignore' });
-        continue;
-      }
-      o.requested.push(p);
-    }
-    for (const file of change.localRpms) {
-      const l = await inspectLocalRpm(file);
-      if (o.requestedLocal.some((r) => r.sha256 === l.sha256)) {
-        if (!req.options.idempotent) throw new LayerError('LAYER_ALREADY_REQUESTED', `local package ${l.nevra} (${file}) is already requested`, { hint: 'use --idempotent to ignore' });
-        continue;
-      }
-      o.requestedLocal.push({ sha256: l.sha256, nevra: l.nevra });
-      newLocal.push(l);
-    }
-  } else {
-    for (const p of change.packages) {
-      const i = o.requested.indexOf(p);
-      const j = o.requestedLocal.findIndex((l) => l.nevra === p || l.nevra.startsWith(`${p}-`) && nameOfNevra(l.nevra) === p);
-      if (i >= 0) o.requested.splice(i, 1);
-      else if (j >= 0) o.requestedLocal.splice(j, 1);
-      else if (!req.options.idempotent) {
-        throw new LayerError('LAYER_NOT_REQUESTED', `package '${p}' is not currently requested`, {
-          hint: cur.requested.length + cur.requestedLocal.length > 0 ? `requested: ${[...cur.requested, ...cur.requestedLocal.map((l) => l.nevra)].join(', ')}` : 'nothing is layered',
-        });
-      }
-    }
-  }
-  return { origin: o, newLocal };
+}
+
+/** The deployment records the same inactive requests the plan has (recording one is a change). */
+function sameInactive(current: Deployment, p: Plan): boolean {
+  const want = p.alreadyProvided.map((a) => a.spec).sort().join('\n');
+  return [...(current.origin.inactive ?? [])].sort().join('\n') === want;
 }
 
 /**
- * rpm-ostree refuses to layer what the base already provides unless --allow-inactive: checked
- * on the current deployment's rpmdb (layered packages excluded) before anything is composed.
+ * rpm-ostree refuses to layer what the base already provides unless --allow-inactive: only
+ * specs this command adds are refused (earlier inactive requests stay recorded).
  */
-function checkNotInBase(current: Deployment, origin: Origin, specs: string[]): void {
-  const fresh = specs.filter((s) => !current.origin.requested.includes(s) && origin.requested.includes(s));
-  if (fresh.length === 0) return;
-  const layered = new Set(current.origin.layered ?? []);
-  const db = openRpmdb(current.path);
-  try {
-    const hits: string[] = [];
-    for (const spec of fresh) {
-      const providers = [
-        ...db.packages().filter((p) => p.name === spec || p.nevra === spec),
-        ...db.whatProvides(spec),
-        ...(spec.startsWith('/') ? db.ownersOf(spec) : []),
-      ].filter((p) => !layered.has(p.nevra));
-      if (providers[0]) hits.push(`${spec} (by ${providers[0].nevra})`);
-    }
-    if (hits.length > 0) {
-      throw new LayerError('LAYER_ALREADY_PROVIDED', `${hits.join(', ')}: already provided by the base`, { hint: 'use --allow-inactive to request it anyway' });
-    }
-  } finally {
-    db.close();
+function refuseInactive(req: EngineRequest, p: Plan): void {
+  if (req.change.kind !== 'install' || req.options.allowInactive) return;
+  const added = req.change.packages;
+  const inactive = p.alreadyProvided.filter((a) => added.includes(a.spec));
+  if (inactive.length === 0) return;
+  throw new LayerError('LAYER_ALREADY_PROVIDED', `${inactive.map((a) => `${a.spec} (by ${a.by})`).join(', ')}: already provided by the base`, {
+    hint: 'use --allow-inactive to request it anyway',
+  });
+}
+
+/** Record the request in the origin, deploy the commit, and diff against the old default. */
+async function deployPlan(
+  req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited, p: Plan, commit: Checksum,
+): Promise<ResultCore> {
+  for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);
+  let origin: Origin = { ...p.request, inputDigest: p.inputDigest, layered: p.layered };
+  if (p.request.baseCommit === '') {
+    // A recipe base was composed: the commit IS the base; nothing is layered on it yet, and
+    // the digest is that of "this base, nothing layered", so a later no-op is unchanged.
+    origin = { ...origin, baseCommit: commit, requested: [], layered: [] };
+    origin.inputDigest = inputDigestOf({ ...origin }, p.arch, p.options, []);
+    sysroot.store.setRef(p.request.baseRef, commit);
   }
+  if (p.alreadyProvided.length > 0) origin.inactive = p.alreadyProvided.map((a) => a.spec);
+  const osname = req.change.kind === 'init' ? req.change.osname : (current as Deployment).osname;
+  const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
+  const before = current ? listPackages(current.path) : undefined;
+  const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles }));
+  const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
+  return {
+    outcome: 'deployed', plan: p, steps: p.steps, alreadyProvided: p.alreadyProvided, commit,
+    deployment: deployed.deployment, etc: deployed.etc, removedDeployments: deployed.removed,
+    ...(current ? { previous: current } : {}), ...(diff ? { diff } : {}),
+  };
 }
 
 /** The `*.repo` files `layer init --reposdir` was given: they become the deployment's /etc/yum.repos.d. */
@@ -210,9 +173,3 @@ function repoFiles(dir: string): Record<string, string> {
   for (const n of readdirSync(dir).filter((f) => f.endsWith('.repo'))) out[`yum.repos.d/${n}`] = readFileSync(join(dir, n), 'utf8');
   return out;
 }
-
-/** `name` of `name-[e:]v-r.arch`. */
-function nameOfNevra(nevra: string): string {
-  return nevra.replace(/-[^-]+-[^-]+$/, '');
-}
-

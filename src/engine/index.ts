@@ -15,5 +15,6 @@ export { refreshMetadata } from './refresh.js';
 export { describeStatus, type DeploymentView, type StatusView } from './status.js';
 export { listPackages, diffPackages, diffDeployments, type ListedPackage } from './db.js';
 export { hostArch } from './repos.js';
-export type { ComposePlan, ComposeStep } from './compose-contract.js';
+export type { Plan, PlanStep, ProvidedRequest } from '../compose/index.js';
+export { baseSourceOf, ostreeLocalSource, recipeSource, type BaseSource } from './sources/index.js';
 export type * from './types.js';

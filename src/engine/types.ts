@@ -1,9 +1,9 @@
 /** The engine's request and result: plain data the CLI builds and renders. */
-import type { Report } from '../report.js';
-import type { Nevra } from '../solver/types.js';
+import type { Plan, PlanStep, ProvidedRequest } from '../compose/index.js';
+import type { Nevra } from '../nevra.js';
+import type { EventData, Report } from '../report.js';
 import type { Checksum } from '../store/index.js';
-import type { Deployment, EtcChanges } from '../sysroot/index.js';
-import type { ComposePlan, ComposeStep } from './compose-contract.js';
+import type { Deployment, EtcChanges, LockWaitHolder } from '../sysroot/index.js';
 
 export interface EngineOptions {
   dryRun?: boolean;
@@ -15,8 +15,13 @@ export interface EngineOptions {
   allowInactive?: boolean;
   replaceFiles?: boolean;
   ignoreWeakDeps?: boolean;
+  /** Seconds to wait for another transaction's lock; undefined waits as long as it takes, 0 fails at once. */
+  lockTimeout?: number;
+  /** Per-scriptlet time limit in seconds (default 300). */
+  scriptletTimeout?: number;
 }
 
+/** What a command asks of the request (request/verbs.ts does the edit). */
 export type Change =
   | { kind: 'init'; osname: string; packages: string[]; fromOstree?: string }
   | { kind: 'install'; packages: string[]; localRpms: string[] }
@@ -33,10 +38,13 @@ export interface EngineRequest {
   /** The command line, recorded in the lock so a second `layer` can name it. */
   command: string;
   /**
-   * Shown the solved plan right after the solve, before anything is downloaded, imported,
-   * committed or deployed (never for dry runs). false aborts: outcome `aborted`, nothing written.
+   * Shown the plan right after the solve, before anything is downloaded, imported, committed
+   * or deployed (never for dry runs or unchanged results). false aborts: outcome `aborted`,
+   * nothing written.
    */
-  confirm?: ((plan: ComposePlan) => Promise<boolean>) | undefined;
+  confirm?: ((plan: Plan) => Promise<boolean>) | undefined;
+  /** Called when the sysroot lock is held by another transaction and this one waits. */
+  onLockWait?: (holder: LockWaitHolder) => void;
 }
 
 export interface PackageDiff {
@@ -48,18 +56,24 @@ export interface PackageDiff {
 
 export interface EngineResult {
   /**
-   * deployed: a new default deployment; unchanged: nothing to do (exit 77 with
-   * --unchanged-exit-77); aborted: `confirm` said no, nothing was written.
+   * deployed: a new default deployment; unchanged: the result equals the current deployment
+   * (exit 77 with --unchanged-exit-77); aborted: `confirm` said no, nothing was written.
    */
   outcome: 'deployed' | 'unchanged' | 'dry-run' | 'downloaded' | 'aborted';
-  steps: ComposeStep[];
-  alreadyProvided: string[];
+  /** The plan (absent only when nothing was composed: a bare --from-ostree init). */
+  plan?: Plan;
+  steps: PlanStep[];
+  alreadyProvided: ProvidedRequest[];
   commit?: Checksum;
   deployment?: Deployment;
   previous?: Deployment;
   diff?: PackageDiff;
   etc?: EtcChanges;
   removedDeployments?: string[];
-  /** Section timings in ms. */
+  /** Milliseconds per stage (refresh, load, solve, download, verify, import, checkout, ...). */
   timings: Record<string, number>;
+  /** Every scriptlet that ran: package, kind, duration, output. */
+  scriptlets: EventData[];
+  /** Warnings, as records. */
+  warnings: { code: string; message: string; data?: EventData }[];
 }

@@ -1,11 +1,13 @@
 /**
  * `.repo` files (yum.repos.d INI, formats.md §6.4) → RepoConfig. Values get dnf variable
  * substitution; unknown keys are kept in `extra` and otherwise ignored. Anything malformed is
- * a LAYER_REPO_CONFIG error naming the file and line.
+ * a LAYER_REPO_CONFIG error naming the file and line; text echoed from the file goes through
+ * escapeControl, so a hostile `.repo` cannot drive the terminal through an error message.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayerError } from '../errors.js';
+import { escapeControl } from '../util/escape.js';
 import type { RepoConfig } from './types.js';
 import { loadVars, substitute, type Vars } from './vars.js';
 
@@ -24,7 +26,7 @@ export function parseIni(text: string, file: string): RawSection[] {
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
     const err = (msg: string): never => {
-      throw new LayerError('LAYER_REPO_CONFIG', `${file}:${lineNo}: ${msg}`, { hint: `line: ${raw.trim()}` });
+      throw new LayerError('LAYER_REPO_CONFIG', `${file}:${lineNo}: ${escapeControl(msg)}`, { hint: `line: ${escapeControl(raw.trim())}` });
     };
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) {
@@ -84,6 +86,14 @@ export function parseSeconds(v: string): number | undefined {
   return Math.round(Number(m[1]) * mult);
 }
 
+/** dnf OptionStorageSize (`minrate`, `throttle`): bytes, or with a k/M/G suffix (powers of 1024). */
+export function parseStorageSize(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)$/.exec(v.trim());
+  if (!m) return undefined;
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * mult);
+}
+
 function splitList(v: string): string[] {
   return v.split(/[\s,]+/).filter((x) => x !== '');
 }
@@ -91,7 +101,7 @@ function splitList(v: string): string[] {
 const KNOWN = new Set([
   'name', 'baseurl', 'mirrorlist', 'metalink', 'enabled', 'gpgcheck', 'repo_gpgcheck', 'gpgkey',
   'metadata_expire', 'priority', 'cost', 'excludepkgs', 'exclude', 'includepkgs',
-  'skip_if_unavailable', 'sslverify', 'proxy', 'timeout', 'retries',
+  'skip_if_unavailable', 'sslverify', 'proxy', 'timeout', 'retries', 'minrate',
 ]);
 
 /** Turn the text of one `.repo` file into configs (enabled or not). */
@@ -103,7 +113,7 @@ export function parseRepoFile(text: string, file: string, vars: Vars): RepoConfi
       return e === undefined ? undefined : { value: substitute(e.value, vars), line: e.line };
     };
     const bad = (k: string, line: number, what: string): never => {
-      throw new LayerError('LAYER_REPO_CONFIG', `${at(line)}: [${sec.id}] ${k}: ${what}`);
+      throw new LayerError('LAYER_REPO_CONFIG', `${at(line)}: [${escapeControl(sec.id)}] ${k}: ${escapeControl(what)}`);
     };
     const bool = (k: string, dflt: boolean): boolean => {
       const e = get(k);
@@ -121,12 +131,17 @@ export function parseRepoFile(text: string, file: string, vars: Vars): RepoConfi
       if (e === undefined || e.value === '') return dflt;
       return parseSeconds(e.value) ?? bad(k, e.line, `'${e.value}' is not a duration (N, Ns/m/h/d, -1, never)`);
     };
+    const size = (k: string, dflt: number): number => {
+      const e = get(k);
+      if (e === undefined || e.value === '') return dflt;
+      return parseStorageSize(e.value) ?? bad(k, e.line, `'${e.value}' is not a size (N, Nk, NM, NG)`);
+    };
     const id = substitute(sec.id, vars);
     const baseurls = splitList(get('baseurl')?.value ?? '');
     const mirrorlist = get('mirrorlist')?.value || undefined;
     const metalink = get('metalink')?.value || undefined;
     if (baseurls.length === 0 && mirrorlist === undefined && metalink === undefined) {
-      throw new LayerError('LAYER_REPO_CONFIG', `${at(sec.line)}: [${id}] has no baseurl, mirrorlist or metalink`);
+      throw new LayerError('LAYER_REPO_CONFIG', `${at(sec.line)}: [${escapeControl(id)}] has no baseurl, mirrorlist or metalink`);
     }
     const extra: Record<string, string> = {};
     for (const [k, e] of sec.keys) if (!KNOWN.has(k)) extra[k] = substitute(e.value, vars);
@@ -146,8 +161,11 @@ export function parseRepoFile(text: string, file: string, vars: Vars): RepoConfi
       includepkgs: splitList(get('includepkgs')?.value ?? ''),
       skipIfUnavailable: bool('skip_if_unavailable', false),
       sslverify: bool('sslverify', true),
+      // dnf's defaults (dnf.conf(5)). Unlike dnf, retries=0 means no retry rather than "forever":
+      // every transfer in layer is bounded (see net/limits.ts for the retry budget).
       timeout: seconds('timeout', 30),
       retries: int('retries', 10),
+      minrate: size('minrate', 1000),
       extra,
     };
     if (mirrorlist !== undefined) cfg.mirrorlist = mirrorlist;
@@ -192,7 +210,7 @@ export async function readRepoConfigs(dir: string, opts: ReadRepoConfigsOptions 
     for (const cfg of parseRepoFile(text, file, vars)) {
       const prev = seen.get(cfg.id);
       if (prev !== undefined) {
-        throw new LayerError('LAYER_REPO_CONFIG', `${cfg.source}: repo id '${cfg.id}' already defined at ${prev}`);
+        throw new LayerError('LAYER_REPO_CONFIG', `${cfg.source}: repo id '${escapeControl(cfg.id)}' already defined at ${prev}`);
       }
       seen.set(cfg.id, cfg.source);
       out.push(cfg);

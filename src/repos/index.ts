@@ -19,7 +19,9 @@
  * - `Repo`: `records()` (parsed primary of the current generation), `dataFile(type)` for any
  *   other metadata (`other`, `modules`, `updateinfo`) on request, `digest`, `revision`.
  * - `downloadPackages(items, { cacheDir, cacheOnly })`: verified `.rpm` downloads for a
- *   transaction (packages.ts, written by the compose stage against this folder's fetcher).
+ *   transaction (packages.ts), each read no further than the size primary.xml declares.
+ * - Transfers go through net/'s Fetcher: byte caps, minrate/timeout from the repo file, a
+ *   deadline per file, retries within a budget (README "Downloads: what a mirror can cost").
  * - Errors: LAYER_REPO_CONFIG (file:line), LAYER_REPO_UNREACHABLE (repo + every URL tried and
  *   why), LAYER_REPO_CHECKSUM / LAYER_REPO_CORRUPT (repo + file), LAYER_REPO_OFFLINE.
  * - `parsePrimary(input)` → PackageRecord[] and `parseFilelists(input)`: streaming readers of

@@ -100,7 +100,7 @@ export async function loadRepo(
       lists = await repo.filelists();
     } catch (e) {
       if (opts.strict || !(e instanceof LayerError) || e.code === 'LAYER_INTERNAL') throw e;
-      opts.report?.warn(`${e.message}\n  going on with primary's file list only: file dependencies outside /etc, */bin/* may not resolve`);
+      opts.report?.warn('repo.filelists-unavailable', `${e.message}\n  going on with primary's file list only: file dependencies outside /etc, */bin/* may not resolve`);
     }
     if (lists === undefined) filelists = false;
   }
@@ -113,7 +113,7 @@ export async function loadRepo(
     } catch (e) {
       // A damaged .solv, or one from another libsolv build: it is only a cache, rebuild it.
       if (!(e instanceof LayerError) || e.code === 'LAYER_INTERNAL') throw e;
-      opts.report?.info(`repo ${repo.id}: unusable .solv cache (${e.message}); reading the XML again`);
+      opts.report?.info('repo.solv-cache-unusable', `repo ${repo.id}: unusable .solv cache (${e.message}); reading the XML again`);
       await repo.cache.dropSolv(key);
     }
   }

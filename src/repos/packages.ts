@@ -7,7 +7,9 @@
  * Each package is fetched from the repo's mirrors in order (the baseurl that served the
  * metadata first, then baseurl/mirrorlist/metalink as for metadata), streamed to a temp file
  * while hashing, checked against the size and checksum of its primary record, and renamed
- * into place only then. A cached copy is re-hashed before use; one that no longer verifies is
+ * into place only then. Reading stops at the size primary.xml declares (a reply that goes on
+ * fails at once), and each chunk is written before the next is read (backpressure), so memory
+ * stays bounded whatever the server sends. A cached copy is re-hashed before use; one that no longer verifies is
  * removed and fetched again (or, cache-only, reported).
  *
  * Crash safety: temp + rename; a crash leaves at worst a `.tmp-*` file, removed by the next
@@ -18,11 +20,11 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import pLimit from 'p-limit';
-import { LayerError } from '../errors.js';
+import { LayerError, ioError } from '../errors.js';
 import { silentReport, type Report } from '../report.js';
 import type { PackageRecord } from '../solver/types.js';
-import { FetchFailure, Fetcher, joinUrl } from './fetch.js';
-import { attemptOf, describeAttempts, fetchOptions, planMirrors, type Attempt } from './remote.js';
+import { FetchFailure, Fetcher, LARGE_FILE_LIMIT, joinUrl } from '../net/index.js';
+import { attemptOf, describeAttempts, fetchOptions, oversize, planMirrors, type Attempt } from './remote.js';
 import type { Repo } from './repo.js';
 
 /** One package to download: the repo it comes from and its primary record. */
@@ -118,6 +120,49 @@ async function sweepTemps(dir: string): Promise<void> {
   for (const f of await readdir(dir)) if (f.startsWith('.tmp-')) await rm(join(dir, f), { force: true });
 }
 
+/**
+ * Stream `url` into the temp file `tmp`, hashing as it goes; returns its size and digest. The
+ * fetcher awaits each write before reading on (backpressure) and reads nothing past the size
+ * primary.xml declares; a retry truncates and starts over.
+ */
+async function fetchToTemp(
+  fetcher: Fetcher,
+  url: string,
+  tmp: string,
+  o: { item: PackageDownload; algo: string; what: string; report: Report },
+): Promise<{ size: number; hex: string }> {
+  const { repo, record } = o.item;
+  const fh = await open(tmp, 'w');
+  let h = createHash(o.algo);
+  let size = 0;
+  const fo = fetchOptions(repo.config, o.report, basename(url), record.downloadSize);
+  const cap = record.downloadSize !== undefined
+    ? { maxBytes: record.downloadSize, maxBytesWhat: 'the size the repo metadata declares' }
+    : { maxBytes: LARGE_FILE_LIMIT, maxBytesWhat: "layer's 4 GiB limit for packages of undeclared size" };
+  try {
+    await fetcher.stream(url, { ...fo, ...cap }, {
+      reset: async () => {
+        h = createHash(o.algo);
+        size = 0;
+        await fh.truncate(0);
+      },
+      chunk: async (b) => {
+        h.update(b);
+        const at = size;
+        size += b.length;
+        await fh.write(b, 0, b.length, at);
+      },
+    });
+    await fh.sync();
+  } catch (e) {
+    throw oversize(e, `${o.what}: ${url}`);
+  } finally {
+    await fh.close();
+    fo.done();
+  }
+  return { size, hex: h.digest('hex') };
+}
+
 async function downloadOne(
   item: PackageDownload,
   opts: DownloadOptions,
@@ -141,7 +186,7 @@ async function downloadOne(
   const have = await hashFile(dest, sum.algo);
   if (have !== undefined) {
     if (have.hex === sum.hex) return { path: dest, cached: true, bytes: have.size };
-    report.warn(`${what}: cached ${dest} does not match the repo checksum; removing it`);
+    report.warn('package.cache-mismatch', `${what}: cached ${dest} does not match the repo checksum; removing it`);
     await rm(dest, { force: true });
   }
   if (opts.cacheOnly) {
@@ -155,41 +200,18 @@ async function downloadOne(
     const url = joinUrl(base, record.location);
     const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}-${basename(record.location)}`);
     try {
-      const fh = await open(tmp, 'w');
-      let h = createHash(sum.algo);
-      let size = 0;
-      const fo = fetchOptions(repo.config, report, basename(record.location), record.downloadSize);
-      try {
-        // Chunks are written in order; a retry truncates and starts over.
-        let chain: Promise<unknown> = Promise.resolve();
-        await fetcher.stream(url, fo, {
-          reset: () => {
-            h = createHash(sum.algo);
-            size = 0;
-            chain = chain.then(() => fh.truncate(0));
-          },
-          chunk: (b) => {
-            h.update(b);
-            const at = size;
-            size += b.length;
-            chain = chain.then(() => fh.write(b, 0, b.length, at));
-          },
-        });
-        await chain;
-        await fh.sync();
-      } finally {
-        await fh.close();
-        fo.done();
-      }
+      const { size, hex: got } = await fetchToTemp(fetcher, url, tmp, { item, algo: sum.algo, what, report });
       if (record.downloadSize !== undefined && size !== record.downloadSize) {
         throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${url}: size ${size}, repo metadata says ${record.downloadSize}`);
       }
-      const got = h.digest('hex');
       if (got !== sum.hex) throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${url}: ${sum.algo} ${got}, repo metadata says ${sum.hex}`);
       await rename(tmp, dest);
       return { path: dest, cached: false, bytes: size };
     } catch (e) {
       await rm(tmp, { force: true });
+      // Our own disk refusing a write is not the mirror's fault: no other mirror can fix it.
+      const local = localFault(e, dir);
+      if (local) throw local;
       attempts.push(attemptOf(url, e instanceof LayerError || e instanceof FetchFailure ? e : new LayerError('LAYER_INTERNAL', String((e as Error).message ?? e))));
     }
   }
@@ -197,4 +219,13 @@ async function downloadOne(
   throw new LayerError(code, `${what}: cannot download ${record.location}; tried:\n${attempts.length ? describeAttempts(attempts) : '  (no mirror to try)'}`, {
     hint: `configured at ${repo.config.source}`,
   });
+}
+
+/** A system error of this machine's cache (disk full, read-only, quota, or a path under `dir`) as LAYER_IO. */
+function localFault(e: unknown, dir: string): LayerError | undefined {
+  const io = ioError(e, 'writing the package cache');
+  if (!io) return undefined;
+  const { code, path } = e as { code: string; path?: string };
+  const always = ['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EFBIG'].includes(code);
+  return always || (path !== undefined && path.startsWith(dir)) ? io : undefined;
 }

@@ -3,13 +3,14 @@
  * metalink), get repomd.xml, then each needed data file, verifying size, checksum,
  * open-checksum and (for XML) a full parse before anything is renamed into the cache.
  * Mirrors are tried in order; a mirror that fails (after the fetcher's retries) or serves a
- * file that does not verify is skipped for the next one.
+ * file that does not verify is skipped for the next one. Every transfer is bounded (net/):
+ * data files at the size repomd.xml declares, decompressed content at its open-size.
  */
 import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { LayerError } from '../errors.js';
 import type { Report } from '../report.js';
 import type { RepoCache } from './cache.js';
-import { FetchFailure, joinUrl, type FetchOptions, type Fetcher } from './fetch.js';
+import { FetchFailure, LARGE_FILE_LIMIT, joinUrl, type FetchOptions, type Fetcher } from '../net/index.js';
 import { parseMetalink, parseMirrorlist } from './mirrors.js';
 import type { Digest, RepomdRecord } from './repomd.js';
 import type { RepoConfig } from './types.js';
@@ -32,11 +33,15 @@ export interface Attempt {
   code?: 'LAYER_REPO_CHECKSUM' | 'LAYER_REPO_CORRUPT';
 }
 
+/** The dnf defaults for a config that predates the `minrate` key (built by hand, not parsed). */
+const DEFAULT_MINRATE = 1000;
+
 export function fetchOptions(cfg: RepoConfig, report: Report | undefined, label: string, total?: number): FetchOptions & { done(): void } {
   const progress = report?.progress(`${cfg.id}: ${label}`, total, 'bytes');
   const o: FetchOptions & { done(): void } = {
     timeout: cfg.timeout,
     retries: cfg.retries,
+    minrate: cfg.minrate ?? DEFAULT_MINRATE,
     sslverify: cfg.sslverify,
     onBytes: (n) => progress?.tick(n),
     done: () => progress?.done(),
@@ -72,7 +77,13 @@ export async function planMirrors(cfg: RepoConfig, fetcher: Fetcher, attempts: A
   return plan;
 }
 
+/**
+ * One failed attempt as a record. A reply past the cap for files of undeclared size
+ * (repomd.xml, mirrorlists, metalinks, keys) is corrupt metadata; one larger than a declared
+ * size is turned into LAYER_REPO_CHECKSUM where the size is known (`oversize`).
+ */
 export function attemptOf(url: string, e: unknown): Attempt {
+  if (e instanceof FetchFailure && e.kind === 'too-large') return { url: e.url, reason: e.reason, code: 'LAYER_REPO_CORRUPT' };
   if (e instanceof FetchFailure) return { url: e.url, reason: e.reason };
   if (e instanceof LayerError && (e.code === 'LAYER_REPO_CHECKSUM' || e.code === 'LAYER_REPO_CORRUPT')) {
     return { url, reason: e.message, code: e.code };
@@ -123,9 +134,12 @@ export async function fetchDataFile(o: {
   let h = hasher(rec.checksum);
   let pos = 0;
   const opts = fetchOptions(cfg, o.report, rec.type, rec.size);
+  const cap = rec.size !== undefined
+    ? { maxBytes: rec.size, maxBytesWhat: 'the size repomd.xml declares' }
+    : { maxBytes: LARGE_FILE_LIMIT, maxBytesWhat: "layer's 4 GiB limit for files of undeclared size" };
   try {
     try {
-      await o.fetcher.stream(url, opts, {
+      await o.fetcher.stream(url, { ...opts, ...cap }, {
         reset: () => {
           ftruncateSync(fd, 0);
           pos = 0;
@@ -136,6 +150,8 @@ export async function fetchDataFile(o: {
           pos += writeSync(fd, b, 0, b.length, pos);
         },
       });
+    } catch (e) {
+      throw oversize(e, what);
     } finally {
       closeSync(fd);
       opts.done();
@@ -155,6 +171,12 @@ export async function fetchDataFile(o: {
   }
 }
 
+/** A reply larger than the size the metadata declares: not the file described (LAYER_REPO_CHECKSUM). */
+export function oversize(e: unknown, what: string): unknown {
+  if (!(e instanceof FetchFailure) || e.kind !== 'too-large') return e;
+  return new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${e.reason}`, { cause: e });
+}
+
 /** Decompress `path`, checking open-size/open-checksum and feeding `sink`; errors name `what`. */
 export async function verifyContent(path: string, rec: RepomdRecord, what: string, sink?: ContentSink): Promise<void> {
   const oh = rec.openChecksum !== undefined ? hasher(rec.openChecksum) : undefined;
@@ -163,6 +185,8 @@ export async function verifyContent(path: string, rec: RepomdRecord, what: strin
     for await (const b of decompressFile(path)) {
       oh?.update(b);
       size += b.length;
+      // A compression bomb stops at the declared size, before the parser sees the excess.
+      if (rec.openSize !== undefined && size > rec.openSize) break;
       sink?.write(b);
     }
   } catch (e) {
@@ -170,7 +194,8 @@ export async function verifyContent(path: string, rec: RepomdRecord, what: strin
     throw new LayerError('LAYER_REPO_CORRUPT', `${what}: corrupt compressed data: ${(e as Error).message}`, { cause: e });
   }
   if (rec.openSize !== undefined && size !== rec.openSize) {
-    throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: decompressed size ${size}, repomd.xml says ${rec.openSize}`);
+    const got = size > rec.openSize ? `more than ${rec.openSize} bytes (stopped reading)` : `${size}`;
+    throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: decompressed size ${got}, repomd.xml says ${rec.openSize}`);
   }
   if (oh !== undefined && rec.openChecksum !== undefined) {
     const got = oh.digest('hex');

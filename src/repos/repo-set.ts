@@ -5,7 +5,7 @@
  */
 import { LayerError } from '../errors.js';
 import { silentReport, type Report } from '../report.js';
-import { Fetcher, type FetcherOptions } from './fetch.js';
+import { Fetcher, type FetcherOptions } from '../net/index.js';
 import { isPrimaryFile } from './filelists.js';
 import { analyzeRepo, loadRepo, type LoadedRepo, type LoaderKind, type PoolLike } from './load.js';
 import { Repo, type RefreshOptions, type RefreshStatus } from './repo.js';
@@ -64,10 +64,7 @@ export class RepoSet {
   async refresh(opts: RefreshOptions = {}): Promise<RefreshOutcome[]> {
     return this.report.section('refresh metadata', async () => {
       this.skipped.clear();
-      for (const r of this.repos) {
-        // Said, not silently ignored: layer does not verify repomd.xml.asc signatures (yet).
-        if (r.config.repoGpgcheck) this.report.warn(`repo ${r.id}: repo_gpgcheck=1 is not enforced; metadata is trusted through its checksums, TLS and metalink`);
-      }
+      // repo_gpgcheck=1 is enforced in Repo.refresh (repomd.xml.asc, src/trust/repomd.ts).
       const results = await Promise.allSettled(this.repos.map((r) => r.refresh(opts)));
       const out: RefreshOutcome[] = [];
       const errors: LayerError[] = [];
@@ -80,7 +77,7 @@ export class RepoSet {
         const err = res.reason instanceof LayerError ? res.reason : new LayerError('LAYER_INTERNAL', `repo ${repo.id}: ${String(res.reason)}`, { cause: res.reason });
         if (repo.config.skipIfUnavailable && err.code !== 'LAYER_INTERNAL') {
           this.skipped.add(repo.id);
-          this.report.warn(`skipping repo ${repo.id} (skip_if_unavailable): ${err.message}`);
+          this.report.warn('repo.skipped', `skipping repo ${repo.id} (skip_if_unavailable): ${err.message}`);
           out.push({ id: repo.id, status: 'skipped', error: err });
         } else errors.push(err);
       });

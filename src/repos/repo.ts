@@ -3,12 +3,13 @@
  * on-demand data files (filelists only when asked), and the parsed primary records of the
  * current generation.
  */
+import { formatNevra } from '../nevra.js';
 import type { Report } from '../report.js';
 import { LayerError } from '../errors.js';
 import type { PackageRecord } from '../solver/types.js';
 import { readFile, rm } from 'node:fs/promises';
 import { RepoCache, sha256, writeAtomic, type CachedRepomd } from './cache.js';
-import { joinUrl, type Fetcher } from './fetch.js';
+import { joinUrl, type Fetcher } from '../net/index.js';
 import { FilelistsParser, type FilelistEntry } from './filelists.js';
 import { needsFullFilelists } from './deps.js';
 import { PrimaryParser } from './primary.js';
@@ -25,6 +26,7 @@ import {
   type MirrorPlan,
 } from './remote.js';
 import { parseRepomd, type RepomdRecord } from './repomd.js';
+import { verifyRepomdSignature } from '../trust/repomd.js';
 import type { RepoConfig } from './types.js';
 
 /** Facts about a primary.xml, kept next to it in the cache. */
@@ -42,7 +44,7 @@ export interface PayloadSizes {
 }
 
 /** `name-[epoch:]version-release.arch`, the solver's NEVRA form. */
-const nevraOf = (r: PackageRecord) => `${r.name}-${r.epoch ? `${r.epoch}:` : ''}${r.version}-${r.release}.${r.arch}`;
+const nevraOf = (r: PackageRecord): string => formatNevra(r);
 
 export type RefreshStatus =
   /** Cache within metadata_expire: nothing was requested from the network. */
@@ -125,6 +127,7 @@ export class Repo {
       return 'fresh';
     }
     const attempts: Attempt[] = [];
+    let signature: LayerError | undefined;
     const plan = await this.mirrors(attempts);
     for (const base of plan.baseurls) {
       const url = joinUrl(base, 'repodata/repomd.xml');
@@ -132,6 +135,8 @@ export class Repo {
         const bytes = await this.ctx.fetcher.bytes(url, fetchOptions(cfg, undefined, 'repomd.xml'));
         const what = `repo ${cfg.id}: ${url}`;
         checkRepomd(bytes, plan, what);
+        // repo_gpgcheck: nothing repomd.xml lists is trusted before its signature verifies.
+        if (cfg.repoGpgcheck) await verifyRepomdSignature(cfg, url, bytes, (u) => this.ctx.fetcher.bytes(u, fetchOptions(cfg, undefined, 'gpg')));
         const repomd = parseRepomd(bytes, what);
         if (!repomd.records.has('primary')) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: no primary record`);
         const gen: CachedRepomd = { bytes, repomd, digest: sha256(bytes), state: { fetchedAt: now, baseurl: base } };
@@ -141,10 +146,13 @@ export class Repo {
         this.current = gen;
         return cached?.digest === gen.digest ? 'unchanged' : 'updated';
       } catch (e) {
+        if (e instanceof LayerError && (e.code === 'LAYER_REPO_SIGNATURE' || e.code === 'LAYER_GPG_KEY')) signature = e;
         attempts.push(attemptOf(url, e));
       }
     }
-    throw this.failure('cannot fetch metadata', plan, attempts);
+    const failed = this.failure('cannot fetch metadata', plan, attempts);
+    if (signature) throw new LayerError(signature.code, failed.message, { hint: failed.hint, cause: signature });
+    throw failed;
   }
 
   /** Path of the verified data file `type` of the current generation, fetching it if needed. */
@@ -246,7 +254,7 @@ export class Repo {
    * last parsed), so a dry run on a warm cache (packages from the `.solv`) never parses the XML again
    * (20-60 ms for a small repo, seconds for a distribution's). Falls back to `records()`.
    */
-  async payloadSizes(): Promise<Map<string, PayloadSizes>> {
+  async payloadSizes(only?: ReadonlySet<string>): Promise<Map<string, PayloadSizes>> {
     const gen = this.current;
     if (gen === undefined) throw new LayerError('LAYER_INTERNAL', `repo ${this.id}: payloadSizes before refresh`);
     const out = new Map<string, PayloadSizes>();
@@ -254,12 +262,16 @@ export class Repo {
       // Absent (a cache from before sizes were kept) or damaged: parse instead.
       const sidecar = (await this.primaryFacts())?.sizes;
       if (sidecar !== undefined && sidecar !== null && typeof sidecar === 'object') {
-        for (const [nevra, [d, i]] of Object.entries(sidecar)) out.set(nevra, { ...(d !== null ? { downloadSize: d } : {}), ...(i !== null ? { installSize: i } : {}) });
+        for (const [nevra, [d, i]] of Object.entries(sidecar)) {
+          if (only && !only.has(nevra)) continue;
+          out.set(nevra, { ...(d !== null ? { downloadSize: d } : {}), ...(i !== null ? { installSize: i } : {}) });
+        }
         return out;
       }
     }
     for (const r of await this.records()) {
       const k = nevraOf(r);
+      if (only && !only.has(k)) continue;
       if (!out.has(k)) out.set(k, { ...(r.downloadSize !== undefined ? { downloadSize: r.downloadSize } : {}), ...(r.installSize !== undefined ? { installSize: r.installSize } : {}) });
     }
     return out;

@@ -29,8 +29,10 @@ export interface RepoConfig {
   proxy?: string;
   /** Seconds without progress before a request is abandoned (dnf `timeout`, default 30). */
   timeout: number;
-  /** Extra attempts per URL on transient failures (dnf `retries`, default 10). */
+  /** Extra attempts per URL on transient failures (dnf `retries`, default 10; 0 = none, never "forever"). */
   retries: number;
+  /** B/s averaged over `timeout` below which a transfer is abandoned (dnf `minrate`, default 1000; 0 = off). */
+  minrate?: number;
   /** Keys layer does not interpret, kept verbatim (after substitution). */
   extra: Record<string, string>;
 }

@@ -8,13 +8,39 @@
  * (names are kept qualified, `rpm:entry`). Comments, processing instructions, DOCTYPE and
  * CDATA are understood. Malformed input raises XmlError with the byte-ish offset so callers
  * can name the file.
+ *
+ * Characters are checked as XML 1.0 §2.2 defines them (Char ::= #x9 | #xA | #xD | [#x20-#xD7FF]
+ * | [#xE000-#xFFFD] | [#x10000-#x10FFFF]), both raw and as references (§4.1 WFC: Legal
+ * Character): `&#27;` is rejected as expat and libxml2 reject it, so an escape sequence in a
+ * package's metadata never becomes text that could reach a terminal. A single token or text
+ * run is capped at MAX_TOKEN characters (libxml2's XML_MAX_TEXT_LENGTH without XML_PARSE_HUGE),
+ * so a document without end tags cannot grow memory without bound.
  */
 
+/** Longest text run or unfinished tag accepted: libxml2's XML_MAX_TEXT_LENGTH (10,000,000). */
+export const MAX_TOKEN = 10_000_000;
+
 export class XmlError extends Error {
-  constructor(message: string, readonly offset: number) {
-    super(`${message} at offset ${offset}`);
+  /** `offset` is omitted where the position is not known (text decoded after the scan). */
+  constructor(message: string, readonly offset?: number) {
+    super(offset === undefined ? message : `${message} at offset ${offset}`);
     this.name = 'XmlError';
   }
+}
+
+/** Characters XML 1.0 does not allow anywhere in a document (raw U+FFFE/U+FFFF included). */
+const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+function isXmlChar(cp: number): boolean {
+  return (
+    cp === 0x9 || cp === 0xa || cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+  );
+}
+
+/** `U+001B`-style name of a code point, for messages (never the character itself). */
+function codePoint(cp: number): string {
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 export type Attrs = Record<string, string>;
@@ -25,7 +51,6 @@ export interface XmlHandler {
   close(name: string, text: string): void;
 }
 
-const LT = 60; // <
 const GT = 62; // >
 const SLASH = 47;
 const BANG = 33;
@@ -40,13 +65,24 @@ function isSpace(c: number): boolean {
 
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-/** Decode the five predefined entities and numeric character references. */
-export function decodeXml(s: string): string {
+/**
+ * Decode the five predefined entities and numeric character references. A reference to a
+ * character XML does not allow (`&#27;`, `&#0;`, a surrogate, past U+10FFFF) is an XmlError.
+ */
+export function decodeXml(s: string, offset?: number): string {
   if (s.indexOf('&') === -1) return s;
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, ref: string) => {
     if (ref.charCodeAt(0) === 35 /* # */) {
-      const cp = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return Number.isFinite(cp) && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
+      const hex = ref[1] === 'x' || ref[1] === 'X';
+      const digits = ref.slice(hex ? 2 : 1);
+      // Past 8 hex / 10 decimal digits the value is out of range whatever it is (and parseInt
+      // would lose precision deciding).
+      const cp = digits.replace(/^0+/, '').length > (hex ? 8 : 10) ? Infinity : parseInt(digits, hex ? 16 : 10);
+      if (!isXmlChar(cp)) {
+        const what = Number.isFinite(cp) && cp <= 0x10ffff ? codePoint(cp) : 'out of range';
+        throw new XmlError(`character reference ${whole} (${what}) is not an XML character`, offset);
+      }
+      return String.fromCodePoint(cp);
     }
     return NAMED[ref] ?? whole;
   });
@@ -74,10 +110,16 @@ export class XmlScanner {
   }
 
   write(chunk: string): void {
+    const bad = NOT_XML_CHAR.exec(chunk);
+    if (bad !== null) {
+      throw new XmlError(`character ${codePoint(chunk.charCodeAt(bad.index))} is not allowed in XML`, this.consumed + this.rest.length + bad.index);
+    }
     const buf = this.rest.length > 0 ? this.rest + chunk : chunk;
     const end = this.scan(buf);
     this.rest = buf.slice(end);
     this.consumed += end;
+    if (this.rest.length > MAX_TOKEN) throw new XmlError(`a tag longer than ${MAX_TOKEN} characters`, this.consumed);
+    if (this.text.length > MAX_TOKEN) throw new XmlError(`a text run longer than ${MAX_TOKEN} characters`, this.consumed);
   }
 
   /** Signal end of input; throws when the document is truncated. */
@@ -140,20 +182,9 @@ export class XmlScanner {
         continue;
       }
       if (c === SLASH) {
-        const gt = buf.indexOf('>', lt + 2);
-        if (gt === -1) return lt;
-        const top = this.stack[this.stack.length - 1];
-        // Fast path: `</name>` exactly as opened, no slicing.
-        const exact = top !== undefined && gt === lt + 2 + top.length && buf.startsWith(top, lt + 2);
-        const name = exact ? (top as string) : buf.slice(lt + 2, gt).trim();
-        const open = this.stack.pop();
-        if (open !== name) {
-          throw new XmlError(open === undefined ? `unexpected </${name}>` : `</${name}> closes <${open}>`, this.consumed + lt);
-        }
-        const text = this.text;
-        this.text = '';
-        this.handler.close(name, text);
-        pos = gt + 1;
+        const next = this.endTag(buf, lt);
+        if (next === -1) return lt;
+        pos = next;
         continue;
       }
       const next = this.startTag(buf, lt);
@@ -161,6 +192,27 @@ export class XmlScanner {
       pos = next;
     }
     return len;
+  }
+
+  /** Parse `</name>` at `lt`; -1 when the tag is not complete in `buf`. */
+  private endTag(buf: string, lt: number): number {
+    const gt = buf.indexOf('>', lt + 2);
+    if (gt === -1) return -1;
+    const top = this.stack[this.stack.length - 1];
+    // Fast path: `</name>` exactly as opened, no slicing.
+    const exact = top !== undefined && gt === lt + 2 + top.length && buf.startsWith(top, lt + 2);
+    const name = exact ? (top as string) : buf.slice(lt + 2, gt).trim();
+    const open = this.stack.pop();
+    if (open !== name) {
+      throw new XmlError(open === undefined ? `unexpected </${name}>` : `</${name}> closes <${open}>`, this.consumed + lt);
+    }
+    const text = this.text;
+    this.text = '';
+    // Handlers decode only the text they use; a bad reference anywhere still makes the
+    // document malformed (as for expat), so references are checked here for all of it.
+    if (text.indexOf('&#') !== -1) decodeXml(text, this.consumed + lt - text.length);
+    this.handler.close(name, text);
+    return gt + 1;
   }
 
   /** Parse `<name attr="v" ...>` at `lt`; -1 when the tag is not complete in `buf`. */
@@ -201,7 +253,7 @@ export class XmlScanner {
       const endq = buf.indexOf(quote === DQ ? '"' : "'", q + 1);
       if (endq === -1) return -1;
       if (key.length === 0 || buf.charCodeAt(eq) !== EQ) throw new XmlError(`bad attribute in <${name}>`, this.consumed + i);
-      attrs[key] = decodeXml(buf.slice(q + 1, endq));
+      attrs[key] = decodeXml(buf.slice(q + 1, endq), this.consumed + q + 1);
       i = endq + 1;
     }
   }

@@ -2,6 +2,7 @@
  * Opening a package file (formats.md §4.1–4.3): lead, signature header, main header. Only the
  * headers are read here (a few kB); the payload is streamed later by `entries()`.
  */
+import { formatNevra } from '../nevra.js';
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -155,5 +156,5 @@ export function verifyHeaderDigests(main: RpmHeader, info: RpmSignatureInfo, wha
 }
 
 export function nevraOf(name: string, epoch: number, version: string, release: string, arch: string): Nevra {
-  return `${name}-${epoch ? `${epoch}:` : ''}${version}-${release}.${arch}` as Nevra;
+  return formatNevra({ name, epoch, version, release, arch });
 }

@@ -4,14 +4,14 @@
  * contract with wasm/shim.c (ly_repo_add_records, ly_solve); change both together.
  */
 import { LayerError } from '../errors.js';
+import { formatEvr } from '../nevra.js';
 import type { Job, JobAction, PackageRecord, Selector, SolveFlags } from './types.js';
 
 const encoder = new TextEncoder();
 
 /** libsolv's evr string: `[epoch:]version[-release]`, epoch omitted when 0. */
 export function evrOf(epoch: number, version: string, release: string): string {
-  const vr = release ? `${version}-${release}` : version;
-  return epoch ? `${epoch}:${vr}` : vr;
+  return formatEvr({ epoch, version, release });
 }
 
 function bad(what: string, repo: string, pkg: string): LayerError {

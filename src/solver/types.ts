@@ -9,7 +9,8 @@
  */
 
 /** `name-[epoch:]version-release.arch`, epoch omitted when 0/absent. */
-export type Nevra = string & { readonly __brand: 'Nevra' };
+export type { Nevra } from '../nevra.js';
+import type { Nevra } from '../nevra.js';
 
 /** One package as the solver sees it. Arrays may be empty; never undefined. */
 export interface PackageRecord {

@@ -134,6 +134,8 @@ export class MutableTree {
 
   /** The directory at `path` ("a/b"), created (0755 root) with its parents when missing. */
   ensureDir(path: string): MutableTree {
+    // A cursor walking down from this node, not an alias kept around.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     let t: MutableTree = this;
     for (const part of path.split('/').filter((p) => p !== '')) {
       if (t.files.has(part)) throw new LayerError('LAYER_STORE', `'${path}': '${part}' is a file, not a directory`);

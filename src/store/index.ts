@@ -5,13 +5,7 @@
  * Contract for other stages (compose, sysroot):
  * - `Store.init(path, { mode })` / `Store.open(path)`; mode defaults to `bare` as root, else
  *   `bare-user`. Revisions (`rev`) are ref names or 64-hex commit checksums.
- * - Package commits: `importRpm(store, rpmPath)` → `{ ref, commit, nevra, reused }`, ref
- *   `layer/pkg/<name>/<evr>.<arch>` (`packageRef`). Metadata keys in `PKG_KEYS`: NEVRA, name,
- *   evr, arch, header blob (`ay`, no magic: what the rpmdb stores), header SHA-256, non-root
- *   owners `a(sss)` (tree path, user, group) for compose to resolve, skipped device nodes.
- *   Objects are root-owned; `/var`, `/run`, `/tmp` content becomes
- *   `usr/lib/tmpfiles.d/pkg-<name>.conf` (+ `usr/share/factory/…` copies); `/etc` is under
- *   `usr/etc`; files under `/opt` and `/usr/local` are rejected (see rpm-paths.ts).
+ * - The store is pure OSTree: RPM packages become commits in src/import (importRpm).
  * - Composing: `checkoutUnion([{ commit, owner }], dir, { replaceFiles })` throws
  *   `FileConflictError` (code LAYER_FILE_CONFLICT, `.conflict = { path, owners }`) before
  *   writing anything; `commitTree(dir, { parent, ref, subject, metadata, timestamp })` re-uses
@@ -30,5 +24,3 @@ export {
   type Checksum, type Commit, type DirMeta, type FileMeta, type Xattrs,
 } from './objects.js';
 export { V, Variant, unbox, type GValue } from './gvariant/index.js';
-export { importRpm, PKG_KEYS, IMPORT_VERSION, type ImportOptions, type ImportResult } from './import-rpm.js';
-export { packageRef, placeEntry, type Placement } from './rpm-paths.js';

@@ -2,7 +2,8 @@
  * `.origin` files: GKeyFile text in rpm-ostree's shape (formats.md §3): `[origin] baserefspec`,
  * `[packages] requested= / requested-local=`, `[overrides] remove=`. layer adds
  * `[origin] base-commit=` (the base is pinned, so recomposition is reproducible) and a `[layer]`
- * group for facts about the composed result (input digest, layered NEVRAs).
+ * group for facts about the composed result (input digest, layered NEVRAs), and `[recipe]`
+ * (packages=, repos=) for a base composed from packages.
  */
 import { LayerError } from '../errors.js';
 import { isChecksum, type Checksum } from '../store/index.js';
@@ -29,6 +30,8 @@ export function formatOrigin(o: Origin): string {
     lines.push('');
   }
   if (o.removed.length > 0) lines.push('[overrides]', `remove=${list(o.removed)}`, '');
+  // A recipe base: what it was composed from, so it can be composed again (upgrade).
+  if (o.recipe) lines.push('[recipe]', `packages=${list(o.recipe.packages)}`, `repos=${list(o.recipe.repos)}`, '');
   const extra: string[] = [];
   if (o.inputDigest) extra.push(`input-digest=${o.inputDigest}`);
   if (o.layered && o.layered.length > 0) extra.push(`layered=${list(o.layered)}`);
@@ -73,6 +76,8 @@ export function parseOrigin(text: string, file: string): Origin {
     }),
     removed: splitList(groups.get('overrides')?.get('remove')),
   };
+  const recipe = groups.get('recipe');
+  if (recipe) o.recipe = { packages: splitList(recipe.get('packages')), repos: splitList(recipe.get('repos')) };
   const digest = layer?.get('input-digest');
   if (digest) o.inputDigest = digest;
   const layered = splitList(layer?.get('layered'));
@@ -80,11 +85,4 @@ export function parseOrigin(text: string, file: string): Origin {
   const inactive = splitList(layer?.get('inactive'));
   if (inactive.length > 0) o.inactive = inactive;
   return o;
-}
-
-/** Same request (what recomposition depends on), ignoring layer's result records. */
-export function sameRequest(a: Origin, b: Origin): boolean {
-  const key = (o: Origin): string =>
-    JSON.stringify([o.baseCommit, [...o.requested].sort(), o.requestedLocal.map((l) => l.sha256).sort(), [...o.removed].sort()]);
-  return key(a) === key(b);
 }

@@ -7,6 +7,7 @@
  *   ostree/deploy/<os>/var                        the stateroot's shared /var
  *   boot/loader -> loader.N, boot/loader.N/entries/ostree-<k>-<os>.conf
  *   ostree/layer/{lock,booted,local-rpms/,cache/} layer's state
+ *   ostree/layer/{lock-queue/,config.json}       waiting writers (lock.ts), settings (config.ts)
  *
  * The boot entries are the deployment list (as `ostree admin status` reads it). Booted: on a
  * host booted with an `ostree=` karg and sysroot `/`, from /proc/cmdline; on a directory sysroot
@@ -17,17 +18,19 @@
  * the old default stays. Anything a killed run left behind (deployment directories no entry
  * names, inactive loader dirs, deployment refs) is removed by `cleanLeftovers`, which every
  * locked transaction runs first.
- * Locking: verbs that change the sysroot must run between `lock()` and `release()`.
+ * Locking: verbs that change the sysroot must run between `lock()` (or `lockWait()`) and `release()`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
 import { Store, type Checksum } from '../store/index.js';
-import { cleanBootLeftovers, readBootEntries, swapBootEntries, type BootEntry } from './bootloader.js';
+import { cleanBootLeftovers, readBootEntries, stageKernel, swapBootEntries, type BootEntry, type BootKernel } from './bootloader.js';
 import { writeMergedEtc, type EtcChanges } from './etc-merge.js';
 import { syncFilesystem, writeFileDurable } from './fsutil.js';
-import { SysrootLock } from './lock.js';
+import { readConfig } from './config.js';
+import { SysrootLock, type LockWaitOptions } from './lock.js';
 import { formatOrigin, parseOrigin } from './origin.js';
+import { isPinned, withPinned } from './pin.js';
 import type { Deployment, Origin, SysrootStatus } from './types.js';
 
 const DEPLOY_REF_PREFIX = 'layer/deploy/';
@@ -80,6 +83,17 @@ export class Sysroot {
     this.cleanLeftovers();
   }
 
+  /**
+   * Take the transaction lock as a queued writer: waits (in arrival order behind other writers)
+   * until the lock is free, at most `timeoutSeconds` (undefined: no limit; 0: fail at once like
+   * `lock`), then removes leftovers as `lock` does. LAYER_LOCKED (exit 3) on timeout.
+   */
+  async lockWait(command: string, opts: LockWaitOptions = {}): Promise<void> {
+    mkdirSync(this.stateDir, { recursive: true });
+    this.lockHandle = await SysrootLock.acquireWait(this.stateDir, command, opts);
+    this.cleanLeftovers();
+  }
+
   release(): void {
     this.lockHandle?.release();
     this.lockHandle = undefined;
@@ -115,14 +129,18 @@ export class Sysroot {
     const dot = e.id.lastIndexOf('.');
     const originFile = `${path}.origin`;
     let origin: Origin;
+    let pinned: boolean;
     try {
-      origin = parseOrigin(readFileSync(originFile, 'utf8'), originFile);
+      const text = readFileSync(originFile, 'utf8');
+      origin = parseOrigin(text, originFile);
+      pinned = isPinned(text);
     } catch (err) {
       throw withContext(`deployment ${e.osname}/${e.id}`, err);
     }
     return {
       osname: e.osname, id: e.id, checksum: e.id.slice(0, dot) as Checksum, serial: Number(e.id.slice(dot + 1)),
-      path, origin, index, booted: booted === `${e.osname}/${e.id}`,
+      path, origin, index, booted: booted === `${e.osname}/${e.id}`, pinned,
+      ...(e.kernel ? { kernel: e.kernel } : {}),
     };
   }
 
@@ -154,7 +172,8 @@ export class Sysroot {
   /**
    * Check out `commit` as a new deployment of `osname`, merge /etc from the merge deployment
    * (booted, else default), write `origin`, then make it the default. Retention keeps the new
-   * one, the booted one and one rollback; the rest are deleted and their objects pruned.
+   * one, the booted one, `retention` rollbacks (config.ts; default 1) and every pinned one; the
+   * rest are deleted and their objects pruned.
    * `etcFiles` (paths relative to /etc) are written into the new /etc after the merge.
    */
   async deploy(osname: string, commit: Checksum, origin: Origin, opts: { etcFiles?: Record<string, string> } = {}): Promise<DeployResult> {
@@ -167,6 +186,7 @@ export class Sysroot {
     const id = `${commit}.${serial}`;
     const path = join(dir, id);
     let etc: EtcChanges;
+    let kernel: BootKernel | undefined;
     try {
       await this.store.checkout(commit, path);
       if (existsSync(join(path, 'etc'))) {
@@ -181,6 +201,8 @@ export class Sysroot {
         mkdirSync(join(path, 'etc', rel, '..'), { recursive: true });
         writeFileSync(join(path, 'etc', rel), content);
       }
+      // The tree's kernel + initramfs into boot/ostree/<os>-<bootcsum>/ (shared when already there).
+      kernel = await stageKernel(this.path, osname, path);
       writeFileDurable(`${path}.origin`, formatOrigin(origin));
       syncFilesystem(path);
       // Keep the commit from being pruned before it is in the boot list.
@@ -188,12 +210,8 @@ export class Sysroot {
     } catch (err) {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }
-    const entry: BootEntry = { osname, id, title: `${osname} ${commit.slice(0, 12)}` };
-    const booted = before.find((d) => d.booted);
-    const keep: BootEntry[] = [entry];
-    if (booted) keep.push(toEntry(booted));
-    const rb = booted ? before[booted.index + 1] : before[0];
-    if (rb && rb.id !== booted?.id) keep.push(toEntry(rb));
+    const entry: BootEntry = { osname, id, title: `${osname} ${commit.slice(0, 12)}`, ...(kernel ? { kernel } : {}) };
+    const keep: BootEntry[] = [entry, ...retained(before, readConfig(this.stateDir).retention).map(toEntry)];
     swapBootEntries(this.path, keep);
     if (before.length === 0) this.markBooted();
     const removed = before.filter((d) => !keep.some((k) => k.id === d.id && k.osname === d.osname)).map((d) => `${d.osname}/${d.id}`);
@@ -224,9 +242,30 @@ export class Sysroot {
     return { ...d, booted: true };
   }
 
-  /** Remove everything no boot entry names: leftover deployment dirs and refs; then prune the repo. */
-  cleanup(): { removedDeployments: string[]; freedBytes: number; removedObjects: number } {
+  /**
+   * Pin or unpin a deployment (`ostree admin pin [--unpin]`): a pinned one survives retention
+   * and `cleanup` of pending/rollback deployments. Only its origin file changes.
+   */
+  setPinned(d: Deployment, pinned: boolean): Deployment {
+    this.requireLock('setPinned');
+    const file = `${d.path}.origin`;
+    writeFileDurable(file, withPinned(readFileSync(file, 'utf8'), pinned));
+    return { ...d, pinned };
+  }
+
+  /**
+   * Remove everything no boot entry names: leftover deployment dirs and refs; then prune the
+   * repo. `pending` / `rollback` (rpm-ostree's `cleanup -p` / `-r`) first drop the unpinned
+   * deployments before / after the booted one in boot order from the boot entries.
+   */
+  cleanup(opts: { pending?: boolean; rollback?: boolean } = {}): { removedDeployments: string[]; freedBytes: number; removedObjects: number } {
     this.requireLock('cleanup');
+    if (opts.pending || opts.rollback) {
+      const list = this.deployments();
+      const anchor = list.find((d) => d.booted) ?? list[0];
+      const drop = (d: Deployment): boolean => !!anchor && d !== anchor && !d.pinned && (d.index < anchor.index ? !!opts.pending : !!opts.rollback);
+      if (list.some(drop)) swapBootEntries(this.path, list.filter((d) => !drop(d)).map(toEntry));
+    }
     const removedDeployments = this.cleanLeftovers();
     const r = this.store.prune();
     return { removedDeployments, freedBytes: r.freedBytes, removedObjects: r.removedObjects };
@@ -264,8 +303,19 @@ export class Sysroot {
   }
 }
 
+/**
+ * The old deployments a new one keeps, in boot order after it: the booted one, the first
+ * `retention` unpinned deployments after it in boot order (the rollbacks), and every pinned one.
+ * A pending deployment that is not pinned is replaced by the new one, as in rpm-ostree.
+ */
+function retained(before: Deployment[], retention: number): Deployment[] {
+  const booted = before.find((d) => d.booted);
+  const rollbacks = new Set((booted ? before.slice(booted.index + 1) : before).filter((d) => !d.pinned).slice(0, retention));
+  return [...(booted ? [booted] : []), ...before.filter((d) => d !== booted && (d.pinned || rollbacks.has(d)))];
+}
+
 function toEntry(d: Deployment): BootEntry {
-  return { osname: d.osname, id: d.id, title: `${d.osname} ${d.checksum.slice(0, 12)}` };
+  return { osname: d.osname, id: d.id, title: `${d.osname} ${d.checksum.slice(0, 12)}`, ...(d.kernel ? { kernel: d.kernel } : {}) };
 }
 
 /** With a pending deployment, rollback returns to the booted one; otherwise to the next in boot order. */

@@ -2,23 +2,15 @@
  * Plain data of the sysroot stage: deployments and their origins. Everything here is a value;
  * the Sysroot class (sysroot.ts) reads and writes them.
  */
+import type { Request } from '../request/index.js';
 import type { Checksum } from '../store/index.js';
 
 /**
- * What a deployment was asked to be, as rpm-ostree's `.origin` records it: the base plus the
- * request, never a history. Every change is recomposed from `baseCommit` with these inputs.
+ * What a deployment was asked to be, as rpm-ostree's `.origin` records it: the Request (the
+ * base plus what is layered on it, src/request), never a history, plus layer's records of the
+ * composed result. Every change is recomposed from `baseCommit` with the request.
  */
-export interface Origin {
-  /** The base as the user named it (a ref, `REPO:REF` for --from-ostree, or a checksum). */
-  baseRef: string;
-  /** The base commit the layered packages go on top of. */
-  baseCommit: Checksum;
-  /** Package specs the user asked to layer (names, provides, file paths), in request order. */
-  requested: string[];
-  /** Local RPMs, by content: `sha256` of the file and the NEVRA it carried. */
-  requestedLocal: { sha256: string; nevra: string }[];
-  /** Base packages removed from the tree (by name). */
-  removed: string[];
+export interface Origin extends Request {
   /** layer's own records of the composed result (not inputs): the compose input digest and layered NEVRAs. */
   inputDigest?: string;
   layered?: string[];
@@ -38,6 +30,10 @@ export interface Deployment {
   /** Position in boot order; 0 is the default (what the next boot starts). */
   index: number;
   booted: boolean;
+  /** Kept by retention and `cleanup -r/-p` (`ostree admin pin`; see pin.ts). */
+  pinned: boolean;
+  /** The kernel its boot entry starts (src/boot), absent for a tree without one. */
+  kernel?: { kver: string; bootcsum: string };
 }
 
 /** The deployments of a sysroot and their roles, as `status` shows them. */

@@ -4,8 +4,7 @@
  * culprit named, rollback twice, status --json fields, db diff, cleanup retention, /etc edits.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, ostreeFsck, requireTool, testFixtures, type Fixtures, removeTempDirs, tempDir } from './helpers.js';

@@ -9,17 +9,15 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildDemoFixtures } from '../../fixtures/demo/build.js';
-import { mountsUnder } from '../../src/engine/leftovers.js';
+import { mountsUnder } from '../../src/compose/scratch.js';
 import { makeRepo } from '../support/createrepo.js';
 import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
+import { requireTool } from '../support/tools.js';
+export { requireTool };
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const MAIN = join(ROOT, 'dist/cli/main.js');
 
-export function requireTool(tool: string, pkg = tool): void {
-  const r = spawnSync('sh', ['-c', `command -v ${tool}`]);
-  if (r.status !== 0) throw new Error(`${tool} is not installed: run \`bash scripts/setup.sh\` (apt-get install ${pkg})`);
-}
 
 function newestMtime(dir: string): number {
   let m = 0;

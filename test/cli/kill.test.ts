@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { mountsUnder } from '../../src/engine/leftovers.js';
+import { mountsUnder } from '../../src/compose/scratch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, testFixtures, removeTempDirs } from './helpers.js';
 import { mulberry32 as prng } from '../support/prng.js';

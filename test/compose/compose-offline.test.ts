@@ -33,16 +33,20 @@ afterAll(async () => {
 });
 
 describe('downloadOnly then cacheOnly', () => {
-  it('downloadOnly fetches the packages and commits nothing; cacheOnly then composes with the server gone', async () => {
+  it('downloadOnly fetches, verifies and imports the packages but commits no tree; cacheOnly then composes with the server gone', async () => {
     const commitsBefore = [...ws.store.listRefs().keys()].length;
     const repos = httpRepos('md');
     const dl = await composeTree(request(ws, repos, { base: { commit: base.commit! }, install: ['openssl'], options: { downloadOnly: true } }));
     await repos.close();
     expect(dl.commit).toBeUndefined();
     expect(dl.timings.download).toBeGreaterThan(0);
-    expect(dl.timings.import).toBeUndefined();
+    expect(dl.timings.import).toBeGreaterThanOrEqual(0);
+    expect(dl.timings.checkout).toBeUndefined();
     expect(server.count('.rpm')).toBe(2);
-    expect([...ws.store.listRefs().keys()].length).toBe(commitsBefore);
+    // The two package commits (layer/pkg/...) and nothing else: no tree was composed.
+    const refs = [...ws.store.listRefs().keys()];
+    expect(refs.length).toBe(commitsBefore + 2);
+    expect(refs.filter((r) => r.startsWith('layer/pkg/')).some((r) => r.startsWith('layer/pkg/openssl/'))).toBe(true);
 
     await server.stop();
     const offline = httpRepos('md');
@@ -51,6 +55,8 @@ describe('downloadOnly then cacheOnly', () => {
     expect(r.commit).toMatch(/^[0-9a-f]{64}$/);
     expect(r.layered.map((n) => n.replace(/-[^-]+-[^-]+$/, '')).sort()).toEqual(['libssl3', 'openssl']);
     expect(r.inputDigest).toBe(dl.inputDigest);
+    // The packages were imported by the download-only run: this one only checks them out.
+    expect(r.timings.import).toBeLessThan(dl.timings.import! + 1000);
     expect(await ostreeFsck(ws.store)).toMatch(/no errors found/);
   });
 

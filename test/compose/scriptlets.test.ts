@@ -3,7 +3,7 @@
  * (libc6, bash, coreutils, passwd = shadow-utils, ...), extracted merged-/usr and cached
  * under .cache/scriptlet-tree/. Each test works on its own copy of the tree.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, mkdir, writeFile, symlink } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import { runPackageScriptlets, runScriptlet, transFileTriggerMatches, type Scrip
 import { openRpm } from '../../src/rpm/index.js';
 import { readAccounts, resolveOwnership } from '../../src/compose/users.js';
 import { buildRootTree, fetchDebs, BASE_GROUP, BASE_PASSWD } from '../../fixtures/demo/debian.js';
+import { requireTool } from '../support/tools.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -30,13 +31,6 @@ const FULL_TREE = [
   'libsemanage2', 'libcap-ng0', 'libpcre2-8-0', 'libsepol2', 'libbz2-1.0', 'libacl1', 'libattr1', 'libgmp10',
 ];
 
-function requireTool(cmd: string, install: string): void {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`${cmd} is required for this test: ${install}`);
-  }
-}
 
 /** Build (once, cached by Debian versions) and return the pristine tree for `names`. */
 async function cachedTree(label: string, names: string[], extra?: (root: string) => Promise<void>): Promise<string> {
@@ -64,10 +58,10 @@ const hostBefore = new Map<string, string>();
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 beforeAll(async () => {
-  requireTool('bwrap', 'apt-get install bubblewrap (or bash scripts/setup.sh)');
-  requireTool('dpkg-deb', 'a Debian host with dpkg');
-  requireTool('apt-get', 'a Debian host with apt (then apt-get update)');
-  requireTool('rpm', 'apt-get install rpm');
+  requireTool('bwrap', 'bubblewrap');
+  requireTool('dpkg-deb', 'dpkg');
+  requireTool('apt-get', 'apt');
+  requireTool('rpm');
   for (const f of hostFiles) hostBefore.set(f, sha(f));
   fullTree = await cachedTree('full', FULL_TREE);
   // A tree without shadow-utils or getent: busybox's sh only, to exercise the fallback shims.

@@ -61,7 +61,7 @@ metadata_expire=never
     expect(f.name).toBe('Fedora 41 - i386');
     expect(f.metalink).toBe('https://mirrors.fedoraproject.org/metalink?repo=fedora-41&arch=i386');
     expect(f.baseurls).toEqual([]);
-    expect(f).toMatchObject({ enabled: true, gpgcheck: true, repoGpgcheck: false, metadataExpire: 604800, skipIfUnavailable: false, priority: 99, cost: 1000, sslverify: true, timeout: 30, retries: 10 });
+    expect(f).toMatchObject({ enabled: true, gpgcheck: true, repoGpgcheck: false, metadataExpire: 604800, skipIfUnavailable: false, priority: 99, cost: 1000, sslverify: true, timeout: 30, retries: 10, minrate: 1000 });
     expect(f.gpgkeys).toEqual(['file:///etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-41-i386']);
     expect(f.extra).toEqual({ type: 'rpm', countme: '1' });
     expect(f.source).toBe(`${join(dir, 'fedora.repo')}:2`);
@@ -88,6 +88,21 @@ metadata_expire=never
     expect(e.message).toMatch(/h\.repo:1: repo id 'x' already defined at .*g\.repo:1/);
     e = await configError({ 'i.repo': '[x]\nbaseurl=/a\npriority=high\n' });
     expect(e.message).toMatch(/i\.repo:3: \[x\] priority: 'high' is not an integer/);
+  });
+
+  it('minrate= takes dnf storage sizes (k/M/G are powers of 1024); 0 turns it off', () => {
+    const one = (v: string) => parseRepoFile(`[x]\nbaseurl=/x\nminrate=${v}\n`, 'm.repo', {})[0]!.minrate;
+    expect([one('0'), one('500'), one('1k'), one('2M'), one('1G'), one('1.5k')]).toEqual([0, 500, 1024, 2 << 20, 1 << 30, 1536]);
+    expect(() => one('fast')).toThrow(/m\.repo:3: \[x\] minrate: 'fast' is not a size \(N, Nk, NM, NG\)/);
+  });
+
+  it('echoes bad lines with control characters escaped (a .repo cannot drive the terminal)', async () => {
+    let e = await configError({ 'esc.repo': '[ok]\nbaseurl=/x\n\x1b]0;pwned\x07\x1b[2J junk\n' });
+    expect(e.message).toBe(`${e.message.slice(0, e.message.indexOf('esc.repo'))}esc.repo:3: expected 'key=value', a [section] or a comment`);
+    expect(e.hint).toBe('line: \\x1b]0;pwned\\x07\\x1b[2J junk');
+    e = await configError({ 'esc2.repo': '[x]\nbaseurl=/x\nenabled=\x1b[31mred\n' });
+    expect(e.message).toMatch(/esc2\.repo:3: \[x\] enabled: '\\x1b\[31mred' is not a boolean/);
+    expect(/[\u0000-\u001f\u007f-\u009f]/.test(`${e.message}${e.hint ?? ''}`)).toBe(false);
   });
 
   it('fails clearly on a missing directory', async () => {

@@ -1,11 +1,13 @@
 /** Shared helpers for the rpm tests: oracle tools, shared data, tree snapshots. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { requireTool } from '../support/tools.js';
+export { requireTool };
 
 export const run = promisify(execFile);
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,13 +20,6 @@ export function sharedRpms(): string {
 }
 
 /** Fails (never skips) when an oracle tool is absent, naming the install command. */
-export function requireTool(cmd: string, pkg: string): void {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`'${cmd}' is not installed: run \`apt-get install -y ${pkg}\` (or \`bash scripts/setup.sh\`)`);
-  }
-}
 
 /** `rpm -qp --qf FMT path` stdout. */
 export async function rpmq(path: string, fmt: string): Promise<string> {

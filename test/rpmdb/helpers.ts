@@ -4,9 +4,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { requireTool as sharedRequireTool, tempDir as sharedTempDir } from '../support/tools.js';
 
 export const SHARED = path.resolve(import.meta.dirname, '../../../shared');
 
@@ -19,12 +19,11 @@ export function sharedData(rel: string): string {
 
 /** Fails with the install command when a native oracle tool is missing. */
 export function requireTool(tool: string): void {
-  const r = spawnSync('sh', ['-c', `command -v ${tool}`]);
-  if (r.status !== 0) throw new Error(`${tool} not found: run \`bash scripts/setup.sh\` (apt-get install -y rpm rpm2cpio cpio)`);
+  sharedRequireTool(tool, tool === 'rpm2cpio' ? 'rpm2cpio' : tool === 'cpio' ? 'cpio' : 'rpm');
 }
 
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `layer-rpmdb-${prefix}-`));
+  return sharedTempDir('rpmdb', prefix);
 }
 
 /** Runs Debian's rpm on tree `root` with layer's dbpath (never Debian's ~/.rpmdb, formats.md §5.1). */

@@ -1,32 +1,22 @@
 /** Shared helpers for store tests: tool checks, sample trees, tree snapshots. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync,
+  chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readdirSync,
   readlinkSync, symlinkSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as xattr from 'fs-xattr';
+import { ostree, requireShared, requireTool, tempDir as sharedTempDir } from '../support/tools.js';
+export { ostree, requireShared, requireTool };
 
 /** Fail (never skip) when a native tool is missing, naming the install command. */
-export function requireTool(tool: string, pkg = tool): void {
-  const r = spawnSync('sh', ['-c', `command -v ${tool}`]);
-  if (r.status !== 0) throw new Error(`${tool} is not installed: run \`bash scripts/setup.sh\` (apt-get install ${pkg})`);
-}
 
-export function requireShared(path: string): string {
-  if (!existsSync(path)) throw new Error(`missing shared data: ${path} (the read-only /work/shared checkout)`);
-  return path;
-}
 
 export function tempDir(tag: string): string {
-  return mkdtempSync(join(process.env.LAYER_TEST_TMP ?? tmpdir(), `layer-store-${tag}-`));
+  return sharedTempDir('store', tag);
 }
 
-export function ostree(repo: string, ...args: string[]): string {
-  return execFileSync('ostree', [`--repo=${repo}`, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-}
 
 /** Capability blob for cap_net_raw=ep (VFS_CAP_REVISION_2). */
 export const CAP_NET_RAW = Buffer.from('0000000201200000000000000000000000000000', 'hex');

@@ -1,7 +1,7 @@
 /** Store behaviour through the public API: union checkouts, fsck, prune, crash leftovers, re-commit. */
 import { execFileSync, spawn } from 'node:child_process';
 import {
-  appendFileSync, chmodSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync,
+  appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

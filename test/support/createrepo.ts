@@ -7,17 +7,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { basename, join, resolve } from 'node:path';
+import { requireTool } from './tools.js';
+export { requireTool };
 
 /** `../shared/data` relative to the project root. */
 export const SHARED_DATA = resolve(import.meta.dirname, '../../../shared/data');
 
-export function requireTool(cmd: string, pkg: string): void {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-  } catch {
-    throw new Error(`${cmd} is not installed: run 'apt-get install -y ${pkg}' (or 'bash scripts/setup.sh' as root)`);
-  }
-}
 
 export function requirePath(path: string): string {
   if (!existsSync(path)) throw new Error(`missing test data: ${path} (the read-only ../shared checkout must be next to the project)`);

@@ -2,7 +2,8 @@
  * A static file server on 127.0.0.1 that injects faults, for repo fetching tests.
  * Faults are matched by request path (string suffix or RegExp), consumed in order, and can
  * be limited to `times` requests; every request is logged so tests can assert what was
- * (not) fetched.
+ * (not) fetched. Hostile behaviours (an endless body, a trickle) respect the socket's
+ * backpressure and count what they sent, so a test can tell how much the client read.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -10,7 +11,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join, normalize } from 'node:path';
 
 export type Fault =
-  | { kind: 'status'; code: number }
+  /** Answer `code`; with `endless`, an error page that never ends. */
+  | { kind: 'status'; code: number; endless?: boolean }
+  /** 200 without a Content-Length, then filler bytes for as long as the client reads. */
+  | { kind: 'endless' }
+  /**
+   * The body `bytes` bytes (default 1) every `intervalMs`, its full Content-Length declared; with
+   * `endless`, filler at that pace forever (no Content-Length).
+   */
+  | { kind: 'trickle'; intervalMs: number; bytes?: number; endless?: boolean }
   /** Destroy the socket before any response. */
   | { kind: 'reset' }
   /** Send headers, then the body only after `delayMs` (past the client's timeout). */
@@ -34,6 +43,8 @@ interface Rule {
 
 export class FaultServer {
   readonly requests: string[] = [];
+  /** Body bytes handed to the socket, by request path (hostile faults only). */
+  readonly sent = new Map<string, number>();
   private rules: Rule[] = [];
   private readonly extra = new Map<string, Uint8Array | string>();
   private readonly sockets = new Set<Socket>();
@@ -98,7 +109,15 @@ export class FaultServer {
       return;
     }
     if (fault?.kind === 'status') {
-      res.writeHead(fault.code).end(`fault ${fault.code}`);
+      if (fault.endless) {
+        res.writeHead(fault.code);
+        this.pump(path, res);
+      } else res.writeHead(fault.code).end(`fault ${fault.code}`);
+      return;
+    }
+    if (fault?.kind === 'endless') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      this.pump(path, res);
       return;
     }
     if (fault?.kind === 'redirect') {
@@ -125,6 +144,26 @@ export class FaultServer {
       const mid = buf.length >> 1;
       buf[mid] = (buf[mid] ?? 0) ^ 0xff;
     }
+    if (fault?.kind === 'trickle') {
+      if (fault.endless) res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      else res.writeHead(200, { 'content-length': buf.length, 'content-type': 'application/octet-stream' });
+      res.flushHeaders();
+      const step = fault.bytes ?? 1;
+      let at = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        const part = fault.endless ? Buffer.alloc(step, 0x61) : buf.subarray(at, at + step);
+        at += part.length;
+        this.sent.set(path, (this.sent.get(path) ?? 0) + part.length);
+        res.write(part);
+        if (!fault.endless && at >= buf.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, fault.intervalMs);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     res.writeHead(200, { 'content-length': buf.length, 'content-type': 'application/octet-stream' });
     if (fault?.kind === 'truncate') {
       res.write(buf.subarray(0, fault.bytes ?? buf.length >> 1));
@@ -143,5 +182,21 @@ export class FaultServer {
       return;
     }
     res.end(buf);
+  }
+
+  /** Write filler until the client goes away, waiting for 'drain' whenever the socket is full. */
+  private pump(path: string, res: ServerResponse): void {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const more = (): void => {
+      while (!res.destroyed && !res.writableEnded) {
+        this.sent.set(path, (this.sent.get(path) ?? 0) + chunk.length);
+        if (!res.write(chunk)) {
+          res.once('drain', more);
+          return;
+        }
+      }
+    };
+    res.on('error', () => {});
+    more();
   }
 }

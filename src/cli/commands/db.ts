@@ -6,7 +6,7 @@
 import { diffDeployments, listPackages } from '../../engine/db.js';
 import { LayerError } from '../../errors.js';
 import { Sysroot, type Deployment } from '../../sysroot/index.js';
-import { parseArgs } from '../args.js';
+import { parseArgs, splitSubcommand } from '../args.js';
 import { emit, sysrootOf } from '../output.js';
 import { diffText } from '../render.js';
 
@@ -26,8 +26,12 @@ function pair(s: Sysroot, args: string[]): [Deployment, Deployment] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  const p = parseArgs(`db ${sub ?? ''}`.trim(), rest, {});
+  // Options may come before the subcommand (`db --sysroot S list`) as well as after it.
+  const { sub, rest } = splitSubcommand(argv);
+  if (sub !== 'list' && sub !== 'diff') {
+    throw new LayerError('LAYER_USAGE', sub === undefined ? 'layer db: missing subcommand (list or diff)' : `layer db: unknown subcommand '${sub}'`, { hint: usage });
+  }
+  const p = parseArgs(`db ${sub}`, rest, {});
   const s = Sysroot.open(sysrootOf(p));
   if (sub === 'list') {
     const d = p.positionals[0] !== undefined ? s.find(p.positionals[0]) : s.deployments()[0];
@@ -36,11 +40,8 @@ export async function run(argv: string[]): Promise<number> {
     emit(p, { deployment: d.id, packages: pkgs.map((x) => x.nevra) }, () => `${d.osname} ${d.id}\n${pkgs.map((x) => `  ${x.nevra}\n`).join('')}`);
     return 0;
   }
-  if (sub === 'diff') {
-    const [a, b] = pair(s, p.positionals);
-    const diff = diffDeployments(a, b);
-    emit(p, { from: a.id, to: b.id, ...diff }, () => `diff from: ${a.osname} ${a.id}\ndiff to:   ${b.osname} ${b.id}\n${diffText(diff)}`);
-    return 0;
-  }
-  throw new LayerError('LAYER_USAGE', `layer db: unknown subcommand '${sub ?? ''}'`, { hint: usage });
+  const [a, b] = pair(s, p.positionals);
+  const diff = diffDeployments(a, b);
+  emit(p, { from: a.id, to: b.id, ...diff }, () => `diff from: ${a.osname} ${a.id}\ndiff to:   ${b.osname} ${b.id}\n${diffText(diff)}`);
+  return 0;
 }

@@ -1,15 +1,22 @@
 /**
- * `layer status [--json]`. The JSON uses rpm-ostree's field names where they overlap
- * (`deployments` in boot order, `osname`, `checksum`, `serial`, `booted`, `base-checksum`,
- * `requested-packages`, `packages`, `version`, `timestamp`, ...) and adds layer's own
- * (`path`, `pending`, `rollback`, `layered-nevras`).
+ * `layer status [-v] [-b] [--pending-exit-77] [--json]`, with rpm-ostree's options. The JSON uses
+ * rpm-ostree's field names where they overlap (`deployments` in boot order, `osname`, `checksum`,
+ * `serial`, `booted`, `pinned`, `base-checksum`, `requested-packages`, `packages`, `version`,
+ * `timestamp`, ...) and adds layer's own (`path`, `pending`, `rollback`, `layered-nevras`,
+ * `removed-base-nevras`, `replaced-base-nevras`, and `repos`: the repos and revisions the
+ * commit was composed from).
  */
-import { describeStatus, type DeploymentView } from '../../engine/status.js';
-import { parseArgs } from '../args.js';
+import { describeStatus, type ComposedFrom, type DeploymentView } from '../../engine/status.js';
+import { bool, parseArgs } from '../args.js';
 import { emit, sysrootOf } from '../output.js';
 
-export const usage = `layer status [--sysroot DIR] [--json]
-  Show the deployments in boot order: booted (●), pending (next boot) and rollback.`;
+export const usage = `layer status [--sysroot DIR] [--json] [-v|--verbose] [-b|--booted] [--pending-exit-77]
+  Show the deployments in boot order: booted (●), pending (next boot) and rollback.
+  -v, --verbose        also the layered packages with versions, base packages removed or
+                       replaced (with versions), the repos (and revisions) each commit was
+                       composed from, and whether it is pinned
+  -b, --booted         only the booted deployment
+  --pending-exit-77    exit 77 when there is a pending deployment (the next boot changes the system)`;
 
 function toJson(d: DeploymentView): object {
   const o = d.origin;
@@ -21,7 +28,7 @@ function toJson(d: DeploymentView): object {
     serial: d.serial,
     booted: d.booted,
     staged: false,
-    pinned: false,
+    pinned: d.pinned,
     origin: o.baseRef,
     'base-checksum': d.baseChecksum,
     'requested-packages': o.requested,
@@ -33,11 +40,19 @@ function toJson(d: DeploymentView): object {
     path: d.path,
     pending: d.pending,
     rollback: d.rollback,
-    'layered-nevras': o.layered ?? [],
+    'layered-nevras': d.layeredNevras,
+    'removed-base-nevras': d.baseChanges.removed,
+    'replaced-base-nevras': d.baseChanges.replaced,
+    repos: d.repos,
   };
 }
 
-function text(d: DeploymentView): string {
+function repoText(r: ComposedFrom): string {
+  const facts = [r.revision ? `revision ${r.revision}` : '', r.digest ? `repomd ${r.digest.slice(0, 12)}` : '', r.timestamp ? new Date(r.timestamp * 1000).toISOString() : ''];
+  return `${r.id} (${facts.filter(Boolean).join(', ') || 'no metadata recorded'})`;
+}
+
+function text(d: DeploymentView, verbose: boolean): string {
   const o = d.origin;
   const role = d.booted ? ' (booted)' : d.pending ? ' (pending: next boot)' : d.rollback ? ' (rollback)' : '';
   const lines = [
@@ -46,18 +61,25 @@ function text(d: DeploymentView): string {
     `    Commit: ${d.checksum}${d.version ? ` (version ${d.version})` : ''}`,
     `      Date: ${new Date(d.timestamp * 1000).toISOString()}`,
   ];
+  if (d.pinned || verbose) lines.push(`    Pinned: ${d.pinned ? 'yes' : 'no'}`);
   if (o.requested.length) lines.push(`  LayeredPackages: ${o.requested.join(' ')}`);
+  if (verbose && d.layeredNevras.length) lines.push(`  LayeredNEVRAs: ${d.layeredNevras.join(' ')}`);
   if (o.requestedLocal.length) lines.push(`  LocalPackages: ${o.requestedLocal.map((l) => l.nevra).join(' ')}`);
   if (o.inactive?.length) lines.push(`  InactiveRequests: ${o.inactive.join(' ')}`);
-  if (o.removed.length) lines.push(`  RemovedBasePackages: ${o.removed.join(' ')}`);
+  const removed = verbose && d.baseChanges.removed.length ? d.baseChanges.removed : o.removed;
+  if (removed.length) lines.push(`  RemovedBasePackages: ${removed.join(' ')}`);
+  if (verbose && d.baseChanges.replaced.length) lines.push(`  ReplacedBasePackages: ${d.baseChanges.replaced.map((r) => `${r.from} -> ${r.to}`).join(', ')}`);
+  if (verbose) lines.push(`     Repos: ${d.repos.length ? d.repos.map(repoText).join('\n            ') : '(none recorded: a base taken as it is)'}`);
   lines.push(`      Path: ${d.path}`);
   return lines.join('\n') + '\n';
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs('status', argv, {});
+  const p = parseArgs('status', argv, { verbose: { short: 'v' }, booted: { short: 'b' }, 'pending-exit-77': {} });
   const st = describeStatus(sysrootOf(p));
-  emit(p, { deployments: st.deployments.map(toJson), transaction: null, sysroot: st.sysroot }, () =>
-    st.deployments.length === 0 ? 'No deployments.\n' : `Deployments:\n${st.deployments.map(text).join('\n')}`);
-  return 0;
+  const shown = bool(p, 'booted') ? st.deployments.filter((d) => d.booted) : st.deployments;
+  const verbose = bool(p, 'verbose');
+  emit(p, { deployments: shown.map(toJson), transaction: null, sysroot: st.sysroot }, () =>
+    shown.length === 0 ? 'No deployments.\n' : `Deployments:\n${shown.map((d) => text(d, verbose)).join('\n')}`);
+  return bool(p, 'pending-exit-77') && st.deployments.some((d) => d.pending) ? 77 : 0;
 }

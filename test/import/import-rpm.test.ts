@@ -1,7 +1,7 @@
 /**
  * RPM import against real packages from ../shared/data/rpms: the checkout of each package's
  * commit equals `rpm2cpio | cpio -idm` modulo the documented path translations
- * (src/store/rpm-paths.ts), computed here independently.
+ * (src/import/rpm-paths.ts), computed here independently.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import * as xattr from 'fs-xattr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { PKG_KEYS, Store, commitMetadata, importRpm, packageRef, unbox, type RepoMode } from '../../src/store/index.js';
-import { buildRpm, ostree, requireShared, requireTool, tempDir } from './helpers.js';
+import { PKG_KEYS, importRpm, packageRef } from '../../src/import/index.js';
+import { Store, commitMetadata, unbox, type RepoMode } from '../../src/store/index.js';
+import { buildRpm, ostree, requireShared, requireTool, tempDir } from '../store/helpers.js';
 
 const RPMS = '/work/shared/data/rpms';
 const temps: string[] = [];

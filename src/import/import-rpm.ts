@@ -17,11 +17,8 @@ import { createHash } from 'node:crypto';
 import { LayerError, withContext } from '../errors.js';
 import { silentReport, type Report } from '../report.js';
 import { openRpm, type PayloadEntry, type RpmPackage } from '../rpm/index.js';
-import { MutableTree } from './commit-tree.js';
-import { V, Variant, type GValue } from './gvariant/index.js';
-import { S_IFDIR, S_IFREG, type Checksum, type FileMeta } from './objects.js';
+import { commitMetadata, MutableTree, S_IFDIR, S_IFREG, V, Variant, type Checksum, type FileMeta, type GValue, type Store } from '../store/index.js';
 import { factoryPath, packageRef, placeEntry, tmpfilesQuote } from './rpm-paths.js';
-import { commitMetadata, type Store } from './store.js';
 
 /** Bumped when the import layout changes, so cached package commits are rebuilt. */
 export const IMPORT_VERSION = 1;
@@ -98,7 +95,7 @@ async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: str
   for await (const e of pkg.entries()) {
     if (e.type !== 'file' && e.type !== 'dir' && e.type !== 'symlink') {
       skipped.push(`/${e.path}`);
-      report.warn(`${what}: /${e.path}: ${e.type} nodes cannot be stored in OSTree; skipped`);
+      report.warn('import.node-skipped', `${what}: /${e.path}: ${e.type} nodes cannot be stored in OSTree; skipped`);
       continue;
     }
     const place = placeEntry(e.path, e.type, what);

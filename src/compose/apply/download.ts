@@ -1,0 +1,53 @@
+/**
+ * Step download: every package the plan installs, as a verified file in the package cache
+ * (repos/packages.ts checks size and checksum against primary.xml). Local packages are used
+ * where they are.
+ */
+import { join } from 'node:path';
+import { LayerError } from '../../errors.js';
+import { formatNevra } from '../../nevra.js';
+import { downloadPackages, type PackageDownload } from '../../repos/index.js';
+import type { PackageRecord } from '../../solver/index.js';
+import { LOCAL_REPO } from '../plan.js';
+import type { ApplyState } from './state.js';
+
+export async function download(s: ApplyState): Promise<void> {
+  const remote: { nevra: (typeof s.installs)[number]['nevra']; item: PackageDownload }[] = [];
+  const records = await recordsOf(s);
+  for (const step of s.installs) {
+    if (step.repo === LOCAL_REPO) {
+      const local = s.plan.locals.find((l) => l.nevra === step.nevra);
+      if (!local) throw new LayerError('LAYER_INTERNAL', `assertion failed: solver chose local package ${step.nevra} that was not given`);
+      s.paths.set(step.nevra, local.path);
+      continue;
+    }
+    const repo = s.ctx.repos.active.find((r) => r.id === step.repo);
+    const record = records.get(`${step.repo}\0${step.nevra}`);
+    if (!repo || !record) throw new LayerError('LAYER_INTERNAL', `assertion failed: no metadata record for ${step.nevra} in repo ${step.repo}`);
+    remote.push({ nevra: step.nevra, item: { repo, record: { ...record, nevra: step.nevra } } });
+  }
+  const got = await downloadPackages(remote.map((r) => r.item), {
+    cacheDir: join(s.ctx.cacheDir, 'packages'),
+    report: s.ctx.report,
+    ...(s.plan.options.cacheOnly || s.ctx.cacheOnly ? { cacheOnly: true } : {}),
+  });
+  remote.forEach((r, i) => {
+    const file = got[i];
+    if (!file) throw new LayerError('LAYER_INTERNAL', `assertion failed: no downloaded file for ${r.nevra}`);
+    s.paths.set(r.nevra, file.path);
+  });
+}
+
+/** Primary records (location, checksum, sizes) of the installed packages' repos, by repo and NEVRA. */
+async function recordsOf(s: ApplyState): Promise<Map<string, PackageRecord>> {
+  const out = new Map<string, PackageRecord>();
+  const repoIds = new Set(s.installs.map((i) => i.repo).filter((r) => r !== LOCAL_REPO));
+  for (const repo of s.ctx.repos.active) {
+    if (!repoIds.has(repo.id)) continue;
+    for (const r of await repo.records()) {
+      const key = `${repo.id}\0${formatNevra(r)}`;
+      if (!out.has(key)) out.set(key, r);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * apply(plan) → commit: the plan's steps carried out, one module each, in order:
+ *
+ *   download    .rpm files into the package cache, verified against the metadata
+ *   verify      headers and digests; the signature policy (ctx.verify)
+ *   import      one store commit per package (reused when imported before)
+ *   checkout    base (minus removed packages' files) ∪ packages, by hardlinks
+ *   scriptlets  in bubblewrap on an overlay; the store's objects are never written
+ *   rpmdb       the new tree's database
+ *   commit      parent = base; metadata: the request, the packages, the repos, the digest
+ *
+ * Crash safety: everything is built in this composition's own scratch directory, removed at
+ * the end whatever happens; the store only gains objects (unreferenced until the commit, which
+ * is written last). The base commit and every deployment stay as they were.
+ */
+import { createScratch } from '../scratch.js';
+import { readBase } from '../base.js';
+import { INSTALLING } from '../plan.js';
+import type { ApplyContext, ApplyResult, ApplyStepName, Plan } from '../types.js';
+import { assemble } from './assemble.js';
+import { commit } from './commit.js';
+import { download } from './download.js';
+import { importPackages } from './import.js';
+import { writeDatabase } from './rpmdb.js';
+import { runScriptlets } from './scriptlets.js';
+import type { ApplyState } from './state.js';
+import { verify } from './verify.js';
+import { join } from 'node:path';
+
+const STEPS: readonly [ApplyStepName, (s: ApplyState) => Promise<void>][] = [
+  ['download', download],
+  ['verify', verify],
+  ['import', importPackages],
+  ['checkout', assemble],
+  ['scriptlets', runScriptlets],
+  ['rpmdb', writeDatabase],
+  ['commit', commit],
+];
+
+export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
+  const scratch = await createScratch(ctx.cacheDir);
+  const timings: Record<string, number> = {};
+  const base = await readBase(ctx.store, plan.base.commit, scratch.path, ctx.cacheDir);
+  try {
+    const removed = new Set<string>(plan.removed);
+    const state: ApplyState = {
+      plan, ctx, base, scratch: scratch.path, root: join(scratch.path, 'root'),
+      installs: plan.steps.filter((s) => INSTALLING.has(s.action)),
+      kept: base.packages.filter((p) => !removed.has(p.nevra)),
+      paths: new Map(), rpms: new Map(), commits: new Map(),
+    };
+    for (const [name, step] of STEPS) {
+      const t0 = performance.now();
+      try {
+        await ctx.report.section(name, () => step(state));
+      } finally {
+        timings[name] = Math.round(performance.now() - t0);
+      }
+      if (ctx.until === name) break;
+    }
+    return { ...(state.commit ? { commit: state.commit } : {}), timings };
+  } finally {
+    base.rpmdb?.close();
+    await scratch.release();
+  }
+}

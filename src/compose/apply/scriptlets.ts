@@ -1,0 +1,59 @@
+/**
+ * Step scriptlets: %pre, ownership, %post, %posttrans and the base's %transfiletriggerin run in
+ * bubblewrap on an overlay of the assembled tree (overlay.ts), so a scriptlet never writes
+ * the store's objects. Scriptlets expect /etc where the tree keeps usr/etc: it is moved there
+ * for the duration and back, whatever happens.
+ */
+import { readdir, rename, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readScriptlets, TAG } from '../../rpm/index.js';
+import type { InstalledPackage } from '../../rpmdb/index.js';
+import { withWritableView } from '../overlay.js';
+import { runTransactionScriptlets, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
+import { slotOf } from '../scriptlets.js';
+import type { ApplyState } from './state.js';
+import { need } from './state.js';
+
+/** Mount points bwrap creates when the tree lacks them: not ours to ship. */
+const MOUNT_POINTS = ['tmp', 'run', 'proc', 'dev', 'sys', 'var'];
+
+export async function runScriptlets(s: ApplyState): Promise<void> {
+  if (s.installs.length === 0) return;
+  const txn: TransactionPackage[] = s.installs.map((step) => {
+    const rpm = need(s.rpms, step.nevra, 'opened package');
+    const prefixes = rpm.header.strings(TAG.PREFIXES);
+    return { name: rpm.name, nevra: rpm.nevra, scriptlets: rpm.scriptlets, files: rpm.files, ...(prefixes.length ? { prefixes } : {}) };
+  });
+  const before = new Set(await readdir(s.root));
+  const timeout = s.plan.options.scriptletTimeoutMs;
+  const options = { report: s.ctx.report, installed: baseTriggers(s.kept), ...(timeout ? { timeoutMs: timeout } : {}) };
+  await withEtc(s.root, () => withWritableView(s.root, s.scratch, (view) => runTransactionScriptlets(view, txn, options), s.ctx.report));
+  for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(s.root, m)).catch(() => {});
+}
+
+/**
+ * The base packages' %transfiletriggerin scriptlets (glibc's ldconfig, systemd's reloads...):
+ * they fire for layered files under their prefixes; nothing else of the base runs.
+ */
+function baseTriggers(kept: readonly InstalledPackage[]): NonNullable<TransactionOptions['installed']> {
+  const out: NonNullable<TransactionOptions['installed']>[number][] = [];
+  for (const p of kept) {
+    if (!p.header.has(TAG.TRANSFILETRIGGERSCRIPTS)) continue;
+    const scriptlets = readScriptlets(p.header, `base package ${p.nevra}`).filter((x) => slotOf(x) === 'transfiletriggerin');
+    if (scriptlets.length) out.push({ name: p.name, nevra: p.nevra, scriptlets });
+  }
+  return out;
+}
+
+async function withEtc<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const usrEtc = join(root, 'usr/etc');
+  const etc = join(root, 'etc');
+  const move = (await stat(usrEtc).catch(() => undefined))?.isDirectory() && !(await stat(etc).catch(() => undefined));
+  if (!move) return fn();
+  await rename(usrEtc, etc);
+  try {
+    return await fn();
+  } finally {
+    await rename(etc, usrEtc);
+  }
+}

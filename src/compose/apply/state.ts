@@ -1,0 +1,40 @@
+/**
+ * What the apply steps share: the plan, the context, and what each step leaves for the next
+ * (paths of downloaded files, opened packages, their store commits, the assembled root).
+ */
+import type { Nevra } from '../../nevra.js';
+import type { RpmPackage } from '../../rpm/index.js';
+import type { InstalledPackage } from '../../rpmdb/index.js';
+import type { Checksum } from '../../store/index.js';
+import type { BaseSet } from '../base.js';
+import type { ApplyContext, Plan, PlanStep } from '../types.js';
+
+export interface ApplyState {
+  readonly plan: Plan;
+  readonly ctx: ApplyContext;
+  /** This composition's scratch directory (scratch.ts). */
+  readonly scratch: string;
+  /** The tree being assembled: `<scratch>/root`. */
+  readonly root: string;
+  /** The base, read again from the store (its rpmdb: owners, headers, triggers). */
+  readonly base: BaseSet;
+  /** Steps that put a package into the tree, in install order. */
+  readonly installs: readonly PlanStep[];
+  /** Base packages the new tree keeps. */
+  readonly kept: readonly InstalledPackage[];
+  /** download → the .rpm file of each installed package. */
+  readonly paths: Map<Nevra, string>;
+  /** verify → each package opened (headers and digests checked). */
+  readonly rpms: Map<Nevra, RpmPackage>;
+  /** import → each package's store commit. */
+  readonly commits: Map<Nevra, Checksum>;
+  /** commit → the new commit. */
+  commit?: Checksum;
+}
+
+/** The value a step left in `map`, or a LAYER_INTERNAL error naming the broken invariant. */
+export function need<K, V>(map: ReadonlyMap<K, V>, key: K, what: string): V {
+  const v = map.get(key);
+  if (v === undefined) throw new Error(`assertion failed: no ${what} for ${String(key)}`);
+  return v;
+}

@@ -1,0 +1,210 @@
+/**
+ * plan(request) → Plan: every decision of a composition, made before anything is downloaded or
+ * written. Reads the base's rpmdb (from the store), refreshes and loads the repos, solves with
+ * the base locked, and answers plain records: steps with versions, sizes, actions and reasons;
+ * requests the base already provides; the new tree's package set; the input digest.
+ *
+ * A plan owns a scratch directory only while it runs (scratch.ts); it holds no lock and touches
+ * nothing another process uses, so dry runs may run beside a transaction.
+ */
+import { createHash } from 'node:crypto';
+import { LayerError, withContext } from '../errors.js';
+import { formatNevra, parseNevra, type Nevra } from '../nevra.js';
+import type { PayloadSizes } from '../repos/index.js';
+import { canonicalRequest, specsToInstall, type Request } from '../request/index.js';
+import { openRpm, type RpmPackage } from '../rpm/index.js';
+import { loadSolver, Pool, type Job, type TransactionStep } from '../solver/index.js';
+import type { Checksum } from '../store/index.js';
+import { readBase, type BaseSet } from './base.js';
+import { cleanStaleScratch, createScratch } from './scratch.js';
+import { solveRequest, type Wanted } from './solve.js';
+import type { ComposeOptions, Plan, PlanContext, PlanLocal, PlanRepo, PlanStep, ProvidedRequest, StepAction } from './types.js';
+
+export const LOCAL_REPO = '@commandline';
+
+/** Bumped when what a compose produces for the same inputs changes. */
+export const COMPOSE_VERSION = 2;
+
+const ACTION: Record<TransactionStep['kind'], StepAction> = {
+  install: 'install', erase: 'remove', upgrade: 'upgrade', downgrade: 'downgrade', reinstall: 'reinstall', obsoleted: 'obsolete',
+};
+
+/** Actions that put a package into the tree. */
+export const INSTALLING: ReadonlySet<StepAction> = new Set(['install', 'upgrade', 'downgrade', 'reinstall']);
+
+/** Plan the composition of `request`. Errors: LAYER_NO_MATCH, LAYER_UNSOLVABLE, LAYER_BASE_LOCKED, repo errors. */
+export async function plan(request: Request, ctx: PlanContext): Promise<Plan> {
+  if (request.baseCommit === '' && request.removed.length > 0) {
+    throw new LayerError('LAYER_USAGE', 'cannot remove packages without a base commit');
+  }
+  cleanStaleScratch(ctx.cacheDir);
+  const scratch = await createScratch(ctx.cacheDir);
+  let base: BaseSet | undefined;
+  try {
+    return await ctx.report.section('solve', async () => {
+      await loadSolver();
+      base = await readBase(ctx.store, request.baseCommit === '' ? null : request.baseCommit, scratch.path, ctx.cacheDir);
+      return await solveAndDescribe(request, ctx, base);
+    });
+  } finally {
+    base?.rpmdb?.close();
+    await scratch.release();
+  }
+}
+
+async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSet): Promise<Plan> {
+  using pool = new Pool({ arch: ctx.arch });
+  pool.setInstalled(pool.addRepo('@System', { kind: 'records', records: base.records }));
+  const specs = specsToInstall(request);
+  await ctx.repos.refresh(ctx.options.cacheOnly ? { cacheOnly: true } : {});
+  await ctx.repos.load(pool, { specs });
+  const locals = await openLocals(request, ctx);
+  if (locals.length) pool.addRepo(LOCAL_REPO, { kind: 'records', records: locals.map((l) => l.rpm.toRecord()) }, { priority: 1000 });
+
+  const alreadyProvided: ProvidedRequest[] = [];
+  const wanted: Wanted[] = [];
+  for (const spec of specs) {
+    const by = providedByBase(base, spec);
+    if (by !== undefined) {
+      alreadyProvided.push({ spec, by });
+      ctx.report.info('request.already-provided', `${spec} is already provided by base package ${by}`, { spec, by });
+    } else wanted.push({ label: spec, job: { action: 'install', select: { by: 'spec', spec } } });
+  }
+  for (const { rpm, path } of locals) {
+    const job: Job = { action: 'install', select: { by: 'package', repo: LOCAL_REPO, nevra: rpm.nevra } };
+    wanted.push({ label: `${rpm.nevra} (${path})`, job });
+  }
+  const solved = solveRequest({
+    pool, base, wanted, remove: request.removed,
+    allowBaseChanges: ctx.options.allowBaseChanges === true,
+    flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true },
+  });
+  const sizes = await sizesOf(ctx, solved);
+  const steps = solved.map((s) => toStep(s, sizes));
+  return describe(request, ctx, base, steps, alreadyProvided, locals.map((l) => l.local));
+}
+
+/** The plan record from the solved steps: the new package set, the digest, unchanged or not. */
+function describe(
+  request: Request, ctx: PlanContext, base: BaseSet, steps: PlanStep[], alreadyProvided: ProvidedRequest[], locals: PlanLocal[],
+): Plan {
+  const removed = new Set<string>();
+  for (const s of steps) {
+    if (s.action === 'remove' || s.action === 'obsolete') removed.add(s.nevra);
+    for (const r of s.replaces ?? []) removed.add(r);
+  }
+  const basePackages = base.packages.map((p) => p.nevra);
+  const kept = basePackages.filter((n) => !removed.has(n));
+  const layered = steps.filter((s) => INSTALLING.has(s.action)).map((s) => s.nevra);
+  const inputDigest = inputDigestOf(request, ctx.arch, ctx.options, steps);
+  const unchanged = ctx.previous !== undefined && ctx.previous.inputDigest === inputDigest;
+  return {
+    request, arch: ctx.arch, options: planOptions(ctx.options),
+    base: { commit: (base.commit as Checksum | null) ?? null, packages: basePackages },
+    steps, alreadyProvided,
+    packages: [...kept, ...layered],
+    layered,
+    removed: basePackages.filter((n) => removed.has(n)),
+    locals, repos: reposOf(ctx),
+    inputDigest, unchanged,
+    ...(unchanged && ctx.previous ? { previousCommit: ctx.previous.commit } : {}),
+  };
+}
+
+/** Options that change the composed tree (cacheOnly does not). */
+function planOptions(o: ComposeOptions): ComposeOptions {
+  return {
+    ...(o.replaceFiles ? { replaceFiles: true } : {}),
+    ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
+    ...(o.allowBaseChanges ? { allowBaseChanges: true } : {}),
+    ...(o.scriptletTimeoutMs ? { scriptletTimeoutMs: o.scriptletTimeoutMs } : {}),
+  };
+}
+
+/**
+ * The input digest: base commit + resolved package set + request (+ arch and the options that
+ * change the tree). Repo metadata is not in it: fresh metadata that resolves to the same
+ * packages is no change, and the same request resolving to newer packages is one.
+ */
+export function inputDigestOf(request: Request, arch: string, options: ComposeOptions, steps: readonly PlanStep[]): string {
+  const input = {
+    v: COMPOSE_VERSION,
+    arch,
+    request: canonicalRequest(request),
+    options: planOptions({ ...options, scriptletTimeoutMs: 0 }),
+    solution: steps.map((s) => [s.action, s.nevra, s.repo === LOCAL_REPO ? LOCAL_REPO : 'repo']),
+  };
+  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+}
+
+function reposOf(ctx: PlanContext): PlanRepo[] {
+  return ctx.repos.active.map((r) => ({
+    id: r.id,
+    digest: r.digest ?? '',
+    revision: r.revision ?? '',
+    timestamp: r.record('primary')?.timestamp ?? 0,
+  }));
+}
+
+async function openLocals(request: Request, ctx: PlanContext): Promise<{ rpm: RpmPackage; path: string; local: PlanLocal }[]> {
+  const out: { rpm: RpmPackage; path: string; local: PlanLocal }[] = [];
+  for (const l of request.requestedLocal) {
+    const path = ctx.localPaths?.get(l.sha256);
+    if (path === undefined) {
+      throw new LayerError('LAYER_SYSROOT', `local package ${l.nevra} (sha256 ${l.sha256}) is requested but its file is gone`, {
+        hint: `install it again from its .rpm file, or uninstall ${l.nevra}`,
+      });
+    }
+    try {
+      const rpm = await openRpm(path);
+      out.push({ rpm, path, local: { nevra: rpm.nevra, path, sha256: l.sha256 } });
+    } catch (err) {
+      throw withContext(`local package ${path}`, err);
+    }
+  }
+  return out;
+}
+
+/** Specs the base already satisfies: by name, NEVRA, provide, or file. */
+function providedByBase(base: BaseSet, spec: string): Nevra | undefined {
+  const direct = base.packages.find((p) => p.name === spec || p.nevra === spec);
+  if (direct) return direct.nevra;
+  if (!base.rpmdb) return undefined;
+  const hit = spec.startsWith('/') ? base.rpmdb.ownersOf(spec)[0] : base.rpmdb.whatProvides(spec)[0];
+  return hit?.nevra;
+}
+
+/**
+ * Download and installed sizes of the packages the plan installs, from each repo's small
+ * sizes sidecar (never a parse of primary.xml: a table of a few rows must not read 60,000
+ * records).
+ */
+async function sizesOf(ctx: PlanContext, steps: readonly TransactionStep[]): Promise<Map<string, PayloadSizes>> {
+  const out = new Map<string, PayloadSizes>();
+  const wanted = new Map<string, Set<string>>();
+  for (const s of steps) {
+    if (s.pkg.repo === LOCAL_REPO || s.pkg.repo === '@System') continue;
+    wanted.set(s.pkg.repo, (wanted.get(s.pkg.repo) ?? new Set()).add(s.pkg.nevra));
+  }
+  for (const repo of ctx.repos.active) {
+    const names = wanted.get(repo.id);
+    if (!names) continue;
+    for (const [nevra, sizes] of await repo.payloadSizes(names)) out.set(`${repo.id}\0${nevra}`, sizes);
+  }
+  return out;
+}
+
+function toStep(s: TransactionStep, sizes: Map<string, PayloadSizes>): PlanStep {
+  const p = s.pkg;
+  const rec = sizes.get(`${p.repo}\0${p.nevra}`);
+  const step: PlanStep = {
+    action: ACTION[s.kind], reason: s.reason,
+    name: p.name, epoch: p.epoch, version: p.version, release: p.release, arch: p.arch,
+    nevra: formatNevra(p.name && p.version ? p : (parseNevra(p.nevra) ?? p)), repo: p.repo,
+  };
+  if (s.replaces?.length) step.replaces = s.replaces.map((r) => r.nevra);
+  if (s.obsoletedBy) step.obsoletedBy = s.obsoletedBy.nevra;
+  if (rec?.downloadSize !== undefined) step.downloadSize = rec.downloadSize;
+  if (rec?.installSize !== undefined) step.installSize = rec.installSize;
+  return step;
+}

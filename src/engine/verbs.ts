@@ -1,0 +1,40 @@
+/**
+ * Each command's change as an edit of the current request (src/request/verbs.ts), plus the
+ * I/O an edit needs first: inspecting local packages, fetching an OSTree base.
+ */
+import { LayerError } from '../errors.js';
+import { addLocalPackages, addPackages, commitRequest, recipeRequest, removePackages, type Request } from '../request/index.js';
+import type { Sysroot } from '../sysroot/index.js';
+import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
+import { ostreeLocalSource } from './sources/index.js';
+import type { EngineRequest } from './types.js';
+
+export interface Edited {
+  request: Request;
+  /** Local packages new in this request (kept in the state dir once deployed). */
+  newLocal: LocalRpm[];
+}
+
+export async function editRequest(sysroot: Sysroot, req: EngineRequest, current: Request | undefined): Promise<Edited> {
+  const change = req.change;
+  const o = { idempotent: req.options.idempotent === true };
+  if (change.kind === 'init') {
+    if (!change.fromOstree) return { request: recipeRequest(change.osname, { packages: change.packages, repos: [] }), newLocal: [] };
+    const source = ostreeLocalSource(change.fromOstree);
+    const commit = await source.fetch({ store: sysroot.store, report: req.report });
+    if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
+    sysroot.store.setRef(`${change.osname}/base`, commit);
+    return { request: commitRequest(source.refspec, commit, change.packages), newLocal: [] };
+  }
+  if (!current) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current request');
+  if (change.kind === 'uninstall') return { request: removePackages(current, change.packages, o), newLocal: [] };
+  const newLocal: LocalRpm[] = [];
+  for (const file of change.localRpms) {
+    const l = await inspectLocalRpm(file);
+    // The same file named twice on one command line is one request.
+    if (!newLocal.some((n) => n.sha256 === l.sha256)) newLocal.push(l);
+  }
+  const withSpecs = addPackages(current, change.packages, o);
+  const request = addLocalPackages(withSpecs, newLocal, o);
+  return { request, newLocal: newLocal.filter((l) => !current.requestedLocal.some((c) => c.sha256 === l.sha256)) };
+}

@@ -1,0 +1,60 @@
+/**
+ * The request: what a deployment asks for, as one value. The origin file reads and writes
+ * it, compose takes it whole, the input digest and the commit metadata are made from it, and
+ * every verb is a pure edit of it (verbs.ts) — a new verb is a new edit, not a new list
+ * threaded through five files.
+ */
+import type { Checksum } from '../store/index.js';
+
+/** A local `.rpm` by content: the file's sha256 and the NEVRA it carries. */
+export interface LocalPackage {
+  sha256: string;
+  nevra: string;
+}
+
+/**
+ * A recipe base (`layer init PKG…`): the packages and repos the base was composed from, kept
+ * so that the base can be composed again later against fresh metadata (upgrade).
+ */
+export interface Recipe {
+  packages: string[];
+  /** Ids of the repos the recipe was composed from (informational; repos come from the tree). */
+  repos: string[];
+}
+
+export interface Request {
+  /**
+   * The base as the user named it: `<osname>/base` for a recipe base, `REPO:REF` for a local
+   * OSTree ref (`--from-ostree`). With `recipe` set the base is a recipe base.
+   */
+  baseRef: string;
+  /** The base commit the layered packages go on top of; '' before a recipe base is first composed. */
+  baseCommit: Checksum;
+  recipe?: Recipe;
+  /** Package specs to layer (names, provides, file paths, NEVRAs), in request order. */
+  requested: string[];
+  requestedLocal: LocalPackage[];
+  /** Base packages removed from the tree (by name). */
+  removed: string[];
+}
+
+/** The parts of a request that decide the composed tree, in a canonical order (for digests). */
+export function canonicalRequest(r: Request): unknown {
+  return {
+    base: r.baseCommit,
+    ...(r.recipe ? { recipe: [...r.recipe.packages].sort() } : {}),
+    requested: [...r.requested].sort(),
+    local: r.requestedLocal.map((l) => l.sha256).sort(),
+    removed: [...r.removed].sort(),
+  };
+}
+
+/** Same request (what recomposition depends on), ignoring order. */
+export function sameRequest(a: Request, b: Request): boolean {
+  return JSON.stringify(canonicalRequest(a)) === JSON.stringify(canonicalRequest(b));
+}
+
+/** The specs compose installs: a base composed from nothing installs its recipe too. */
+export function specsToInstall(r: Request): string[] {
+  return r.baseCommit === '' && r.recipe ? [...r.recipe.packages, ...r.requested] : [...r.requested];
+}

@@ -1,0 +1,89 @@
+/**
+ * Verbs as pure edits of a Request: each takes a request and returns a new one (or throws a
+ * LayerError the user can act on). No I/O: local packages arrive already inspected.
+ */
+import { LayerError } from '../errors.js';
+import { nameOf } from '../nevra.js';
+import type { Checksum } from '../store/index.js';
+import type { LocalPackage, Recipe, Request } from './request.js';
+
+export interface EditOptions {
+  /** Asking for what is already requested, or removing what is not, is not an error. */
+  idempotent?: boolean;
+}
+
+function copy(r: Request): Request {
+  return {
+    ...r, requested: [...r.requested], requestedLocal: [...r.requestedLocal], removed: [...r.removed],
+    ...(r.recipe ? { recipe: { packages: [...r.recipe.packages], repos: [...r.recipe.repos] } } : {}),
+  };
+}
+
+/** A request for a new recipe base: the base is composed from `packages`. */
+export function recipeRequest(osname: string, recipe: Recipe): Request {
+  return { baseRef: `${osname}/base`, baseCommit: '' as Checksum, recipe: { packages: [...recipe.packages], repos: [...recipe.repos] }, requested: [], requestedLocal: [], removed: [] };
+}
+
+/** A request whose base is an existing commit (`--from-ostree REPO:REF`), layering `packages`. */
+export function commitRequest(baseRef: string, commit: Checksum, packages: readonly string[] = []): Request {
+  return { baseRef, baseCommit: commit, requested: [...packages], requestedLocal: [], removed: [] };
+}
+
+/** `install SPEC…` */
+export function addPackages(r: Request, specs: readonly string[], o: EditOptions = {}): Request {
+  const out = copy(r);
+  for (const spec of specs) {
+    if (out.requested.includes(spec)) {
+      if (!o.idempotent) throw new LayerError('LAYER_ALREADY_REQUESTED', `package '${spec}' is already requested`, { hint: 'use --idempotent to ignore' });
+      continue;
+    }
+    out.requested.push(spec);
+  }
+  return out;
+}
+
+/** `install FILE.rpm…`: the same file twice (same sha256) is one request. */
+export function addLocalPackages(r: Request, locals: readonly (LocalPackage & { path?: string })[], o: EditOptions = {}): Request {
+  const out = copy(r);
+  for (const l of locals) {
+    if (out.requestedLocal.some((x) => x.sha256 === l.sha256)) {
+      if (!o.idempotent) {
+        throw new LayerError('LAYER_ALREADY_REQUESTED', `local package ${l.nevra}${l.path ? ` (${l.path})` : ''} is already requested`, { hint: 'use --idempotent to ignore' });
+      }
+      continue;
+    }
+    out.requestedLocal.push({ sha256: l.sha256, nevra: l.nevra });
+  }
+  return out;
+}
+
+/** `uninstall NAME…`: a requested spec, or a local package by NEVRA or name. */
+export function removePackages(r: Request, names: readonly string[], o: EditOptions = {}): Request {
+  const out = copy(r);
+  for (const p of names) {
+    const i = out.requested.indexOf(p);
+    const j = out.requestedLocal.findIndex((l) => l.nevra === p || nameOf(l.nevra) === p);
+    if (i >= 0) out.requested.splice(i, 1);
+    else if (j >= 0) out.requestedLocal.splice(j, 1);
+    else if (!o.idempotent) {
+      const all = [...r.requested, ...r.requestedLocal.map((l) => l.nevra)];
+      throw new LayerError('LAYER_NOT_REQUESTED', `package '${p}' is not currently requested`, {
+        hint: all.length > 0 ? `requested: ${all.join(', ')}` : 'nothing is layered',
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The base moves to `commit` (a recomposed recipe, a newer ref commit, another ref); layered
+ * requests are kept. `recipe`: the new base's recipe, or null for a base that has none.
+ */
+export function setBase(r: Request, baseRef: string, commit: Checksum, recipe: Recipe | null): Request {
+  const out = copy(r);
+  out.baseRef = baseRef;
+  out.baseCommit = commit;
+  if (recipe) out.recipe = { packages: [...recipe.packages], repos: [...recipe.repos] };
+  else delete out.recipe;
+  return out;
+}

@@ -1,0 +1,24 @@
+/**
+ * trust/: OpenPGP signatures of packages and repo metadata, verified with node:crypto and our
+ * own packet parser (RFC 4880 / RFC 9580), under Fedora's rpm-sequoia policy.
+ *
+ * - `parseArmoredKeys(data, from)` / `new Keyring().addKeys(data, from)`: keys from armored or
+ *   binary text; `Keyring.get(fingerprint)` by full fingerprint only.
+ * - `keysFromUrls(urls, fetch)` (a repo's gpgkey=), `keysFromRpmdb(rpmdb.packages())` (gpg-pubkey).
+ * - `verifyRpmSignature(pkg, keyring, policy?)`: the key that signed an opened RpmPackage, or a
+ *   SignatureError (LAYER_RPM_SIGNATURE, `category`).
+ * - `checkPackageSignatures(items, opts)`: dnf's whole gpgcheck decision for a transaction,
+ *   importing the repos' keys as needed; `formatKeyImport(key)` is dnf's text for one import.
+ * - `verifyDetached(data, asc, keyring, what)`: repo_gpgcheck's repomd.xml.asc.
+ */
+export { decodeArmor, encodeArmor, crc24, type ArmorBlock } from './armor.js';
+export { readPackets, PacketTag, type Packet } from './packets.js';
+export { parseSignature, type Signature } from './signature.js';
+export { parsePublicKey, parseCerts, primaryUserId, type Cert, type PublicKey } from './key.js';
+export { Keyring, parseArmoredKeys, certPackets, SignatureProblem, type VerifiedBy } from './keyring.js';
+export { DEFAULT_POLICY, LEGACY_POLICY, type TrustPolicy } from './policy.js';
+export { keyProblem, type SignatureCategory } from './verify.js';
+export { verifyRpmSignature, packageSignatures, SignatureError, type RpmSignatureVerdict } from './rpmsig.js';
+export { checkPackageSignatures, formatKeyImport, importedKey, type ImportedKey, type SignatureCheckItem, type SignatureCheckOptions, type SignatureCheckResult, type SignedRepo } from './check.js';
+export { keysFromUrls, keysFromRpmdb, fetchKeyFile, type FetchBytes } from './sources.js';
+export { verifyDetached } from './detached.js';

@@ -1,0 +1,174 @@
+/**
+ * The transaction pipeline through the CLI (issue 9): dry runs beside running transactions
+ * (each composition owns its scratch space), "unchanged" decided by the result not the request,
+ * system errors keeping their kind (a full disk is LAYER_IO, the old default intact), and the
+ * coded events behind `--json` and `--events`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRepo } from '../support/createrepo.js';
+import { buildRpm } from '../support/rpmbuild.js';
+import {
+  BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures,
+} from './helpers.js';
+
+let f: Fixtures;
+let base: string;
+
+beforeAll(async () => {
+  ensureBuilt();
+  f = await testFixtures();
+  base = initSysroot(f, 'pipeline');
+}, 300_000);
+
+afterAll(() => removeTempDirs());
+
+function start(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((res) => child.on('close', (code) => res({ code, stderr, stdout })));
+}
+
+/** Run `layer install -n` on `sysroot` in a loop until `until` settles; returns every run's result. */
+async function dryRunsDuring<T>(sysroot: string, until: Promise<T>): Promise<{ code: number | null; stderr: string }[]> {
+  let done = false;
+  void until.finally(() => (done = true));
+  const runs: { code: number | null; stderr: string }[] = [];
+  for (let i = 0; i < 200 && !done; i++) runs.push(await start(['install', '-n', '--sysroot', sysroot, 'dep-a']));
+  return runs;
+}
+
+describe('dry runs beside transactions', () => {
+  it('a loop of dry runs during an install neither fails it nor fails itself', async () => {
+    const s = cloneSysroot(base, 'dry-install');
+    const install = start(['install', '-y', '--sysroot', s, 'openssl', 'many-deps']);
+    const dry = await dryRunsDuring(s, install);
+    const r = await install;
+    expect(r.code, r.stderr).toBe(0);
+    expect(dry.length).toBeGreaterThan(1);
+    for (const d of dry) expect(d.code, d.stderr).toBe(0);
+    const st = layerJson(['status', '--sysroot', s]);
+    expect(st.deployments[0]['requested-packages']).toEqual(['openssl', 'many-deps']);
+    expect(ostreeFsck(s)).toMatch(/no errors found|fsck/i);
+    // Nothing left behind in the cache: every composition removed its own scratch directory.
+    const cache = spawnSync('sh', ['-c', `ls ${join(s, 'ostree/layer/cache')} | grep '^compose-' || true`], { encoding: 'utf8' }).stdout.trim();
+    expect(cache).toBe('');
+  });
+
+  it('a loop of dry runs during an init: the init succeeds; dry runs succeed or say there is no deployment yet', async () => {
+    const s = join(tempDir('dry-init'), 'sysroot');
+    const init = start(['init', '--sysroot', s, '--osname', 'demo', '--reposdir', f.reposdir, ...BASE_PACKAGES]);
+    const dry = await dryRunsDuring(s, init);
+    const r = await init;
+    expect(r.code, r.stderr).toBe(0);
+    for (const d of dry) {
+      if (d.code === 0) continue;
+      // Before init has deployed, a dry run has nothing to plan on: a clear error, never an internal one.
+      expect(d.code, d.stderr).toBe(1);
+      expect(d.stderr).toMatch(/\[LAYER_SYSROOT\]/);
+    }
+    expect(layer(['install', '-n', '--sysroot', s, 'dep-a']).code).toBe(0);
+  });
+});
+
+describe('unchanged means the result is unchanged', () => {
+  it('the same request against repos with a newer version is a change; again with nothing new is not', async () => {
+    const v1 = await buildRpm({ name: 'bump', version: '1.0', files: [{ path: '/usr/share/bump/v', content: '1\n' }] });
+    const v2 = await buildRpm({ name: 'bump', version: '2.0', files: [{ path: '/usr/share/bump/v', content: '2\n' }] });
+    const repo = tempDir('bump-repo');
+    const stage = tempDir('bump-stage');
+    copyFileSync(v1, join(stage, 'bump-1.0-1.noarch.rpm'));
+    makeRepo(repo, [join(stage, 'bump-1.0-1.noarch.rpm')]);
+    const reposdir = tempDir('bump-reposdir');
+    // The bump repo's metadata expires at once, as a repo that publishes updates would say.
+    writeFileSync(join(reposdir, 'test.repo'), `${repoFile({ base: f.base })}\n[bump]\nname=bump\nbaseurl=file://${repo}\ngpgcheck=0\nmetadata_expire=0\n`);
+    const s = cloneSysroot(base, 'bump');
+    expect(layer(['install', '--sysroot', s, '--reposdir', reposdir, 'bump']).code).toBe(0);
+    const first = layerJson(['status', '--sysroot', s]).deployments[0];
+
+    // Same request, same repos: nothing new to deploy.
+    const same = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--idempotent', '--unchanged-exit-77', 'bump']);
+    expect(same.code, same.stderr).toBe(77);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0].id).toBe(first.id);
+
+    // The repo now has bump 2.0: the same request resolves to a new package set.
+    copyFileSync(v2, join(stage, 'bump-2.0-1.noarch.rpm'));
+    makeRepo(repo, [join(stage, 'bump-1.0-1.noarch.rpm'), join(stage, 'bump-2.0-1.noarch.rpm')]);
+    const newer = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, '--idempotent', 'bump']);
+    expect(newer.outcome).toBe('deployed');
+    expect(newer.transaction.map((t: { nevra: string }) => t.nevra)).toEqual(['bump-2.0-1.noarch']);
+    const after = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(after.id).not.toBe(first.id);
+    expect(readFileSync(join(after.path, 'usr/share/bump/v'), 'utf8')).toBe('2\n');
+  });
+});
+
+describe('system errors keep their kind', () => {
+  it('a full disk during an install is LAYER_IO (exit 74), no stack trace, the old default intact', () => {
+    if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (CI does)');
+    const src = cloneSysroot(base, 'full-src');
+    const used = Number(spawnSync('du', ['-sk', src], { encoding: 'utf8' }).stdout.split('\t')[0]);
+    const mnt = tempDir('full-disk');
+    // Room for the sysroot as it is and little more: the install's downloads and import run out.
+    const size = used + 1024;
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}k`, 'tmpfs', mnt], { encoding: 'utf8' });
+    expect(m.status, m.stderr).toBe(0);
+    try {
+      const s = join(mnt, 'sysroot');
+      spawnSync('cp', ['-a', src, s]);
+      const before = layerJson(['status', '--sysroot', s]).deployments[0];
+      const r = layer(['install', '--sysroot', s, 'openssl', 'many-deps']);
+      expect(r.code, r.stderr).toBe(74);
+      expect(r.stderr).toMatch(/^error: .*ENOSPC.*\[LAYER_IO\]$/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      const after = layerJson(['status', '--sysroot', s]).deployments[0];
+      expect(after.id).toBe(before.id);
+      expect(after.booted).toBe(true);
+      // LAYER_DEBUG=1 is how a developer sees the stack.
+      const dbg = layer(['install', '--sysroot', s, 'openssl', 'many-deps'], { env: { LAYER_DEBUG: '1' } });
+      expect(dbg.code).toBe(74);
+      expect(dbg.stderr).toMatch(/\n\s+at /);
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
+  });
+});
+
+describe('coded events', () => {
+  it('--json carries every stage, each scriptlet and warnings; --events streams the same events as JSON lines', () => {
+    const s = cloneSysroot(base, 'events');
+    const events = join(tempDir('events'), 'events.jsonl');
+    const j = layerJson(['install', '--sysroot', s, '--events', events, 'openssl']);
+    for (const stage of ['solve', 'download', 'verify', 'import', 'checkout', 'scriptlets', 'rpmdb', 'commit', 'deploy']) {
+      expect(j.timings[stage], stage).toBeGreaterThanOrEqual(0);
+    }
+    expect(j.transaction.find((t: { name: string }) => t.name === 'openssl')).toMatchObject({ action: 'install', reason: 'requested' });
+    // libssl3's %post runs ldconfig: one record with its package, kind, time and output.
+    expect(j.scriptlets).toContainEqual(expect.objectContaining({ package: expect.stringMatching(/^libssl3-/), kind: 'post', ms: expect.any(Number), output: expect.any(String) }));
+    expect(Array.isArray(j.warnings)).toBe(true);
+    const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.every((e) => typeof e.code === 'string' && typeof e.t === 'number')).toBe(true);
+    const ended = lines.filter((e) => e.code === 'stage.end').map((e) => e.data.stage);
+    expect(ended).toEqual(expect.arrayContaining(['solve', 'download', 'import', 'commit', 'deploy']));
+    expect(lines.filter((e) => e.code === 'scriptlet.ran').length).toBe(j.scriptlets.length);
+    const result = lines.at(-1);
+    expect(result.code).toBe('result');
+    expect(result.data.outcome).toBe('deployed');
+    expect(result.data.commit).toBe(j.commit);
+  });
+
+  it('LAYER_EVENTS works as --events does', () => {
+    const s = cloneSysroot(base, 'events-env');
+    const events = join(tempDir('events-env'), 'e.jsonl');
+    mkdirSync(join(events, '..'), { recursive: true });
+    const r = layer(['install', '-n', '--sysroot', s, 'dep-a'], { env: { LAYER_EVENTS: events } });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.at(-1).data.outcome).toBe('dry-run');
+  });
+});

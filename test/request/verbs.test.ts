@@ -1,0 +1,60 @@
+/** The request as a value: verbs are pure edits; the origin file reads and writes it whole. */
+import { describe, expect, it } from 'vitest';
+import { LayerError } from '../../src/errors.js';
+import { addLocalPackages, addPackages, canonicalRequest, commitRequest, recipeRequest, removePackages, sameRequest, setBase, specsToInstall } from '../../src/request/index.js';
+import type { Checksum } from '../../src/store/index.js';
+import { formatOrigin, parseOrigin } from '../../src/sysroot/index.js';
+
+const C1 = 'a'.repeat(64) as Checksum;
+const C2 = 'b'.repeat(64) as Checksum;
+const SHA = 'c'.repeat(64);
+
+describe('request verbs', () => {
+  it('edits return a new request and never change their input', () => {
+    const r0 = commitRequest('repo:ref', C1);
+    const frozen = JSON.stringify(r0);
+    const r1 = addPackages(r0, ['openssl', 'vim']);
+    const r2 = addLocalPackages(r1, [{ sha256: SHA, nevra: 'tool-1-1.noarch' }]);
+    const r3 = removePackages(r2, ['vim', 'tool']);
+    expect(JSON.stringify(r0)).toBe(frozen);
+    expect(r1.requested).toEqual(['openssl', 'vim']);
+    expect(r2.requestedLocal).toEqual([{ sha256: SHA, nevra: 'tool-1-1.noarch' }]);
+    expect(r3.requested).toEqual(['openssl']);
+    expect(r3.requestedLocal).toEqual([]);
+  });
+
+  it('refuses what dnf/rpm-ostree refuse, unless idempotent', () => {
+    const r = addPackages(commitRequest('x:y', C1), ['a']);
+    expect(() => addPackages(r, ['a'])).toThrow(expect.objectContaining({ code: 'LAYER_ALREADY_REQUESTED' }) as LayerError);
+    expect(addPackages(r, ['a'], { idempotent: true })).toEqual(r);
+    expect(() => removePackages(r, ['b'])).toThrow(/'b' is not currently requested/);
+    expect(removePackages(r, ['b'], { idempotent: true })).toEqual(r);
+    const l = addLocalPackages(r, [{ sha256: SHA, nevra: 'n-1-1.noarch' }]);
+    expect(() => addLocalPackages(l, [{ sha256: SHA, nevra: 'n-1-1.noarch' }])).toThrow(/already requested/);
+  });
+
+  it('a recipe base composes its packages until it has a commit; setBase keeps the layered requests', () => {
+    const recipe = recipeRequest('demo', { packages: ['bash', 'coreutils'], repos: ['base'] });
+    expect(recipe.baseRef).toBe('demo/base');
+    expect(specsToInstall(recipe)).toEqual(['bash', 'coreutils']);
+    const composed = addPackages(setBase(recipe, 'demo/base', C1, recipe.recipe ?? null), ['openssl']);
+    expect(specsToInstall(composed)).toEqual(['openssl']);
+    const rebased = setBase(composed, 'other:ref', C2, null);
+    expect(rebased.recipe).toBeUndefined();
+    expect(rebased.requested).toEqual(['openssl']);
+  });
+
+  it('sameRequest and the canonical form ignore order', () => {
+    const a = addPackages(commitRequest('x:y', C1), ['a', 'b']);
+    const b = addPackages(commitRequest('x:y', C1), ['b', 'a']);
+    expect(sameRequest(a, b)).toBe(true);
+    expect(canonicalRequest(a)).toEqual(canonicalRequest(b));
+    expect(sameRequest(a, setBase(a, 'x:y', C2, null))).toBe(false);
+  });
+
+  it('the origin file round-trips the whole request, recipe included', () => {
+    const r = addLocalPackages(addPackages(setBase(recipeRequest('demo', { packages: ['bash'], repos: ['base', 'updates'] }), 'demo/base', C1, { packages: ['bash'], repos: ['base', 'updates'] }), ['openssl']), [{ sha256: SHA, nevra: 't-1-1.noarch' }]);
+    const back = parseOrigin(formatOrigin({ ...r, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] }), 'test.origin');
+    expect(back).toEqual({ ...r, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] });
+  });
+});
