@@ -7,7 +7,7 @@
 // CommonJS export scan. Measured figures: bench/e2e.bench.ts.
 //
 // Left out of the bundle: better-sqlite3 (finds its .node binary relative to itself) and undici
-// (loaded only when an http(s) transfer happens; see repos/fetch.ts). fs-xattr is an ES module,
+// (loaded only when an http(s) transfer happens; see net/http.ts). fs-xattr is an ES module,
 // which a CommonJS file can require() only from Node 20.19 (package.json allows 20.18.1): it is
 // bundled, its addon loaded lazily (see below).
 import { build } from 'esbuild';

@@ -4,6 +4,9 @@ import { createInterface } from 'node:readline/promises';
 import { LayerError } from '../errors.js';
 import { runTransaction, type Change, type EngineResult, type Plan } from '../engine/index.js';
 import { formatLockWait } from '../sysroot/index.js';
+import { lockTimeout } from './lock-wait.js';
+import { formatKeyImport, type ImportedKey } from '../trust/index.js';
+import { escapeControl } from '../util/escape.js';
 import { bool, str, type OptionSpec, type Parsed } from './args.js';
 import { emit, sysrootOf } from './output.js';
 import { CliReport, reportMode } from './report.js';
@@ -29,6 +32,7 @@ export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
   'lock-timeout': { value: true },
   'scriptlet-timeout': { value: true },
   events: { value: true },
+  'localpkg-gpgcheck': {},
 };
 
 /** A whole number of seconds from an option, or undefined when it is not given. */
@@ -61,9 +65,11 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
       dryRun: bool(p, 'dry-run'), downloadOnly: bool(p, 'download-only'), cacheOnly: bool(p, 'cache-only'),
       idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
       replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
-      ...optional('lockTimeout', seconds(p, 'lock-timeout')), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
+      ...optional('lockTimeout', lockTimeout(p)), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
+      localGpgcheck: bool(p, 'localpkg-gpgcheck'),
     },
     confirm: json ? undefined : confirmer(p, () => (shown = true)),
+    confirmKeyImport: keyImporter(p),
     // A second writer waits its turn (rpm-ostree's "Transaction in progress" is an error).
     onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
   });
@@ -81,6 +87,19 @@ export const EXIT_ABORTED = 1;
  * asks "Is this ok" only on an interactive stdin without -y: scripts, CI and pipes proceed
  * unasked, as rpm-ostree always does. --json never gets here (stdout is the JSON alone).
  */
+/**
+ * dnf's key import: the key's id, user id, fingerprint and source are shown (stderr with
+ * --json, where stdout is the result alone) and, on an interactive terminal without -y,
+ * "Is this ok [y/N]:" is asked; no answer is no, and the package that needed the key fails.
+ */
+function keyImporter(p: Parsed): (key: ImportedKey) => Promise<boolean> {
+  const ask = !bool(p, 'assumeyes') && !bool(p, 'json') && process.stdin.isTTY === true;
+  return async (key) => {
+    (bool(p, 'json') ? process.stderr : process.stdout).write(`${escapeControl(formatKeyImport(key), { keepNewlines: true })}\n`);
+    return ask ? yes(await question('Is this ok [y/N]: ')) : true;
+  };
+}
+
 function optional<K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> {
   return v === undefined ? {} : ({ [key]: v } as Record<K, V>);
 }

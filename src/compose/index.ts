@@ -17,6 +17,7 @@
 export { composeTree } from './compose.js';
 export { plan, inputDigestOf, COMPOSE_VERSION, INSTALLING, LOCAL_REPO } from './plan.js';
 export { apply } from './apply/index.js';
+export { readBase, type BaseSet } from './base.js';
 export { cleanStaleScratch, createScratch, mountsUnder, releaseAllScratch, type Scratch } from './scratch.js';
 export {
   COMPOSE_KEYS, type ApplyContext, type ApplyResult, type ApplyStepName, type ComposeOptions, type ComposeRequest, type ComposeResult,

@@ -8,6 +8,7 @@ import type { Report } from '../report.js';
 import type { RepoSet } from '../repos/index.js';
 import type { Request } from '../request/index.js';
 import type { RpmPackage } from '../rpm/index.js';
+import type { RpmdbEntry } from '../rpmdb/index.js';
 import type { Checksum, Store } from '../store/index.js';
 
 export interface ComposeOptions {
@@ -129,6 +130,8 @@ export interface ApplyContext {
   cacheOnly?: boolean;
   /** The package-signature policy: called with every opened package before anything is imported. */
   verify?: PackageVerifier;
+  /** More rpmdb entries for the new tree, asked for at the rpmdb step (the gpg-pubkey keys verify imported). */
+  extraRpmdbEntries?: () => RpmdbEntry[];
 }
 
 /** Checks opened packages before import (signatures); throws LAYER_RPM_SIGNATURE to refuse. */

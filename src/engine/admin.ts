@@ -1,31 +1,23 @@
 /**
  * The commands that change a sysroot without composing: rollback (boot entries only),
  * boot-pending (the stand-in for a reboot), cleanup, pin and config set. Each takes the sysroot
- * lock for its duration (cleanup, pin and config set wait for it in the writers' queue). This module imports only the sysroot stage, so `layer rollback` starts fast
- * (the CLI imports it directly instead of the engine index, which loads repos and compose).
+ * lock for its duration, waiting for it in the writers' queue (--lock-timeout). This module
+ * imports only the sysroot stage, so `layer rollback` starts fast (the CLI imports it directly
+ * instead of the engine index, which loads repos and compose).
  */
 import { join } from 'node:path';
 import { setConfig, Sysroot, type Deployment, type LockWaitOptions, type SysrootConfig } from '../sysroot/index.js';
 import { cleanStaleScratch } from '../compose/scratch.js';
 
-function locked<T>(path: string, command: string, fn: (s: Sysroot) => T): T {
-  const s = Sysroot.open(path);
-  s.lock(command);
-  try {
-    return fn(s);
-  } finally {
-    s.release();
-  }
-}
-
-export function rollback(path: string, command: string): { deployment: Deployment; ms: number } {
+/** Writers wait their turn: rollback swaps only boot entries, but never under a running transaction. */
+export async function rollback(path: string, command: string, wait: LockWaitOptions = {}): Promise<{ deployment: Deployment; ms: number }> {
   const t0 = performance.now();
-  const deployment = locked(path, command, (s) => s.rollback());
+  const deployment = await lockedWait(path, command, wait, (s) => s.rollback());
   return { deployment, ms: performance.now() - t0 };
 }
 
-export function bootPending(path: string, command: string): Deployment {
-  return locked(path, command, (s) => s.markBooted());
+export async function bootPending(path: string, command: string, wait: LockWaitOptions = {}): Promise<Deployment> {
+  return lockedWait(path, command, wait, (s) => s.markBooted());
 }
 
 async function lockedWait<T>(path: string, command: string, wait: LockWaitOptions, fn: (s: Sysroot) => T): Promise<T> {

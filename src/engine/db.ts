@@ -1,5 +1,8 @@
 /** Package lists and diffs of deployments (`layer db list`, `layer db diff`), read from each tree's rpmdb. */
+import { createScratch, readBase } from '../compose/index.js';
 import { LayerError, withContext } from '../errors.js';
+import type { InstalledPackage } from '../rpmdb/index.js';
+import type { Store } from '../store/index.js';
 import { openRpmdb } from '../rpmdb/index.js';
 import { compareEvr, formatEvr, type Nevra } from '../nevra.js';
 import type { Deployment } from '../sysroot/index.js';
@@ -12,6 +15,27 @@ export interface ListedPackage {
   evr: string;
 }
 
+const listed = (pkgs: readonly InstalledPackage[]): ListedPackage[] =>
+  pkgs.filter((p) => p.name !== 'gpg-pubkey').map((p) => ({ name: p.name, nevra: p.nevra, evr: formatEvr(p) })).sort((a, b) => (a.nevra < b.nevra ? -1 : 1));
+
+/**
+ * The packages of a commit, from its rpmdb in the store (never a deployment's mutable copy: a
+ * damaged copy in the current deployment must not block the transaction that replaces it).
+ */
+export async function listCommitPackages(store: Store, commit: string, cacheDir: string): Promise<ListedPackage[]> {
+  const scratch = await createScratch(cacheDir);
+  try {
+    const base = await readBase(store, commit, scratch.path, cacheDir);
+    try {
+      return listed(base.packages);
+    } finally {
+      base.rpmdb?.close();
+    }
+  } finally {
+    await scratch.release();
+  }
+}
+
 export function listPackages(tree: string): ListedPackage[] {
   let db;
   try {
@@ -20,7 +44,7 @@ export function listPackages(tree: string): ListedPackage[] {
     throw withContext(`reading the rpmdb of ${tree}`, err);
   }
   try {
-    return db.packages().filter((p) => p.name !== 'gpg-pubkey').map((p) => ({ name: p.name, nevra: p.nevra, evr: formatEvr(p) })).sort((a, b) => (a.nevra < b.nevra ? -1 : 1));
+    return listed(db.packages());
   } finally {
     db.close();
   }

@@ -16,7 +16,10 @@
  * --download-only take no lock: they change no deployment, and their scratch space is their
  * own (compose/scratch.ts), so they can run beside a transaction.
  */
-import { apply, cleanStaleScratch, inputDigestOf, plan as planCompose, type Plan } from '../compose/index.js';
+import { apply, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type Plan } from '../compose/index.js';
+import type { RepoSet } from '../repos/index.js';
+import { pubkeyEntry } from '../rpmdb/pubkey.js';
+import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
 import { LayerError } from '../errors.js';
 import { CollectingReport } from '../report.js';
 import type { Request } from '../request/index.js';
@@ -25,7 +28,7 @@ import type { Checksum } from '../store/index.js';
 import { Sysroot, type Deployment, type Origin } from '../sysroot/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffPackages, listPackages } from './db.js';
+import { diffPackages, listCommitPackages, listPackages } from './db.js';
 import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
 import { hostArch, openRepos } from './repos.js';
 import type { EngineRequest, EngineResult } from './types.js';
@@ -109,8 +112,9 @@ async function composeFor(
     if (o.dryRun) return { result: { ...base, outcome: 'dry-run' } };
     if (req.confirm && !(await req.confirm(p))) return { result: { ...base, outcome: 'aborted' } };
     if (!composes && !o.downloadOnly) return { plan: p, commit: p.base.commit as Checksum };
+    const trust = await packageTrust(req, sysroot, repos, p, cacheDir);
     const applied = await apply(p, {
-      store: sysroot.store, repos, cacheDir, report,
+      store: sysroot.store, repos, cacheDir, report, verify: trust.verify, extraRpmdbEntries: trust.entries,
       ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.downloadOnly ? { until: 'import' as const } : {}),
     });
     if (o.downloadOnly) return { result: { ...base, outcome: 'downloaded' } };
@@ -119,6 +123,34 @@ async function composeFor(
   } finally {
     await repos.close();
   }
+}
+
+/**
+ * The signature policy of this transaction (gpgcheck per repo, localpkg_gpgcheck): keys the
+ * base already trusts (its gpg-pubkey entries) plus the repos' gpgkey= keys imported as needed;
+ * the imported keys become gpg-pubkey entries of the new tree, as rpm records them.
+ */
+async function packageTrust(req: EngineRequest, sysroot: Sysroot, repos: RepoSet, p: Plan, cacheDir: string) {
+  let baseKeys: ReturnType<typeof keysFromRpmdb> = [];
+  if (p.base.commit) {
+    const scratch = await createScratch(cacheDir);
+    try {
+      const base = await readBase(sysroot.store, p.base.commit, scratch.path, cacheDir);
+      baseKeys = keysFromRpmdb(base.packages);
+      base.rpmdb?.close();
+    } finally {
+      await scratch.release();
+    }
+  }
+  const verifier = createPackageVerifier(repos.active.map((r) => r.config), {
+    baseKeys, localGpgcheck: req.options.localGpgcheck === true,
+    ...(req.confirmKeyImport ? { confirmImport: req.confirmKeyImport } : {}),
+  });
+  const installTid = Math.floor(Date.now() / 1000);
+  return {
+    verify: verifier.verify,
+    entries: () => (verifier.result()?.imported ?? []).map((k) => pubkeyEntry(k.cert, { installTime: installTid, installTid })),
+  };
 }
 
 /** The deployment records the same inactive requests the plan has (recording one is a change). */
@@ -157,7 +189,7 @@ async function deployPlan(
   if (p.alreadyProvided.length > 0) origin.inactive = p.alreadyProvided.map((a) => a.spec);
   const osname = req.change.kind === 'init' ? req.change.osname : (current as Deployment).osname;
   const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
-  const before = current ? listPackages(current.path) : undefined;
+  const before = current ? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')) : undefined;
   const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles }));
   const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
   return {

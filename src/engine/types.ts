@@ -3,6 +3,7 @@ import type { Plan, PlanStep, ProvidedRequest } from '../compose/index.js';
 import type { Nevra } from '../nevra.js';
 import type { EventData, Report } from '../report.js';
 import type { Checksum } from '../store/index.js';
+import type { ImportedKey } from '../trust/index.js';
 import type { Deployment, EtcChanges, LockWaitHolder } from '../sysroot/index.js';
 
 export interface EngineOptions {
@@ -19,6 +20,8 @@ export interface EngineOptions {
   lockTimeout?: number;
   /** Per-scriptlet time limit in seconds (default 300). */
   scriptletTimeout?: number;
+  /** dnf's localpkg_gpgcheck: verify local .rpm files' signatures too (default off, as dnf). */
+  localGpgcheck?: boolean;
 }
 
 /** What a command asks of the request (request/verbs.ts does the edit). */
@@ -43,6 +46,11 @@ export interface EngineRequest {
    * nothing written.
    */
   confirm?: ((plan: Plan) => Promise<boolean>) | undefined;
+  /**
+   * Asked before a repo's gpgkey is imported to verify a package (dnf's "Importing GPG key"
+   * question); absent: keys are imported and reported, as dnf -y does.
+   */
+  confirmKeyImport?: (key: ImportedKey) => Promise<boolean>;
   /** Called when the sysroot lock is held by another transaction and this one waits. */
   onLockWait?: (holder: LockWaitHolder) => void;
 }

@@ -86,7 +86,7 @@ export interface FetchOptions {
 export interface FetcherOptions {
   /** Concurrent transfers across all users of this fetcher (default 4). */
   concurrency?: number;
-  /** First backoff delay in ms (default 250), doubled per retry, capped at 8 s. */
+  /** First backoff delay in ms (default BACKOFF_MS, 50), doubled per retry, capped at 8 s. */
   backoffMs?: number;
   /** Most ms spent waiting between retries of one URL (default RETRY_BUDGET_MS). */
   retryBudgetMs?: number;
@@ -265,6 +265,8 @@ export class Fetcher {
   }
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Deadline {
   at: number;
   ms: number;
@@ -289,6 +291,9 @@ class Guard {
   }
 
   after(ms: number, reason: () => FetchFailure): void {
+    // Node fires a timer longer than 2^31-1 ms (24.8 days) at once; a deadline that far away
+    // (a 4 GiB file at 1000 B/s) bounds nothing a person would wait for, so none is set.
+    if (ms > MAX_TIMER_MS) return;
     this.timers.push(setTimeout(() => this.stop(reason()), Math.max(0, ms)));
   }
 

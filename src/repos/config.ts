@@ -104,40 +104,39 @@ const KNOWN = new Set([
   'skip_if_unavailable', 'sslverify', 'proxy', 'timeout', 'retries', 'minrate',
 ]);
 
+/** Typed readers of one section's keys; errors name the file, line, section and key. */
+function sectionReader(sec: RawSection, file: string, vars: Vars) {
+  const at = (line: number) => `${file}:${line}`;
+  const get = (k: string) => {
+    const e = sec.keys.get(k);
+    return e === undefined ? undefined : { value: substitute(e.value, vars), line: e.line };
+  };
+  const bad = (k: string, line: number, what: string): never => {
+    throw new LayerError('LAYER_REPO_CONFIG', `${at(line)}: [${escapeControl(sec.id)}] ${k}: ${escapeControl(what)}`);
+  };
+  /** The value of `k` through `parse` (undefined: malformed, described by `expected`), or `dflt`. */
+  const typed = <T>(k: string, dflt: T, parse: (v: string) => T | undefined, expected: string): T => {
+    const e = get(k);
+    if (e === undefined || e.value === '') return dflt;
+    const v = parse(e.value);
+    return v !== undefined ? v : bad(k, e.line, `'${e.value}' is not ${expected}`);
+  };
+  return {
+    at, get, bad,
+    bool: (k: string, dflt: boolean) => typed(k, dflt, parseBool, 'a boolean (1/0, yes/no, true/false, on/off)'),
+    int: (k: string, dflt: number) => typed(k, dflt, (v) => (/^-?\d+$/.test(v) ? Number(v) : undefined), 'an integer'),
+    seconds: (k: string, dflt: number) => typed(k, dflt, parseSeconds, 'a duration (N, Ns/m/h/d, -1, never)'),
+    size: (k: string, dflt: number) => typed(k, dflt, parseStorageSize, 'a size (N, Nk, NM, NG)'),
+    list: (k: string) => splitList(get(k)?.value ?? ''),
+  };
+}
+
 /** Turn the text of one `.repo` file into configs (enabled or not). */
 export function parseRepoFile(text: string, file: string, vars: Vars): RepoConfig[] {
   return parseIni(text, file).map((sec) => {
-    const at = (line: number) => `${file}:${line}`;
-    const get = (k: string) => {
-      const e = sec.keys.get(k);
-      return e === undefined ? undefined : { value: substitute(e.value, vars), line: e.line };
-    };
-    const bad = (k: string, line: number, what: string): never => {
-      throw new LayerError('LAYER_REPO_CONFIG', `${at(line)}: [${escapeControl(sec.id)}] ${k}: ${escapeControl(what)}`);
-    };
-    const bool = (k: string, dflt: boolean): boolean => {
-      const e = get(k);
-      if (e === undefined || e.value === '') return dflt;
-      return parseBool(e.value) ?? bad(k, e.line, `'${e.value}' is not a boolean (1/0, yes/no, true/false, on/off)`);
-    };
-    const int = (k: string, dflt: number): number => {
-      const e = get(k);
-      if (e === undefined || e.value === '') return dflt;
-      if (!/^-?\d+$/.test(e.value)) bad(k, e.line, `'${e.value}' is not an integer`);
-      return Number(e.value);
-    };
-    const seconds = (k: string, dflt: number): number => {
-      const e = get(k);
-      if (e === undefined || e.value === '') return dflt;
-      return parseSeconds(e.value) ?? bad(k, e.line, `'${e.value}' is not a duration (N, Ns/m/h/d, -1, never)`);
-    };
-    const size = (k: string, dflt: number): number => {
-      const e = get(k);
-      if (e === undefined || e.value === '') return dflt;
-      return parseStorageSize(e.value) ?? bad(k, e.line, `'${e.value}' is not a size (N, Nk, NM, NG)`);
-    };
+    const { at, get, bad, bool, int, seconds, size, list } = sectionReader(sec, file, vars);
     const id = substitute(sec.id, vars);
-    const baseurls = splitList(get('baseurl')?.value ?? '');
+    const baseurls = list('baseurl');
     const mirrorlist = get('mirrorlist')?.value || undefined;
     const metalink = get('metalink')?.value || undefined;
     if (baseurls.length === 0 && mirrorlist === undefined && metalink === undefined) {
@@ -153,12 +152,12 @@ export function parseRepoFile(text: string, file: string, vars: Vars): RepoConfi
       enabled: bool('enabled', true),
       gpgcheck: bool('gpgcheck', false),
       repoGpgcheck: bool('repo_gpgcheck', false),
-      gpgkeys: splitList(get('gpgkey')?.value ?? ''),
+      gpgkeys: list('gpgkey'),
       metadataExpire: seconds('metadata_expire', 172800),
       priority: int('priority', 99),
       cost: int('cost', 1000),
-      excludepkgs: [...splitList(get('excludepkgs')?.value ?? ''), ...splitList(get('exclude')?.value ?? '')],
-      includepkgs: splitList(get('includepkgs')?.value ?? ''),
+      excludepkgs: [...list('excludepkgs'), ...list('exclude')],
+      includepkgs: list('includepkgs'),
       skipIfUnavailable: bool('skip_if_unavailable', false),
       sslverify: bool('sslverify', true),
       // dnf's defaults (dnf.conf(5)). Unlike dnf, retries=0 means no retry rather than "forever":
@@ -172,8 +171,10 @@ export function parseRepoFile(text: string, file: string, vars: Vars): RepoConfi
     if (metalink !== undefined) cfg.metalink = metalink;
     const proxy = get('proxy')?.value;
     if (proxy) cfg.proxy = proxy;
-    if (cfg.timeout < 0) bad('timeout', get('timeout')!.line, 'must not be negative');
-    if (cfg.retries < 0) bad('retries', get('retries')!.line, 'must not be negative');
+    for (const k of ['timeout', 'retries'] as const) {
+      const line = get(k)?.line;
+      if (cfg[k] < 0 && line !== undefined) bad(k, line, 'must not be negative');
+    }
     return cfg;
   });
 }

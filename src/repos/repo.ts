@@ -224,6 +224,7 @@ export class Repo {
       if (e instanceof LayerError && (e.code === 'LAYER_REPO_CHECKSUM' || e.code === 'LAYER_REPO_CORRUPT')) {
         await rm(path, { force: true });
         await rm(`${path}.facts.json`, { force: true });
+        await rm(`${path}.sizes.tsv`, { force: true });
         throw new LayerError(e.code, `${e.message} (cached copy removed)`, { hint: 'refresh the repo metadata to fetch it again', cause: e });
       }
       throw e;
@@ -241,12 +242,47 @@ export class Repo {
     }
   }
 
+  /**
+   * The facts, and the sizes as `<primary>.sizes.tsv` (`\nNEVRA\tdownload\tinstalled` lines, empty
+   * when unknown): a transaction table of a few rows finds its rows with a string search
+   * instead of parsing 60,000 entries (~450 ms and 80 MB of garbage for Debian's index).
+   */
   private async saveFacts(gen: CachedRepomd, records: PackageRecord[]): Promise<void> {
-    const rec = gen.repomd.records.get('primary')!;
-    const sizes: Record<string, [number | null, number | null]> = {};
-    for (const r of records) sizes[nevraOf(r)] ??= [r.downloadSize ?? null, r.installSize ?? null];
-    const facts: PrimaryFacts = { packages: records.length, fileDepsOutsidePrimary: needsFullFilelists(records), sizes };
-    await writeAtomic(`${this.cache.dataPath(rec)}.facts.json`, JSON.stringify(facts), this.cache.tmpPath('facts'));
+    const base = this.cache.dataPath(gen.repomd.records.get('primary')!);
+    const lines: string[] = [''];
+    const seen = new Set<string>();
+    for (const r of records) {
+      const k = nevraOf(r);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      lines.push(`${k}\t${r.downloadSize ?? ''}\t${r.installSize ?? ''}`);
+    }
+    await writeAtomic(`${base}.sizes.tsv`, `${lines.join('\n')}\n`, this.cache.tmpPath('sizes'));
+    const facts: PrimaryFacts = { packages: records.length, fileDepsOutsidePrimary: needsFullFilelists(records) };
+    await writeAtomic(`${base}.facts.json`, JSON.stringify(facts), this.cache.tmpPath('facts'));
+  }
+
+  /** Sizes from the `.sizes.tsv` sidecar: only the `only` NEVRAs (a string search each), or all. */
+  private async sidecarSizes(only: ReadonlySet<string> | undefined): Promise<Map<string, PayloadSizes> | undefined> {
+    const rec = this.current?.repomd.records.get('primary');
+    if (rec === undefined) return undefined;
+    const text = await readFile(`${this.cache.dataPath(rec)}.sizes.tsv`, 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    const out = new Map<string, PayloadSizes>();
+    const put = (line: string) => {
+      const [nevra, d, i] = line.split('\t');
+      if (nevra === undefined || nevra === '') return;
+      out.set(nevra, { ...(d ? { downloadSize: Number(d) } : {}), ...(i ? { installSize: Number(i) } : {}) });
+    };
+    if (only === undefined) {
+      for (const line of text.split('\n')) put(line);
+      return out;
+    }
+    for (const nevra of only) {
+      const at = text.indexOf(`\n${nevra}\t`);
+      if (at >= 0) put(text.slice(at + 1, text.indexOf('\n', at + 1)));
+    }
+    return out;
   }
 
   /**
@@ -259,7 +295,9 @@ export class Repo {
     if (gen === undefined) throw new LayerError('LAYER_INTERNAL', `repo ${this.id}: payloadSizes before refresh`);
     const out = new Map<string, PayloadSizes>();
     if (this.primary?.digest !== gen.digest) {
-      // Absent (a cache from before sizes were kept) or damaged: parse instead.
+      const fast = await this.sidecarSizes(only);
+      if (fast !== undefined) return fast;
+      // A cache written before the .tsv kept sizes in the facts; absent or damaged: parse instead.
       const sidecar = (await this.primaryFacts())?.sizes;
       if (sidecar !== undefined && sidecar !== null && typeof sidecar === 'object') {
         for (const [nevra, [d, i]] of Object.entries(sidecar)) {

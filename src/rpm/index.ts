@@ -11,7 +11,8 @@
  *   payload) and SIZE are checked after the cpio trailer, the legacy MD5 too when the package
  *   has no PAYLOADDIGEST, so a consumer must treat what it saw as provisional until the
  *   iteration completes without throwing. PAYLOADDIGESTALT (uncompressed) is not checked: the
- *   per-file digests cover the content. OpenPGP signatures are parsed (key ids), not verified.
+ *   per-file digests cover the content. OpenPGP signatures are parsed (key ids) here and
+ *   verified by src/trust (`verifyRpmSignature(pkg, keyring)`).
  *   Entry metadata (mode, owner names, mtime, caps, flags) comes from the header, as in rpm's
  *   fsm; `entry.file` is the full header record. A path through one of the package's own
  *   symlinks, `..`, or an absolute name is LAYER_UNSAFE_PATH. Hardlink members without data come

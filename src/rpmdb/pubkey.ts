@@ -9,8 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HEADER_MAGIC, parseHeaderBlob, TagType } from '../rpm/index.js';
-import { certPackets, encodeArmor, primaryUserId, PacketTag, readPackets, type Cert } from '../trust/index.js';
-import { framePacket } from '../trust/packets.js';
+import { certPackets, encodeArmor, framePacket, primaryUserId, PacketTag, readPackets, type Cert } from '../trust/index.js';
 import { appendDribbles, DribbleType } from './dribble.js';
 import type { RpmdbEntry } from './write.js';
 

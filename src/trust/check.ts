@@ -173,7 +173,7 @@ async function importRepoKeys(
   for (const url of repo.gpgkeys) if (url.startsWith('http:')) report.warn('gpg.key-unencrypted', `retrieving repo key for ${repo.id} unencrypted from ${url}`, { repo: repo.id, url });
   let files: Awaited<ReturnType<typeof keysFromUrls>>;
   try {
-    files = await keysFromUrls(repo.gpgkeys, opts.fetch);
+    files = await keysFromUrls(repo.gpgkeys, opts.fetch, repo);
   } catch (e) {
     if (e instanceof LayerError) {
       throw new LayerError(e.code, `repo ${repo.id}: ${e.message} (needed for ${pkg.nevra})`, { hint: `gpgkey= is set at the repo's configuration; fix the URL or the file`, cause: e });

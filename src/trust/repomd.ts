@@ -28,7 +28,7 @@ export async function verifyRepomdSignature(
   }
   let ring = rings.get(cfg);
   if (!ring) {
-    ring = keysFromUrls(cfg.gpgkeys, fetch).then((files) => {
+    ring = keysFromUrls(cfg.gpgkeys, fetch, cfg).then((files) => {
       const k = new Keyring();
       for (const f of files) for (const c of f.certs) k.add(c);
       return k;

@@ -11,11 +11,11 @@ import { MAX_ARMOR_BYTES } from './armor.js';
 import type { Cert } from './key.js';
 import { parseArmoredKeys } from './keyring.js';
 
-/** Gets a small file's bytes (the repos' fetcher: `(url) => fetcher.bytes(url, opts)`). */
-export type FetchBytes = (url: string) => Promise<Uint8Array>;
+/** Gets a small file's bytes (the repos' fetcher: `(url) => fetcher.bytes(url, opts)`); `repo` says for whom. */
+export type FetchBytes = (url: string, repo?: { id: string }) => Promise<Uint8Array>;
 
 /** Reads one gpgkey URL. file:// and paths are read here; anything else goes to `fetch`. */
-export async function fetchKeyFile(url: string, fetch: FetchBytes | undefined): Promise<Uint8Array> {
+export async function fetchKeyFile(url: string, fetch: FetchBytes | undefined, repo?: { id: string }): Promise<Uint8Array> {
   const local = url.startsWith('file:') || url.startsWith('/');
   try {
     if (local) {
@@ -26,7 +26,7 @@ export async function fetchKeyFile(url: string, fetch: FetchBytes | undefined): 
     }
     if (!/^https?:\/\//.test(url)) throw new Error('unsupported URL scheme (file://, http:// and https:// are)');
     if (!fetch) throw new Error('no network fetcher was given');
-    const b = await fetch(url);
+    const b = await fetch(url, repo);
     if (b.length > MAX_ARMOR_BYTES) throw new Error(`larger than ${MAX_ARMOR_BYTES} bytes`);
     return b;
   } catch (e) {
@@ -37,9 +37,9 @@ export async function fetchKeyFile(url: string, fetch: FetchBytes | undefined): 
 }
 
 /** The certificates at each of `urls`, in order. Any URL that fails fails the whole call. */
-export async function keysFromUrls(urls: readonly string[], fetch: FetchBytes | undefined): Promise<{ url: string; certs: Cert[] }[]> {
+export async function keysFromUrls(urls: readonly string[], fetch: FetchBytes | undefined, repo?: { id: string }): Promise<{ url: string; certs: Cert[] }[]> {
   const out: { url: string; certs: Cert[] }[] = [];
-  for (const url of urls) out.push({ url, certs: parseArmoredKeys(await fetchKeyFile(url, fetch), url) });
+  for (const url of urls) out.push({ url, certs: parseArmoredKeys(await fetchKeyFile(url, fetch, repo), url) });
   return out;
 }
 

@@ -109,10 +109,14 @@ async function bootDefault(sysroot: string, tag: string): Promise<BootResult> {
     append: `${e!.options} root=/dev/vda console=ttyS0 panic=-1 init=/usr/libexec/boot-probe`,
   });
   rmSync(disk, { force: true });
+  // Kept with the work dir (LAYER_KEEP_TEST_DIRS=1) to read a failed boot.
+  writeFileSync(join(work, `${tag}.console.txt`), r.console);
   const tail = r.console.split('\n').slice(-60).join('\n');
   process.stderr.write(`boot: ${tag}: ${(r.ms / 1000).toFixed(1)} s wall from qemu start to power-off (guest uptime ${r.probe.get('uptime') ?? '?'} s at the probe's end; mkfs.ext4 -d ${Math.round(mkfsMs)} ms)\n`);
   if (r.timedOut) throw new Error(`${tag}: the guest did not power off within ${BOOT_TIMEOUT_MS / 1000} s:\n${tail}`);
   if (!/^BOOT-PROBE: done\r?$/m.test(r.console)) throw new Error(`${tag}: the boot probe did not finish (qemu exit ${r.code}):\n${tail}`);
+  const text = /LAYER-STATUS-TEXT-BEGIN\r?\n([\s\S]*?)LAYER-STATUS-TEXT-END/.exec(r.console)?.[1];
+  if (text) process.stderr.write(`boot: ${tag}: layer status --sysroot / in the guest:\n${text.replace(/\r/g, '')}`);
   return r;
 }
 

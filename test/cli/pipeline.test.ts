@@ -172,3 +172,22 @@ describe('coded events', () => {
     expect(lines.at(-1).data.outcome).toBe('dry-run');
   });
 });
+
+describe('state faults', () => {
+  it('a truncated rpmdb in the current deployment does not block the next install; the new deployment is whole', () => {
+    const s = cloneSysroot(base, 'truncated-rpmdb');
+    const cur = layerJson(['status', '--sysroot', s]).deployments[0];
+    const db = join(cur.path, 'usr/lib/sysimage/rpm/rpmdb.sqlite');
+    const bytes = readFileSync(db);
+    // The deployment's copy only (a hardlink would be the store's object: break it first).
+    spawnSync('cp', ['--remove-destination', db, `${db}.tmp`]);
+    writeFileSync(`${db}.tmp`, bytes.subarray(0, 4096));
+    spawnSync('mv', [`${db}.tmp`, db]);
+    const r = layer(['install', '--sysroot', s, 'dep-a']);
+    expect(r.code, r.stderr).toBe(0);
+    const now = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(now.id).not.toBe(cur.id);
+    const q = spawnSync('rpm', ['--root', now.path, '--dbpath', '/usr/lib/sysimage/rpm', '-q', 'dep-a', 'bash'], { encoding: 'utf8' });
+    expect(q.status, q.stderr).toBe(0);
+  });
+});

@@ -30,7 +30,11 @@ let docs: { repomd: string; primary: string; filelists: string; metalink: string
 beforeAll(() => {
   const { repo } = fixtureTree();
   const names = readdirSync(join(repo, 'repodata'));
-  const read = (suffix: string) => gunzipSync(readFileSync(join(repo, 'repodata', names.find((n) => n.endsWith(suffix))!))).toString('utf8');
+  const read = (suffix: string) => {
+    const name = names.find((n) => n.endsWith(suffix));
+    if (name === undefined) throw new Error(`fixture repo has no *${suffix}`);
+    return gunzipSync(readFileSync(join(repo, 'repodata', name))).toString('utf8');
+  };
   docs = {
     repomd: readFileSync(join(repo, 'repodata/repomd.xml'), 'utf8'),
     primary: read('-primary.xml.gz'),

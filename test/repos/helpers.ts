@@ -49,9 +49,11 @@ export function expectCacheClean(cacheDir: string, id = 't'): { dataFiles: strin
   const leftovers = existsSync(tmpDir) ? readdirSync(tmpDir).flatMap((d) => readdirSync(join(tmpDir, d)).map((f) => `${d}/${f}`)) : [];
   expect(leftovers).toEqual([]);
   const all = existsSync(join(dir, 'data')) ? readdirSync(join(dir, 'data')) : [];
-  // `<file>.facts.json` are derived facts written atomically next to their verified file.
-  const data = all.filter((f) => !f.endsWith('.facts.json'));
-  for (const f of all.filter((f) => f.endsWith('.facts.json'))) expect(data, `${f} has its data file`).toContain(f.slice(0, -'.facts.json'.length));
+  // `<file>.facts.json` and `<file>.sizes.tsv` are derived sidecars written atomically next to
+  // their verified file.
+  const sidecar = /\.(facts\.json|sizes\.tsv)$/;
+  const data = all.filter((f) => !sidecar.test(f));
+  for (const f of all.filter((f) => sidecar.test(f))) expect(data, `${f} has its data file`).toContain(f.replace(sidecar, ''));
   if (!existsSync(join(dir, 'repomd.xml'))) {
     expect(data).toEqual([]);
     return { dataFiles: [] };

@@ -22,7 +22,7 @@ let primaryName: string;
 
 beforeAll(async () => {
   tree = fixtureTree();
-  primaryName = readdirSync(join(tree.repo, 'repodata')).find((f) => f.endsWith('-primary.xml.gz'))!;
+  primaryName = found(readdirSync(join(tree.repo, 'repodata')).find((f) => f.endsWith('-primary.xml.gz')), 'primary.xml.gz');
   server = await new FaultServer(tree.root).start();
 });
 afterAll(() => server.stop());
@@ -55,6 +55,11 @@ async function refreshFails(body: string, extra: ConstructorParameters<typeof Re
   }
 }
 
+function found<T>(x: T | undefined, what: string): T {
+  if (x === undefined) throw new Error(`fixture: no ${what}`);
+  return x;
+}
+
 function heap(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed;
@@ -64,8 +69,8 @@ describe('an endless package body', () => {
   it('stops at the size primary.xml declares, names the package and URL, memory stays flat', async () => {
     const set = repoSet([config(`baseurl=${server.url}/m1\nretries=3`)], tmp('cache'));
     await set.refresh();
-    const repo = set.repos[0]!;
-    const foo = (await repo.records()).find((r) => r.name === 'foo')!;
+    const repo = found(set.repos[0], 'repo t');
+    const foo = found((await repo.records()).find((r) => r.name === 'foo'), 'package foo');
     expect(foo.downloadSize).toBe(6105); // ../shared/data/rpms/foo-1.0-1.noarch.rpm: "declared 6 kB"
     server.fault('/m1/foo-1.0-1.noarch.rpm', { kind: 'endless' });
     const cacheDir = tmp('pkgs');
@@ -147,13 +152,13 @@ describe('a dead repo (issue 11: 48 s before; dnf 4.14 gives up in 0.6 s)', () =
   // dnf's defaults (retries=10, timeout=30, minrate=1000) and the fetcher's real backoff.
   const dnfDefaults = { cacheDir: '' };
 
-  it('503 at once on every request: LAYER_REPO_UNREACHABLE in under ~1 s', async () => {
+  it('503 at once on every request: LAYER_REPO_UNREACHABLE in under ~1 s (4 requests, as dnf)', async () => {
     server.fault(/./, { kind: 'status', code: 503 });
     const { e, ms } = await refreshFails(`baseurl=${server.url}/m1`, dnfDefaults);
     expect(e.code).toBe('LAYER_REPO_UNREACHABLE');
-    expect(e.message).toContain(`${server.url}/m1/repodata/repomd.xml: HTTP 503 (gave up after 3 attempts: retry budget spent)`);
-    expect(server.count('repomd.xml')).toBe(3);
-    expect(ms).toBeLessThan(1200);
+    expect(e.message).toContain(`${server.url}/m1/repodata/repomd.xml: HTTP 503 (gave up after 4 attempts: retry budget spent)`);
+    expect(server.count('repomd.xml')).toBe(4);
+    expect(ms).toBeLessThan(1000);
   });
 
   it('404 on repomd.xml: one request, no retry', async () => {
@@ -164,12 +169,12 @@ describe('a dead repo (issue 11: 48 s before; dnf 4.14 gives up in 0.6 s)', () =
     expect(ms).toBeLessThan(500);
   });
 
-  it('every mirror answering 503 or 404: each tried, the whole repo fails in well under 2 s', async () => {
+  it('every mirror answering 503 or 404: each tried, the whole repo fails in under ~1 s', async () => {
     server.fault('/m1/repodata/repomd.xml', { kind: 'status', code: 503 });
     server.fault('/m2/repodata/repomd.xml', { kind: 'status', code: 404 });
     const { e, ms } = await refreshFails(`baseurl=${server.url}/m1 ${server.url}/m2`, dnfDefaults);
     expect(e.message).toMatch(/m1\/repodata\/repomd\.xml: HTTP 503.*m2\/repodata\/repomd\.xml: HTTP 404/s);
-    expect(ms).toBeLessThan(1500);
+    expect(ms).toBeLessThan(1000);
   });
 
   it('skip_if_unavailable: the dead repo is skipped within the budget and the others load', async () => {
@@ -183,7 +188,7 @@ describe('a dead repo (issue 11: 48 s before; dnf 4.14 gives up in 0.6 s)', () =
     const out = await set.refresh();
     await set.close();
     expect(out.map((o) => [o.id, o.status])).toEqual([['dead', 'skipped'], ['good', 'updated']]);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('retries= from the repo file caps the count (retries=1: two requests)', async () => {
@@ -198,7 +203,7 @@ describe('hostile metadata content', () => {
   function forgePrimary(primary: Buffer, openSize: number, openSha: string): void {
     const orig = join(tree.repo, 'repodata', primaryName);
     let repomd = readFileSync(join(tree.repo, 'repodata/repomd.xml'), 'utf8');
-    const rec = /<data type="primary">[\s\S]*?<\/data>/.exec(repomd)![0];
+    const rec = found(/<data type="primary">[\s\S]*?<\/data>/.exec(repomd)?.[0], 'primary record');
     const forged = rec
       .replace(/<checksum type="sha256">[0-9a-f]+<\/checksum>/, `<checksum type="sha256">${sha256(primary)}</checksum>`)
       .replace(/<open-checksum type="sha256">[0-9a-f]+<\/open-checksum>/, `<open-checksum type="sha256">${openSha}</open-checksum>`)

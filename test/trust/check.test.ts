@@ -15,7 +15,9 @@ import { RecordingReport } from '../../src/report.js';
 import { openRpm, type RpmPackage } from '../../src/rpm/index.js';
 import { openRpmdb, writeRpmdb } from '../../src/rpmdb/index.js';
 import { pubkeyEntry, pubkeyNevr } from '../../src/rpmdb/pubkey.js';
-import { checkPackageSignatures, formatKeyImport, Keyring, keysFromRpmdb, parseArmoredKeys, SignatureError } from '../../src/trust/index.js';
+import type { PackageVerifier } from '../../src/compose/index.js';
+import { parseRepoFile } from '../../src/repos/index.js';
+import { checkPackageSignatures, createPackageVerifier, formatKeyImport, Keyring, keysFromRpmdb, parseArmoredKeys, SignatureError } from '../../src/trust/index.js';
 import { FaultServer } from '../support/http-server.js';
 import { GpgHome, requireSigningTools, signedCopy, type GpgKey } from '../support/signed.js';
 
@@ -141,6 +143,29 @@ describe('checkPackageSignatures', () => {
       expect(server.requests).toEqual(['/rsa.asc']);
     } finally {
       await fetcher.close();
+      await server.stop();
+    }
+  });
+});
+
+describe("createPackageVerifier: compose's verify step", () => {
+  it('verifies with RepoConfigs from .repo files, fetches an http gpgkey with the repo settings, keeps the imported keys', async () => {
+    const server = await new FaultServer(work).start();
+    try {
+      const configs = parseRepoFile(`[web]\nbaseurl=${server.url}/repo\ngpgcheck=1\ngpgkey=${server.url}/rsa.asc\ntimeout=5\nretries=0\n[off]\nbaseurl=${server.url}/off\ngpgcheck=0\n`, 'web.repo', {});
+      const handle = createPackageVerifier(configs);
+      const verify: PackageVerifier = handle.verify;
+      await verify([
+        { rpm: pkg.rsa!, path: pkg.rsa!.path, repo: 'web', local: false },
+        { rpm: pkg.unsigned!, path: pkg.unsigned!.path, repo: 'off', local: false },
+        { rpm: pkg.unsigned!, path: pkg.unsigned!.path, repo: '@commandline', local: true },
+      ], new RecordingReport());
+      expect(handle.result()!.imported.map((k) => k.fingerprint)).toEqual([key.rsa!.fpr]);
+      expect(handle.result()!.unchecked).toHaveLength(2);
+      expect(server.requests).toEqual(['/rsa.asc']);
+      const e = await handle.verify([{ rpm: pkg.other!, path: pkg.other!.path, repo: 'web', local: false }], new RecordingReport()).catch((x: unknown) => x);
+      expect(e).toMatchObject({ code: 'LAYER_RPM_SIGNATURE', category: 'key-missing' });
+    } finally {
       await server.stop();
     }
   });

@@ -253,10 +253,25 @@ describe("rpm's own verdicts where Debian's rpm 4.18 cannot judge (tests/rpmsigd
     });
   }
 
-  it('v6 keys (RFC 9580) parse with their SHA-256 fingerprints', () => {
-    const [v6] = parseArmoredKeys(readFileSync(join(KEYS, 'rpm.org-v6-ed25519-test.asc')), 'v6');
-    expect(v6!.primary.fingerprint).toBe('036824f0ac60aed6f1a3256f88190469f6d7255e3d8e41c577233aa03e0bb9d3');
-    expect(v6!.primary.version).toBe(6);
+  it('v6 keys (RFC 9580): SHA-256 fingerprints, and their v6 bindings (salted, made by Sequoia) verify', async () => {
+    const { keyProblem, DEFAULT_POLICY } = await import('../../src/trust/index.js');
+    for (const [f, fpr] of [['rpm.org-v6-ed25519-test.asc', '036824f0ac60aed6f1a3256f88190469f6d7255e3d8e41c577233aa03e0bb9d3'], ['rpm.org-v6-rsa4k-test.asc', 'b0c818335157193717c146bc4092292808d5c705710509340033080ebe457eca']] as const) {
+      const [v6] = parseArmoredKeys(readFileSync(join(KEYS, f)), f);
+      expect(v6!.primary).toMatchObject({ version: 6, fingerprint: fpr });
+      // The primary is certify-only; its direct-key signature must still have verified to get that far.
+      expect(keyProblem(v6!, v6!.primary, DEFAULT_POLICY, v6!.primary.created + 10)?.reason).toMatch(/is not a signing key$/);
+      // The signing subkey: v6 binding by the primary and v6 back-signature by the subkey.
+      expect(v6!.subkeys).toHaveLength(1);
+      expect(keyProblem(v6!, v6!.subkeys[0]!.key, DEFAULT_POLICY, v6!.subkeys[0]!.key.created + 10)).toBeUndefined();
+    }
+  });
+
+  it("rpm's Ed25519 and NIST P-256 keys: their self-signatures (EdDSA, ECDSA) verify", async () => {
+    const { keyProblem, DEFAULT_POLICY } = await import('../../src/trust/index.js');
+    for (const f of ['rpm.org-ed25519-test.pub', 'rpm.org-nistp256-test.pub']) {
+      const [c] = parseArmoredKeys(readFileSync(join(KEYS, f)), f);
+      expect(keyProblem(c!, c!.primary, DEFAULT_POLICY, c!.primary.created + 10)).toBeUndefined();
+    }
   });
 
   it('type-confusion.asc: parsed without crashing; nothing in it is trusted that does not verify', () => {

@@ -6,6 +6,7 @@
 import { diffDeployments, listPackages } from '../../engine/db.js';
 import { LayerError } from '../../errors.js';
 import { Sysroot, type Deployment } from '../../sysroot/index.js';
+import { escapeControl } from '../../util/escape.js';
 import { parseArgs, splitSubcommand } from '../args.js';
 import { emit, sysrootOf } from '../output.js';
 import { diffText } from '../render.js';
@@ -37,7 +38,8 @@ export async function run(argv: string[]): Promise<number> {
     const d = p.positionals[0] !== undefined ? s.find(p.positionals[0]) : s.deployments()[0];
     if (!d) throw new LayerError('LAYER_SYSROOT', `${s.path} has no deployments`);
     const pkgs = listPackages(d.path);
-    emit(p, { deployment: d.id, packages: pkgs.map((x) => x.nevra) }, () => `${d.osname} ${d.id}\n${pkgs.map((x) => `  ${x.nevra}\n`).join('')}`);
+    // NEVRAs come from package headers: escaped for the terminal, kept as they are in JSON.
+    emit(p, { deployment: d.id, packages: pkgs.map((x) => x.nevra) }, () => `${d.osname} ${d.id}\n${pkgs.map((x) => `  ${escapeControl(x.nevra)}\n`).join('')}`);
     return 0;
   }
   const [a, b] = pair(s, p.positionals);

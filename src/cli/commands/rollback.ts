@@ -2,15 +2,16 @@
 // admin.js directly, not the engine index: rollback must not pay for loading repos/compose.
 import { rollback } from '../../engine/admin.js';
 import { parseArgs } from '../args.js';
+import { LOCK_TIMEOUT_OPTION, lockWaitOptions } from '../lock-wait.js';
 import { emit, sysrootOf } from '../output.js';
 
-export const usage = `layer rollback [--sysroot DIR] [--json]
+export const usage = `layer rollback [--sysroot DIR] [--lock-timeout SECONDS] [--json]
   Swap the default deployment with the rollback one (a second rollback undoes the first).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs('rollback', argv, {});
+  const p = parseArgs('rollback', argv, LOCK_TIMEOUT_OPTION);
   const sysroot = sysrootOf(p);
-  const r = rollback(sysroot, `layer rollback ${argv.join(' ')}`);
+  const r = await rollback(sysroot, `layer rollback ${argv.join(' ')}`, lockWaitOptions(p));
   const d = r.deployment;
   emit(p, { deployment: { id: d.id, osname: d.osname, checksum: d.checksum, serial: d.serial, path: d.path, booted: d.booted }, ms: Math.round(r.ms * 10) / 10 }, () =>
     `Moving '${d.id}' to be first deployment (${r.ms.toFixed(1)} ms).\n` +

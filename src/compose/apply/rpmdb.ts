@@ -12,6 +12,7 @@ export async function writeDatabase(s: ApplyState): Promise<void> {
   const entries: RpmdbEntry[] = [
     ...s.kept.map((p) => installedEntry(p)),
     ...s.installs.map((step) => packageEntry(need(s.rpms, step.nevra, 'opened package'))),
+    ...(s.ctx.extraRpmdbEntries?.() ?? []),
   ];
   const installTid = sourceDateEpoch() ?? Math.floor(Date.now() / 1000);
   const written = writeRpmdb(s.root, entries, { installTid });
