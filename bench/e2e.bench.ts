@@ -14,6 +14,9 @@
  *   install 20    layer install many-deps (a fresh copy of the base sysroot each run)
  *                 vs dnf --installroot R -y install many-deps (a fresh copy of R each run)
  *   rollback      layer rollback: the engine's own time (boot-entry swap) and the process wall
+ *   63k dry-run   warm `install --dry-run hello` with the demo base repo plus the 63,440-package
+ *                 Debian-derived repo (fixtures/deb63k/generate.sh, from ../shared/tools/deb2rpmmd.py)
+ *                 vs dnf --assumeno on the same repos; wall and CPU time, peak RSS (/usr/bin/time)
  * Both are timed as processes (wall clock, startup included), medians of BENCH_RUNS. `layer` is
  * the bin as installed (dist/bin/layer.cjs, rebuilt by this bench: scripts/bundle.mjs); one extra
  * row runs the warm dry run through tsc's dist/cli/main.js, which the tests use.
@@ -42,6 +45,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, MAIN, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
+import { writeFileSync } from 'node:fs';
+
+/** A process's wall ms, CPU ms (user+sys) and peak RSS in MB, from GNU time. */
+function measured(cmd: string, args: string[], okCodes = [0]): { wall: number; cpu: number; rssMb: number } {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', 'LAYERBENCH %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = performance.now() - t0;
+  if (!okCodes.includes(r.status ?? -1)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  const m = /LAYERBENCH ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  if (!m) throw new Error(`no GNU time output (apt-get install -y time): ${r.stderr.slice(-300)}`);
+  return { wall, cpu: (Number(m[1]) + Number(m[2])) * 1000, rssMb: Number(m[3]) / 1024 };
+}
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 /** The `layer` bin as installed (package.json "bin"): the esbuild bundle of src/cli/main.ts. */
@@ -121,7 +136,27 @@ async function main(): Promise<void> {
     return performance.now() - t0;
   });
 
+  // The 63k-package repo: warm dry runs, both sides on the same repo files.
+  const deb = execFileSync('bash', ['fixtures/deb63k/generate.sh'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
+  const big = join(work, 'repos63k');
+  execFileSync('mkdir', ['-p', big]);
+  writeFileSync(join(big, 'big.repo'), `[base]\nname=base\nbaseurl=file://${f.base}\ngpgcheck=0\nmetadata_expire=-1\n\n` +
+    `[deb]\nname=deb\nbaseurl=file://${join(ROOT, deb)}\ngpgcheck=0\nmetadata_expire=-1\n`);
+  const layerBig = () => measured('node', [BIN, 'install', '--sysroot', sysroot, '--reposdir', big, '--dry-run', 'hello']);
+  const dnfBig = () => measured('dnf', ['--installroot', root, `--setopt=reposdir=${big}`, `--setopt=cachedir=${cache}`, '--releasever=12', '--nogpgcheck', '-q', '--assumeno', 'install', 'hello'], [0, 1]);
+  layerBig();
+  dnfBig();
+  const big63: { layer: ReturnType<typeof measured>[]; dnf: ReturnType<typeof measured>[] } = { layer: [], dnf: [] };
+  for (let i = 0; i < RUNS; i++) {
+    big63.layer.push(layerBig());
+    big63.dnf.push(dnfBig());
+  }
+  const med = (xs: ReturnType<typeof measured>[], k: 'wall' | 'cpu' | 'rssMb') => median(xs.map((x) => x[k]));
+
   const m = {
+    big63WallLayer: med(big63.layer, 'wall'), big63WallDnf: med(big63.dnf, 'wall'),
+    big63CpuLayer: med(big63.layer, 'cpu'), big63CpuDnf: med(big63.dnf, 'cpu'),
+    big63RssLayer: med(big63.layer, 'rssMb'), big63RssDnf: med(big63.dnf, 'rssMb'),
     dryColdLayer: median(coldLayer), dryColdDnf: median(coldDnf),
     dryWarmLayer: median(warmLayer), dryWarmDnf: median(warmDnf), dryWarmUnbundled: median(warmUnbundled),
     installLayer: median(inst.layer), installDnf: median(inst.dnf),
@@ -133,10 +168,17 @@ async function main(): Promise<void> {
     ['  same, unbundled dist/cli/main.js', m.dryWarmUnbundled, m.dryWarmDnf, ratio(m.dryWarmUnbundled, m.dryWarmDnf)],
     ['install many-deps (20 deps)', m.installLayer, m.installDnf, ratio(m.installLayer, m.installDnf)],
     ['rollback (engine / process)', m.rollbackEngine, m.rollbackWall, ''],
+    ['63k repo: dry-run hello, warm, wall', m.big63WallLayer, m.big63WallDnf, ratio(m.big63WallLayer, m.big63WallDnf)],
+    ['63k repo: same, CPU (user+sys)', m.big63CpuLayer, m.big63CpuDnf, ratio(m.big63CpuLayer, m.big63CpuDnf)],
+    ['63k repo: same, peak RSS (MB)', m.big63RssLayer, m.big63RssDnf, ratio(m.big63RssLayer, m.big63RssDnf)],
   ]));
-  const targets = { dryRunWarmAtLeastAsFastAsDnf: m.dryWarmLayer <= m.dryWarmDnf, rollbackUnder100ms: m.rollbackEngine < 100 };
+  const targets = {
+    dryRunWarmAtLeastAsFastAsDnf: m.dryWarmLayer <= m.dryWarmDnf, rollbackUnder100ms: m.rollbackEngine < 100,
+    big63AtMostDnfTime: m.big63WallLayer <= m.big63WallDnf, big63AtMostDnfRss: m.big63RssLayer <= m.big63RssDnf,
+    installAtMostDnf: m.installLayer <= m.installDnf,
+  };
   console.log(`targets: ${JSON.stringify(targets)}`);
-  console.log(`wrote ${writeResult('e2e', { runs: RUNS, medians: m, samples: { coldLayer, coldDnf, warmLayer, warmDnf, warmUnbundled, inst, rbEngine, rbWall }, targets })}`);
+  console.log(`wrote ${writeResult('e2e', { runs: RUNS, medians: m, samples: { coldLayer, coldDnf, warmLayer, warmDnf, warmUnbundled, inst, rbEngine, rbWall, big63 }, targets })}`);
   rmSync(work, { recursive: true, force: true });
   rmSync(join(sysroot, '..'), { recursive: true, force: true });
   rmSync(join(s, '..'), { recursive: true, force: true });

@@ -36,6 +36,11 @@ export type ErrorCode =
   | 'LAYER_ALREADY_REQUESTED'
   | 'LAYER_NOT_REQUESTED'
   | 'LAYER_ALREADY_PROVIDED'
+  // upgrade: the new base commit is older than the current one (--allow-downgrade permits it)
+  | 'LAYER_DOWNGRADE'
+  // run / health-check: the sandbox could not be set up, or a required health check failed
+  | 'LAYER_RUN'
+  | 'LAYER_HEALTH_CHECK'
   | 'LAYER_USAGE'
   // the operating system refused an operation (disk full, permissions, read-only, I/O error)
   | 'LAYER_IO'

@@ -64,7 +64,8 @@ export async function prepareKernel(root: string, report: Report): Promise<{ kve
       const t0 = performance.now();
       const built = buildInitramfs(root, kernel);
       initramfs = join(kernel.dir, 'initramfs.img');
-      writeFileSync(initramfs, built.image, { mode: 0o644 });
+      writeFileSync(initramfs, built.image);
+      chmodSync(initramfs, 0o644); // whatever the umask: the mode is part of the commit
       report.info(
         'boot.initramfs',
         `initramfs for ${kernel.kver}: ${built.modules.length} modules + ${built.busybox}, ` +

@@ -36,6 +36,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: () => import('./commands/config.js'),
   'refresh-md': () => import('./commands/refresh-md.js'),
   'boot-pending': () => import('./commands/boot-pending.js'),
+  run: () => import('./commands/run.js'),
+  'health-check': () => import('./commands/health-check.js'),
+  why: () => import('./commands/why.js'),
+  upgrade: () => import('./commands/upgrade.js'),
 };
 
 const HELP = `usage: layer COMMAND [options]
@@ -52,6 +56,10 @@ Commands:
   config        config get|set|list: the sysroot's settings (retention)
   refresh-md    fetch fresh repo metadata
   boot-pending  mark the default deployment booted (stand-in for a reboot on a directory sysroot)
+  run           run a command inside a deployment's tree (bubblewrap; read-only /usr, no network unless --net)
+  health-check  run a deployment's /etc/layer/health.d checks (required ones failing: exit 1)
+  why           why a package is in a deployment: requested, the dependency chain, or the base
+  upgrade       a newer base with the layered packages re-solved on it (--check, --preview: metadata only)
 
 Every command takes --sysroot DIR (default /) and --json. See layer COMMAND --help.
 `;
@@ -75,7 +83,9 @@ async function main(argv: string[]): Promise<number> {
   const load = COMMANDS[name];
   if (!load) throw new LayerError('LAYER_USAGE', `unknown command '${name}'`, { hint: 'see layer --help' });
   const cmd = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // After `--` the arguments are another program's (`layer run -- ls --help`).
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
     process.stdout.write(cmd.usage + '\n');
     return 0;
   }

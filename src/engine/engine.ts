@@ -33,6 +33,7 @@ import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
 import { hostArch, openRepos } from './repos.js';
 import type { EngineRequest, EngineResult } from './types.js';
 import { editRequest, type Edited } from './verbs.js';
+import { versionFor } from './version.js';
 
 /** Run one change (init, install, uninstall) on a sysroot. */
 export async function runTransaction(req: EngineRequest): Promise<EngineResult> {
@@ -115,6 +116,7 @@ async function composeFor(
     const trust = await packageTrust(req, sysroot, repos, p, cacheDir);
     const applied = await apply(p, {
       store: sysroot.store, repos, cacheDir, report, verify: trust.verify, extraRpmdbEntries: trust.entries,
+      version: versionFor(sysroot.store, p.base.commit, current?.checksum, o.version),
       ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.downloadOnly ? { until: 'import' as const } : {}),
     });
     if (o.downloadOnly) return { result: { ...base, outcome: 'downloaded' } };
@@ -130,7 +132,7 @@ async function composeFor(
  * base already trusts (its gpg-pubkey entries) plus the repos' gpgkey= keys imported as needed;
  * the imported keys become gpg-pubkey entries of the new tree, as rpm records them.
  */
-async function packageTrust(req: EngineRequest, sysroot: Sysroot, repos: RepoSet, p: Plan, cacheDir: string) {
+export async function packageTrust(req: EngineRequest, sysroot: Sysroot, repos: RepoSet, p: Plan, cacheDir: string) {
   let baseKeys: ReturnType<typeof keysFromRpmdb> = [];
   if (p.base.commit) {
     const scratch = await createScratch(cacheDir);
@@ -174,7 +176,7 @@ function refuseInactive(req: EngineRequest, p: Plan): void {
 }
 
 /** Record the request in the origin, deploy the commit, and diff against the old default. */
-async function deployPlan(
+export async function deployPlan(
   req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited, p: Plan, commit: Checksum,
 ): Promise<ResultCore> {
   for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);

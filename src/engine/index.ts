@@ -10,6 +10,8 @@
  * - `listPackages(tree)`, `diffPackages(a, b)`, `diffDeployments(a, b)`.
  */
 export { runTransaction } from './engine.js';
+export { runUpgrade, type UpgradeRequest, type UpgradeResult } from './upgrade.js';
+export { readCachedUpdate, type CachedUpdate } from './cached-update.js';
 export { rollback, bootPending, cleanup } from './admin.js';
 export { refreshMetadata } from './refresh.js';
 export { describeStatus, type DeploymentView, type StatusView } from './status.js';

@@ -22,13 +22,19 @@ export interface EngineOptions {
   scriptletTimeout?: number;
   /** dnf's localpkg_gpgcheck: verify local .rpm files' signatures too (default off, as dnf). */
   localGpgcheck?: boolean;
+  /** upgrade: accept a base commit older than the current one (rpm-ostree's --allow-downgrade). */
+  allowDowngrade?: boolean;
+  /** `version` metadata of composed commits; default: the base commit's, else a date (YYYYMMDD.N). */
+  version?: string;
 }
 
 /** What a command asks of the request (request/verbs.ts does the edit). */
 export type Change =
   | { kind: 'init'; osname: string; packages: string[]; fromOstree?: string }
   | { kind: 'install'; packages: string[]; localRpms: string[] }
-  | { kind: 'uninstall'; packages: string[] };
+  | { kind: 'uninstall'; packages: string[] }
+  /** A newer base (engine/upgrade.ts), the layered requests re-solved on it; `install`/`uninstall` edit them too. */
+  | { kind: 'upgrade'; install: string[]; uninstall: string[] };
 
 export interface EngineRequest {
   sysroot: string;

@@ -3,10 +3,11 @@
  * I/O an edit needs first: inspecting local packages, fetching an OSTree base.
  */
 import { LayerError } from '../errors.js';
-import { addLocalPackages, addPackages, commitRequest, recipeRequest, removePackages, type Request } from '../request/index.js';
+import { addLocalPackages, addPackages, commitRequest, recipeRequest, removePackages, setBase, type Request } from '../request/index.js';
+import type { Checksum, Store } from '../store/index.js';
 import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
-import { ostreeLocalSource } from './sources/index.js';
+import { baseSourceOf, ostreeLocalSource } from './sources/index.js';
 import type { EngineRequest } from './types.js';
 
 export interface Edited {
@@ -28,6 +29,14 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   }
   if (!current) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current request');
   if (change.kind === 'uninstall') return { request: removePackages(current, change.packages, o), newLocal: [] };
+  if (change.kind === 'upgrade') {
+    // The newest commit of the base's ref (a recipe base is recomposed by engine/upgrade.ts instead).
+    const commit = await baseSourceOf(current).fetch({ store: sysroot.store, report: req.report });
+    if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: a recipe base is upgraded by engine/upgrade.ts');
+    if (commit !== current.baseCommit && !req.options.allowDowngrade) refuseOlder(sysroot.store, current.baseCommit, commit);
+    const moved = setBase(current, current.baseRef, commit, null);
+    return { request: removePackages(addPackages(moved, change.install, o), change.uninstall, o), newLocal: [] };
+  }
   const newLocal: LocalRpm[] = [];
   for (const file of change.localRpms) {
     const l = await inspectLocalRpm(file);
@@ -37,4 +46,18 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const withSpecs = addPackages(current, change.packages, o);
   const request = addLocalPackages(withSpecs, newLocal, o);
   return { request, newLocal: newLocal.filter((l) => !current.requestedLocal.some((c) => c.sha256 === l.sha256)) };
+}
+
+/**
+ * rpm-ostree's downgrade protection: a base commit whose timestamp is older than the current
+ * one's is refused (a ref moved back, a mirror serving an old commit) unless --allow-downgrade.
+ */
+export function refuseOlder(store: Store, from: Checksum, to: Checksum): void {
+  const a = store.readCommit(from).timestamp;
+  const b = store.readCommit(to).timestamp;
+  if (b >= a) return;
+  const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString().replace('.000Z', 'Z');
+  throw new LayerError('LAYER_DOWNGRADE',
+    `Upgrade target revision '${to}' with timestamp '${iso(b)}' is chronologically older than current revision '${from}' with timestamp '${iso(a)}'; use --allow-downgrade to permit`,
+    { hint: 'layer upgrade --allow-downgrade' });
 }

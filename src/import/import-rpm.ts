@@ -27,6 +27,12 @@ export interface ImportOptions {
   report?: Report;
   /** Re-import even when the ref already holds this exact package. */
   force?: boolean;
+  /**
+   * Leave the ref to the caller (`result.ref` → `result.commit`): a transaction importing many
+   * packages makes them durable with one syncfs and then sets every ref, instead of one syncfs
+   * per package.
+   */
+  deferRef?: boolean;
 }
 
 export interface ImportResult {
@@ -68,13 +74,16 @@ export async function importRpm(store: Store, path: string, opts: ImportOptions 
     }
   }
   try {
-    return await report.section(`import ${pkg.nevra}`, () => unpack(store, pkg, ref, headerSha, report));
+    const t0 = performance.now();
+    const r = await unpack(store, pkg, ref, headerSha, report, opts.deferRef === true);
+    report.record('import.package', { package: pkg.nevra, ms: Math.round(performance.now() - t0) });
+    return r;
   } catch (err) {
     throw withContext(`importing ${pkg.nevra} (${path})`, err);
   }
 }
 
-async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: string, report: Report): Promise<ImportResult> {
+async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: string, report: Report, deferRef = false): Promise<ImportResult> {
   const tree = new MutableTree();
   const tmpfiles: string[] = [];
   const owners: GValue[] = [];
@@ -165,6 +174,6 @@ async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: str
       [PKG_KEYS.version, V.u32(IMPORT_VERSION)],
     ],
   });
-  store.setRef(ref, commit);
+  if (!deferRef) store.setRef(ref, commit);
   return { nevra: pkg.nevra, ref, commit, reused: false, skipped };
 }

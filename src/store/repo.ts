@@ -148,9 +148,10 @@ export class Repo {
   /**
    * Point `ref` at `csum` (or delete it with `null`).
    * Crash safety: syncfs first so the objects are durable, then temp file + fsync + rename: a
-   * reader sees the old or the new value, never a torn one.
+   * reader sees the old or the new value, never a torn one. `synced`: the caller made the
+   * objects durable itself (one syncFilesystem after writing many commits, then their refs).
    */
-  setRef(ref: string, csum: Checksum | null): void {
+  setRef(ref: string, csum: Checksum | null, opts: { synced?: boolean } = {}): void {
     const path = this.refPath(ref);
     if (csum === null) {
       try {
@@ -162,7 +163,7 @@ export class Repo {
     }
     if (!isChecksum(csum)) throw new LayerError('LAYER_STORE', `setRef ${ref}: '${csum}' is not a checksum`);
     if (!this.hasObject(csum, 'commit')) throw new LayerError('LAYER_STORE', `setRef ${ref}: commit ${csum} is not in ${this.path}`);
-    this.syncFilesystem();
+    if (!opts.synced) this.syncFilesystem();
     const tmp = this.tmpPath('ref');
     const fd = openSync(tmp, 'w', 0o644);
     try {

@@ -6,6 +6,7 @@
  *   ostree/deploy/<os>/deploy/<csum>.<serial>.origin
  *   ostree/deploy/<os>/var                        the stateroot's shared /var
  *   boot/loader -> loader.N, boot/loader.N/entries/ostree-<k>-<os>.conf
+ *   boot/ostree/<os>-<bootcsum>/, ostree/boot.N  kernels and OSTree's symlink farm (bootloader.ts)
  *   ostree/layer/{lock,booted,local-rpms/,cache/} layer's state
  *   ostree/layer/{lock-queue/,config.json}       waiting writers (lock.ts), settings (config.ts)
  *
@@ -205,8 +206,8 @@ export class Sysroot {
       kernel = await stageKernel(this.path, osname, path);
       writeFileDurable(`${path}.origin`, formatOrigin(origin));
       syncFilesystem(path);
-      // Keep the commit from being pruned before it is in the boot list.
-      this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit);
+      // Keep the commit from being pruned before it is in the boot list (the syncfs above covered the objects).
+      this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit, { synced: true });
     } catch (err) {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }

@@ -1,0 +1,109 @@
+/**
+ * `layer upgrade [--check|--preview]`: a newer base (a recipe recomposed against fresh
+ * metadata, or the newest commit of an OSTree ref) with the layered requests re-solved on it.
+ * The engine is engine/upgrade.ts; this parses, runs and renders.
+ */
+import { resolve } from 'node:path';
+import { runUpgrade, type UpgradeResult } from '../../engine/index.js';
+import { formatLockWait } from '../../sysroot/index.js';
+import { escapeControl } from '../../util/escape.js';
+import { bool, parseArgs, str, type Parsed } from '../args.js';
+import { cliReport, EXIT_UNCHANGED, resultJson, seconds, TRANSACTION_FLAGS } from '../common.js';
+import { lockTimeout } from '../lock-wait.js';
+import { emit, sysrootOf } from '../output.js';
+import { diffText, resultText } from '../render.js';
+
+export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--preview] [--unchanged-exit-77]
+              [-C|--cache-only] [--download-only] [--allow-downgrade] [--version V]
+              [--install PKG[,PKG...]] [--uninstall PKG[,PKG...]] [--json]
+  Move to a newer base: a recipe base (layer init PKG...) is composed again from its recipe
+  against fresh metadata; an OSTree-ref base (--from-ostree) takes the ref's newest commit.
+  The layered packages are solved again on the new base. A new deployment is made only when
+  the result differs from the current one ("No upgrade available.": exit 0, or 77 with
+  --unchanged-exit-77).
+  --check            metadata only: print the AvailableUpdate block (or "No updates available.",
+                     exit 77); nothing is downloaded or deployed; the result is cached for status
+  --preview          --check plus every package change
+  --allow-downgrade  accept a base commit older than the current one
+  --version V        the version metadata of the composed commits (default YYYYMMDD.N)
+  --install, --uninstall  also change the layered requests in the same transaction`;
+
+const FLAGS = {
+  ...TRANSACTION_FLAGS,
+  check: {}, preview: {}, 'allow-downgrade': {}, version: { value: true }, install: { value: true }, uninstall: { value: true },
+};
+
+const list = (p: Parsed, name: string): string[] => (str(p, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs('upgrade', argv, FLAGS);
+  const check = bool(p, 'check') || bool(p, 'preview');
+  const sysroot = sysrootOf(p);
+  const reposdir = str(p, 'reposdir');
+  const arch = str(p, 'arch');
+  const version = str(p, 'version');
+  const timeout = lockTimeout(p);
+  const scriptletTimeout = seconds(p, 'scriptlet-timeout');
+  const report = cliReport(p);
+  const r = await runUpgrade({
+    sysroot, command: `layer upgrade ${argv.join(' ')}`, report, check,
+    install: list(p, 'install'), uninstall: list(p, 'uninstall'),
+    ...(reposdir ? { reposdir: resolve(reposdir) } : {}), ...(arch ? { arch } : {}),
+    options: {
+      downloadOnly: bool(p, 'download-only'), cacheOnly: bool(p, 'cache-only'), idempotent: bool(p, 'idempotent'),
+      allowInactive: bool(p, 'allow-inactive'), replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
+      allowDowngrade: bool(p, 'allow-downgrade'), localGpgcheck: bool(p, 'localpkg-gpgcheck'),
+      ...(version ? { version } : {}), ...(timeout !== undefined ? { lockTimeout: timeout } : {}),
+      ...(scriptletTimeout !== undefined ? { scriptletTimeout } : {}),
+    },
+    onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
+  });
+  const json = upgradeJson(r);
+  report.result(json);
+  emit(p, json, () => upgradeText(r, sysroot, { check, preview: bool(p, 'preview') }));
+  const exit77 = check || bool(p, 'unchanged-exit-77');
+  return r.outcome === 'unchanged' && exit77 ? EXIT_UNCHANGED : 0;
+}
+
+function upgradeJson(r: UpgradeResult): Record<string, unknown> {
+  return {
+    outcome: r.outcome,
+    'base-kind': r.baseKind,
+    base: r.base,
+    'rpm-diff': r.diff,
+    ...(r.cachedUpdate ? { 'cached-update': r.cachedUpdate } : {}),
+    ...(r.result ? { transaction: resultJson(r.result) } : {}),
+  };
+}
+
+/** rpm-ostree's `Diff:` line: zero counts left out. */
+export function diffSummary(d: UpgradeResult['diff']): string {
+  const parts = ([['upgraded', d.upgraded], ['downgraded', d.downgraded], ['removed', d.removed], ['added', d.added]] as const)
+    .filter(([, l]) => l.length > 0).map(([k, l]) => `${l.length} ${k}`);
+  return parts.join(', ') || 'no package changes';
+}
+
+/** The AvailableUpdate block, as `rpm-ostree upgrade --check` prints it. */
+export function availableText(r: Pick<UpgradeResult, 'base' | 'diff'>): string {
+  const lines = ['AvailableUpdate:'];
+  if (r.base.changed) {
+    const when = new Date(r.base.timestamp * 1000).toISOString().replace('.000Z', 'Z');
+    if (r.base.version) lines.push(`        Version: ${escapeControl(r.base.version)} (${when})`);
+    if (r.base.to) lines.push(`         Commit: ${r.base.to}`);
+  }
+  lines.push(`           Diff: ${diffSummary(r.diff)}`);
+  return lines.join('\n') + '\n';
+}
+
+function upgradeText(r: UpgradeResult, sysroot: string, o: { check: boolean; preview: boolean }): string {
+  if (r.outcome === 'unchanged') return o.check ? 'No updates available.\n' : 'No upgrade available.\n';
+  if (r.outcome === 'available') return availableText(r) + (o.preview ? `\n${indent(diffText(r.diff))}` : '');
+  if (r.outcome === 'downloaded') return 'Packages downloaded and imported; no deployment was made.\n';
+  if (!r.result) return diffText(r.diff);
+  // The package diff, the new deployment, and the next step, as install prints them.
+  return resultText({ ...r.result, diff: r.diff }, sysroot, { tableShown: true });
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+}

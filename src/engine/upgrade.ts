@@ -1,0 +1,229 @@
+/**
+ * `layer upgrade`: a newer base, the layered requests re-solved on it against fresh metadata,
+ * and a new deployment only when the result changed.
+ *
+ * - An OSTree-ref base: the ref's newest commit (BaseSource.fetch, verbs.ts) becomes the base
+ *   of the request, and the one transaction pipeline (engine.ts) plans, applies and deploys it;
+ *   `--check` is that pipeline's dry run (the base commit is pulled into the store, so the
+ *   layered packages can be planned on its rpmdb; no package is downloaded).
+ * - A recipe base: its commit does not exist until it is composed, and the layered packages
+ *   cannot be planned on a commit that does not exist. So the preview (and every upgrade) is
+ *   planned as ONE solve of the recipe and the layered requests together from nothing (the
+ *   `combined` plan, metadata only). The real upgrade then composes the base from the recipe,
+ *   plans the layered requests on that commit, and refuses to deploy unless the result's
+ *   package set equals the combined plan's: what `--check` printed is what is deployed.
+ *
+ * "Nothing new" is decided after the solve: the new tree's package set (and request) equals
+ * the current deployment's.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { apply, plan as planCompose, type Plan } from '../compose/index.js';
+import { LayerError } from '../errors.js';
+import { formatEvr, parseNevra, type Nevra } from '../nevra.js';
+import { CollectingReport } from '../report.js';
+import { addPackages, removePackages, setBase, type Request } from '../request/index.js';
+import type { Checksum } from '../store/index.js';
+import { Sysroot, type Deployment } from '../sysroot/index.js';
+import { clearCachedUpdate, writeCachedUpdate, type CachedUpdate } from './cached-update.js';
+import { diffPackages, listCommitPackages, type ListedPackage } from './db.js';
+import { deployPlan, packageTrust, runTransaction } from './engine.js';
+import { keptLocalRpm } from './local-rpms.js';
+import { hostArch, openRepos } from './repos.js';
+import type { EngineRequest, EngineResult, PackageDiff } from './types.js';
+import { commitVersion, nextVersion, versionFor } from './version.js';
+
+export interface UpgradeRequest extends Omit<EngineRequest, 'change' | 'confirm'> {
+  /** Metadata only: plan, store the cached update, change nothing (`--check`, `--preview`). */
+  check?: boolean;
+  install?: string[];
+  uninstall?: string[];
+}
+
+export interface UpgradeResult {
+  /** available: --check found an update; unchanged: nothing new; downloaded: --download-only. */
+  outcome: 'deployed' | 'unchanged' | 'available' | 'downloaded';
+  baseKind: 'recipe' | 'ostree-local';
+  base: {
+    from: Checksum;
+    /** The new base commit; null for a recipe base not (yet) composed (--check). */
+    to: Checksum | null;
+    changed: boolean;
+    version: string | null;
+    timestamp: number;
+  };
+  /** Old tree → new tree (previewed for --check; read from the deployed tree otherwise). */
+  diff: PackageDiff;
+  /** Every package of the new tree. */
+  packages: Nevra[];
+  /** The transaction's result when something was deployed or downloaded. */
+  result?: EngineResult;
+  cachedUpdate?: CachedUpdate;
+}
+
+export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
+  const sysroot = Sysroot.open(req.sysroot);
+  const current = sysroot.deployments()[0];
+  if (!current) throw new LayerError('LAYER_SYSROOT', `${req.sysroot} has no deployments`, { hint: 'run layer init first' });
+  const out = current.origin.recipe ? await recipeUpgrade(req, sysroot, current) : await refUpgrade(req, sysroot, current);
+  if (req.check && !req.options.downloadOnly) {
+    if (out.outcome === 'available') {
+      out.cachedUpdate = cachedUpdateOf(current, out);
+      writeCachedUpdate(sysroot.stateDir, out.cachedUpdate);
+    } else clearCachedUpdate(sysroot.stateDir);
+  }
+  if (out.outcome === 'deployed') clearCachedUpdate(sysroot.stateDir);
+  return out;
+}
+
+/** An OSTree-ref base: the engine's own pipeline with an `upgrade` change (verbs.ts moves the base). */
+async function refUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deployment): Promise<UpgradeResult> {
+  const r = await runTransaction({
+    ...req, change: { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] },
+    options: { ...req.options, ...(req.check ? { dryRun: true } : {}) },
+  });
+  const to = r.plan?.request.baseCommit ?? current.origin.baseCommit;
+  const c = sysroot.store.readCommit(to);
+  const base = { from: current.origin.baseCommit, to, changed: to !== current.origin.baseCommit, version: commitVersion(sysroot.store, to) ?? null, timestamp: Number(c.timestamp) };
+  const packages = r.plan?.packages ?? [];
+  if (r.outcome === 'unchanged') return { outcome: 'unchanged', baseKind: 'ostree-local', base, diff: emptyDiff(), packages };
+  if (r.outcome === 'deployed') return { outcome: 'deployed', baseKind: 'ostree-local', base, diff: r.diff ?? emptyDiff(), packages, result: r };
+  if (r.outcome === 'downloaded') return { outcome: 'downloaded', baseKind: 'ostree-local', base, diff: emptyDiff(), packages, result: r };
+  const before = await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache'));
+  return { outcome: 'available', baseKind: 'ostree-local', base, diff: diffPackages(before, listed(packages)), packages };
+}
+
+/** A recipe base: see the module comment. */
+async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deployment): Promise<UpgradeResult> {
+  const o = req.options;
+  const mutates = !req.check && !o.downloadOnly;
+  const report = new CollectingReport(req.report);
+  if (mutates) {
+    await sysroot.lockWait(req.command, {
+      ...(o.lockTimeout !== undefined ? { timeoutSeconds: o.lockTimeout } : {}),
+      ...(req.onLockWait ? { onWait: req.onLockWait } : {}),
+    });
+  }
+  const cacheDir = join(sysroot.stateDir, 'cache');
+  const merge = sysroot.deployments().find((d) => d.booted) ?? current;
+  const arch = req.arch ?? hostArch();
+  const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report });
+  try {
+    const edit = { idempotent: o.idempotent === true };
+    const request = removePackages(addPackages(requestOf(current), req.install ?? [], edit), req.uninstall ?? [], edit);
+    if (request.removed.length > 0) {
+      throw new LayerError('LAYER_USAGE', `upgrade of a recipe base with removed base packages (${request.removed.join(', ')}) is not supported`, {
+        hint: 'layer uninstall is for layered packages; change the recipe instead (layer rebase)',
+      });
+    }
+    const recipe = { packages: [...(request.recipe?.packages ?? [])], repos: repos.active.map((r) => r.id) };
+    const localPaths = new Map(request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const));
+    const planCtx = {
+      store: sysroot.store, repos, arch, cacheDir, report, localPaths,
+      options: {
+        ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
+        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
+      },
+    };
+    // The preview: recipe and layered requests solved together from nothing (metadata only).
+    const combined = await planCompose({ ...request, baseCommit: '' as Checksum, recipe }, planCtx);
+    const before = await listCommitPackages(sysroot.store, current.checksum, cacheDir);
+    const diff = diffPackages(before, listed(combined.packages));
+    const version = o.version ?? nextVersion(commitVersion(sysroot.store, current.origin.baseCommit));
+    const base = { from: current.origin.baseCommit, to: null, changed: true, version, timestamp: Math.floor(Date.now() / 1000) };
+    const sameRequests = JSON.stringify([request.requested, request.requestedLocal]) === JSON.stringify([current.origin.requested, current.origin.requestedLocal]);
+    if (isEmpty(diff) && sameRequests) {
+      return { outcome: 'unchanged', baseKind: 'recipe', base: { ...base, to: current.origin.baseCommit, changed: false, version: commitVersion(sysroot.store, current.origin.baseCommit) ?? null }, diff, packages: combined.packages };
+    }
+    if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages };
+    const engineReq: EngineRequest = { ...req, change: { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] } };
+    const applyCtx = { store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}) };
+    if (o.downloadOnly) {
+      // Every package of the combined plan: the base's and the layered ones, for a later `upgrade -C`.
+      const trust = await packageTrust(engineReq, sysroot, repos, combined, cacheDir);
+      await apply(combined, { ...applyCtx, verify: trust.verify, until: 'import' });
+      return { outcome: 'downloaded', baseKind: 'recipe', base, diff, packages: combined.packages, result: resultOf('downloaded', combined, report) };
+    }
+    // 1. The base, composed from the recipe alone.
+    const baseRequest: Request = { baseRef: request.baseRef, baseCommit: '' as Checksum, recipe, requested: [], requestedLocal: [], removed: [] };
+    const basePlan = await planCompose(baseRequest, planCtx);
+    const baseTrust = await packageTrust(engineReq, sysroot, repos, basePlan, cacheDir);
+    const baseCommit = (await apply(basePlan, { ...applyCtx, verify: baseTrust.verify, extraRpmdbEntries: baseTrust.entries, version })).commit;
+    if (!baseCommit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
+    const layering = request.requested.length + request.requestedLocal.length > 0;
+    let finalPlan = basePlan;
+    let commit = baseCommit;
+    let edited = { request: baseRequest, newLocal: [] };
+    if (layering) {
+      // 2. The layered requests on that commit, checked against the preview before anything more is written.
+      const layeredRequest = setBase(request, request.baseRef, baseCommit, recipe);
+      finalPlan = await planCompose(layeredRequest, planCtx);
+      assertSameSet(finalPlan.packages, combined.packages);
+      const trust = await packageTrust(engineReq, sysroot, repos, finalPlan, cacheDir);
+      const applied = await apply(finalPlan, {
+        ...applyCtx, verify: trust.verify, extraRpmdbEntries: trust.entries, version: versionFor(sysroot.store, baseCommit, current.checksum, o.version),
+      });
+      if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
+      commit = applied.commit;
+      edited = { request: layeredRequest, newLocal: [] };
+      sysroot.store.setRef(request.baseRef, baseCommit);
+    } else assertSameSet(basePlan.packages, combined.packages);
+    const deployed = await deployPlan(engineReq, report, sysroot, current, edited, finalPlan, commit);
+    const result: EngineResult = { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings };
+    return { outcome: 'deployed', baseKind: 'recipe', base: { ...base, to: baseCommit }, diff: deployed.diff ?? diff, packages: combined.packages, result };
+  } finally {
+    await repos.close();
+    sysroot.release();
+  }
+}
+
+/** The Request part of an origin (the origin's records of the last result left out). */
+function requestOf(d: Deployment): Request {
+  const { baseRef, baseCommit, recipe, requested, requestedLocal, removed } = d.origin;
+  return { baseRef, baseCommit, ...(recipe ? { recipe } : {}), requested, requestedLocal, removed };
+}
+
+/** The preview's promise: the composed tree has exactly the previewed packages. */
+function assertSameSet(got: readonly Nevra[], previewed: readonly Nevra[]): void {
+  const a = [...got].sort();
+  const b = [...previewed].sort();
+  if (JSON.stringify(a) === JSON.stringify(b)) return;
+  const extra = a.filter((n) => !b.includes(n));
+  const missing = b.filter((n) => !a.includes(n));
+  throw new LayerError('LAYER_INTERNAL', `assertion failed: the upgrade would deploy other packages than its preview (not previewed: ${extra.join(', ') || '-'}; `
+    + `previewed but absent: ${missing.join(', ') || '-'}); nothing was deployed`);
+}
+
+function listed(nevras: readonly Nevra[]): ListedPackage[] {
+  return nevras.flatMap((n) => {
+    const p = parseNevra(n);
+    return p && p.name !== 'gpg-pubkey' ? [{ name: p.name, nevra: n, evr: formatEvr(p) }] : [];
+  });
+}
+
+function emptyDiff(): PackageDiff {
+  return { added: [], removed: [], upgraded: [], downgraded: [] };
+}
+
+function isEmpty(d: PackageDiff): boolean {
+  return d.added.length + d.removed.length + d.upgraded.length + d.downgraded.length === 0;
+}
+
+function resultOf(outcome: EngineResult['outcome'], p: Plan, report: CollectingReport): EngineResult {
+  return { outcome, plan: p, steps: p.steps, alreadyProvided: p.alreadyProvided, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings };
+}
+
+function cachedUpdateOf(current: Deployment, u: UpgradeResult): CachedUpdate {
+  const packages = [...u.packages].sort();
+  return {
+    deployment: current.checksum,
+    checksum: u.base.to,
+    version: u.base.version,
+    timestamp: u.base.timestamp,
+    'ref-has-new-commit': u.base.changed,
+    'rpm-diff': u.diff,
+    packages,
+    advisories: [],
+    'update-sha256': createHash('sha256').update(JSON.stringify([u.base.to, packages])).digest('hex'),
+  };
+}
