@@ -9,7 +9,7 @@ export default defineConfig({
       'test/errors.test.ts',
       'test/evr.test.ts',
       'test/request/**/*.test.ts',
-      'test/rpm/{header-blob,all-tags,hostile,fuzz,fixtures}.test.ts',
+      'test/rpm/{header-blob,all-tags,hostile}.test.ts',
       'test/store/{vectors,store}.test.ts',
       'test/repos/{config,primary,xml,fuzz}.test.ts',
       'test/solver/{api,lifecycle}.test.ts',

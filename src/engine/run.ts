@@ -157,7 +157,7 @@ export async function runInDeployment(deploymentPath: string, argv: readonly str
   if (cmd === undefined) throw new LayerError('LAYER_USAGE', 'no command given', { hint: 'layer run [OPTIONS] -- CMD [ARG...]' });
   if (!existsSync(join(deploymentPath, 'usr'))) throw new LayerError('LAYER_SYSROOT', `${deploymentPath} is not a deployment tree (no /usr)`);
   if (!findCommand(deploymentPath, cmd)) {
-    throw new LayerError('LAYER_RUN', `${cmd}: command not found in ${deploymentPath}`, { hint: 'is the package that ships it installed there? see layer db list' });
+    throw new LayerError('LAYER_RUN', `${cmd}: command not found in deployment ${basename(deploymentPath)}`, { hint: 'is the package that ships it installed there? see layer db list' });
   }
   for (const b of opts.binds ?? []) {
     if (!b.dst.startsWith('/')) throw new LayerError('LAYER_USAGE', `--bind ${b.src}:${b.dst}: the destination must be an absolute path`);

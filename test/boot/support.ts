@@ -74,10 +74,10 @@ export function bootQemu(opts: { kernel: string; initrd: string; append: string;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
+    const chunks: Buffer[] = [];
     let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    child.stderr.on('data', (d: Buffer) => chunks.push(d));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -88,6 +88,8 @@ export function bootQemu(opts: { kernel: string; initrd: string; append: string;
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      // Decoded once at the end: a UTF-8 character (status's ●) may span two chunks.
+      const out = Buffer.concat(chunks).toString('utf8');
       const probe = new Map<string, string>();
       for (const m of out.matchAll(/^BOOT-PROBE: ([a-z-]+)=(.*?)\r?$/gm)) probe.set(m[1]!, m[2]!);
       resolve({ console: out, ms: performance.now() - t0, code, timedOut, probe });

@@ -191,3 +191,25 @@ describe('state faults', () => {
     expect(q.status, q.stderr).toBe(0);
   });
 });
+
+describe('the library', () => {
+  it("the README's example runs through the package's own exports (import 'layer' from dist)", () => {
+    const s = cloneSysroot(base, 'library');
+    const script = `
+      import { runTransaction, describeStatus, silentReport } from 'layer';
+      const r = await runTransaction({
+        sysroot: ${JSON.stringify(s)}, command: 'nightly-check', report: silentReport,
+        change: { kind: 'install', packages: ['dep-a'], localRpms: [] },
+        options: { dryRun: true },
+      });
+      const steps = (r.plan?.steps ?? []).map((x) => [x.action, x.name, x.version, x.reason].join(' '));
+      console.log(JSON.stringify({ outcome: r.outcome, steps, ids: describeStatus(${JSON.stringify(s)}).deployments.map((d) => d.checksum) }));`;
+    // Self-reference: inside the package, `import 'layer'` resolves through package.json "exports".
+    const r = spawnSync('node', ['--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.outcome).toBe('dry-run');
+    expect(out.steps).toEqual(['install dep-a 1.0 requested']);
+    expect(out.ids).toEqual([layerJson(['status', '--sysroot', s]).deployments[0].checksum]);
+  });
+});

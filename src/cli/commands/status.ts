@@ -6,7 +6,10 @@
  * `removed-base-nevras`, `replaced-base-nevras`, and `repos`: the repos and revisions the
  * commit was composed from).
  */
+import { readCachedUpdate, type CachedUpdate } from '../../engine/cached-update.js';
 import { describeStatus, type ComposedFrom, type DeploymentView } from '../../engine/status.js';
+import { Sysroot } from '../../sysroot/index.js';
+import { availableText } from '../render-upgrade.js';
 import { bool, parseArgs } from '../args.js';
 import { emit, sysrootOf } from '../output.js';
 
@@ -79,7 +82,17 @@ export async function run(argv: string[]): Promise<number> {
   const st = describeStatus(sysrootOf(p));
   const shown = bool(p, 'booted') ? st.deployments.filter((d) => d.booted) : st.deployments;
   const verbose = bool(p, 'verbose');
-  emit(p, { deployments: shown.map(toJson), transaction: null, sysroot: st.sysroot }, () =>
-    shown.length === 0 ? 'No deployments.\n' : `Deployments:\n${shown.map((d) => text(d, verbose)).join('\n')}`);
+  // The last `upgrade --check`, shown under the deployment it was computed against (while it exists).
+  const cached = cachedUpdate(st.sysroot, st.deployments);
+  const under = (d: DeploymentView) => (cached && cached.deployment === d.checksum ? availableText({
+    changed: cached['ref-has-new-commit'], version: cached.version, checksum: cached.checksum, timestamp: cached.timestamp, diff: cached['rpm-diff'],
+  }, '  ') : '');
+  emit(p, { deployments: shown.map(toJson), transaction: null, 'cached-update': cached ?? null, sysroot: st.sysroot }, () =>
+    shown.length === 0 ? 'No deployments.\n' : `Deployments:\n${shown.map((d) => text(d, verbose) + under(d)).join('\n')}`);
   return bool(p, 'pending-exit-77') && st.deployments.some((d) => d.pending) ? 77 : 0;
+}
+
+function cachedUpdate(path: string, deployments: readonly DeploymentView[]): CachedUpdate | undefined {
+  const u = readCachedUpdate(Sysroot.open(path).stateDir);
+  return u && deployments.some((d) => d.checksum === u.deployment) ? u : undefined;
 }

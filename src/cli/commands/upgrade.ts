@@ -6,12 +6,12 @@
 import { resolve } from 'node:path';
 import { runUpgrade, type UpgradeResult } from '../../engine/index.js';
 import { formatLockWait } from '../../sysroot/index.js';
-import { escapeControl } from '../../util/escape.js';
 import { bool, parseArgs, str, type Parsed } from '../args.js';
 import { cliReport, EXIT_UNCHANGED, resultJson, seconds, TRANSACTION_FLAGS } from '../common.js';
 import { lockTimeout } from '../lock-wait.js';
 import { emit, sysrootOf } from '../output.js';
 import { diffText, resultText } from '../render.js';
+import { availableText } from '../render-upgrade.js';
 
 export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--preview] [--unchanged-exit-77]
               [-C|--cache-only] [--download-only] [--allow-downgrade] [--version V]
@@ -76,28 +76,11 @@ function upgradeJson(r: UpgradeResult): Record<string, unknown> {
   };
 }
 
-/** rpm-ostree's `Diff:` line: zero counts left out. */
-export function diffSummary(d: UpgradeResult['diff']): string {
-  const parts = ([['upgraded', d.upgraded], ['downgraded', d.downgraded], ['removed', d.removed], ['added', d.added]] as const)
-    .filter(([, l]) => l.length > 0).map(([k, l]) => `${l.length} ${k}`);
-  return parts.join(', ') || 'no package changes';
-}
-
-/** The AvailableUpdate block, as `rpm-ostree upgrade --check` prints it. */
-export function availableText(r: Pick<UpgradeResult, 'base' | 'diff'>): string {
-  const lines = ['AvailableUpdate:'];
-  if (r.base.changed) {
-    const when = new Date(r.base.timestamp * 1000).toISOString().replace('.000Z', 'Z');
-    if (r.base.version) lines.push(`        Version: ${escapeControl(r.base.version)} (${when})`);
-    if (r.base.to) lines.push(`         Commit: ${r.base.to}`);
-  }
-  lines.push(`           Diff: ${diffSummary(r.diff)}`);
-  return lines.join('\n') + '\n';
-}
-
 function upgradeText(r: UpgradeResult, sysroot: string, o: { check: boolean; preview: boolean }): string {
   if (r.outcome === 'unchanged') return o.check ? 'No updates available.\n' : 'No upgrade available.\n';
-  if (r.outcome === 'available') return availableText(r) + (o.preview ? `\n${indent(diffText(r.diff))}` : '');
+  if (r.outcome === 'available') {
+    return availableText({ changed: r.base.changed, version: r.base.version, checksum: r.base.to, timestamp: r.base.timestamp, diff: r.diff }) + (o.preview ? `\n${indent(diffText(r.diff))}` : '');
+  }
   if (r.outcome === 'downloaded') return 'Packages downloaded and imported; no deployment was made.\n';
   if (!r.result) return diffText(r.diff);
   // The package diff, the new deployment, and the next step, as install prints them.

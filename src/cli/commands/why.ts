@@ -28,6 +28,7 @@ function answerText(a: WhyAnswer, d: Deployment): string {
     case 'dependency':
       return `${e(a.nevra)} is layered as a ${a.steps.some((s) => s.kind !== 'requires') ? 'weak ' : ''}dependency of a requested package:\n${chainText()}`;
     case 'base':
+      if (a.root === a.nevra) return `${e(a.nevra)} is in the base, named by its recipe as '${e(a.requestedAs ?? '')}'.\n`;
       return `${e(a.nevra)} is in the base (${e(d.origin.baseRef)} ${d.origin.baseCommit.slice(0, 12)})${a.root ? ':' : '.'}\n${a.root ? chainText() : ''}`;
     default:
       return `${e(a.nevra)} is layered, but no chain of requires, recommends or supplements from a requested package leads to it\n` +
