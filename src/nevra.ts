@@ -25,9 +25,9 @@ export function formatEvr(p: Evr): string {
   return `${p.epoch ? `${p.epoch}:` : ''}${p.version}${p.release === '' ? '' : `-${p.release}`}`;
 }
 
-/** `name-[epoch:]version-release.arch`. */
+/** `name-[epoch:]version-release.arch` (no `.arch` for packages without one, such as gpg-pubkey). */
 export function formatNevra(p: NevraParts): Nevra {
-  return `${p.name}-${formatEvr(p)}.${p.arch}` as Nevra;
+  return `${p.name}-${formatEvr(p)}${p.arch ? `.${p.arch}` : ''}` as Nevra;
 }
 
 /** `[epoch:]version[-release]` → its parts (missing epoch 0, missing release ''). */

@@ -125,7 +125,8 @@ async function runOne(tree: string, check: HealthCheck, opts: HealthOptions): Pr
     const r = await runInDeployment(tree, [check.path], {
       stdio: 'collect', timeoutMs, maxOutput: MAX_CHECK_OUTPUT, ...(opts.ephemeral ? { ephemeral: true } : {}), ...(opts.net ? { net: true } : {}),
     });
-    return { ...check, passed: r.status === 0 && !r.timedOut, status: r.status, timedOut: r.timedOut, limitMs: timeoutMs, output: r.output, ms: r.ms };
+    const passed = r.status === 0 && !r.timedOut;
+    return { ...check, passed, status: r.status, timedOut: r.timedOut, limitMs: timeoutMs, output: r.output, ms: r.ms };
   } catch (err) {
     // The check could not be executed (e.g. its #! interpreter is missing): that is a failed check.
     if (err instanceof LayerError && err.code === 'LAYER_RUN' && !/cannot start bubblewrap/.test(err.message)) {
@@ -177,7 +178,11 @@ export interface UnhealthyRollback {
  * upgrade or rollback happened meanwhile, or before), nothing is changed — the next boot
  * already leaves it.
  */
-export async function rollbackIfUnhealthy(path: string, command: string, opts: HealthOptions & { wait?: LockWaitOptions } = {}): Promise<UnhealthyRollback> {
+export async function rollbackIfUnhealthy(
+  path: string,
+  command: string,
+  opts: HealthOptions & { wait?: LockWaitOptions } = {},
+): Promise<UnhealthyRollback> {
   const s = Sysroot.open(path);
   const booted = s.status().booted;
   if (!booted) throw new LayerError('LAYER_SYSROOT', `${path} has no booted deployment`, { hint: 'on a directory sysroot, layer boot-pending marks the default one booted' });

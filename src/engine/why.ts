@@ -175,7 +175,9 @@ export function explainPackage(sysroot: Sysroot, d: Deployment, spec: string): W
   const layered = new Set(layeredNevras(sysroot, d));
   // Request roots: each requested spec's package(s), each local package by NEVRA.
   const requestedAs = new Map<Pkg, string>();
-  for (const s of d.origin.requested) for (const p of index.match(s)) if (layered.has(p.nevra) && !requestedAs.has(p)) requestedAs.set(p, s);
+  for (const s of d.origin.requested) {
+    for (const p of index.match(s)) if (layered.has(p.nevra) && !requestedAs.has(p)) requestedAs.set(p, s);
+  }
   for (const l of d.origin.requestedLocal) for (const p of pkgs.filter((x) => x.nevra === l.nevra)) requestedAs.set(p, l.nevra);
   const all = new Set(pkgs);
   const base = new Set(pkgs.filter((p) => !layered.has(p.nevra)));

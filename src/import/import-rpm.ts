@@ -13,10 +13,11 @@
  * commit and ref are written after the whole payload has been read without error. A crash or a
  * bad package leaves only unreferenced objects (removed by prune), never a ref.
  */
+import { formatEvr } from '../nevra.js';
 import { createHash } from 'node:crypto';
 import { LayerError, withContext } from '../errors.js';
 import { silentReport, type Report } from '../report.js';
-import { openRpm, type PayloadEntry, type RpmPackage } from '../rpm/index.js';
+import { openRpm, type PayloadEntry, type RpmPackage, TAG } from '../rpm/index.js';
 import { commitMetadata, MutableTree, S_IFDIR, S_IFREG, V, Variant, type Checksum, type FileMeta, type GValue, type Store } from '../store/index.js';
 import { factoryPath, packageRef, placeEntry, tmpfilesQuote } from './rpm-paths.js';
 
@@ -155,8 +156,8 @@ async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: str
     tree.setFile(`usr/lib/tmpfiles.d/pkg-${pkg.name}.conf`, csum);
   }
 
-  const evr = `${pkg.epoch ? `${pkg.epoch}:` : ''}${pkg.version}-${pkg.release}`;
-  const buildTime = pkg.header.number(1006);
+  const evr = formatEvr(pkg);
+  const buildTime = pkg.header.number(TAG.BUILDTIME);
   const commit = await store.commitMutableTree(tree, {
     parent: null,
     subject: pkg.nevra,

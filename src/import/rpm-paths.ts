@@ -11,6 +11,7 @@
  * | files or symlinks below them | **rejected** (LAYER_STORE): they would land in mutable /var where updates never reach |
  * | anything else | unchanged |
  */
+import { formatEvr } from '../nevra.js';
 import { LayerError } from '../errors.js';
 import type { FileType } from '../rpm/index.js';
 
@@ -75,6 +76,6 @@ export function escapeRefPart(s: string): string {
 }
 
 export function packageRef(p: { name: string; epoch: number; version: string; release: string; arch: string }): string {
-  const evr = `${p.epoch ? `${p.epoch}:` : ''}${p.version}-${p.release}`;
+  const evr = formatEvr(p);
   return `layer/pkg/${escapeRefPart(p.name)}/${escapeRefPart(evr)}.${escapeRefPart(p.arch)}`;
 }

@@ -5,7 +5,7 @@
  * mode (sqlite.ts), so a concurrent rpm writer is never blocked and the tree is never written.
  */
 import { LayerError, withContext } from '../errors.js';
-import { parseHeaderBlob, type RpmHeader } from '../rpm/index.js';
+import { parseHeaderBlob, type RpmHeader, TAG } from '../rpm/index.js';
 import type { Nevra, PackageRecord } from '../solver/types.js';
 import { locateRpmdb } from './locate.js';
 import { headerRecord } from './record.js';
@@ -26,10 +26,9 @@ export interface InstalledPackage {
   header: RpmHeader;
 }
 
-/** `name-[epoch:]version-release[.arch]`, epoch left out when 0, as rpm's `%{nevra}` minus `0:`. */
-export function formatNevra(p: { name: string; epoch: number; version: string; release: string; arch: string }): Nevra {
-  return `${p.name}-${p.epoch ? `${p.epoch}:` : ''}${p.version}-${p.release}${p.arch ? `.${p.arch}` : ''}` as Nevra;
-}
+/** `name-[epoch:]version-release[.arch]`, epoch left out when 0, as rpm's `%{nevra}` minus `0:` (src/nevra.ts). */
+import { formatNevra } from '../nevra.js';
+export { formatNevra };
 
 export class Rpmdb {
   /** The sqlite file that was opened (inside the tree; a WAL db is read from a private copy). */
@@ -80,8 +79,8 @@ export class Rpmdb {
     for (const { hnum, idx } of hits) {
       const p = byHnum.get(hnum);
       if (!p || out.includes(p)) continue;
-      const dirs = p.header.strings(1118);
-      const dirIndex = p.header.numbers(1116)[idx];
+      const dirs = p.header.strings(TAG.DIRNAMES);
+      const dirIndex = p.header.numbers(TAG.DIRINDEXES)[idx];
       if (dirIndex !== undefined && dirs[dirIndex] === dir) out.push(p);
     }
     return out;
@@ -106,13 +105,13 @@ export class Rpmdb {
       const msg = err instanceof Error ? err.message : String(err);
       throw new LayerError('LAYER_RPMDB', `damaged rpmdb: ${msg}`, { cause: err, hint: 'try `rpm --rebuilddb` on a copy' });
     }
-    const name = header.string(1000);
-    const version = header.string(1001);
-    const release = header.string(1002);
+    const name = header.string(TAG.NAME);
+    const version = header.string(TAG.VERSION);
+    const release = header.string(TAG.RELEASE);
     if (name === undefined || version === undefined || release === undefined) {
       throw new LayerError('LAYER_RPMDB', `${this.file}: header #${hnum} lacks name, version or release`);
     }
-    const p = { hnum, name, epoch: header.number(1003) ?? 0, version, release, arch: header.string(1022) ?? '', header };
+    const p = { hnum, name, epoch: header.number(TAG.EPOCH) ?? 0, version, release, arch: header.string(TAG.ARCH) ?? '', header };
     return { ...p, nevra: formatNevra(p) };
   }
 }

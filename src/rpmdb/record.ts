@@ -3,10 +3,10 @@
  * `headerToRecord`, the same function package files go through, so installed and available
  * packages spell dependencies identically. Files are the full installed list.
  */
-import { headerToRecord, type RpmHeader } from '../rpm/index.js';
+import { headerToRecord, type RpmHeader, TAG } from '../rpm/index.js';
 import type { PackageRecord } from '../solver/types.js';
 
 /** The PackageRecord for an installed header. */
 export function headerRecord(h: RpmHeader): PackageRecord {
-  return headerToRecord(h, `installed header ${h.string(1000) ?? '(no name)'}`);
+  return headerToRecord(h, `installed header ${h.string(TAG.NAME) ?? '(no name)'}`);
 }

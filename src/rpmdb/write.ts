@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { LayerError, withContext } from '../errors.js';
-import { parseHeaderBlob, type RpmHeader } from '../rpm/index.js';
+import { parseHeaderBlob, type RpmHeader, TAG } from '../rpm/index.js';
 import { installedHeaderBlob, type InstallStamp } from './installed.js';
 import { indexRows } from './keys.js';
 import { rpmdbWriteDir, SQLITE_NAME } from './locate.js';
@@ -68,7 +68,7 @@ const LINK_TARGETS: Record<RpmdbLink, string> = {
 };
 
 function blobOf(entry: RpmdbEntry, stamp: InstallStamp, i: number): { blob: Uint8Array; header: RpmHeader } {
-  const name = entry.header.string(1000) ?? `entry ${i}`;
+  const name = entry.header.string(TAG.NAME) ?? `entry ${i}`;
   if (entry.kind === 'installed') return { blob: entry.header.blob, header: entry.header };
   const blob = installedHeaderBlob(entry.header, entry.signatureHeader, stamp, name, { ...(entry.fileStates ? { fileStates: entry.fileStates } : {}) });
   // Re-parse what we built: it proves the blob is well-formed and gives the indexer the dribbles.

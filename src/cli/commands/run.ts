@@ -24,7 +24,10 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = { deployment: { value: tr
  * Options end at `--` or at the first argument that is not an option, so `layer run sh -c X`
  * works and CMD's own options are never taken for ours. `--bind` may be repeated.
  */
-export function splitCommand(argv: readonly string[], specs: Record<string, OptionSpec>): { options: string[]; command: string[]; binds: string[] } {
+export function splitCommand(
+  argv: readonly string[],
+  specs: Record<string, OptionSpec>,
+): { options: string[]; command: string[]; binds: string[] } {
   const all = { ...COMMON, ...specs };
   const options: string[] = [];
   const binds: string[] = [];
