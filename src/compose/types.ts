@@ -3,7 +3,8 @@
  * as records, before anything is downloaded or written — and `apply(plan)` carries it out.
  * Nothing here is rendered to text: the CLI does that.
  */
-import type { Nevra } from '../nevra.js';
+import type { Nevra, NevraParts } from '../nevra.js';
+import type { StepReason } from '../solver/types.js';
 import type { Report } from '../report.js';
 import type { RepoSet } from '../repos/index.js';
 import type { Request } from '../request/index.js';
@@ -26,18 +27,13 @@ export interface ComposeOptions {
 
 /** What a step does to the tree. */
 export type StepAction = 'install' | 'upgrade' | 'downgrade' | 'remove' | 'obsolete' | 'reinstall';
-/** Why the solver chose it. */
-export type StepReason = 'requested' | 'dependency' | 'weak-dependency' | 'cleanup' | 'unknown';
+/** Why the solver chose it (the solver's own reasons). */
+export type { StepReason } from '../solver/types.js';
 
-/** One package of the plan. */
-export interface PlanStep {
+/** One package of the plan: its NEVRA's parts, and what happens to it and why. */
+export interface PlanStep extends NevraParts {
   action: StepAction;
   reason: StepReason;
-  name: string;
-  epoch: number;
-  version: string;
-  release: string;
-  arch: string;
   nevra: Nevra;
   /** Repo id; `@System` for base packages, `@commandline` for local files. */
   repo: string;

@@ -12,22 +12,16 @@ import { headerRecord } from './record.js';
 import { openSqliteReadOnly, type OpenedSqlite } from './sqlite.js';
 
 /** One row of `Packages`, parsed. */
-export interface InstalledPackage {
-  /** rpm's header number (`Packages.hnum`); what `rpm -q --qf '%{DBINSTANCE}'` prints. */
+export interface InstalledPackage extends NevraParts {
+  /** rpm's header number (`Packages.hnum`); what `rpm -q --qf '%{DBINSTANCE}'` prints. Arch is '' for gpg-pubkey. */
   hnum: number;
-  name: string;
-  epoch: number;
-  version: string;
-  release: string;
-  /** '' for packages without ARCH (gpg-pubkey). */
-  arch: string;
   nevra: Nevra;
   /** The stored header, including install-time tags; hand it back to writeRpmdb unchanged. */
   header: RpmHeader;
 }
 
 /** `name-[epoch:]version-release[.arch]`, epoch left out when 0, as rpm's `%{nevra}` minus `0:` (src/nevra.ts). */
-import { formatNevra } from '../nevra.js';
+import { formatNevra, type NevraParts } from '../nevra.js';
 export { formatNevra };
 
 export class Rpmdb {

@@ -174,23 +174,41 @@ describe('recipe base', () => {
   });
 });
 
+/** `layer` as a child process without blocking this process's event loop (the fixture server runs in it). */
+function layerAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
+}
+
+async function jsonAsync(args: string[]): Promise<any> {
+  const r = await layerAsync([...args, '--json']);
+  if (r.code !== 0) throw new Error(`layer ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
 describe('over HTTP', () => {
   it('--check downloads no package and writes no deployment; --download-only then -C upgrades with the server gone', async () => {
     const server = await new FaultServer(repos.v2).start();
     try {
       const s = cloneSysroot(layered, 'http');
       const dir = reposdir(server.url);
+      const rpms = () => server.requests.filter((r) => r.endsWith('.rpm'));
       const before = layerJson(['status', '--sysroot', s]).deployments;
-      const c = layer(['upgrade', '--check', '--sysroot', s, '--reposdir', dir]);
+      const c = await layerAsync(['upgrade', '--check', '--sysroot', s, '--reposdir', dir]);
       expect(c.code, c.stderr).toBe(0);
-      expect(server.requests.filter((r) => r.endsWith('.rpm'))).toEqual([]);
+      expect(c.stdout).toMatch(/^AvailableUpdate:\n/);
+      expect(rpms()).toEqual([]);
       expect(server.count('repomd.xml')).toBeGreaterThan(0);
       expect(layerJson(['status', '--sysroot', s]).deployments).toEqual(before);
-      const preview = layerJson(['upgrade', '--preview', '--sysroot', s, '--reposdir', dir]);
-      expect(server.requests.filter((r) => r.endsWith('.rpm'))).toEqual([]);
-      const dl = layer(['upgrade', '--download-only', '--sysroot', s, '--reposdir', dir]);
+      const preview = await jsonAsync(['upgrade', '--preview', '--sysroot', s, '--reposdir', dir]);
+      expect(rpms()).toEqual([]);
+      const dl = await layerAsync(['upgrade', '--download-only', '--sysroot', s, '--reposdir', dir]);
       expect(dl.code, dl.stderr).toBe(0);
-      expect(server.requests.filter((r) => r.endsWith('.rpm')).length).toBeGreaterThan(0);
+      expect(rpms().length).toBeGreaterThan(0);
       expect(layerJson(['status', '--sysroot', s]).deployments).toEqual(before);
       await server.stop();
       // Air-gapped: the network is gone; cached metadata and packages only.
