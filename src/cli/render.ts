@@ -18,7 +18,8 @@ const GROUPS: { title: string; match: (s: PlanStep) => boolean }[] = [
   { title: 'Installing dependencies', match: (s) => s.action === 'install' && s.reason === 'dependency' },
   { title: 'Installing weak dependencies', match: (s) => s.action === 'install' && s.reason === 'weak-dependency' },
   { title: 'Installing', match: (s) => s.action === 'install' && !['requested', 'dependency', 'weak-dependency'].includes(s.reason) },
-  { title: 'Removing', match: (s) => s.action === 'remove' },
+  { title: 'Removing', match: (s) => s.action === 'remove' && s.reason !== 'cleanup' },
+  { title: 'Removing unused dependencies', match: (s) => s.action === 'remove' && s.reason === 'cleanup' },
   { title: 'Downgrading', match: (s) => s.action === 'downgrade' },
   { title: 'Obsoleting', match: (s) => s.action === 'obsolete' },
 ];
@@ -68,7 +69,7 @@ function providedText(alreadyProvided: readonly ProvidedRequest[]): string {
 
 /** What the user reads before anything is done: the transaction table and inactive requests. */
 export function planText(plan: Plan): string {
-  const parts = [transactionTable(plan.steps)];
+  const parts = [transactionTable(plan.changes)];
   if (plan.alreadyProvided.length) parts.push(providedText(plan.alreadyProvided));
   return parts.join('\n');
 }

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LayerError, withContext } from '../errors.js';
-import { formatNevra, parseNevra, type Nevra } from '../nevra.js';
+import { compareEvr, formatNevra, nameOf, parseNevra, type Nevra, type NevraParts } from '../nevra.js';
 import type { PayloadSizes } from '../repos/index.js';
 import { canonicalRequest, specsToInstall, type Request } from '../request/index.js';
 import { openRpm, type RpmPackage } from '../rpm/index.js';
@@ -108,7 +108,42 @@ function describe(
     locals, repos: reposOf(ctx),
     inputDigest, unchanged,
     ...(unchanged && ctx.previous ? { previousCommit: ctx.previous.commit } : {}),
+    changes: ctx.current ? changesAgainst(ctx.current, request, steps) : steps,
   };
+}
+
+/**
+ * The plan's steps as a change of the current deployment: layered packages already there in
+ * the same version are left out; one there in another version is an upgrade or downgrade; one
+ * no longer in the tree is removed — `requested` when the user dropped it from the request,
+ * `cleanup` (an unused dependency) otherwise. Base-package steps are kept as they are.
+ */
+function changesAgainst(current: NonNullable<PlanContext['current']>, request: Request, steps: readonly PlanStep[]): PlanStep[] {
+  const was = new Map<string, NevraParts & { nevra: Nevra }>();
+  for (const n of current.layered) {
+    const p = parseNevra(n);
+    if (p) was.set(p.name, { ...p, nevra: n as Nevra });
+  }
+  const out: PlanStep[] = [];
+  const staying = new Set<string>();
+  for (const s of steps) {
+    const old = INSTALLING.has(s.action) ? was.get(s.name) : undefined;
+    if (!old) {
+      out.push(s);
+      continue;
+    }
+    staying.add(s.name);
+    if (old.nevra === s.nevra) continue;
+    const newer = compareEvr(s, old) > 0;
+    out.push({ ...s, action: newer ? 'upgrade' : 'downgrade', replaces: [old.nevra] });
+  }
+  const dropped = new Set([...current.request.requested, ...current.request.requestedLocal.map((l) => nameOf(l.nevra))]
+    .filter((spec) => !request.requested.includes(spec) && !request.requestedLocal.some((l) => nameOf(l.nevra) === spec)));
+  for (const [name, old] of was) {
+    if (staying.has(name)) continue;
+    out.push({ ...old, action: 'remove', reason: dropped.has(name) ? 'requested' : 'cleanup', repo: '@System' });
+  }
+  return out;
 }
 
 /** Options that change the composed tree (cacheOnly does not). */

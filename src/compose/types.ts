@@ -93,6 +93,12 @@ export interface Plan {
   unchanged: boolean;
   /** The previous composition's commit, when `unchanged`. */
   previousCommit?: Checksum;
+  /**
+   * What changes against the current deployment (when the plan was made for one): layered
+   * packages added, upgraded, downgraded or removed, and base packages removed. A recomposition
+   * installs every layered package again (`steps`); this is what the user is asked about.
+   */
+  changes: PlanStep[];
 }
 
 /** What plan() needs besides the request. */
@@ -108,6 +114,8 @@ export interface PlanContext {
   localPaths?: ReadonlyMap<string, string>;
   /** The last composition of the same deployment: an equal inputDigest means nothing to do. */
   previous?: { commit: Checksum; inputDigest: string };
+  /** The current deployment's layered packages and request: `changes` is the plan against them. */
+  current?: { layered: readonly string[]; request: Request };
 }
 
 /** What apply() needs besides the plan. */
@@ -122,6 +130,11 @@ export interface ApplyContext {
   ref?: string;
   /** Commit metadata `version` (shown by status). */
   version?: string;
+  /**
+   * The new commit's parent when the plan has no base commit: a recipe base composed again
+   * (upgrade) continues its ref's history, so `deploy version=V` can walk it.
+   */
+  parent?: Checksum;
   /** Use cached packages only; never the network. */
   cacheOnly?: boolean;
   /** The package-signature policy: called with every opened package before anything is imported. */

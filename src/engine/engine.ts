@@ -30,6 +30,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffPackages, listCommitPackages, listPackages } from './db.js';
 import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
+import { pinsOf, withLockfile } from './lockfile.js';
+import { sourceDateEpoch } from '../compose/apply/rpmdb.js';
 import { hostArch, openRepos } from './repos.js';
 import type { EngineRequest, EngineResult } from './types.js';
 import { editRequest, type Edited } from './verbs.js';
@@ -86,7 +88,9 @@ async function composeFor(
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
   const cacheDir = join(sysroot.stateDir, 'cache');
-  const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report });
+  const repos = await openRepos({
+    ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report, ...pinsOf(req),
+  });
   try {
     let request = edited.request;
     if (request.recipe && request.baseCommit === '') request = { ...request, recipe: { ...request.recipe, repos: repos.active.map((r) => r.id) } };
@@ -95,15 +99,17 @@ async function composeFor(
       ...edited.newLocal.map((l) => [l.sha256, l.path] as const),
     ]);
     const o = req.options;
-    const p = await planCompose(request, {
+    // --lockfile pins the solve and checks its result; --lockfile-out gets the plan's lockfile.
+    const p = await withLockfile(req, repos, report, () => planCompose(request, {
       store: sysroot.store, repos, arch, cacheDir, report, localPaths,
       options: {
         ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
         ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
       },
       ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
-    });
-    const base = { plan: p, steps: p.steps, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
+      ...(current ? { current: { layered: current.origin.layered ?? [], request: current.origin } } : {}),
+    }));
+    const base = { plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
     // Refusals come before the question: nobody is asked to confirm what would fail anyway.
     refuseInactive(req, p);
     const composes = p.steps.length > 0 || p.locals.length > 0 || p.base.commit === null;
@@ -148,7 +154,7 @@ export async function packageTrust(req: EngineRequest, sysroot: Sysroot, repos: 
     baseKeys, localGpgcheck: req.options.localGpgcheck === true,
     ...(req.confirmKeyImport ? { confirmImport: req.confirmKeyImport } : {}),
   });
-  const installTid = Math.floor(Date.now() / 1000);
+  const installTid = sourceDateEpoch() ?? Math.floor(Date.now() / 1000);
   return {
     verify: verifier.verify,
     entries: () => (verifier.result()?.imported ?? []).map((k) => pubkeyEntry(k.cert, { installTime: installTid, installTid })),
@@ -195,7 +201,7 @@ export async function deployPlan(
   const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles }));
   const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
   return {
-    outcome: 'deployed', plan: p, steps: p.steps, alreadyProvided: p.alreadyProvided, commit,
+    outcome: 'deployed', plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, commit,
     deployment: deployed.deployment, etc: deployed.etc, removedDeployments: deployed.removed,
     ...(current ? { previous: current } : {}), ...(diff ? { diff } : {}),
   };

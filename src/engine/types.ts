@@ -5,6 +5,7 @@ import type { EventData, Report } from '../report.js';
 import type { Checksum } from '../store/index.js';
 import type { ImportedKey } from '../trust/index.js';
 import type { Deployment, EtcChanges, LockWaitHolder } from '../sysroot/index.js';
+import type { Lockfile } from './lockfile.js';
 
 export interface EngineOptions {
   dryRun?: boolean;
@@ -34,7 +35,11 @@ export type Change =
   | { kind: 'install'; packages: string[]; localRpms: string[] }
   | { kind: 'uninstall'; packages: string[] }
   /** A newer base (engine/upgrade.ts), the layered requests re-solved on it; `install`/`uninstall` edit them too. */
-  | { kind: 'upgrade'; install: string[]; uninstall: string[] };
+  | { kind: 'upgrade'; install: string[]; uninstall: string[]; unpin?: boolean }
+  /** A given commit of the base's ref (checksum or `version=V`), pinned; layered requests re-solved on it. */
+  | { kind: 'deploy'; rev: string }
+  /** Another OSTree ref (`REPO:REF`) as the base, layered requests carried. */
+  | { kind: 'rebase'; ref: string };
 
 export interface EngineRequest {
   sysroot: string;
@@ -57,6 +62,10 @@ export interface EngineRequest {
    * question); absent: keys are imported and reported, as dnf -y does.
    */
   confirmKeyImport?: (key: ImportedKey) => Promise<boolean>;
+  /** Pin the composition to a lockfile (engine/lockfile.ts); `file` names it in errors. */
+  lockfile?: { lock: Lockfile; file: string };
+  /** Called with the plan's lockfile right after the solve, before anything is downloaded (`--lockfile-out`). */
+  onLockfile?: (lock: Lockfile) => void;
   /** Called when the sysroot lock is held by another transaction and this one waits. */
   onLockWait?: (holder: LockWaitHolder) => void;
 }
@@ -76,6 +85,7 @@ export interface EngineResult {
   outcome: 'deployed' | 'unchanged' | 'dry-run' | 'downloaded' | 'aborted';
   /** The plan (absent only when nothing was composed: a bare --from-ostree init). */
   plan?: Plan;
+  /** The change against the current deployment (Plan.changes): what the user is shown and asked about. */
   steps: PlanStep[];
   alreadyProvided: ProvidedRequest[];
   commit?: Checksum;

@@ -213,3 +213,21 @@ describe('the library', () => {
     expect(out.ids).toEqual([layerJson(['status', '--sysroot', s]).deployments[0].checksum]);
   });
 });
+
+describe('the table shows the change', () => {
+  it('uninstall (and its dry run) lists what is removed, by requested and unused dependency; a second install lists only the new package', () => {
+    const s = cloneSysroot(base, 'change');
+    expect(layer(['install', '--sysroot', s, 'with-weak']).code).toBe(0);
+    const second = layerJson(['install', '--sysroot', s, '--dry-run', 'many-dep01']);
+    expect(second.transaction.map((t: { name: string; action: string }) => `${t.action} ${t.name}`)).toEqual(['install many-dep01']);
+    const dry = layer(['uninstall', '--sysroot', s, '--dry-run', 'with-weak']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^Removing:\n\s+with-weak\s/m);
+    expect(dry.stdout).toMatch(/^Removing unused dependencies:\n(\s+.*\n)*\s+dep-a\s/m);
+    expect(dry.stdout).not.toMatch(/Installing/);
+    const j = layerJson(['uninstall', '--sysroot', s, 'with-weak']);
+    expect(j.transaction.map((t: { name: string; action: string; reason: string }) => `${t.action} ${t.name} ${t.reason}`).sort())
+      .toEqual(['remove dep-a cleanup', 'remove weak-b cleanup', 'remove with-weak requested']);
+    expect(j.diff.removed.map((n: string) => n.replace(/-1\.0-1\.noarch$/, '')).sort()).toEqual(['dep-a', 'weak-b', 'with-weak']);
+  });
+});
