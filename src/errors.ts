@@ -41,6 +41,8 @@ export type ErrorCode =
   // run / health-check: the sandbox could not be set up, or a required health check failed
   | 'LAYER_RUN'
   | 'LAYER_HEALTH_CHECK'
+  // --lockfile: unreadable, or something it pins is gone or differs
+  | 'LAYER_LOCKFILE'
   | 'LAYER_USAGE'
   // the operating system refused an operation (disk full, permissions, read-only, I/O error)
   | 'LAYER_IO'
@@ -49,12 +51,15 @@ export type ErrorCode =
 export class LayerError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  /** Structured facts about the failure (the specs that matched nothing, the problems), for callers and --json. */
+  readonly data: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; cause?: unknown; data?: Record<string, unknown> } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'LayerError';
     this.code = code;
     this.hint = opts.hint;
+    this.data = opts.data;
   }
 }
 

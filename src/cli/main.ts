@@ -40,6 +40,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'health-check': () => import('./commands/health-check.js'),
   why: () => import('./commands/why.js'),
   upgrade: () => import('./commands/upgrade.js'),
+  deploy: () => import('./commands/deploy.js'),
+  rebase: () => import('./commands/rebase.js'),
 };
 
 const HELP = `usage: layer COMMAND [options]
@@ -60,6 +62,8 @@ Commands:
   health-check  run a deployment's /etc/layer/health.d checks (required ones failing: exit 1)
   why           why a package is in a deployment: requested, the dependency chain, or the base
   upgrade       a newer base with the layered packages re-solved on it (--check, --preview: metadata only)
+  deploy        a given commit of the base's ref (checksum or version=V), pinned; --unpin to follow the ref
+  rebase        another OSTree ref as the base, layered packages carried
 
 Every command takes --sysroot DIR (default /) and --json. See layer COMMAND --help.
 `;
@@ -113,7 +117,7 @@ main(process.argv.slice(2)).then(
     process.stderr.write(`error: ${e.message.replace(/\n/g, ' ')} [${e.code}]\n`);
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     if (debug) process.stderr.write(`${debug.trim()}\n`);
-    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }) + '\n');
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.data ? { data: e.data } : {}) } }) + '\n');
     process.exitCode = exitStatus(err);
   },
 );

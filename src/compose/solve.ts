@@ -64,7 +64,9 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
     if (changes.length === 0 || input.allowBaseChanges) return res.transaction.steps;
   } else if (res.problems.some((p) => p.code === 'LAYER_NO_MATCH')) {
     const missing = res.problems.filter((p) => p.code === 'LAYER_NO_MATCH').map((p) => p.rules[0]?.dep ?? p.text);
-    throw new LayerError('LAYER_NO_MATCH', `no package matches ${missing.join(', ')}`, { hint: 'check the name, or whether the repo that has it is enabled' });
+    throw new LayerError('LAYER_NO_MATCH', `no package matches ${missing.join(', ')}`, {
+      hint: 'check the name, or whether the repo that has it is enabled', data: { missing },
+    });
   }
   if (locks.length > 0) {
     // Would the request work if the base could change? Then the lock is the reason: name it.

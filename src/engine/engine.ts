@@ -100,7 +100,7 @@ async function composeFor(
     ]);
     const o = req.options;
     // --lockfile pins the solve and checks its result; --lockfile-out gets the plan's lockfile.
-    const p = await withLockfile(req, repos, report, () => planCompose(request, {
+    const p = await earlierRequestsNamed(req, current, () => withLockfile(req, repos, report, () => planCompose(request, {
       store: sysroot.store, repos, arch, cacheDir, report, localPaths,
       options: {
         ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
@@ -108,7 +108,7 @@ async function composeFor(
       },
       ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
       ...(current ? { current: { layered: current.origin.layered ?? [], request: current.origin } } : {}),
-    }));
+    })));
     const base = { plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
     // Refusals come before the question: nobody is asked to confirm what would fail anyway.
     refuseInactive(req, p);
@@ -159,6 +159,27 @@ export async function packageTrust(req: EngineRequest, sysroot: Sysroot, repos: 
     verify: verifier.verify,
     entries: () => (verifier.result()?.imported ?? []).map((k) => pubkeyEntry(k.cert, { installTime: installTid, installTid })),
   };
+}
+
+/**
+ * A request made by an earlier command that no longer resolves (it came from repos this command
+ * does not have, or the repo dropped it) is named as such: the user did not type it now.
+ */
+async function earlierRequestsNamed<T>(req: EngineRequest, current: Deployment | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof LayerError) || err.code !== 'LAYER_NO_MATCH' || !current) throw err;
+    const typed = req.change.kind === 'install' || req.change.kind === 'uninstall' ? req.change.packages : [];
+    const missing = (err.data?.missing as string[] | undefined) ?? [];
+    const earlier = missing.filter((m) => current.origin.requested.includes(m) && !typed.includes(m));
+    if (earlier.length === 0) throw err;
+    const which = earlier.map((m) => `'${m}'`).join(', ');
+    throw new LayerError('LAYER_NO_MATCH', `the earlier request ${which} (layered by a previous command) matches no package in the enabled repos`, {
+      hint: `enable the repo it came from (--reposdir DIR), or drop it: layer uninstall ${earlier.join(' ')}`,
+      data: { missing, earlier }, cause: err,
+    });
+  }
 }
 
 /** The deployment records the same inactive requests the plan has (recording one is a change). */

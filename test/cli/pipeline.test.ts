@@ -231,3 +231,24 @@ describe('the table shows the change', () => {
     expect(j.diff.removed.map((n: string) => n.replace(/-1\.0-1\.noarch$/, '')).sort()).toEqual(['dep-a', 'weak-b', 'with-weak']);
   });
 });
+
+describe('earlier requests', () => {
+  it('a later command that cannot resolve an earlier request names that request, not the one typed now', async () => {
+    const rpm = await buildRpm({ name: 'from-elsewhere', files: [{ path: '/usr/share/from-elsewhere/x', content: 'x\n' }] });
+    const repo = tempDir('elsewhere-repo');
+    const stage = tempDir('elsewhere-stage');
+    copyFileSync(rpm, join(stage, 'from-elsewhere-1.0-1.noarch.rpm'));
+    makeRepo(repo, [join(stage, 'from-elsewhere-1.0-1.noarch.rpm')]);
+    const reposdir = tempDir('elsewhere-reposdir');
+    writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, elsewhere: repo }));
+    const s = cloneSysroot(base, 'earlier');
+    expect(layer(['install', '--sysroot', s, '--reposdir', reposdir, 'from-elsewhere']).code).toBe(0);
+    // The deployment's own repos do not have it: installing dep-a must say which request fails.
+    const r = layer(['install', '--sysroot', s, 'dep-a']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the earlier request 'from-elsewhere' \(layered by a previous command\) matches no package.*\[LAYER_NO_MATCH\]/);
+    expect(r.stderr).toMatch(/hint: .*--reposdir.*layer uninstall from-elsewhere/);
+    const j = layer(['install', '--sysroot', s, '--json', 'dep-a']);
+    expect(JSON.parse(j.stdout).error.data.earlier).toEqual(['from-elsewhere']);
+  });
+});
