@@ -18,6 +18,7 @@ export { composeTree } from './compose.js';
 export { plan, inputDigestOf, COMPOSE_VERSION, INSTALLING, LOCAL_REPO } from './plan.js';
 export { apply } from './apply/index.js';
 export { readBase, type BaseSet } from './base.js';
+export { baseLockedMessage, BASE_LOCKED_HINT } from './solve.js';
 export { cleanStaleScratch, createScratch, mountsUnder, releaseAllScratch, type Scratch } from './scratch.js';
 export {
   COMPOSE_KEYS, type ApplyContext, type ApplyResult, type ApplyStepName, type ComposeOptions, type ComposeRequest, type ComposeResult,

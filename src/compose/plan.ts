@@ -79,6 +79,10 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true },
   });
+  for (const a of alreadyProvided) {
+    const newer = newerInRepos(pool, a.by);
+    if (newer) a.newer = newer;
+  }
   const sizes = await sizesOf(ctx, solved);
   const steps = solved.map((s) => toStep(s, sizes));
   return describe(request, ctx, base, steps, alreadyProvided, locals.map((l) => l.local));
@@ -198,6 +202,14 @@ async function openLocals(request: Request, ctx: PlanContext): Promise<{ rpm: Rp
     }
   }
   return out;
+}
+
+/** The version an update of base package `nevra` would take from the repos, if newer. */
+function newerInRepos(pool: Pool, nevra: Nevra): Nevra | undefined {
+  const name = nameOf(nevra);
+  const r = pool.solve([{ action: 'update', select: { by: 'name', name } }], { allowVendorChange: true });
+  if (!r.ok) return undefined;
+  return r.transaction.steps.find((s) => s.kind === 'upgrade' && s.pkg.name === name)?.pkg.nevra;
 }
 
 /** Specs the base already satisfies: by name, NEVRA, provide, or file. */

@@ -8,6 +8,15 @@
  * to find it) — the culprit rpm-ostree users are never told.
  */
 import { LayerError } from '../errors.js';
+import { nameOf } from '../nevra.js';
+
+/** What to do about a locked base package the repos have newer (upgrade lands with `layer upgrade`). */
+export const BASE_LOCKED_HINT = 'upgrade the base to get it (the base image decides base packages), or request a package that fits the base';
+
+/** The words for a base package the repos have in a newer version (one message for every spelling). */
+export function baseLockedMessage(base: string, newer: string): string {
+  return `base has ${base}; ${newer} is available but the base is locked`;
+}
 import type { Job, Pool, Problem, SolveFlags, TransactionStep } from '../solver/index.js';
 import type { BaseSet } from './base.js';
 
@@ -79,6 +88,9 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
         return alone.ok && baseChanges(alone.transaction.steps).some((x) => x.base === c.base);
       });
       const who = culprit ? `installing ${culprit.label}` : `the request (${wanted.map((w) => w.label).join(', ')})`;
+      if (c.by && (c.how === 'upgrade' || c.how === 'replace') && nameOf(c.by) === nameOf(c.base)) {
+        throw new LayerError('LAYER_BASE_LOCKED', `${who}: ${baseLockedMessage(c.base, c.by)}`, { hint: BASE_LOCKED_HINT });
+      }
       throw new LayerError(
         'LAYER_BASE_LOCKED',
         `${who} would ${c.how} base package ${c.base}${c.by ? ` with ${c.by}` : ''}; base packages are locked`,

@@ -49,6 +49,8 @@ export interface PlanStep extends NevraParts {
 export interface ProvidedRequest {
   spec: string;
   by: Nevra;
+  /** A newer version of the providing base package the enabled repos have (the base is locked). */
+  newer?: Nevra;
 }
 
 /** A local package of the plan: where compose reads it and what it is. */

@@ -16,7 +16,7 @@
  * --download-only take no lock: they change no deployment, and their scratch space is their
  * own (compose/scratch.ts), so they can run beside a transaction.
  */
-import { apply, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type Plan } from '../compose/index.js';
+import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type Plan } from '../compose/index.js';
 import type { RepoSet } from '../repos/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
@@ -197,6 +197,11 @@ function refuseInactive(req: EngineRequest, p: Plan): void {
   const added = req.change.packages;
   const inactive = p.alreadyProvided.filter((a) => added.includes(a.spec));
   if (inactive.length === 0) return;
+  const locked = inactive.find((a) => a.newer);
+  if (locked?.newer) {
+    // The same words as a versioned request gets from the solver: whichever spelling, one answer.
+    throw new LayerError('LAYER_BASE_LOCKED', `installing ${locked.spec}: ${baseLockedMessage(locked.by, locked.newer)}`, { hint: BASE_LOCKED_HINT });
+  }
   throw new LayerError('LAYER_ALREADY_PROVIDED', `${inactive.map((a) => `${a.spec} (by ${a.by})`).join(', ')}: already provided by the base`, {
     hint: 'use --allow-inactive to request it anyway',
   });

@@ -252,3 +252,25 @@ describe('earlier requests', () => {
     expect(JSON.parse(j.stdout).error.data.earlier).toEqual(['from-elsewhere']);
   });
 });
+
+describe('a base package the repos have newer', () => {
+  it('says so, with one message and code whichever spelling was used', async () => {
+    const rpm = await buildRpm({ name: 'bash', version: '99.0', files: [{ path: '/usr/share/doc/bash-99/README', content: 'newer\n' }] });
+    const repo = tempDir('newer-bash-repo');
+    const stage = tempDir('newer-bash-stage');
+    copyFileSync(rpm, join(stage, 'bash-99.0-1.noarch.rpm'));
+    makeRepo(repo, [join(stage, 'bash-99.0-1.noarch.rpm')]);
+    const reposdir = tempDir('newer-bash-reposdir');
+    writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, newer: repo }));
+    const s = cloneSysroot(base, 'newer-bash');
+    const messages = ['bash', 'bash-99.0-1.noarch'].map((spec) => {
+      const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, spec]);
+      expect(r.code, r.stderr).toBe(1);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('error: ')) ?? '';
+      expect(line).toMatch(/\[LAYER_BASE_LOCKED\]$/);
+      expect(line).toMatch(/base has bash-5[^;]*; bash-99\.0-1\.noarch is available but the base is locked/);
+      return line.replace(/^error: installing \S+: /, '');
+    });
+    expect(messages[0]).toBe(messages[1]);
+  });
+});
