@@ -1,6 +1,8 @@
 /**
- * dnf `excludepkgs` / `includepkgs`: fnmatch-style globs (`*`, `?`, `[...]`) matched against a
- * package's name (and, as dnf also accepts, `name.arch` and `name-version-release.arch`).
+ * dnf `excludepkgs` / `includepkgs`: fnmatch-style globs (`*`, `?`, `[...]`) matched against
+ * every package-spec form dnf accepts: name, name.arch, name-version, name-version-release,
+ * name-version-release.arch, and the same with the epoch (`name-1:2.0-3.x86_64`, also `0:`).
+ * Patterns that match no package of the repo are reported, as dnf warns about them.
  */
 import type { PackageRecord } from '../solver/types.js';
 
@@ -26,14 +28,41 @@ function globToRegExp(glob: string): RegExp {
 
 export type NameFilter = (pkg: PackageRecord) => boolean;
 
-/** A predicate keeping the packages dnf would keep; undefined when there is nothing to filter. */
-export function makeFilter(exclude: string[], include: string[]): NameFilter | undefined {
+/** The spellings a package answers to in a dnf package spec. */
+export function specForms(p: Pick<PackageRecord, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string[] {
+  const vr = `${p.version}-${p.release}`;
+  const evr = `${p.epoch}:${vr}`;
+  const forms = [p.name, `${p.name}.${p.arch}`, `${p.name}-${p.version}`, `${p.name}-${vr}`, `${p.name}-${vr}.${p.arch}`, `${p.name}-${evr}`, `${p.name}-${evr}.${p.arch}`];
+  return forms;
+}
+
+/**
+ * A predicate keeping the packages dnf would keep (undefined when there is nothing to filter),
+ * and the patterns that matched nothing so far (call after filtering every record).
+ */
+export function makeFilter(exclude: string[], include: string[]): (NameFilter & { unmatched(): string[] }) | undefined {
   if (exclude.length === 0 && include.length === 0) return undefined;
-  const ex = exclude.map(globToRegExp);
-  const inc = include.map(globToRegExp);
-  const matches = (res: RegExp[], p: PackageRecord) => {
-    const forms = [p.name, `${p.name}.${p.arch}`, `${p.name}-${p.version}-${p.release}.${p.arch}`];
-    return res.some((r) => forms.some((f) => r.test(f)));
+  const pats = [...exclude.map((p) => ({ p, re: globToRegExp(p), ex: true })), ...include.map((p) => ({ p, re: globToRegExp(p), ex: false }))];
+  const hit = new Set<string>();
+  const matches = (ex: boolean, forms: string[]) => {
+    let any = false;
+    for (const x of pats) {
+      if (x.ex !== ex || !forms.some((f) => x.re.test(f))) continue;
+      hit.add(x.p);
+      any = true;
+    }
+    return any;
   };
-  return (p) => !matches(ex, p) && (inc.length === 0 || matches(inc, p));
+  const keep = (p: PackageRecord) => {
+    const forms = specForms(p);
+    const excluded = matches(true, forms);
+    const included = matches(false, forms);
+    return !excluded && (include.length === 0 || included);
+  };
+  return Object.assign(keep, { unmatched: () => pats.map((x) => x.p).filter((p) => !hit.has(p)) });
+}
+
+/** Source packages (arch src/nosrc): dnf ignores them unless asked for, and so does layer. */
+export function isSourcePackage(p: Pick<PackageRecord, 'arch'>): boolean {
+  return p.arch === 'src' || p.arch === 'nosrc';
 }

@@ -9,7 +9,7 @@ import type { RepoOptions, RepoSource } from '../solver/types.js';
 import { sha256 } from './cache.js';
 import { needsFullFilelists } from './deps.js';
 import type { FilelistEntry } from './filelists.js';
-import { makeFilter } from './filter.js';
+import { isSourcePackage, makeFilter } from './filter.js';
 import type { Repo } from './repo.js';
 
 /** What repos/ needs of the solver's Pool (src/solver/index.ts) — structural, so tests can fake it. */
@@ -47,6 +47,14 @@ export interface LoadedRepo {
 interface SolvInfo {
   packages: number;
   fileDepsOutsidePrimary: boolean;
+  /** excludepkgs/includepkgs patterns that matched no package (warned on every load). */
+  unmatched?: string[];
+}
+
+function warnUnmatched(repo: Repo, info: SolvInfo, report: Report | undefined): void {
+  for (const p of info.unmatched ?? []) {
+    report?.warn('repo.filter-unmatched', `repo ${repo.id}: excludepkgs/includepkgs pattern '${p}' matches no package`, { repo: repo.id, pattern: p });
+  }
 }
 
 /** dnf priority (lower wins) and cost → libsolv priority (higher wins) and subpriority. */
@@ -109,6 +117,7 @@ export async function loadRepo(
   if (cached !== undefined) {
     try {
       pool.addRepo(repo.id, { kind: 'solv', bytes: cached.bytes }, solverOptions(repo));
+      warnUnmatched(repo, cached.info as SolvInfo, opts.report);
       return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists };
     } catch (e) {
       // A damaged .solv, or one from another libsolv build: it is only a cache, rebuild it.
@@ -128,7 +137,13 @@ export async function loadRepo(
   const all = await repo.records();
   const info: SolvInfo = { packages: 0, fileDepsOutsidePrimary: needsFullFilelists(all) };
   const keep = makeFilter(repo.config.excludepkgs, repo.config.includepkgs);
-  let records = keep === undefined ? all : all.filter(keep);
+  // Source packages are never installed (and their files, e.g. `foo.spec`, are not paths).
+  const binary = all.filter((r) => !isSourcePackage(r));
+  let records = keep === undefined ? binary : binary.filter(keep);
+  if (keep) {
+    info.unmatched = keep.unmatched();
+    warnUnmatched(repo, info, opts.report);
+  }
   if (lists !== undefined) {
     const byId = lists;
     records = records.map((r) => {

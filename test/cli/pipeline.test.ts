@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo } from '../support/createrepo.js';
-import { buildRpm } from '../support/rpmbuild.js';
+import { buildRpm, specText } from '../support/rpmbuild.js';
 import {
   BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures,
 } from './helpers.js';
@@ -272,5 +272,37 @@ describe('a base package the repos have newer', () => {
       return line.replace(/^error: installing \S+: /, '');
     });
     expect(messages[0]).toBe(messages[1]);
+  });
+});
+
+describe('repo filters and source packages', () => {
+  it('excludepkgs in every dnf spec form; a pattern matching nothing warns; source RPMs in the repo are ignored', async () => {
+    const v1 = await buildRpm({ name: 'bump', version: '1.0', files: [{ path: '/usr/share/bump/v', content: '1\n' }] });
+    const v2 = await buildRpm({ name: 'bump', version: '2.0', files: [{ path: '/usr/share/bump/v', content: '2\n' }] });
+    // A real source RPM of the same spec (its file list is `bump.spec`: not an absolute path).
+    const top = tempDir('srpm');
+    mkdirSync(join(top, 'SPECS'), { recursive: true });
+    writeFileSync(join(top, 'SPECS', 'bump.spec'), specText({ name: 'bump', version: '2.0', files: [{ path: '/usr/share/bump/v', content: '2\n' }] }));
+    const b = spawnSync('rpmbuild', ['-bs', '--quiet', '--define', `_topdir ${top}`, join(top, 'SPECS', 'bump.spec')], { encoding: 'utf8' });
+    expect(b.status, b.stderr).toBe(0);
+    const stage = tempDir('filters-stage');
+    const files = [['bump-1.0-1.noarch.rpm', v1], ['bump-2.0-1.noarch.rpm', v2], ['bump-2.0-1.src.rpm', join(top, 'SRPMS', 'bump-2.0-1.src.rpm')]]
+      .map(([n, from]) => {
+        copyFileSync(from!, join(stage, n!));
+        return join(stage, n!);
+      });
+    const repo = tempDir('filters-repo');
+    makeRepo(repo, files);
+    const s = cloneSysroot(base, 'filters');
+    for (const pattern of ['bump-2.0-1.noarch', 'bump-0:2.0-1.noarch', 'bump-2.0-1', 'bump-2.0', 'bump-*:2.*']) {
+      const reposdir = tempDir('filters-reposdir');
+      writeFileSync(join(reposdir, 'test.repo'), `${repoFile({ base: f.base })}\n[bump]\nname=bump\nbaseurl=file://${repo}\ngpgcheck=0\nmetadata_expire=-1\nexcludepkgs=${pattern} nomatch*\n`);
+      // A file path outside primary's file subset: filelists are loaded, with the .src.rpm in them.
+      const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', '--json', '/usr/share/bump/v']);
+      expect(r.code, `${pattern}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout).transaction.map((t: { nevra: string }) => t.nevra), pattern).toEqual(['bump-1.0-1.noarch']);
+      expect(r.stderr, pattern).toMatch(/warning: repo bump: excludepkgs\/includepkgs pattern 'nomatch\*' matches no package/);
+      expect(r.stderr, pattern).not.toMatch(/not absolute|\.spec/);
+    }
   });
 });
