@@ -5,6 +5,7 @@ import { LayerError } from '../errors.js';
 import { runTransaction, type Change, type EngineResult, type Plan } from '../engine/index.js';
 import { formatLockWait } from '../sysroot/index.js';
 import { lockTimeout } from './lock-wait.js';
+import { LOCKFILE_FLAGS, lockfileUse } from './lockfile.js';
 import { formatKeyImport, type ImportedKey } from '../trust/index.js';
 import { escapeControl } from '../util/escape.js';
 import { bool, str, type OptionSpec, type Parsed } from './args.js';
@@ -33,6 +34,7 @@ export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
   'scriptlet-timeout': { value: true },
   events: { value: true },
   'localpkg-gpgcheck': {},
+  ...LOCKFILE_FLAGS,
 };
 
 /** A whole number of seconds from an option, or undefined when it is not given. */
@@ -57,8 +59,9 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
   const reposdir = str(p, 'reposdir');
   const arch = str(p, 'arch');
   let shown = false;
+  const lockfile = lockfileUse(p);
   const result: EngineResult = await runTransaction({
-    sysroot, change, command, report,
+    sysroot, change, command, report, ...lockfile.request,
     ...(reposdir ? { reposdir: resolve(reposdir) } : {}),
     ...(arch ? { arch } : {}),
     options: {
@@ -73,6 +76,7 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
     // A second writer waits its turn (rpm-ostree's "Transaction in progress" is an error).
     onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
   });
+  lockfile.finish(result);
   report.result(resultJson(result));
   emit(p, resultJson(result), () => resultText(result, sysroot, { tableShown: shown }));
   if (result.outcome === 'aborted') return EXIT_ABORTED;

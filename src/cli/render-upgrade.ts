@@ -17,6 +17,33 @@ export interface AvailableUpdateView {
   checksum: string | null;
   timestamp: number;
   diff: PackageDiff;
+  advisories?: readonly AdvisoryView[];
+}
+
+export interface AdvisoryView {
+  id: string;
+  severity: string;
+  title: string;
+  cves: readonly string[];
+  packages: readonly { name: string; version: string; release: string; arch: string }[];
+}
+
+/** Counts by severity, most severe first, zero counts left out: `1 critical, 2 moderate`. */
+export function severityCounts(advisories: readonly AdvisoryView[]): string {
+  const order = ['Critical', 'Important', 'Moderate', 'Low', 'unknown'];
+  return order.map((s) => [s, advisories.filter((a) => a.severity === s).length] as const)
+    .filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s.toLowerCase()}`).join(', ');
+}
+
+/** One block per advisory: id, severity, the packages that fix it, the CVEs (--preview, db diff --advisories). */
+export function advisoryDetails(advisories: readonly AdvisoryView[]): string {
+  if (advisories.length === 0) return '';
+  const lines = ['SecAdvisories:'];
+  for (const a of advisories) {
+    for (const p of a.packages) lines.push(`  ${escapeControl(a.id)}  ${a.severity}  ${escapeControl(`${p.name}-${p.version}-${p.release}.${p.arch}`)}`);
+    for (const c of a.cves) lines.push(`    ${escapeControl(c)}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** The AvailableUpdate block, as `rpm-ostree upgrade --check` and `status` print it. */
@@ -27,6 +54,7 @@ export function availableText(u: AvailableUpdateView, indent = ''): string {
     if (u.version) lines.push(`        Version: ${escapeControl(u.version)} (${when})`);
     if (u.checksum) lines.push(`         Commit: ${u.checksum}`);
   }
+  if (u.advisories?.length) lines.push(`  SecAdvisories: ${severityCounts(u.advisories)}`);
   lines.push(`           Diff: ${diffSummary(u.diff)}`);
   return lines.map((l) => indent + l).join('\n') + '\n';
 }

@@ -23,7 +23,8 @@ export interface CachedUpdate {
   'rpm-diff': PackageDiff;
   /** Every package of the tree the upgrade would deploy. */
   packages: string[];
-  advisories: unknown[];
+  /** Security advisories the update fixes: id, severity, title, CVE ids, the packages. */
+  advisories: { id: string; severity: string; title: string; cves: string[]; packages: { name: string; version: string; release: string; arch: string }[] }[];
   /** sha256 of the update: the new base and the new package set. */
   'update-sha256': string;
 }

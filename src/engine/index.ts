@@ -8,6 +8,8 @@
  * - `rollback`, `bootPending`, `cleanup`, `refreshMetadata`.
  * - `describeStatus(sysroot)`: deployments with commit version/timestamp for `status`.
  * - `listPackages(tree)`, `diffPackages(a, b)`, `diffDeployments(a, b)`.
+ * - `runInDeployment(path, argv)` (`layer run`), `runHealthChecks(path)` (health checks; what
+ *   `upgrade --health-check` calls), `explainPackage` (`layer why`), lockfiles (lockfile.ts).
  */
 export { runTransaction } from './engine.js';
 export { runUpgrade, type UpgradeRequest, type UpgradeResult } from './upgrade.js';
@@ -17,6 +19,13 @@ export { refreshMetadata } from './refresh.js';
 export { describeStatus, type DeploymentView, type StatusView } from './status.js';
 export { listPackages, diffPackages, diffDeployments, type ListedPackage } from './db.js';
 export { hostArch } from './repos.js';
+export { runInDeployment, selectDeployment, sharedVarOf, type RunOptions, type RunResult } from './run.js';
+export {
+  runHealthChecks, listHealthChecks, healthError, describeFailure, rollbackIfUnhealthy, HEALTH_DIR,
+  type HealthCheck, type HealthCheckResult, type HealthOptions, type HealthReport,
+} from './health.js';
+export { explainPackage, type WhyAnswer, type WhyStep } from './why.js';
+export { readLockfile, writeLockfile, type Lockfile, type LockedPackage, type LockedRepo } from './lockfile.js';
 export type { Plan, PlanStep, ProvidedRequest } from '../compose/index.js';
 export { baseSourceOf, ostreeLocalSource, recipeSource, type BaseSource } from './sources/index.js';
 export type * from './types.js';

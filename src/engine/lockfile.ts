@@ -34,6 +34,8 @@ import type { RepoSet } from '../repos/index.js';
 import type { Plan } from '../compose/index.js';
 import { LOCAL_REPO } from '../compose/plan.js';
 import { writeFileDurable } from '../sysroot/fsutil.js';
+import { sourceDateEpoch } from '../compose/apply/rpmdb.js';
+import type { EngineRequest } from './types.js';
 
 export const LOCKFILE_VERSION = 1;
 export const BASE_REPO = '@base';
@@ -185,4 +187,41 @@ export async function checkPinnedAvailable(repos: RepoSet, lock: Lockfile, file:
       }
     }
   }
+}
+
+/** openRepos' `includes` for a pinned transaction (spread into its options; empty when unpinned). */
+export function pinsOf(req: EngineRequest): { includes?: (repoId: string) => string[] } {
+  const lock = req.lockfile?.lock;
+  return lock ? { includes: (id) => lockedIncludes(lock, id) } : {};
+}
+
+/**
+ * Run `plan` under the request's lockfile: a failed pinned solve is explained by the pinned
+ * package that is gone (when one is), a successful one is checked against the lockfile; then
+ * `onLockfile` gets the plan's lockfile. Nothing is downloaded before this returns.
+ */
+export async function withLockfile(req: EngineRequest, repos: RepoSet, report: Report, plan: () => Promise<Plan>): Promise<Plan> {
+  const pinned = req.lockfile;
+  let p: Plan;
+  try {
+    p = await plan();
+  } catch (err) {
+    if (!pinned) throw err;
+    await checkPinnedAvailable(repos, pinned.lock, pinned.file, report);
+    // Everything pinned is there: the request wants something the lockfile does not pin.
+    if (err instanceof LayerError && (err.code === 'LAYER_NO_MATCH' || err.code === 'LAYER_UNSOLVABLE')) {
+      throw new LayerError('LAYER_LOCKFILE', `${err.message} (with ${pinned.file}, the repos offer only the packages it pins)`, {
+        cause: err, hint: 'the request differs from the one the lockfile was written for; write a new one with --lockfile-out',
+      });
+    }
+    throw err;
+  }
+  if (pinned) await checkPlan(p, repos, pinned.lock, pinned.file, report);
+  if (req.onLockfile) req.onLockfile(await lockfileOf(p, repos, pinned?.lock['source-date-epoch'] ?? epochNow()));
+  return p;
+}
+
+/** SOURCE_DATE_EPOCH when set (the CLI sets it for --lockfile and --lockfile-out), else now. */
+function epochNow(): number {
+  return sourceDateEpoch() ?? Math.floor(Date.now() / 1000);
 }

@@ -21,7 +21,10 @@ function releasever(tree: string | undefined): string | undefined {
   return undefined;
 }
 
-export async function openRepos(opts: { reposdir?: string; tree?: string; arch: string; cacheDir: string; report: Report }): Promise<RepoSet> {
+/** `includes`: per repo id, includepkgs patterns replacing the configured ones (a lockfile's pins, engine/lockfile.ts). */
+export async function openRepos(opts: {
+  reposdir?: string; tree?: string; arch: string; cacheDir: string; report: Report; includes?: (repoId: string) => string[];
+}): Promise<RepoSet> {
   const dir = opts.reposdir ?? (opts.tree ? join(opts.tree, 'etc/yum.repos.d') : undefined);
   if (!dir) throw new LayerError('LAYER_USAGE', 'no repositories: pass --reposdir DIR');
   if (!existsSync(dir)) throw new LayerError('LAYER_REPO_CONFIG', `repo directory ${dir} does not exist`, { hint: 'pass --reposdir DIR' });
@@ -31,5 +34,7 @@ export async function openRepos(opts: { reposdir?: string; tree?: string; arch: 
     ...(rv ? { releasever: rv } : {}),
     ...(opts.tree ? { varsDir: join(opts.tree, 'etc/dnf/vars') } : {}),
   });
-  return new RepoSet(configs, { cacheDir: join(opts.cacheDir, 'repos'), report: opts.report });
+  const include = opts.includes;
+  const pinned = include ? configs.map((c) => ({ ...c, includepkgs: include(c.id) })) : configs;
+  return new RepoSet(pinned, { cacheDir: join(opts.cacheDir, 'repos'), report: opts.report });
 }

@@ -165,6 +165,11 @@ export async function runInDeployment(deploymentPath: string, argv: readonly str
   }
   // A throwaway /etc is a copy (cp -a keeps owners, modes and links), removed afterwards.
   const scratch = opts.ephemeral ? mkdtempSync(join(tmpdir(), 'layer-run-')) : undefined;
+  // An interrupted `layer run` exits from its signal handler (cli/main.ts): remove the copy then too.
+  const removeScratch = (): void => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  };
+  if (scratch) process.once('exit', removeScratch);
   try {
     let etcDir = join(deploymentPath, 'etc');
     if (scratch) {
@@ -175,7 +180,8 @@ export async function runInDeployment(deploymentPath: string, argv: readonly str
     const args = runArgs(deploymentPath, { ...opts, etcDir, ...(varDir ? { varDir } : {}) });
     return await spawnSandbox(args, argv, opts);
   } finally {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    removeScratch();
+    process.removeListener('exit', removeScratch);
   }
 }
 

@@ -19,12 +19,15 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { apply, plan as planCompose, type Plan } from '../compose/index.js';
+import type { ApplyContext, PlanContext } from '../compose/types.js';
 import { LayerError } from '../errors.js';
 import { formatEvr, parseNevra, type Nevra } from '../nevra.js';
 import { CollectingReport } from '../report.js';
-import { addPackages, removePackages, setBase, type Request } from '../request/index.js';
+import { addPackages, removePackages, setBase, type Recipe, type Request } from '../request/index.js';
+import type { RepoSet } from '../repos/index.js';
 import type { Checksum } from '../store/index.js';
 import { Sysroot, type Deployment } from '../sysroot/index.js';
+import { securityAdvisories, type Advisory } from './advisories.js';
 import { clearCachedUpdate, writeCachedUpdate, type CachedUpdate } from './cached-update.js';
 import { diffPackages, listCommitPackages, type ListedPackage } from './db.js';
 import { deployPlan, packageTrust, runTransaction } from './engine.js';
@@ -32,6 +35,7 @@ import { keptLocalRpm } from './local-rpms.js';
 import { hostArch, openRepos } from './repos.js';
 import type { EngineRequest, EngineResult, PackageDiff } from './types.js';
 import { commitVersion, nextVersion, versionFor } from './version.js';
+import type { Edited } from './verbs.js';
 
 export interface UpgradeRequest extends Omit<EngineRequest, 'change' | 'confirm'> {
   /** Metadata only: plan, store the cached update, change nothing (`--check`, `--preview`). */
@@ -41,8 +45,11 @@ export interface UpgradeRequest extends Omit<EngineRequest, 'change' | 'confirm'
 }
 
 export interface UpgradeResult {
-  /** available: --check found an update; unchanged: nothing new; downloaded: --download-only. */
-  outcome: 'deployed' | 'unchanged' | 'available' | 'downloaded';
+  /**
+   * available: --check found an update; unchanged: nothing new; downloaded: --download-only;
+   * pinned: the base was chosen by `layer deploy REV` and stays until `deploy --unpin` or a rebase.
+   */
+  outcome: 'deployed' | 'unchanged' | 'available' | 'downloaded' | 'pinned';
   baseKind: 'recipe' | 'ostree-local';
   base: {
     from: Checksum;
@@ -58,6 +65,8 @@ export interface UpgradeResult {
   packages: Nevra[];
   /** The transaction's result when something was deployed or downloaded. */
   result?: EngineResult;
+  /** Security advisories the update fixes (--check, --preview). */
+  advisories?: Advisory[];
   cachedUpdate?: CachedUpdate;
 }
 
@@ -65,9 +74,22 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
   const sysroot = Sysroot.open(req.sysroot);
   const current = sysroot.deployments()[0];
   if (!current) throw new LayerError('LAYER_SYSROOT', `${req.sysroot} has no deployments`, { hint: 'run layer init first' });
+  if (current.origin.pinned) {
+    const c = sysroot.store.readCommit(current.origin.baseCommit);
+    const version = commitVersion(sysroot.store, current.origin.baseCommit) ?? null;
+    const at = current.origin.baseCommit;
+    const base = { from: at, to: at, changed: false, version, timestamp: Number(c.timestamp) };
+    return { outcome: 'pinned', baseKind: 'ostree-local', base, diff: emptyDiff(), packages: [] };
+  }
   const out = current.origin.recipe ? await recipeUpgrade(req, sysroot, current) : await refUpgrade(req, sysroot, current);
   if (req.check && !req.options.downloadOnly) {
     if (out.outcome === 'available') {
+      out.advisories = await securityAdvisories({
+        ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(req.arch ? { arch: req.arch } : {}),
+        tree: (sysroot.deployments().find((d) => d.booted) ?? current).path, cacheDir: join(sysroot.stateDir, 'cache'),
+        ...(req.options.cacheOnly ? { cacheOnly: true } : {}), report: req.report,
+        before: await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')), after: out.packages,
+      });
       out.cachedUpdate = cachedUpdateOf(current, out);
       writeCachedUpdate(sysroot.stateDir, out.cachedUpdate);
     } else clearCachedUpdate(sysroot.stateDir);
@@ -84,7 +106,10 @@ async function refUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deploy
   });
   const to = r.plan?.request.baseCommit ?? current.origin.baseCommit;
   const c = sysroot.store.readCommit(to);
-  const base = { from: current.origin.baseCommit, to, changed: to !== current.origin.baseCommit, version: commitVersion(sysroot.store, to) ?? null, timestamp: Number(c.timestamp) };
+  const base = {
+    from: current.origin.baseCommit, to, changed: to !== current.origin.baseCommit,
+    version: commitVersion(sysroot.store, to) ?? null, timestamp: Number(c.timestamp),
+  };
   const packages = r.plan?.packages ?? [];
   if (r.outcome === 'unchanged') return { outcome: 'unchanged', baseKind: 'ostree-local', base, diff: emptyDiff(), packages };
   if (r.outcome === 'deployed') return { outcome: 'deployed', baseKind: 'ostree-local', base, diff: r.diff ?? emptyDiff(), packages, result: r };
@@ -118,11 +143,12 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Dep
     }
     const recipe = { packages: [...(request.recipe?.packages ?? [])], repos: repos.active.map((r) => r.id) };
     const localPaths = new Map(request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const));
-    const planCtx = {
+    const planCtx: PlanContext = {
       store: sysroot.store, repos, arch, cacheDir, report, localPaths,
       options: {
         ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
-        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
+        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
+        ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
       },
     };
     // The preview: recipe and layered requests solved together from nothing (metadata only).
@@ -131,50 +157,81 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Dep
     const diff = diffPackages(before, listed(combined.packages));
     const version = o.version ?? nextVersion(commitVersion(sysroot.store, current.origin.baseCommit));
     const base = { from: current.origin.baseCommit, to: null, changed: true, version, timestamp: Math.floor(Date.now() / 1000) };
-    const sameRequests = JSON.stringify([request.requested, request.requestedLocal]) === JSON.stringify([current.origin.requested, current.origin.requestedLocal]);
+    const o0 = current.origin;
+    const sameRequests = JSON.stringify([request.requested, request.requestedLocal]) === JSON.stringify([o0.requested, o0.requestedLocal]);
     if (isEmpty(diff) && sameRequests) {
-      return { outcome: 'unchanged', baseKind: 'recipe', base: { ...base, to: current.origin.baseCommit, changed: false, version: commitVersion(sysroot.store, current.origin.baseCommit) ?? null }, diff, packages: combined.packages };
+      const was = { ...base, to: o0.baseCommit, changed: false, version: commitVersion(sysroot.store, o0.baseCommit) ?? null };
+      return { outcome: 'unchanged', baseKind: 'recipe', base: was, diff, packages: combined.packages };
     }
     if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages };
     const engineReq: EngineRequest = { ...req, change: { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] } };
-    const applyCtx = { store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}) };
+    const applyCtx: Omit<ApplyContext, 'verify'> = { store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}) };
     if (o.downloadOnly) {
       // Every package of the combined plan: the base's and the layered ones, for a later `upgrade -C`.
       const trust = await packageTrust(engineReq, sysroot, repos, combined, cacheDir);
       await apply(combined, { ...applyCtx, verify: trust.verify, until: 'import' });
-      return { outcome: 'downloaded', baseKind: 'recipe', base, diff, packages: combined.packages, result: resultOf('downloaded', combined, report) };
+      const result = resultOf('downloaded', combined, report);
+      return { outcome: 'downloaded', baseKind: 'recipe', base, diff, packages: combined.packages, result };
     }
-    // 1. The base, composed from the recipe alone.
-    const baseRequest: Request = { baseRef: request.baseRef, baseCommit: '' as Checksum, recipe, requested: [], requestedLocal: [], removed: [] };
-    const basePlan = await planCompose(baseRequest, planCtx);
-    const baseTrust = await packageTrust(engineReq, sysroot, repos, basePlan, cacheDir);
-    const baseCommit = (await apply(basePlan, { ...applyCtx, verify: baseTrust.verify, extraRpmdbEntries: baseTrust.entries, version })).commit;
-    if (!baseCommit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
-    const layering = request.requested.length + request.requestedLocal.length > 0;
-    let finalPlan = basePlan;
-    let commit = baseCommit;
-    let edited = { request: baseRequest, newLocal: [] };
-    if (layering) {
-      // 2. The layered requests on that commit, checked against the preview before anything more is written.
-      const layeredRequest = setBase(request, request.baseRef, baseCommit, recipe);
-      finalPlan = await planCompose(layeredRequest, planCtx);
-      assertSameSet(finalPlan.packages, combined.packages);
-      const trust = await packageTrust(engineReq, sysroot, repos, finalPlan, cacheDir);
-      const applied = await apply(finalPlan, {
-        ...applyCtx, verify: trust.verify, extraRpmdbEntries: trust.entries, version: versionFor(sysroot.store, baseCommit, current.checksum, o.version),
-      });
-      if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
-      commit = applied.commit;
-      edited = { request: layeredRequest, newLocal: [] };
-      sysroot.store.setRef(request.baseRef, baseCommit);
-    } else assertSameSet(basePlan.packages, combined.packages);
-    const deployed = await deployPlan(engineReq, report, sysroot, current, edited, finalPlan, commit);
-    const result: EngineResult = { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings };
-    return { outcome: 'deployed', baseKind: 'recipe', base: { ...base, to: baseCommit }, diff: deployed.diff ?? diff, packages: combined.packages, result };
+    const deployed = await composeRecipe({
+      req: engineReq, sysroot, current, repos, report, planCtx, applyCtx, request, recipe, combined, version,
+    });
+    const to = deployed.baseCommit;
+    return { outcome: 'deployed', baseKind: 'recipe', base: { ...base, to }, diff: deployed.result.diff ?? diff, packages: combined.packages, result: deployed.result };
   } finally {
     await repos.close();
     sysroot.release();
   }
+}
+
+interface RecipeCompose {
+  req: EngineRequest;
+  sysroot: Sysroot;
+  current: Deployment;
+  repos: RepoSet;
+  report: CollectingReport;
+  planCtx: PlanContext;
+  applyCtx: Omit<ApplyContext, 'verify'>;
+  request: Request;
+  recipe: Recipe;
+  /** The preview: what must be deployed. */
+  combined: Plan;
+  version: string;
+}
+
+/**
+ * The real upgrade of a recipe base: (1) the base composed from the recipe alone (its parent
+ * the old base, so the ref keeps a history); (2) the layered requests planned on that commit,
+ * refused unless the result is the previewed package set; (3) deployed.
+ */
+async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; result: EngineResult }> {
+  const { req, sysroot, current, repos, report, planCtx, applyCtx, request, recipe, combined } = x;
+  const cacheDir = applyCtx.cacheDir;
+  const baseRequest: Request = { baseRef: request.baseRef, baseCommit: '' as Checksum, recipe, requested: [], requestedLocal: [], removed: [] };
+  const basePlan = await planCompose(baseRequest, planCtx);
+  const baseTrust = await packageTrust(req, sysroot, repos, basePlan, cacheDir);
+  const baseCommit = (await apply(basePlan, {
+    ...applyCtx, verify: baseTrust.verify, extraRpmdbEntries: baseTrust.entries, version: x.version, parent: current.origin.baseCommit,
+  })).commit;
+  if (!baseCommit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
+  let finalPlan = basePlan;
+  let commit = baseCommit;
+  let edited: Edited = { request: baseRequest, newLocal: [] };
+  if (request.requested.length + request.requestedLocal.length > 0) {
+    // The layered requests on that commit, checked against the preview before anything more is written.
+    const layeredRequest = setBase(request, request.baseRef, baseCommit, recipe);
+    finalPlan = await planCompose(layeredRequest, planCtx);
+    assertSameSet(finalPlan.packages, combined.packages);
+    const trust = await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
+    const version = versionFor(sysroot.store, baseCommit, current.checksum, req.options.version);
+    const applied = await apply(finalPlan, { ...applyCtx, verify: trust.verify, extraRpmdbEntries: trust.entries, version });
+    if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
+    commit = applied.commit;
+    edited = { request: layeredRequest, newLocal: [] };
+    sysroot.store.setRef(request.baseRef, baseCommit);
+  } else assertSameSet(basePlan.packages, combined.packages);
+  const deployed = await deployPlan(req, report, sysroot, current, edited, finalPlan, commit);
+  return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
 }
 
 /** The Request part of an origin (the origin's records of the last result left out). */
@@ -223,7 +280,7 @@ function cachedUpdateOf(current: Deployment, u: UpgradeResult): CachedUpdate {
     'ref-has-new-commit': u.base.changed,
     'rpm-diff': u.diff,
     packages,
-    advisories: [],
+    advisories: (u.advisories ?? []).map((a) => ({ id: a.id, severity: a.severity, title: a.title, cves: a.cves, packages: a.packages })),
     'update-sha256': createHash('sha256').update(JSON.stringify([u.base.to, packages])).digest('hex'),
   };
 }

@@ -7,7 +7,7 @@ import { addLocalPackages, addPackages, commitRequest, recipeRequest, removePack
 import type { Checksum, Store } from '../store/index.js';
 import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
-import { baseSourceOf, ostreeLocalSource } from './sources/index.js';
+import { baseSourceOf, ostreeLocalSource, pullFromOstree } from './sources/index.js';
 import type { EngineRequest } from './types.js';
 
 export interface Edited {
@@ -29,12 +29,29 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   }
   if (!current) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current request');
   if (change.kind === 'uninstall') return { request: removePackages(current, change.packages, o), newLocal: [] };
+  if (change.kind === 'deploy') {
+    if (current.recipe) {
+      throw new LayerError('LAYER_USAGE', `deploy: the base ${current.baseRef} is composed from a recipe; it has no commits to choose from`, {
+        hint: 'layer deploy takes a commit of an OSTree-ref base (layer init --from-ostree, layer rebase REPO:REF)',
+      });
+    }
+    const commit = pullFromOstree(sysroot.store, current.baseRef, change.rev);
+    return { request: { ...setBase(current, current.baseRef, commit, null), pinned: true }, newLocal: [] };
+  }
+  if (change.kind === 'rebase') {
+    const commit = await ostreeLocalSource(change.ref).fetch({ store: sysroot.store, report: req.report });
+    if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
+    const moved = setBase(current, change.ref, commit, null);
+    delete moved.pinned;
+    return { request: moved, newLocal: [] };
+  }
   if (change.kind === 'upgrade') {
     // The newest commit of the base's ref (a recipe base is recomposed by engine/upgrade.ts instead).
     const commit = await baseSourceOf(current).fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: a recipe base is upgraded by engine/upgrade.ts');
     if (commit !== current.baseCommit && !req.options.allowDowngrade) refuseOlder(sysroot.store, current.baseCommit, commit);
     const moved = setBase(current, current.baseRef, commit, null);
+    delete moved.pinned;
     return { request: removePackages(addPackages(moved, change.install, o), change.uninstall, o), newLocal: [] };
   }
   const newLocal: LocalRpm[] = [];

@@ -4,6 +4,7 @@
  * version the user set (`--version`) or a date-based one, `YYYYMMDD.N`, N counting the
  * composes of that day (rpm-ostree's `automatic-version-prefix` with a date prefix).
  */
+import { sourceDateEpoch } from '../compose/apply/rpmdb.js';
 import { commitMetadata, type Checksum, type Store } from '../store/index.js';
 
 /** A commit's `version` metadata; undefined when it has none or is not in the store. */
@@ -25,6 +26,11 @@ export function nextVersion(previous: string | undefined, now = new Date()): str
  * the user's, else the base's own, else the next date-based version after `previous` (the
  * current deployment's commit).
  */
-export function versionFor(store: Store, base: Checksum | null, previous: Checksum | undefined, override?: string): string {
-  return override ?? commitVersion(store, base) ?? nextVersion(commitVersion(store, previous));
+export function versionFor(
+  store: Store, base: Checksum | null, previous: Checksum | undefined, override?: string,
+): string {
+  // SOURCE_DATE_EPOCH (reproducible builds, lockfiles) fixes the date as it fixes every timestamp.
+  const epoch = sourceDateEpoch();
+  const now = epoch !== undefined ? new Date(epoch * 1000) : undefined;
+  return override ?? commitVersion(store, base) ?? nextVersion(commitVersion(store, previous), now);
 }

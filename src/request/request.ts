@@ -36,6 +36,8 @@ export interface Request {
   requestedLocal: LocalPackage[];
   /** Base packages removed from the tree (by name). */
   removed: string[];
+  /** The base was chosen by `layer deploy REV`: upgrade keeps it until `deploy --unpin` or a rebase. */
+  pinned?: boolean;
 }
 
 /** The parts of a request that decide the composed tree, in a canonical order (for digests). */

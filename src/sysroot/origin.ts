@@ -22,7 +22,8 @@ function splitList(v: string | undefined): string[] {
 }
 
 export function formatOrigin(o: Origin): string {
-  const lines = ['[origin]', `baserefspec=${o.baseRef}`, `base-commit=${o.baseCommit}`, ''];
+  // rpm-ostree records `layer deploy REV`'s pin as override-commit= (read back as the pin).
+  const lines = ['[origin]', `baserefspec=${o.baseRef}`, `base-commit=${o.baseCommit}`, ...(o.pinned ? [`override-commit=${o.baseCommit}`] : []), ''];
   if (o.requested.length > 0 || o.requestedLocal.length > 0) {
     lines.push('[packages]');
     if (o.requested.length > 0) lines.push(`requested=${list(o.requested)}`);
@@ -76,6 +77,7 @@ export function parseOrigin(text: string, file: string): Origin {
     }),
     removed: splitList(groups.get('overrides')?.get('remove')),
   };
+  if (origin?.has('override-commit')) o.pinned = true;
   const recipe = groups.get('recipe');
   if (recipe) o.recipe = { packages: splitList(recipe.get('packages')), repos: splitList(recipe.get('repos')) };
   const digest = layer?.get('input-digest');

@@ -71,13 +71,6 @@ const OIDS: Record<string, { curve: string; bits: number }> = {
 
 const b64u = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
-function padTo(b: Uint8Array, n: number): Uint8Array {
-  if (b.length >= n) return b.subarray(b.length - n);
-  const out = new Uint8Array(n);
-  out.set(b, n - b.length);
-  return out;
-}
-
 /**
  * Parses a public-key (or subkey) packet body. A secret-key packet's public prefix is accepted too:
  * `body` of the result is then only that prefix, so fingerprints come out right.

@@ -83,6 +83,10 @@ describe('layer run', () => {
     expect(r.stderr).toBe('err\n');
     // Without `--`, options end at the command: its own options are its own.
     expect(layer(['run', '--sysroot', base, 'sh', '-c', 'exit 3']).code).toBe(3);
+    // stdin is the command's too.
+    const cat = spawnSync('node', [MAIN, 'run', '--sysroot', base, '--', 'tr', 'a-z', 'A-Z'], { input: 'piped in\n', encoding: 'utf8' });
+    expect(cat.status, cat.stderr).toBe(0);
+    expect(cat.stdout).toBe('PIPED IN\n');
     // A signal is 128+N, as a shell reports it.
     expect(layer(['run', '--sysroot', base, '--', 'sh', '-c', 'kill -9 $$']).code).toBe(137);
   });

@@ -5,7 +5,7 @@
  * `layer db diff` after the real upgrade.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultServer } from '../support/http-server.js';
@@ -24,6 +24,10 @@ function reposdir(url: string): string {
   const d = tempDir('repos');
   writeFileSync(join(d, 'up.repo'), upRepoFile(url));
   return d;
+}
+
+function readOrigin(deploymentPath: string): string {
+  return readFileSync(`${deploymentPath}.origin`, 'utf8');
 }
 
 function ok(args: string[]): string {
@@ -49,7 +53,8 @@ afterAll(() => removeTempDirs());
 type Diff = { upgraded: { from: string; to: string }[]; downgraded: { from: string; to: string }[]; removed: string[]; added: string[] };
 
 const sorted = (d: Diff): Diff => ({
-  upgraded: [...d.upgraded].sort((a, b) => a.from.localeCompare(b.from)), downgraded: [...d.downgraded].sort((a, b) => a.from.localeCompare(b.from)),
+  upgraded: [...d.upgraded].sort((a, b) => a.from.localeCompare(b.from)),
+  downgraded: [...d.downgraded].sort((a, b) => a.from.localeCompare(b.from)),
   removed: [...d.removed].sort(), added: [...d.added].sort(),
 });
 
@@ -83,7 +88,7 @@ describe('recipe base', () => {
     const s = cloneSysroot(plain, 'recipe');
     const c = layer(['upgrade', '--check', '--sysroot', s, '--reposdir', rd.v2]);
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stdout).toMatch(/^AvailableUpdate:\n {8}Version: \d{8}\.1 \(.*Z\)\n {11}Diff: 1 upgraded, 1 downgraded, 1 removed, 2 added\n$/);
+    expect(c.stdout).toMatch(/^AvailableUpdate:\n {8}Version: \d{8}\.1 \(.*Z\)\n {2}SecAdvisories: 1 critical, 1 moderate, 1 unknown\n {11}Diff: 1 upgraded, 1 downgraded, 1 removed, 2 added\n$/);
     const { preview, real } = previewThenUpgrade(s, rd.v2);
     expect(real).toEqual(preview);
     expect(real).toEqual({
@@ -156,11 +161,24 @@ describe('recipe base', () => {
     expect(u['ref-has-new-commit']).toBe(true);
     expect(u['update-sha256']).toMatch(/^[0-9a-f]{64}$/);
     expect(u['rpm-diff'].upgraded).toHaveLength(2);
-    expect(u.advisories).toEqual([]);
+    // Security advisories of each severity that the update fixes; not the bugfix one, not the one for
+    // up-lib 1.0 (installed already); an unknown severity stays "unknown".
+    expect(u.advisories.map((a: { id: string; severity: string }) => [a.id, a.severity])).toEqual([
+      ['UP-2026-0001', 'Critical'], ['UP-2026-0002', 'Important'], ['UP-2026-0003', 'Moderate'], ['UP-2026-0004', 'Low'], ['UP-2026-0005', 'unknown'],
+    ]);
+    expect(u.advisories[1]).toMatchObject({ cves: ['CVE-2026-0002'], packages: [{ name: 'up-tool', version: '1.1', release: '1', arch: 'noarch' }] });
     const text = ok(['status', '--sysroot', s]);
-    expect(text).toMatch(/\(booted\)\n(.*\n)*? {2}AvailableUpdate:\n {10}Version: \d{8}\.1 .*\n {13}Diff: 2 upgraded, 2 downgraded, 2 removed, 4 added\n/);
+    expect(text).toMatch(
+      /\(booted\)\n(.*\n)*? {2}AvailableUpdate:\n {10}Version: \d{8}\.1 .*\n {4}SecAdvisories: 1 critical, 1 important, 1 moderate, 1 low, 1 unknown\n {13}Diff: 2 upgraded, 2 downgraded, 2 removed, 4 added\n/,
+    );
+    const preview = ok(['upgrade', '--preview', '--sysroot', s, '--reposdir', rd.v2]);
+    expect(preview).toContain('  SecAdvisories:\n    UP-2026-0001  Critical  up-core-1.1-1.noarch\n      CVE-2026-0001\n    UP-2026-0002  Important  up-tool-1.1-1.noarch\n');
     ok(['upgrade', '--sysroot', s, '--reposdir', rd.v2]);
     expect(layerJson(['status', '--sysroot', s])['cached-update']).toBeNull();
+    // db diff --advisories: what the old deployment was open to and the new one fixes.
+    const adv = layerJson(['db', 'diff', '--advisories', '--sysroot', s, '--reposdir', rd.v2]);
+    expect(adv.advisories.map((a: { id: string }) => a.id)).toEqual(['UP-2026-0001', 'UP-2026-0002', 'UP-2026-0003', 'UP-2026-0004', 'UP-2026-0005']);
+    expect(ok(['db', 'diff', '--advisories', '--sysroot', s, '--reposdir', rd.v2])).toContain('  UP-2026-0004  Low  up-tool-1.1-1.noarch\n    CVE-2026-0004\n');
   });
 
   it('rollback after an upgrade: the old deployment is the default again, with its packages', () => {
@@ -267,6 +285,101 @@ describe('OSTree-ref base', () => {
     const up = layerJson(['upgrade', '--allow-downgrade', '--sysroot', s, '--reposdir', rd.v1]);
     expect(up.outcome).toBe('deployed');
     expect(layerJson(['status', '--sysroot', s]).deployments[0]['base-checksum']).toBe(old);
+  });
+});
+
+describe('deploy and rebase', () => {
+  function follower(src: string, tag: string): string {
+    const s = join(tempDir(tag), 'sysroot');
+    ok(['init', '--sysroot', s, '--osname', 'os', '--from-ostree', `${join(src, 'ostree/repo')}:demo/base`, '--reposdir', rd.v1, 'up-tool']);
+    return s;
+  }
+
+  it('deploy version=V and deploy CHECKSUM: the layered packages re-solved on the chosen commit; the pin holds until --unpin', () => {
+    const src = cloneSysroot(plain, 'deploy-src');
+    const s = follower(src, 'deploy');
+    const v1 = layerJson(['status', '--sysroot', src]).deployments[0];
+    ok(['upgrade', '--sysroot', src, '--reposdir', rd.v2]);
+    const v2 = layerJson(['status', '--sysroot', src]).deployments[0];
+    // The recomposed base continues the ref's history: its parent is the old base.
+    const parent = execFileSync('ostree', [`--repo=${join(src, 'ostree/repo')}`, 'rev-parse', `${v2.checksum}^`], { encoding: 'utf8' }).trim();
+    expect(parent).toBe(v1.checksum);
+    ok(['upgrade', '--sysroot', s, '--reposdir', rd.v2]);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0]['base-checksum']).toBe(v2.checksum);
+
+    const r = layerJson(['deploy', `version=${v1.version}`, '--sysroot', s, '--reposdir', rd.v2]);
+    expect(r.outcome).toBe('deployed');
+    let d = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(d['base-checksum']).toBe(v1.checksum);
+    expect(d['requested-packages']).toEqual(['up-tool']);
+    expect(layerJson(['db', 'list', '--sysroot', s]).packages).toEqual(expect.arrayContaining(['up-core-1.0-1.noarch', 'up-tool-1.1-1.noarch']));
+    expect(readOrigin(d.path)).toContain(`override-commit=${v1.checksum}`);
+    const pinned = layer(['upgrade', '--sysroot', s, '--reposdir', rd.v2]);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stdout).toMatch(/^Pinned to commit; no upgrade available/);
+    expect(layer(['upgrade', '--sysroot', s, '--reposdir', rd.v2, '--unchanged-exit-77']).code).toBe(77);
+
+    ok(['deploy', '--unpin', '--sysroot', s, '--reposdir', rd.v2]);
+    d = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(d['base-checksum']).toBe(v2.checksum);
+    expect(readOrigin(d.path)).not.toContain('override-commit');
+
+    ok(['deploy', v1.checksum, '--sysroot', s, '--reposdir', rd.v2]);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0]['base-checksum']).toBe(v1.checksum);
+    const bad = layer(['deploy', 'version=no-such', '--sysroot', s, '--reposdir', rd.v2]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("no commit in the ref's history has version no-such");
+    // A recipe base has no commits to choose from.
+    expect(layer(['deploy', v1.checksum, '--sysroot', src]).stderr).toMatch(/composed from a recipe.*\[LAYER_USAGE\]/);
+    ostreeFsck(s);
+  });
+
+  it('rebase REPO:REF: another ref as the base, the layered requests carried, a pin dropped', () => {
+    const src = cloneSysroot(plain, 'rebase-src');
+    const other = cloneSysroot(plain, 'rebase-other');
+    ok(['upgrade', '--sysroot', other, '--reposdir', rd.v2]);
+    const target = layerJson(['status', '--sysroot', other]).deployments[0].checksum;
+    const s = follower(src, 'rebase');
+    ok(['deploy', layerJson(['status', '--sysroot', src]).deployments[0].checksum, '--sysroot', s, '--reposdir', rd.v1]);
+    const ref = `${join(other, 'ostree/repo')}:demo/base`;
+    const r = layerJson(['rebase', ref, '--sysroot', s, '--reposdir', rd.v2]);
+    expect(r.outcome).toBe('deployed');
+    const d = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(readOrigin(d.path)).not.toContain('override-commit');
+    expect(d.origin).toBe(ref);
+    expect(d['base-checksum']).toBe(target);
+    expect(d['requested-packages']).toEqual(['up-tool']);
+    expect(d['layered-nevras']).toEqual(expect.arrayContaining(['up-tool-1.1-1.noarch', 'up-helper-1.0-1.noarch']));
+    // A recipe base can be rebased onto a ref too; its layered requests come along.
+    const l = cloneSysroot(layered, 'rebase-recipe');
+    ok(['rebase', ref, '--sysroot', l, '--reposdir', rd.v2]);
+    const ld = layerJson(['status', '--sysroot', l]).deployments[0];
+    expect(ld['base-checksum']).toBe(target);
+    expect(ld['requested-packages']).toEqual(LAYERED);
+    // The next upgrade follows the new ref: nothing new there.
+    expect(layer(['upgrade', '--sysroot', l, '--reposdir', rd.v2, '--unchanged-exit-77']).code).toBe(77);
+  });
+});
+
+describe('db diff --format', () => {
+  it('block, diff and json layouts of the same upgrade', () => {
+    const s = cloneSysroot(layered, 'formats');
+    ok(['upgrade', '--sysroot', s, '--reposdir', rd.v2]);
+    const block = ok(['db', 'diff', '--format=block', '--sysroot', s]);
+    expect(block).toMatch(/^ostree diff commit from: demo [0-9a-f]{64}\.\d\nostree diff commit to: {3}demo [0-9a-f]{64}\.\d\n/);
+    expect(block).toContain('Upgraded:\n  up-core 1.0-1 -> 1.1-1\n  up-tool 1.0-1 -> 1.1-1\n');
+    expect(block).toContain('Downgraded:\n  up-down 2.0-1 -> 1.0-1\n');
+    expect(block).toContain('Removed:\n  up-old-1.0-1.noarch\n');
+    const diff = ok(['db', 'diff', '--format=diff', '--sysroot', s]).split('\n');
+    expect(diff).toEqual(expect.arrayContaining(['!up-core-1.0-1.noarch', '=up-core-1.1-1.noarch', '-up-old-1.0-1.noarch', '+up-new-2.0-1.noarch']));
+    expect(diff.indexOf('=up-core-1.1-1.noarch')).toBe(diff.indexOf('!up-core-1.0-1.noarch') + 1);
+    const json = JSON.parse(ok(['db', 'diff', '--format=json', '--sysroot', s]));
+    expect(json.pkgdiff).toContainEqual(['up-core', 2, { PreviousPackage: ['up-core', '1.0-1', 'noarch'], NewPackage: ['up-core', '1.1-1', 'noarch'] }]);
+    expect(json.pkgdiff).toContainEqual(['up-down', 3, { PreviousPackage: ['up-down', '2.0-1', 'noarch'], NewPackage: ['up-down', '1.0-1', 'noarch'] }]);
+    expect(json.pkgdiff).toContainEqual(['up-old', 1, { PreviousPackage: ['up-old', '1.0-1', 'noarch'] }]);
+    expect(json.pkgdiff).toContainEqual(['up-new', 0, { NewPackage: ['up-new', '2.0-1', 'noarch'] }]);
+    expect(json.pkgdiff).toHaveLength(10);
+    expect(layer(['db', 'diff', '--format=yaml', '--sysroot', s]).code).toBe(2);
   });
 });
 

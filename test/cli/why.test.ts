@@ -10,22 +10,31 @@ import { buildRpm } from '../support/rpmbuild.js';
 import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, removeTempDirs, repoFile, tempDir, testFixtures } from './helpers.js';
 
 let s: string;
+/** A clone of the base with only rich-needs layered. */
+let rich: string;
 
 beforeAll(async () => {
   ensureBuilt();
   const f = await testFixtures();
   // A package the solver adds because it supplements dep-a (a reverse weak dependency).
   const sup = await buildRpm({ name: 'supplements-dep-a', supplements: ['dep-a'], files: [{ path: '/usr/share/supplements-dep-a/README', content: 'x\n' }] });
+  // Rich dependencies: an alternative, and a conditional that holds (bash is in the base).
+  const richRpm = await buildRpm({ name: 'rich-needs', requires: ['(dep-a or no-such-capability)', '(weak-b if bash)'], files: [{ path: '/usr/share/rich-needs/README', content: 'x\n' }] });
   const stage = tempDir('why-rpms');
   const named = join(stage, 'supplements-dep-a-1.0-1.noarch.rpm');
   writeFileSync(named, readFileSync(sup));
-  const supRepo = makeRepo(join(tempDir('why-repo'), 'repo'), [named]);
+  const richNamed = join(stage, 'rich-needs-1.0-1.noarch.rpm');
+  writeFileSync(richNamed, readFileSync(richRpm));
+  const supRepo = makeRepo(join(tempDir('why-repo'), 'repo'), [named, richNamed]);
   const reposdir = tempDir('why-reposdir');
   writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, updates: f.updates, extra: f.extra, sup: supRepo }));
   const base = initSysroot({ ...f, reposdir }, 'why');
   s = cloneSysroot(base, 'why-layered');
   const r = layer(['install', '-y', '--sysroot', s, 'with-weak', 'many-deps', '/usr/bin/openssl']);
   if (r.code !== 0) throw new Error(`install failed:\n${r.stderr}`);
+  rich = cloneSysroot(base, 'why-rich');
+  const rr = layer(['install', '-y', '--sysroot', rich, 'rich-needs']);
+  if (rr.code !== 0) throw new Error(`install failed:\n${rr.stderr}`);
 }, 300_000);
 
 afterAll(() => removeTempDirs());
@@ -68,6 +77,12 @@ describe('layer why', () => {
     expect(lib.reason).toBe('dependency');
     expect(lib.root).toMatch(/^openssl-3/);
     expect(lib.chain[0].dep).toMatch(/^lib(ssl|crypto)\.so\.3/);
+  });
+
+  it('rich dependencies: an alternative and a conditional lead to their packages', () => {
+    const j = (pkg: string) => layerJson(['why', '--sysroot', rich, pkg]).packages[0];
+    expect(j('dep-a')).toMatchObject({ reason: 'dependency', root: 'rich-needs-1.0-1.noarch', chain: [{ kind: 'requires', dep: '(dep-a or no-such-capability)', nevra: 'dep-a-1.0-1.noarch' }] });
+    expect(j('weak-b')).toMatchObject({ reason: 'dependency', chain: [{ kind: 'requires', dep: '(weak-b if bash)', nevra: 'weak-b-1.0-1.noarch' }] });
   });
 
   it('a base package says "in the base", with the chain from the recipe package', () => {

@@ -12,8 +12,12 @@
  *   v2: up-tool 1.1 (upgraded; a new dependency up-helper), up-other 0.9 only (downgraded),
  *       up-plugin2 2.0 (obsoletes and provides up-plugin)
  *   v3: up-tool 2.0, which conflicts with up-core >= 1.2 (the new base): unsolvable.
+ * v2 and v3 publish an updateinfo.xml (added by the real modifyrepo_c): security advisories of
+ * each severity for up-core 1.1 and up-tool 1.1, one with a severity libsolv does not know, a
+ * bugfix advisory (not security), and one for up-lib 1.0 (already installed: does not apply).
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { makeRepo } from './createrepo.js';
@@ -49,9 +53,38 @@ export interface UpgradeRepos {
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-async function repo(tag: string, specs: FixtureSpec[]): Promise<string> {
+const advisory = (id: string, type: string, severity: string, pkg: [string, string], cve: string) => `  <update from="up@example.org" status="stable" type="${type}" version="1">
+    <id>${id}</id>
+    <title>${id}: ${pkg[0]} update</title>
+    <severity>${severity}</severity>
+    <issued date="2026-11-01 00:00:00"/>
+    <references>
+      <reference href="https://cve.example.org/${cve}" id="${cve}" type="cve" title="${cve}"/>
+      <reference href="https://bugs.example.org/1" id="1" type="bugzilla" title="bug 1"/>
+    </references>
+    <description>fixes ${cve}</description>
+    <pkglist>
+      <collection short="up">
+        <name>up</name>
+        <package name="${pkg[0]}" version="${pkg[1]}" release="1" epoch="0" arch="noarch" src="${pkg[0]}-${pkg[1]}-1.src.rpm">
+          <filename>${pkg[0]}-${pkg[1]}-1.noarch.rpm</filename>
+        </package>
+      </collection>
+    </pkglist>
+  </update>
+`;
+
+export const UPDATEINFO = `<?xml version="1.0" encoding="UTF-8"?>
+<updates>
+${advisory('UP-2026-0001', 'security', 'Critical', ['up-core', '1.1'], 'CVE-2026-0001')}${advisory('UP-2026-0002', 'security', 'Important', ['up-tool', '1.1'], 'CVE-2026-0002')}\
+${advisory('UP-2026-0003', 'security', 'Moderate', ['up-core', '1.1'], 'CVE-2026-0003')}${advisory('UP-2026-0004', 'security', 'Low', ['up-tool', '1.1'], 'CVE-2026-0004')}\
+${advisory('UP-2026-0005', 'security', 'Urgent', ['up-core', '1.1'], 'CVE-2026-0005')}${advisory('UP-2026-0006', 'bugfix', 'None', ['up-core', '1.1'], 'CVE-2026-0006')}\
+${advisory('UP-2026-0007', 'security', 'Important', ['up-lib', '1.0'], 'CVE-2026-0007')}</updates>
+`;
+
+async function repo(tag: string, specs: FixtureSpec[], updateinfo?: string): Promise<string> {
   const rpms = await Promise.all(specs.map((s) => buildRpm(s)));
-  const dir = join(ROOT, '.cache/upgrade-fixtures', `${tag}-${createHash('sha256').update(rpms.join('\n')).digest('hex').slice(0, 16)}`);
+  const dir = join(ROOT, '.cache/upgrade-fixtures', `${tag}-${createHash('sha256').update(rpms.join('\n') + (updateinfo ?? '')).digest('hex').slice(0, 16)}`);
   if (existsSync(join(dir, 'repodata/repomd.xml'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -65,6 +98,12 @@ async function repo(tag: string, specs: FixtureSpec[]): Promise<string> {
   });
   makeRepo(tmp, files, { args: ['--excludes', '.in/*'] });
   rmSync(named, { recursive: true, force: true });
+  if (updateinfo !== undefined) {
+    const xml = join(tmp, 'updateinfo.xml');
+    writeFileSync(xml, updateinfo);
+    execFileSync('modifyrepo_c', ['--mdtype=updateinfo', xml, join(tmp, 'repodata')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    rmSync(xml);
+  }
   try {
     renameSync(tmp, dir);
   } catch {
@@ -74,7 +113,7 @@ async function repo(tag: string, specs: FixtureSpec[]): Promise<string> {
 }
 
 export async function upgradeRepos(): Promise<UpgradeRepos> {
-  return { v1: await repo('v1', V1), v2: await repo('v2', V2), v3: await repo('v3', V3) };
+  return { v1: await repo('v1', V1), v2: await repo('v2', V2, UPDATEINFO), v3: await repo('v3', V3, UPDATEINFO) };
 }
 
 /** A repo file for one repo id `up` at `url` (a directory or http URL), always refreshed. */

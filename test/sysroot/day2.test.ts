@@ -75,7 +75,7 @@ describe('pins', () => {
     s.release();
     const status = (): string[] => {
       const out = execFileSync('ostree', ['admin', 'status', `--sysroot=${s.path}`], { encoding: 'utf8' });
-      return out.split(/\n(?=  \S)/).map((block) => `${/testos ([0-9a-f]{64}\.\d+)/.exec(block)?.[1]}${block.includes('Pinned: yes') ? ' pinned' : ''}`);
+      return out.split(/\n(?= {2}\S)/).map((block) => `${/testos ([0-9a-f]{64}\.\d+)/.exec(block)?.[1]}${block.includes('Pinned: yes') ? ' pinned' : ''}`);
     };
     const ids = s.deployments().map((d) => d.id);
     expect(status()).toEqual([ids[0], `${ids[1]} pinned`]);

@@ -6,13 +6,22 @@
 import { diffDeployments, listPackages } from '../../engine/db.js';
 import { LayerError } from '../../errors.js';
 import { Sysroot, type Deployment } from '../../sysroot/index.js';
+import type { PackageDiff } from '../../engine/types.js';
+import { join, resolve } from 'node:path';
 import { escapeControl } from '../../util/escape.js';
-import { parseArgs, splitSubcommand } from '../args.js';
+import { bool, parseArgs, splitSubcommand, str, type Parsed } from '../args.js';
+import { advisoryDetails } from '../render-upgrade.js';
 import { emit, sysrootOf } from '../output.js';
 import { diffText } from '../render.js';
+import { blockText, diffFormatOf, diffLines, pkgdiffJson } from '../diff-format.js';
 
 export const usage = `layer db list [--sysroot DIR] [--json] [DEPLOYMENT]
-layer db diff [--sysroot DIR] [--json] [FROM [TO]]`;
+layer db diff [--sysroot DIR] [--json] [--format=block|diff|json] [--advisories [--reposdir DIR]] [FROM [TO]]
+  --format  rpm-ostree's layouts: block (name old -> new), diff (!old =new -new +new lines),
+            json ({"pkgdiff": [[name, type, {PreviousPackage, NewPackage}]]}: 0 added, 1 removed,
+            2 upgraded, 3 downgraded)
+  --advisories  also the security advisories (repos' updateinfo.xml) that apply to FROM and
+            that TO fixes: id, severity, packages, CVEs (repos: TO's /etc/yum.repos.d or --reposdir)`;
 
 function pair(s: Sysroot, args: string[]): [Deployment, Deployment] {
   const st = s.status();
@@ -32,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub !== 'list' && sub !== 'diff') {
     throw new LayerError('LAYER_USAGE', sub === undefined ? 'layer db: missing subcommand (list or diff)' : `layer db: unknown subcommand '${sub}'`, { hint: usage });
   }
-  const p = parseArgs(`db ${sub}`, rest, {});
+  const p = parseArgs(`db ${sub}`, rest, sub === 'diff' ? { format: { value: true }, advisories: {}, reposdir: { value: true } } : {});
   const s = Sysroot.open(sysrootOf(p));
   if (sub === 'list') {
     const d = p.positionals[0] !== undefined ? s.find(p.positionals[0]) : s.deployments()[0];
@@ -44,6 +53,32 @@ export async function run(argv: string[]): Promise<number> {
   }
   const [a, b] = pair(s, p.positionals);
   const diff = diffDeployments(a, b);
+  if (bool(p, 'advisories')) return diffAdvisories(p, s, a, b, diff);
+  const format = diffFormatOf(str(p, 'format'));
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(pkgdiffJson(diff), null, 2) + '\n');
+    return 0;
+  }
+  if (format === 'block' || format === 'diff') {
+    const body = format === 'block' ? blockText(diff) : diffLines(diff);
+    emit(p, { from: a.id, to: b.id, ...diff }, () => `ostree diff commit from: ${a.osname} ${a.id}\nostree diff commit to:   ${b.osname} ${b.id}\n${body}`);
+    return 0;
+  }
   emit(p, { from: a.id, to: b.id, ...diff }, () => `diff from: ${a.osname} ${a.id}\ndiff to:   ${b.osname} ${b.id}\n${diffText(diff)}`);
+  return 0;
+}
+
+/** `db diff --advisories`: the diff, then the security advisories FROM is open to and TO fixes (metadata only). */
+async function diffAdvisories(p: Parsed, s: Sysroot, a: Deployment, b: Deployment, diff: PackageDiff): Promise<number> {
+  // Loaded only here: the repo stack is heavy, and plain `db diff` reads rpmdbs alone.
+  const { securityAdvisories } = await import('../../engine/advisories.js');
+  const { silentReport } = await import('../../report.js');
+  const reposdir = str(p, 'reposdir');
+  const advisories = await securityAdvisories({
+    ...(reposdir ? { reposdir: resolve(reposdir) } : {}), tree: b.path, cacheDir: join(s.stateDir, 'cache'), report: silentReport,
+    before: listPackages(a.path), after: listPackages(b.path),
+  });
+  emit(p, { from: a.id, to: b.id, ...diff, advisories }, () =>
+    `diff from: ${a.osname} ${a.id}\ndiff to:   ${b.osname} ${b.id}\n${diffText(diff)}${advisoryDetails(advisories) || 'No security advisories.\n'}`);
   return 0;
 }

@@ -11,7 +11,7 @@ import { cliReport, EXIT_UNCHANGED, resultJson, seconds, TRANSACTION_FLAGS } fro
 import { lockTimeout } from '../lock-wait.js';
 import { emit, sysrootOf } from '../output.js';
 import { diffText, resultText } from '../render.js';
-import { availableText } from '../render-upgrade.js';
+import { advisoryDetails, availableText } from '../render-upgrade.js';
 
 export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--preview] [--unchanged-exit-77]
               [-C|--cache-only] [--download-only] [--allow-downgrade] [--version V]
@@ -62,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   report.result(json);
   emit(p, json, () => upgradeText(r, sysroot, { check, preview: bool(p, 'preview') }));
   const exit77 = check || bool(p, 'unchanged-exit-77');
-  return r.outcome === 'unchanged' && exit77 ? EXIT_UNCHANGED : 0;
+  return (r.outcome === 'unchanged' || r.outcome === 'pinned') && exit77 ? EXIT_UNCHANGED : 0;
 }
 
 function upgradeJson(r: UpgradeResult): Record<string, unknown> {
@@ -78,8 +78,11 @@ function upgradeJson(r: UpgradeResult): Record<string, unknown> {
 
 function upgradeText(r: UpgradeResult, sysroot: string, o: { check: boolean; preview: boolean }): string {
   if (r.outcome === 'unchanged') return o.check ? 'No updates available.\n' : 'No upgrade available.\n';
+  if (r.outcome === 'pinned') return 'Pinned to commit; no upgrade available (layer deploy --unpin follows the ref again).\n';
   if (r.outcome === 'available') {
-    return availableText({ changed: r.base.changed, version: r.base.version, checksum: r.base.to, timestamp: r.base.timestamp, diff: r.diff }) + (o.preview ? `\n${indent(diffText(r.diff))}` : '');
+    const advisories = r.cachedUpdate?.advisories ?? [];
+    const block = availableText({ changed: r.base.changed, version: r.base.version, checksum: r.base.to, timestamp: r.base.timestamp, diff: r.diff, advisories });
+    return block + (o.preview ? `\n${indent(advisoryDetails(advisories))}${indent(diffText(r.diff))}` : '');
   }
   if (r.outcome === 'downloaded') return 'Packages downloaded and imported; no deployment was made.\n';
   if (!r.result) return diffText(r.diff);

@@ -13,7 +13,11 @@ import { isChecksum, type Checksum, type Store } from '../../store/index.js';
 import { escapeControl } from '../../util/escape.js';
 import type { BaseSource } from './base-source.js';
 
-export function pullFromOstree(store: Store, spec: string): Checksum {
+/**
+ * Pull `rev` (default: the ref's newest commit; a checksum, or `version=V`: the newest commit
+ * of the ref's history whose `version` metadata is V) from the repo `spec` names.
+ */
+export function pullFromOstree(store: Store, spec: string, rev?: string): Checksum {
   const i = spec.lastIndexOf(':');
   if (i <= 0 || i === spec.length - 1) throw new LayerError('LAYER_USAGE', `--from-ostree '${spec}': expected REPO:REF`);
   const repo = resolve(spec.slice(0, i));
@@ -21,9 +25,11 @@ export function pullFromOstree(store: Store, spec: string): Checksum {
   if (!existsSync(`${repo}/config`)) throw new LayerError('LAYER_USAGE', `--from-ostree: ${repo} is not an ostree repository`);
   let commit: string;
   try {
-    commit = execFileSync('ostree', [`--repo=${repo}`, 'rev-parse', ref], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const ostree = (...args: string[]) => execFileSync('ostree', [`--repo=${repo}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+    commit = rev?.startsWith('version=') ? commitOfVersion(ostree('log', ref), rev.slice(8), spec) : ostree('rev-parse', rev ?? ref).trim();
     execFileSync('ostree', [`--repo=${store.path}`, 'pull-local', repo, commit], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
+    if (err instanceof LayerError) throw err;
     const stderr = (err as { stderr?: Buffer | string }).stderr?.toString().trim();
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     throw new LayerError('LAYER_STORE', `--from-ostree ${spec}: ${missing ? 'the ostree tool is not installed' : stderr || String(err)}`, missing ? { hint: 'apt-get install ostree' } : {});
@@ -31,6 +37,17 @@ export function pullFromOstree(store: Store, spec: string): Checksum {
   if (!isChecksum(commit)) throw new LayerError('LAYER_STORE', `--from-ostree ${spec}: '${commit}' is not a commit`);
   checkBaseLayout(store, commit, `--from-ostree ${spec}: commit ${commit}`);
   return commit;
+}
+
+/** The first commit of `ostree log` output (newest first) whose `Version:` is `version`. */
+function commitOfVersion(log: string, version: string, spec: string): string {
+  let commit = '';
+  for (const line of log.split('\n')) {
+    const c = /^commit ([0-9a-f]{64})$/.exec(line);
+    if (c) commit = c[1] ?? '';
+    else if (line.startsWith('Version: ') && line.slice(9).trim() === version && commit) return commit;
+  }
+  throw new LayerError('LAYER_USAGE', `${spec}: no commit in the ref's history has version ${version}`, { hint: `ostree log shows the versions` });
 }
 
 /** Top-level paths layer and ostree write through or copy from host-side: directories or absent (`usr` must be there). */
