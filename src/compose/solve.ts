@@ -88,7 +88,10 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
         return alone.ok && baseChanges(alone.transaction.steps).some((x) => x.base === c.base);
       });
       const who = culprit ? `installing ${culprit.label}` : `the request (${wanted.map((w) => w.label).join(', ')})`;
-      if (c.by && (c.how === 'upgrade' || c.how === 'replace') && nameOf(c.by) === nameOf(c.base)) {
+      // The user spelled the base package itself (name-version…): the same words as for the bare name.
+      const base = nameOf(c.base);
+      const spelled = culprit !== undefined && (culprit.label === base || (culprit.label.startsWith(`${base}-`) && /^\d/.test(culprit.label.slice(base.length + 1))));
+      if (c.by && spelled && (c.how === 'upgrade' || c.how === 'replace') && nameOf(c.by) === base) {
         throw new LayerError('LAYER_BASE_LOCKED', `${who}: ${baseLockedMessage(c.base, c.by)}`, { hint: BASE_LOCKED_HINT });
       }
       throw new LayerError(

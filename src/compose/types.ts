@@ -151,7 +151,7 @@ export type PackageVerifier = (
   report: Report,
 ) => Promise<void>;
 
-export type ApplyStepName = 'download' | 'verify' | 'import' | 'checkout' | 'scriptlets' | 'rpmdb' | 'commit';
+export type ApplyStepName = 'download' | 'verify' | 'check' | 'import' | 'checkout' | 'scriptlets' | 'rpmdb' | 'commit';
 
 export interface ApplyResult {
   /** The new commit; absent when stopped early (`until`). */

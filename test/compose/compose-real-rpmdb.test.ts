@@ -44,7 +44,7 @@ describe('compose on the real Mariner rpmdb', () => {
   it('layers a package whose dependencies the sample provides; rpm -qa is the 129 + 1', async () => {
     const r = await composeTree(request(ws, repoSetOf({ addons: repo }, join(ws.dir, 'md')), { base: { commit: baseCommit }, install: ['mariner-addon', 'bash'] }));
     expect(r.layered).toEqual(['mariner-addon-1.0-1.noarch']);
-    expect(r.alreadyProvided).toEqual([{ spec: 'bash', by: 'bash-5.1.8-1.cm2.x86_64' }]);
+    expect(r.alreadyProvided).toEqual([{ spec: 'bash', by: 'bash-5.1.8-1.cm2.x86_64', newer: 'bash-6.0-1.cm2.x86_64' }]);
     const view = join(ws.dir, 'view');
     await ws.store.checkout(r.commit!, view, { hardlink: false });
     const qa = (await rpmq(view, ['-qa', '--qf', QF])).trim().split('\n').filter((n) => !n.startsWith('gpg-pubkey')).sort();

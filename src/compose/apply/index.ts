@@ -3,6 +3,7 @@
  *
  *   download    .rpm files into the package cache, verified against the metadata
  *   verify      headers and digests; the signature policy (ctx.verify)
+ *   check       rpm's transaction check: every Requires satisfied, no Conflicts (depcheck.ts)
  *   import      one store commit per package (reused when imported before)
  *   checkout    base (minus removed packages' files) ∪ packages, by hardlinks
  *   scriptlets  in bubblewrap on an overlay; the store's objects are never written
@@ -18,6 +19,7 @@ import { readBase } from '../base.js';
 import { INSTALLING } from '../plan.js';
 import type { ApplyContext, ApplyResult, ApplyStepName, Plan } from '../types.js';
 import { assemble } from './assemble.js';
+import { checkTransaction } from './check.js';
 import { commit } from './commit.js';
 import { download } from './download.js';
 import { importPackages } from './import.js';
@@ -30,6 +32,7 @@ import { join } from 'node:path';
 const STEPS: readonly [ApplyStepName, (s: ApplyState) => Promise<void>][] = [
   ['download', download],
   ['verify', verify],
+  ['check', checkTransaction],
   ['import', importPackages],
   ['checkout', assemble],
   ['scriptlets', runScriptlets],
