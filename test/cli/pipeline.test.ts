@@ -306,3 +306,17 @@ describe('repo filters and source packages', () => {
     }
   });
 });
+
+describe('local package spellings', () => {
+  it('a file:// URL (scheme in any case) is a local package; the same .rpm twice on one line is one request', () => {
+    const s = cloneSysroot(base, 'file-url');
+    const j = layerJson(['install', '--sysroot', s, `FILE://${f.localRpm}`, f.localRpm]);
+    expect(j.outcome).toBe('deployed');
+    expect(j.transaction.map((t: { name: string }) => t.name)).toEqual(['local-tool']);
+    const st = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(st['requested-local-packages']).toHaveLength(1);
+    const missing = layer(['install', '--sysroot', s, 'file:///nonexistent/x.rpm']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/local package \/nonexistent\/x\.rpm .*does not exist \[LAYER_USAGE\]/);
+  });
+});

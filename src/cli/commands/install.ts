@@ -1,6 +1,8 @@
 /** `layer install PKG...`: names, provides, file paths, or local `.rpm` files. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LayerError } from '../../errors.js';
 import { parseArgs } from '../args.js';
 import { TRANSACTION_FLAGS, needPackages, runChange } from '../common.js';
 
@@ -10,10 +12,27 @@ export const usage = `layer install [--sysroot DIR] [--reposdir DIR] [-n|--dry-r
   every requested package and becomes the default for the next boot.
   The transaction is shown first; on an interactive terminal, asks "Is this ok [y/N]:" unless -y.`;
 
+/**
+ * A local package argument as a path: `./x.rpm`, `/abs/x.rpm`, or a `file://` URL (scheme in
+ * any case, as dnf accepts) naming an existing `.rpm`; undefined for a package spec.
+ */
+export function localRpmPath(arg: string): string | undefined {
+  let path = arg;
+  if (/^file:\/\//i.test(arg)) {
+    try {
+      path = fileURLToPath(`file://${arg.slice(7)}`);
+    } catch {
+      throw new LayerError('LAYER_USAGE', `'${arg}' is not a usable file:// URL`, { hint: 'use file:///absolute/path/to/package.rpm' });
+    }
+    if (!existsSync(path)) throw new LayerError('LAYER_USAGE', `local package ${path} (from ${arg}) does not exist`);
+  }
+  return path.endsWith('.rpm') && existsSync(path) ? resolve(path) : undefined;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs('install', argv, TRANSACTION_FLAGS);
   needPackages('install', p.positionals);
-  const local = p.positionals.filter((a) => a.endsWith('.rpm') && existsSync(a)).map((a) => resolve(a));
-  const names = p.positionals.filter((a) => !(a.endsWith('.rpm') && existsSync(a)));
+  const local = p.positionals.map(localRpmPath).filter((x): x is string => x !== undefined);
+  const names = p.positionals.filter((a) => localRpmPath(a) === undefined);
   return runChange(p, { kind: 'install', packages: names, localRpms: local }, `layer install ${argv.join(' ')}`);
 }
