@@ -7,6 +7,7 @@ import { addLocalPackages, addPackages, commitRequest, recipeRequest, removePack
 import type { Checksum, Store } from '../store/index.js';
 import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
+import { resolveUninstallNames } from './uninstall-names.js';
 import { baseSourceOf, ostreeLocalSource, pullFromOstree } from './sources/index.js';
 import type { EngineRequest } from './types.js';
 
@@ -28,7 +29,7 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     return { request: commitRequest(source.refspec, commit, change.packages), newLocal: [] };
   }
   if (!current) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current request');
-  if (change.kind === 'uninstall') return { request: removePackages(current, change.packages, o), newLocal: [] };
+  if (change.kind === 'uninstall') return { request: removePackages(current, resolveUninstallNames(sysroot, current, change.packages), o), newLocal: [] };
   if (change.kind === 'deploy') {
     if (current.recipe) {
       throw new LayerError('LAYER_USAGE', `deploy: the base ${current.baseRef} is composed from a recipe; it has no commits to choose from`, {

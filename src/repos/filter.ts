@@ -6,7 +6,7 @@
  */
 import type { PackageRecord } from '../solver/types.js';
 
-function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;

@@ -320,3 +320,19 @@ describe('local package spellings', () => {
     expect(missing.stderr).toMatch(/local package \/nonexistent\/x\.rpm .*does not exist \[LAYER_USAGE\]/);
   });
 });
+
+describe('uninstall spellings', () => {
+  it('any spelling of a requested package removes its request; a dependency names the request that keeps it', () => {
+    const s = cloneSysroot(base, 'uninstall-names');
+    expect(layer(['install', '--sysroot', s, 'with-weak', 'many-dep01']).code).toBe(0);
+    const dep = layer(['uninstall', '--sysroot', s, 'dep-a']);
+    expect(dep.code).toBe(1);
+    expect(dep.stderr).toMatch(/'dep-a' \(dep-a-1\.0-1\.noarch\) is not requested: the request 'with-weak' keeps it .*\[LAYER_NOT_REQUESTED\]/);
+    for (const spelling of ['with-weak-1.0-1.noarch', 'with-weak.noarch', 'with-w*', 'with-weak-0:1.0-1.noarch']) {
+      const c = cloneSysroot(s, 'uninstall-spelling');
+      const j = layerJson(['uninstall', '--sysroot', c, spelling]);
+      expect(j.outcome, spelling).toBe('deployed');
+      expect(layerJson(['status', '--sysroot', c]).deployments[0]['requested-packages'], spelling).toEqual(['many-dep01']);
+    }
+  });
+});
