@@ -34,6 +34,8 @@ export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
   'scriptlet-timeout': { value: true },
   events: { value: true },
   'localpkg-gpgcheck': {},
+  best: {},
+  nobest: {},
   ...LOCKFILE_FLAGS,
 };
 
@@ -69,7 +71,7 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
       idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
       replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
       ...optional('lockTimeout', lockTimeout(p)), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
-      localGpgcheck: bool(p, 'localpkg-gpgcheck'),
+      localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p),
     },
     confirm: json ? undefined : confirmer(p, () => (shown = true)),
     confirmKeyImport: keyImporter(p),
@@ -102,6 +104,12 @@ function keyImporter(p: Parsed): (key: ImportedKey) => Promise<boolean> {
     (bool(p, 'json') ? process.stderr : process.stdout).write(`${escapeControl(formatKeyImport(key), { keepNewlines: true })}\n`);
     return ask ? yes(await question('Is this ok [y/N]: ')) : true;
   };
+}
+
+/** --best / --nobest; --nobest is the default (dnf's own default, best=False). */
+function bestOf(p: Parsed): boolean {
+  if (bool(p, 'best') && bool(p, 'nobest')) throw new LayerError('LAYER_USAGE', '--best and --nobest contradict each other');
+  return bool(p, 'best');
 }
 
 function optional<K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> {

@@ -77,7 +77,7 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
   const solved = solveRequest({
     pool, base, wanted, remove: request.removed,
     allowBaseChanges: ctx.options.allowBaseChanges === true,
-    flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true },
+    flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
   });
   for (const a of alreadyProvided) {
     const newer = newerInRepos(pool, a.by);
@@ -155,6 +155,7 @@ function planOptions(o: ComposeOptions): ComposeOptions {
   return {
     ...(o.replaceFiles ? { replaceFiles: true } : {}),
     ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
+    ...(o.best ? { best: true } : {}),
     ...(o.allowBaseChanges ? { allowBaseChanges: true } : {}),
     ...(o.scriptletTimeoutMs ? { scriptletTimeoutMs: o.scriptletTimeoutMs } : {}),
   };

@@ -17,6 +17,11 @@ export interface ComposeOptions {
   replaceFiles?: boolean;
   /** Do not pull in Recommends/Supplements. */
   ignoreWeakDeps?: boolean;
+  /**
+   * dnf's `best`: requested packages must be their newest version (fail when it is not
+   * installable) instead of falling back to an older one that is (`--nobest`, the default).
+   */
+  best?: boolean;
   /** Use cached metadata and packages only; never the network. */
   cacheOnly?: boolean;
   /** Let the solution upgrade, downgrade, replace or remove base packages (default: locked). */

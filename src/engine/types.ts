@@ -21,6 +21,8 @@ export interface EngineOptions {
   lockTimeout?: number;
   /** Per-scriptlet time limit in seconds (default 300). */
   scriptletTimeout?: number;
+  /** dnf's best: only the newest version of a requested package (--best; --nobest is the default). */
+  best?: boolean;
   /** dnf's localpkg_gpgcheck: verify local .rpm files' signatures too (default off, as dnf). */
   localGpgcheck?: boolean;
   /** upgrade: accept a base commit older than the current one (rpm-ostree's --allow-downgrade). */

@@ -336,3 +336,32 @@ describe('uninstall spellings', () => {
     }
   });
 });
+
+describe('--best and --nobest', () => {
+  it('with the newest version not installable, --nobest (default) takes the older one and --best fails naming why; dnf agrees', async () => {
+    const v1 = await buildRpm({ name: 'bestpick', version: '1.0', files: [{ path: '/usr/share/bestpick/v', content: '1\n' }] });
+    const v2 = await buildRpm({ name: 'bestpick', version: '2.0', requires: ['bestpick-missing-dep'], files: [{ path: '/usr/share/bestpick/v', content: '2\n' }] });
+    const stage = tempDir('best-stage');
+    copyFileSync(v1, join(stage, 'bestpick-1.0-1.noarch.rpm'));
+    copyFileSync(v2, join(stage, 'bestpick-2.0-1.noarch.rpm'));
+    const repo = tempDir('best-repo');
+    makeRepo(repo, [join(stage, 'bestpick-1.0-1.noarch.rpm'), join(stage, 'bestpick-2.0-1.noarch.rpm')]);
+    const reposdir = tempDir('best-reposdir');
+    writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, best: repo }));
+    const s = cloneSysroot(base, 'best');
+    for (const flags of [[], ['--nobest']]) {
+      const j = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', ...flags, 'bestpick']);
+      expect(j.transaction.map((t: { nevra: string }) => t.nevra), flags.join()).toEqual(['bestpick-1.0-1.noarch']);
+    }
+    const best = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', '--best', 'bestpick']);
+    expect(best.code).toBe(1);
+    expect(best.stderr).toMatch(/bestpick-missing-dep.*\[LAYER_UNSOLVABLE\]/s);
+    // dnf 4.14 on the same repo: --nobest installs 1.0, --best fails on the same missing dependency.
+    const root = tempDir('best-dnfroot');
+    const dnf = (extra: string[]) => spawnSync('dnf', ['--installroot', root, `--setopt=reposdir=${reposdir}`, `--setopt=cachedir=${join(root, 'cache')}`,
+      '--releasever=12', '--nogpgcheck', '--assumeno', ...extra, 'install', 'bestpick'], { encoding: 'utf8' });
+    expect(dnf(['--nobest']).stdout).toMatch(/bestpick\s+noarch\s+1\.0-1/);
+    const dnfBest = dnf(['--best']);
+    expect(dnfBest.stdout + dnfBest.stderr).toMatch(/bestpick-missing-dep/);
+  });
+});
