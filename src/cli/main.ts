@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   init: () => import('./commands/init.js'),
   install: () => import('./commands/install.js'),
   uninstall: () => import('./commands/uninstall.js'),
+  override: () => import('./commands/override.js'),
   rollback: () => import('./commands/rollback.js'),
   status: () => import('./commands/status.js'),
   db: () => import('./commands/db.js'),
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   upgrade: () => import('./commands/upgrade.js'),
   deploy: () => import('./commands/deploy.js'),
   rebase: () => import('./commands/rebase.js'),
+  compose: () => import('./commands/compose.js'),
 };
 
 const HELP = `usage: layer COMMAND [options]
@@ -50,6 +52,7 @@ Commands:
   init          compose a base from packages (or take an ostree commit) and deploy it
   install       layer packages (names, provides, file paths, local .rpm files)
   uninstall     remove layered packages
+  override      override remove PKG... | override reset PKG...|--all (base packages left out)
   rollback      make the rollback deployment the default (again to undo)
   status        show deployments (-v: packages, repos, pins; -b: booted only; --json: rpm-ostree's field names)
   db            db list [DEPLOYMENT] | db diff [FROM [TO]]
@@ -64,6 +67,7 @@ Commands:
   upgrade       a newer base with the layered packages re-solved on it (--check, --preview: metadata only)
   deploy        a given commit of the base's ref (checksum or version=V), pinned; --unpin to follow the ref
   rebase        another OSTree ref as the base, layered packages carried
+  compose       compose a base from a recipe into an archive OSTree repo (served over HTTP to a fleet)
 
 Every command takes --sysroot DIR (default /) and --json. See layer COMMAND --help.
 `;

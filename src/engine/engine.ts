@@ -21,6 +21,7 @@ import type { RepoSet } from '../repos/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
 import { LayerError } from '../errors.js';
+import { nameOf } from '../nevra.js';
 import { CollectingReport } from '../report.js';
 import type { Request } from '../request/index.js';
 import { loadSolver } from '../solver/index.js';
@@ -169,6 +170,7 @@ async function earlierRequestsNamed<T>(req: EngineRequest, current: Deployment |
   try {
     return await fn();
   } catch (err) {
+    if (err instanceof LayerError && err.code === 'LAYER_UNSOLVABLE' && req.change.kind === 'override-remove') throw removalRefused(req.change.packages, err);
     if (!(err instanceof LayerError) || err.code !== 'LAYER_NO_MATCH' || !current) throw err;
     const typed = req.change.kind === 'install' || req.change.kind === 'uninstall' ? req.change.packages : [];
     const missing = (err.data?.missing as string[] | undefined) ?? [];
@@ -180,6 +182,16 @@ async function earlierRequestsNamed<T>(req: EngineRequest, current: Deployment |
       data: { missing, earlier }, cause: err,
     });
   }
+}
+
+/** `override remove` of base packages others need: name who needs them (from the solver's problems). */
+function removalRefused(names: readonly string[], err: LayerError): LayerError {
+  const needers = [...new Set([...err.message.matchAll(/package (\S+) requires /g)].map((m) => m[1] ?? ''))].filter((n) => n !== '');
+  const who = needers.length ? `${needers.join(', ')} ${needers.length === 1 ? 'requires' : 'require'} it` : err.message;
+  return new LayerError('LAYER_UNSOLVABLE', `cannot remove base package ${names.join(', ')}: ${who}`, {
+    hint: needers.length ? `remove them too: layer override remove ${[...names, ...needers.map((n) => nameOf(n))].join(' ')}` : undefined,
+    cause: err, data: { needers },
+  });
 }
 
 /** The deployment records the same inactive requests the plan has (recording one is a change). */

@@ -41,7 +41,11 @@ export type Change =
   /** A given commit of the base's ref (checksum or `version=V`), pinned; layered requests re-solved on it. */
   | { kind: 'deploy'; rev: string }
   /** Another OSTree ref (`REPO:REF`) as the base, layered requests carried. */
-  | { kind: 'rebase'; ref: string };
+  | { kind: 'rebase'; ref: string }
+  /** rpm-ostree's `override remove`: base packages (each name matching exactly one) left out of the tree. */
+  | { kind: 'override-remove'; packages: string[] }
+  /** rpm-ostree's `override reset`: overrides dropped (by package name, or all). */
+  | { kind: 'override-reset'; packages: string[] | 'all' };
 
 export interface EngineRequest {
   sysroot: string;

@@ -8,6 +8,7 @@ import type { Checksum, Store } from '../store/index.js';
 import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
 import { resolveUninstallNames } from './uninstall-names.js';
+import { editOverrides } from './overrides.js';
 import { baseSourceOf, ostreeLocalSource, pullFromOstree } from './sources/index.js';
 import type { EngineRequest } from './types.js';
 
@@ -29,6 +30,7 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     return { request: commitRequest(source.refspec, commit, change.packages), newLocal: [] };
   }
   if (!current) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current request');
+  if (change.kind === 'override-remove' || change.kind === 'override-reset') return { request: await editOverrides(sysroot, req, current), newLocal: [] };
   if (change.kind === 'uninstall') return { request: removePackages(current, resolveUninstallNames(sysroot, current, change.packages), o), newLocal: [] };
   if (change.kind === 'deploy') {
     if (current.recipe) {

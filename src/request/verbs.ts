@@ -87,3 +87,31 @@ export function setBase(r: Request, baseRef: string, commit: Checksum, recipe: R
   else delete out.recipe;
   return out;
 }
+
+/** `override remove NAME…`: base packages (by name) the tree will not have. */
+export function addBaseRemovals(r: Request, names: readonly string[], o: EditOptions = {}): Request {
+  const out = copy(r);
+  for (const n of names) {
+    if (out.removed.includes(n)) {
+      if (!o.idempotent) throw new LayerError('LAYER_ALREADY_REQUESTED', `Override already exists for package '${n}'`, { hint: 'use --idempotent to ignore' });
+      continue;
+    }
+    out.removed.push(n);
+  }
+  return out;
+}
+
+/** `override reset NAME…` / `--all`: the base packages come back as the base has them. */
+export function resetOverrides(r: Request, names: readonly string[] | 'all', o: EditOptions = {}): Request {
+  const out = copy(r);
+  if (names === 'all') {
+    out.removed = [];
+    return out;
+  }
+  for (const n of names) {
+    const i = out.removed.indexOf(n);
+    if (i >= 0) out.removed.splice(i, 1);
+    else if (!o.idempotent) throw new LayerError('LAYER_NOT_REQUESTED', `No overrides for package '${n}'`, { hint: out.removed.length ? `overridden: ${out.removed.join(', ')}` : 'nothing is overridden' });
+  }
+  return out;
+}

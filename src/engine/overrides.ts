@@ -1,0 +1,27 @@
+/**
+ * rpm-ostree's base overrides, checked against the base commit's own package list (never a
+ * deployment's mutable copy): `override remove NAME` must name exactly one base package
+ * ("Package X not found" / "Multiple packages match X", rpm-ostree's words).
+ */
+import { LayerError } from '../errors.js';
+import { addBaseRemovals, resetOverrides, type Request } from '../request/index.js';
+import type { Sysroot } from '../sysroot/index.js';
+import { join } from 'node:path';
+import { listCommitPackages } from './db.js';
+import type { EngineRequest } from './types.js';
+
+export async function editOverrides(sysroot: Sysroot, req: EngineRequest, current: Request): Promise<Request> {
+  const o = { idempotent: req.options.idempotent === true };
+  const change = req.change;
+  if (change.kind === 'override-reset') return resetOverrides(current, change.packages, o);
+  if (change.kind !== 'override-remove') throw new LayerError('LAYER_INTERNAL', `assertion failed: ${change.kind} is not an override`);
+  const base = await listCommitPackages(sysroot.store, current.baseCommit, join(sysroot.stateDir, 'cache'));
+  for (const name of change.packages) {
+    const matches = base.filter((p) => p.name === name);
+    if (matches.length === 0) throw new LayerError('LAYER_NO_MATCH', `Package "${name}" not found`, { hint: 'override remove takes the name of a package of the base (layer db list)' });
+    if (matches.length > 1) {
+      throw new LayerError('LAYER_USAGE', `Multiple packages match "${name}": ${matches.map((m) => m.nevra).join(', ')}`, { hint: 'remove the install-only versions one by one is not supported yet' });
+    }
+  }
+  return addBaseRemovals(current, change.packages, o);
+}
