@@ -75,7 +75,7 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
     wanted.push({ label: `${rpm.nevra} (${path})`, job });
   }
   const solved = solveRequest({
-    pool, base, wanted, remove: request.removed,
+    pool, base, wanted, remove: request.removed, replace: (request.replacedLocal ?? []).map((l) => nameOf(l.nevra)),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
   });
@@ -188,7 +188,7 @@ function reposOf(ctx: PlanContext): PlanRepo[] {
 
 async function openLocals(request: Request, ctx: PlanContext): Promise<{ rpm: RpmPackage; path: string; local: PlanLocal }[]> {
   const out: { rpm: RpmPackage; path: string; local: PlanLocal }[] = [];
-  for (const l of request.requestedLocal) {
+  for (const l of [...request.requestedLocal, ...(request.replacedLocal ?? [])]) {
     const path = ctx.localPaths?.get(l.sha256);
     if (path === undefined) {
       throw new LayerError('LAYER_SYSROOT', `local package ${l.nevra} (sha256 ${l.sha256}) is requested but its file is gone`, {

@@ -32,6 +32,8 @@ export interface SolveInput {
   wanted: Wanted[];
   /** Base package names to erase. */
   remove: string[];
+  /** Base package names a local replacement stands in for (`override replace`): not locked. */
+  replace?: string[];
   allowBaseChanges: boolean;
   flags: SolveFlags;
 }
@@ -54,6 +56,8 @@ function problemText(problems: readonly Problem[]): string {
 /** Solve; returns the steps in install order or throws LAYER_NO_MATCH / LAYER_UNSOLVABLE / LAYER_BASE_LOCKED. */
 export function solveRequest(input: SolveInput): TransactionStep[] {
   const { pool, base, wanted, remove } = input;
+  const free = new Set([...remove, ...(input.replace ?? [])]);
+  const overridden = (nevra: string) => [...free].some((n) => nevra.startsWith(`${n}-`));
   const removeJobs: Job[] = remove.map((name) => ({ action: 'erase', select: { by: 'name', name } }));
   for (const name of remove) {
     if (!base.packages.some((p) => p.name === name)) {
@@ -63,13 +67,14 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
   const sys = pool.repos.find((r) => r.name === '@System');
   const locks: Job[] = input.allowBaseChanges || !sys
     ? []
-    : sys.packages().filter((p) => !remove.includes(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
+    : sys.packages().filter((p) => !free.has(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
   const jobs = [...wanted.map((w) => w.job), ...removeJobs];
   // dnf's default allow_vendor_change=True: a base from one vendor may take repo packages from another.
-  const flags: SolveFlags = { ...input.flags, allowUninstall: false, allowVendorChange: true };
+  // A local replacement may be older than the base's version; every other base package stays locked.
+  const flags: SolveFlags = { ...input.flags, allowUninstall: false, allowVendorChange: true, ...(input.replace?.length ? { allowDowngrade: true } : {}) };
   const res = pool.solve([...jobs, ...locks], flags);
   if (res.ok) {
-    const changes = baseChanges(res.transaction.steps).filter((c) => !remove.some((n) => c.base.startsWith(`${n}-`)));
+    const changes = baseChanges(res.transaction.steps).filter((c) => !overridden(c.base));
     if (changes.length === 0 || input.allowBaseChanges) return res.transaction.steps;
   } else if (res.problems.some((p) => p.code === 'LAYER_NO_MATCH')) {
     const missing = res.problems.filter((p) => p.code === 'LAYER_NO_MATCH').map((p) => p.rules[0]?.dep ?? p.text);
@@ -79,8 +84,8 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
   }
   if (locks.length > 0) {
     // Would the request work if the base could change? Then the lock is the reason: name it.
-    const free = pool.solve(jobs, { ...flags, allowDowngrade: true });
-    const changes = free.ok ? baseChanges(free.transaction.steps).filter((c) => !remove.some((n) => c.base.startsWith(`${n}-`))) : [];
+    const unlocked = pool.solve(jobs, { ...flags, allowDowngrade: true });
+    const changes = unlocked.ok ? baseChanges(unlocked.transaction.steps).filter((c) => !overridden(c.base)) : [];
     if (changes.length > 0) {
       const c = changes[0]!;
       const culprit = wanted.find((w) => {

@@ -96,7 +96,7 @@ async function composeFor(
     let request = edited.request;
     if (request.recipe && request.baseCommit === '') request = { ...request, recipe: { ...request.recipe, repos: repos.active.map((r) => r.id) } };
     const localPaths = new Map<string, string>([
-      ...request.requestedLocal.filter((l) => !edited.newLocal.some((n) => n.sha256 === l.sha256)).map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
+      ...[...request.requestedLocal, ...(request.replacedLocal ?? [])].filter((l) => !edited.newLocal.some((n) => n.sha256 === l.sha256)).map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
       ...edited.newLocal.map((l) => [l.sha256, l.path] as const),
     ]);
     const o = req.options;

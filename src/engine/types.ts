@@ -44,6 +44,8 @@ export type Change =
   | { kind: 'rebase'; ref: string }
   /** rpm-ostree's `override remove`: base packages (each name matching exactly one) left out of the tree. */
   | { kind: 'override-remove'; packages: string[] }
+  /** rpm-ostree's `override replace FILE.rpm`: base packages replaced by local packages. */
+  | { kind: 'override-replace'; localRpms: string[] }
   /** rpm-ostree's `override reset`: overrides dropped (by package name, or all). */
   | { kind: 'override-reset'; packages: string[] | 'all' };
 

@@ -36,6 +36,8 @@ export interface Request {
   requestedLocal: LocalPackage[];
   /** Base packages removed from the tree (by name). */
   removed: string[];
+  /** Base packages replaced by local `.rpm` files (`override replace`), by content. */
+  replacedLocal?: LocalPackage[];
   /** The base was chosen by `layer deploy REV`: upgrade keeps it until `deploy --unpin` or a rebase. */
   pinned?: boolean;
 }
@@ -48,6 +50,7 @@ export function canonicalRequest(r: Request): unknown {
     requested: [...r.requested].sort(),
     local: r.requestedLocal.map((l) => l.sha256).sort(),
     removed: [...r.removed].sort(),
+    ...(r.replacedLocal?.length ? { replacedLocal: r.replacedLocal.map((l) => l.sha256).sort() } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ export interface EditOptions {
 function copy(r: Request): Request {
   return {
     ...r, requested: [...r.requested], requestedLocal: [...r.requestedLocal], removed: [...r.removed],
+    ...(r.replacedLocal ? { replacedLocal: [...r.replacedLocal] } : {}),
     ...(r.recipe ? { recipe: { packages: [...r.recipe.packages], repos: [...r.recipe.repos] } } : {}),
   };
 }
@@ -106,12 +107,33 @@ export function resetOverrides(r: Request, names: readonly string[] | 'all', o: 
   const out = copy(r);
   if (names === 'all') {
     out.removed = [];
+    delete out.replacedLocal;
     return out;
   }
   for (const n of names) {
     const i = out.removed.indexOf(n);
+    const j = (out.replacedLocal ?? []).findIndex((l) => nameOf(l.nevra) === n || l.nevra === n);
     if (i >= 0) out.removed.splice(i, 1);
+    else if (j >= 0) out.replacedLocal?.splice(j, 1);
     else if (!o.idempotent) throw new LayerError('LAYER_NOT_REQUESTED', `No overrides for package '${n}'`, { hint: out.removed.length ? `overridden: ${out.removed.join(', ')}` : 'nothing is overridden' });
   }
+  return out;
+}
+
+/** `override replace FILE.rpm…`: base packages replaced by local packages (by content). */
+export function addLocalReplacements(r: Request, locals: readonly LocalPackage[], o: EditOptions = {}): Request {
+  const out = copy(r);
+  const list = out.replacedLocal ?? [];
+  for (const l of locals) {
+    if (list.some((x) => x.sha256 === l.sha256)) {
+      if (!o.idempotent) throw new LayerError('LAYER_ALREADY_REQUESTED', `Override already exists for package '${l.nevra}'`, { hint: 'use --idempotent to ignore' });
+      continue;
+    }
+    // One replacement per base package: a newer file for the same name supersedes the older one.
+    const same = list.findIndex((x) => nameOf(x.nevra) === nameOf(l.nevra));
+    if (same >= 0) list.splice(same, 1);
+    list.push({ sha256: l.sha256, nevra: l.nevra });
+  }
+  out.replacedLocal = list;
   return out;
 }

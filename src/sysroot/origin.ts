@@ -30,7 +30,14 @@ export function formatOrigin(o: Origin): string {
     if (o.requestedLocal.length > 0) lines.push(`requested-local=${list(o.requestedLocal.map((l) => `${l.sha256}:${l.nevra}`))}`);
     lines.push('');
   }
-  if (o.removed.length > 0) lines.push('[overrides]', `remove=${list(o.removed)}`, '');
+  const replaced = o.replacedLocal ?? [];
+  if (o.removed.length > 0 || replaced.length > 0) {
+    lines.push('[overrides]');
+    if (o.removed.length > 0) lines.push(`remove=${list(o.removed)}`);
+    // rpm-ostree's key for base packages replaced by local files.
+    if (replaced.length > 0) lines.push(`replace-local=${list(replaced.map((l) => `${l.sha256}:${l.nevra}`))}`);
+    lines.push('');
+  }
   // A recipe base: what it was composed from, so it can be composed again (upgrade).
   if (o.recipe) lines.push('[recipe]', `packages=${list(o.recipe.packages)}`, `repos=${list(o.recipe.repos)}`, '');
   const extra: string[] = [];
@@ -78,6 +85,12 @@ export function parseOrigin(text: string, file: string): Origin {
     removed: splitList(groups.get('overrides')?.get('remove')),
   };
   if (origin?.has('override-commit')) o.pinned = true;
+  const replacedLocal = splitList(groups.get('overrides')?.get('replace-local')).map((s) => {
+    const i = s.indexOf(':');
+    if (i !== 64) throw new LayerError('LAYER_SYSROOT', `${file}: replace-local item '${s}' is not <sha256>:<nevra>`);
+    return { sha256: s.slice(0, i), nevra: s.slice(i + 1) };
+  });
+  if (replacedLocal.length > 0) o.replacedLocal = replacedLocal;
   const recipe = groups.get('recipe');
   if (recipe) o.recipe = { packages: splitList(recipe.get('packages')), repos: splitList(recipe.get('repos')) };
   const digest = layer?.get('input-digest');

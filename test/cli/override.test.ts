@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRpm } from '../support/rpmbuild.js';
 import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, removeTempDirs, testFixtures } from './helpers.js';
 
 let base: string;
@@ -62,5 +63,26 @@ describe('layer override', () => {
     const reset = layer(['override', 'reset', '--sysroot', s, 'bash']);
     expect(reset.code).toBe(1);
     expect(reset.stderr).toMatch(/No overrides for package 'bash' \[LAYER_NOT_REQUESTED\]/);
+  });
+});
+
+describe('layer override replace', () => {
+  it('replaces a base package by a local package (older here), rpm agrees; reset goes back; a name the base lacks is refused', async () => {
+    const older = await buildRpm({ name: 'demo-release', version: '0.9', requires: ['setup'], files: [{ path: '/usr/share/demo-release-old/x', content: 'old\n' }] });
+    const s = cloneSysroot(base, 'override-replace');
+    const baseRelease = rpm(layerJson(['status', '--sysroot', s]).deployments[0].path, '-q', 'demo-release').stdout.trim();
+    const j = layerJson(['override', 'replace', '--sysroot', s, older]);
+    expect(j.outcome).toBe('deployed');
+    const d = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(d['requested-base-local-replacements']).toEqual(['demo-release-0.9-1.noarch']);
+    expect(rpm(d.path, '-q', 'demo-release').stdout.trim()).toBe('demo-release-0.9-1.noarch');
+    expect(rpm(d.path, '-Va', '--nofiles').stdout).toBe('');
+    expect(j.diff.downgraded).toEqual([{ from: `${baseRelease}`, to: 'demo-release-0.9-1.noarch' }]);
+    expect(layerJson(['override', 'reset', '--sysroot', s, 'demo-release']).outcome).toBe('deployed');
+    expect(rpm(layerJson(['status', '--sysroot', s]).deployments[0].path, '-q', 'demo-release').stdout.trim()).toBe(baseRelease);
+    const stranger = await buildRpm({ name: 'not-in-base', files: [{ path: '/usr/share/nib/x', content: 'x\n' }] });
+    const r = layer(['override', 'replace', '--sysroot', s, stranger]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Package "not-in-base" not found in the base .*\[LAYER_NO_MATCH\]/);
   });
 });

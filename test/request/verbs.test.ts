@@ -1,7 +1,7 @@
 /** The request as a value: verbs are pure edits; the origin file reads and writes it whole. */
 import { describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { addLocalPackages, addPackages, canonicalRequest, commitRequest, recipeRequest, removePackages, sameRequest, setBase, specsToInstall } from '../../src/request/index.js';
+import { addBaseRemovals, addLocalPackages, addLocalReplacements, addPackages, resetOverrides, canonicalRequest, commitRequest, recipeRequest, removePackages, sameRequest, setBase, specsToInstall } from '../../src/request/index.js';
 import type { Checksum } from '../../src/store/index.js';
 import { formatOrigin, parseOrigin } from '../../src/sysroot/index.js';
 
@@ -54,7 +54,9 @@ describe('request verbs', () => {
 
   it('the origin file round-trips the whole request, recipe included', () => {
     const r = addLocalPackages(addPackages(setBase(recipeRequest('demo', { packages: ['bash'], repos: ['base', 'updates'] }), 'demo/base', C1, { packages: ['bash'], repos: ['base', 'updates'] }), ['openssl']), [{ sha256: SHA, nevra: 't-1-1.noarch' }]);
-    const back = parseOrigin(formatOrigin({ ...r, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] }), 'test.origin');
-    expect(back).toEqual({ ...r, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] });
+    const withOverrides = addLocalReplacements(addBaseRemovals(r, ['vim-minimal']), [{ sha256: 'd'.repeat(64), nevra: 'glibc-2.34-1.x86_64' }]);
+    const back = parseOrigin(formatOrigin({ ...withOverrides, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] }), 'test.origin');
+    expect(back).toEqual({ ...withOverrides, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] });
+    expect(resetOverrides(withOverrides, 'all')).toEqual({ ...r, removed: [] });
   });
 });

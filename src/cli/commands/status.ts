@@ -38,6 +38,7 @@ function toJson(d: DeploymentView): object {
     'requested-local-packages': o.requestedLocal.map((l) => l.nevra),
     packages: o.requested.filter((p) => !inactive.has(p)),
     'requested-base-removals': o.removed,
+    'requested-base-local-replacements': (o.replacedLocal ?? []).map((l) => l.nevra),
     version: d.version ?? null,
     timestamp: d.timestamp,
     path: d.path,
