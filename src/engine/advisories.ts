@@ -25,7 +25,8 @@ export async function securityAdvisories(opts: {
   before: readonly (ListedPackage | Nevra)[]; after: readonly (ListedPackage | Nevra)[];
 }): Promise<Advisory[]> {
   const repos = await openRepos({
-    ...(opts.reposdir ? { reposdir: opts.reposdir } : {}), tree: opts.tree, arch: opts.arch ?? hostArch(), cacheDir: opts.cacheDir, report: opts.report,
+    ...(opts.reposdir ? { reposdir: opts.reposdir } : {}),
+    tree: opts.tree, arch: opts.arch ?? hostArch(), cacheDir: opts.cacheDir, report: opts.report,
   });
   try {
     await repos.refresh(opts.cacheOnly ? { cacheOnly: true } : {});

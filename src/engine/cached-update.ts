@@ -24,9 +24,17 @@ export interface CachedUpdate {
   /** Every package of the tree the upgrade would deploy. */
   packages: string[];
   /** Security advisories the update fixes: id, severity, title, CVE ids, the packages. */
-  advisories: { id: string; severity: string; title: string; cves: string[]; packages: { name: string; version: string; release: string; arch: string }[] }[];
+  advisories: CachedAdvisory[];
   /** sha256 of the update: the new base and the new package set. */
   'update-sha256': string;
+}
+
+export interface CachedAdvisory {
+  id: string;
+  severity: string;
+  title: string;
+  cves: string[];
+  packages: { name: string; version: string; release: string; arch: string }[];
 }
 
 const FILE = 'cached-update.json';

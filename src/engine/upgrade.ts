@@ -22,7 +22,7 @@ import { apply, plan as planCompose, type Plan } from '../compose/index.js';
 import type { ApplyContext, PlanContext } from '../compose/types.js';
 import { LayerError } from '../errors.js';
 import { formatEvr, parseNevra, type Nevra } from '../nevra.js';
-import { CollectingReport } from '../report.js';
+import { CollectingReport, type Report } from '../report.js';
 import { addPackages, removePackages, setBase, type Recipe, type Request } from '../request/index.js';
 import type { RepoSet } from '../repos/index.js';
 import type { Checksum } from '../store/index.js';
@@ -34,7 +34,7 @@ import { deployPlan, packageTrust, runTransaction } from './engine.js';
 import { keptLocalRpm } from './local-rpms.js';
 import { hostArch, openRepos } from './repos.js';
 import type { EngineRequest, EngineResult, PackageDiff } from './types.js';
-import { commitVersion, nextVersion, versionFor } from './version.js';
+import { commitVersion, versionFor } from './version.js';
 import type { Edited } from './verbs.js';
 
 export interface UpgradeRequest extends Omit<EngineRequest, 'change' | 'confirm'> {
@@ -95,6 +95,11 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
     } else clearCachedUpdate(sysroot.stateDir);
   }
   if (out.outcome === 'deployed') clearCachedUpdate(sysroot.stateDir);
+  const d = out.diff;
+  req.report.record(`upgrade.${out.outcome}`, {
+    'base-kind': out.baseKind, from: out.base.from, to: out.base.to, version: out.base.version,
+    upgraded: d.upgraded.length, downgraded: d.downgraded.length, removed: d.removed.length, added: d.added.length,
+  });
   return out;
 }
 
@@ -119,7 +124,7 @@ async function refUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deploy
 }
 
 /** A recipe base: see the module comment. */
-async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deployment): Promise<UpgradeResult> {
+async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deployment): Promise<UpgradeResult> {
   const o = req.options;
   const mutates = !req.check && !o.downloadOnly;
   const report = new CollectingReport(req.report);
@@ -129,6 +134,8 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Dep
       ...(req.onLockWait ? { onWait: req.onLockWait } : {}),
     });
   }
+  // Read again under the lock: a transaction that finished while this one waited is the current one.
+  const current = (mutates ? sysroot.deployments()[0] : undefined) ?? seen;
   const cacheDir = join(sysroot.stateDir, 'cache');
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
@@ -155,7 +162,7 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Dep
     const combined = await planCompose({ ...request, baseCommit: '' as Checksum, recipe }, planCtx);
     const before = await listCommitPackages(sysroot.store, current.checksum, cacheDir);
     const diff = diffPackages(before, listed(combined.packages));
-    const version = o.version ?? nextVersion(commitVersion(sysroot.store, current.origin.baseCommit));
+    const version = versionFor(sysroot.store, null, current.origin.baseCommit, o.version);
     const base = { from: current.origin.baseCommit, to: null, changed: true, version, timestamp: Math.floor(Date.now() / 1000) };
     const o0 = current.origin;
     const sameRequests = JSON.stringify([request.requested, request.requestedLocal]) === JSON.stringify([o0.requested, o0.requestedLocal]);
@@ -221,16 +228,17 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
     // The layered requests on that commit, checked against the preview before anything more is written.
     const layeredRequest = setBase(request, request.baseRef, baseCommit, recipe);
     finalPlan = await planCompose(layeredRequest, planCtx);
-    assertSameSet(finalPlan.packages, combined.packages);
+    assertSameSet(finalPlan.packages, combined.packages, report);
     const trust = await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
     const version = versionFor(sysroot.store, baseCommit, current.checksum, req.options.version);
     const applied = await apply(finalPlan, { ...applyCtx, verify: trust.verify, extraRpmdbEntries: trust.entries, version });
     if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
     commit = applied.commit;
     edited = { request: layeredRequest, newLocal: [] };
-    sysroot.store.setRef(request.baseRef, baseCommit);
-  } else assertSameSet(basePlan.packages, combined.packages);
+  } else assertSameSet(basePlan.packages, combined.packages, report);
   const deployed = await deployPlan(req, report, sysroot, current, edited, finalPlan, commit);
+  // The ref moves once the deployment exists: a kill before leaves the ref on the deployed base.
+  if (commit !== baseCommit) sysroot.store.setRef(request.baseRef, baseCommit);
   return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
 }
 
@@ -241,10 +249,13 @@ function requestOf(d: Deployment): Request {
 }
 
 /** The preview's promise: the composed tree has exactly the previewed packages. */
-function assertSameSet(got: readonly Nevra[], previewed: readonly Nevra[]): void {
+function assertSameSet(got: readonly Nevra[], previewed: readonly Nevra[], report: Report): void {
   const a = [...got].sort();
   const b = [...previewed].sort();
-  if (JSON.stringify(a) === JSON.stringify(b)) return;
+  if (JSON.stringify(a) === JSON.stringify(b)) {
+    report.record('upgrade.preview-verified', { packages: a.length });
+    return;
+  }
   const extra = a.filter((n) => !b.includes(n));
   const missing = b.filter((n) => !a.includes(n));
   throw new LayerError('LAYER_INTERNAL', `assertion failed: the upgrade would deploy other packages than its preview (not previewed: ${extra.join(', ') || '-'}; `

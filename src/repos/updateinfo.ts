@@ -97,7 +97,9 @@ export interface InstalledLike {
  * of the same name and arch) and that `next` fixes (it has the listed version or newer), each
  * with the listed packages that matter. `next` undefined: applicability alone.
  */
-export function applicable(advisories: readonly Advisory[], installed: readonly InstalledLike[], next?: readonly InstalledLike[]): Advisory[] {
+export function applicable(
+  advisories: readonly Advisory[], installed: readonly InstalledLike[], next?: readonly InstalledLike[],
+): Advisory[] {
   const key = (p: { name: string; arch: string }) => `${p.name}.${p.arch}`;
   const index = (l: readonly InstalledLike[]) => {
     const m = new Map<string, string[]>();

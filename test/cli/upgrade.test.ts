@@ -124,16 +124,55 @@ describe('recipe base', () => {
     // The real rpm agrees with the new tree's database.
     const q = execFileSync('rpm', ['--root', d.path, '--dbpath', '/usr/lib/sysimage/rpm', '-q', 'up-core', 'up-tool'], { encoding: 'utf8' });
     expect(q).toBe('up-core-1.1-1.noarch\nup-tool-1.1-1.noarch\n');
+    // dnf as the oracle of a recomposition: the recipe and the layered requests installed from
+    // nothing by dnf into an empty installroot give the same package set as the upgraded tree.
+    requireTool('dnf');
+    const root = join(tempDir('dnf-oracle'), 'root');
+    execFileSync('dnf', ['--installroot', root, `--setopt=reposdir=${rd.v2}`, `--setopt=cachedir=${join(root, '..', 'cache')}`, '--releasever=12',
+      '--nogpgcheck', '-q', '-y', 'install', ...RECIPE, ...LAYERED], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const dnfSet = execFileSync('rpm', ['--root', root, '-qa', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n'], { encoding: 'utf8' }).trim().split('\n').sort();
+    expect(layerJson(['db', 'list', '--sysroot', s]).packages.sort()).toEqual(dnfSet);
     ostreeFsck(s);
+  });
+
+  it('a local .rpm layered on a recipe base is carried through the upgrade; preview == db diff', () => {
+    const s = cloneSysroot(plain, 'local');
+    ok(['install', '--sysroot', s, '--reposdir', rd.v1, join(repos.v1, 'up-tool-1.0-1.noarch.rpm')]);
+    ok(['boot-pending', '--sysroot', s]);
+    const { preview, real } = previewThenUpgrade(s, rd.v2);
+    expect(real).toEqual(preview);
+    const d = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(d['requested-local-packages']).toEqual(['up-tool-1.0-1.noarch']);
+    expect(layerJson(['db', 'list', '--sysroot', s]).packages).toEqual(expect.arrayContaining(['up-tool-1.0-1.noarch', 'up-core-1.1-1.noarch']));
   });
 
   it('the plain text output: the package diff, then the next step as install prints it', () => {
     const s = cloneSysroot(layered, 'text');
-    const r = layer(['upgrade', '--sysroot', s, '--reposdir', rd.v2]);
+    const events = join(tempDir('events'), 'events.jsonl');
+    const r = layer(['upgrade', '--sysroot', s, '--reposdir', rd.v2, '--events', events]);
     expect(r.code, r.stderr).toBe(0);
+    // The coded events: the composed tree checked against the preview, then the outcome.
+    const codes = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; data?: Record<string, unknown> });
+    expect(codes.find((e) => e.code === 'upgrade.preview-verified')?.data).toEqual({ packages: 9 });
+    expect(codes.find((e) => e.code === 'upgrade.deployed')?.data).toMatchObject({ 'base-kind': 'recipe', upgraded: 2, downgraded: 2, removed: 2, added: 4 });
     expect(r.stdout).toMatch(/^Upgraded:\n {2}up-core-1\.0-1\.noarch -> up-core-1\.1-1\.noarch\n/);
     expect(r.stdout).toContain('Removed:\n  up-old-1.0-1.noarch\n  up-plugin-1.0-1.noarch\n');
     expect(r.stdout).toMatch(/Run "layer boot-pending --sysroot .*" .* or "layer rollback" to undo\.\n$/);
+  });
+
+  it('--version sets the composed commits\' version; --install changes the requests in the same transaction', () => {
+    const s = cloneSysroot(plain, 'version');
+    const up = layerJson(['upgrade', '--version', '42.1', '--install', 'up-other', '--sysroot', s, '--reposdir', rd.v2]);
+    expect(up.outcome).toBe('deployed');
+    const d = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(d['requested-packages']).toEqual(['up-other']);
+    // The layered commit carries its base's version.
+    expect(d.version).toBe('42.1');
+    expect(d['base-checksum']).not.toBe(d.checksum);
+    expect(layerJson(['db', 'list', '--sysroot', s]).packages).toEqual(expect.arrayContaining(['up-other-0.9-1.noarch', 'up-core-1.1-1.noarch']));
+    // A later install on that base keeps the base's version.
+    ok(['install', '--sysroot', s, '--reposdir', rd.v2, 'up-tool']);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0].version).toBe('42.1');
   });
 
   it('v3: a layered package that conflicts with the new base is a clear error naming both; the deployment is untouched', () => {
@@ -391,13 +430,15 @@ describe('crash safety', () => {
     const cal = cloneSysroot(layered, 'kill-cal');
     const t0 = performance.now();
     ok(['upgrade', '--sysroot', cal, '--reposdir', rd.v2]);
-    const full = performance.now() - t0;
+    // Re-measured by every complete upgrade below: the machine's load changes during the run.
+    let full = performance.now() - t0;
     console.log(`upgrade kill test: seed ${seed}, full upgrade ${Math.round(full)} ms`);
     const outcomes = { old: 0, new: 0 };
     for (let i = 0; i < 12; i++) {
       const s = cloneSysroot(layered, `kill-${i}`);
       const old = layerJson(['status', '--sysroot', s]).deployments[0];
-      const delay = Math.round(((i + rand()) / 12) * full * 1.2);
+      // Spread over the whole run and past it (the swap and cleanup come last).
+      const delay = Math.round(((i + rand()) / 12) * full * 1.5);
       const child = spawn('node', [MAIN, 'upgrade', '--sysroot', s, '--reposdir', rd.v2], { stdio: 'ignore' });
       const done = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, delay));
@@ -416,7 +457,9 @@ describe('crash safety', () => {
       }
       ostreeFsck(s);
       // The next upgrade finishes the job (or finds nothing new).
+      const t1 = performance.now();
       const next = layer(['upgrade', '--sysroot', s, '--reposdir', rd.v2]);
+      if (!next.stdout.startsWith('No upgrade available')) full = performance.now() - t1;
       expect(next.code, `after a kill at ${delay} ms: ${next.stderr}`).toBe(0);
       expect(layerJson(['db', 'list', '--sysroot', s]).packages).toContain('up-tool-1.1-1.noarch');
     }

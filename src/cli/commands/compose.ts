@@ -1,0 +1,39 @@
+/** `layer compose`: compose a base from a recipe into an archive OSTree repo a fleet pulls over HTTP. */
+import { resolve } from 'node:path';
+import { LayerError } from '../../errors.js';
+import { composeRepo } from '../../fleet/index.js';
+import { bool, parseArgs, str } from '../args.js';
+import { emit } from '../output.js';
+import { CliReport, reportMode } from '../report.js';
+
+export const usage = `layer compose --repo REPO --ref REF --recipe FILE [--version V] [--workdir DIR] [-C|--cache-only] [--json]
+  Compose a base from the packages and repos of the recipe FILE (JSON, see README "Composing for
+  a fleet") and commit it to REF of the archive-mode OSTree repository REPO (created when absent),
+  with the summary updated: serve REPO as static files and hosts pull it (ostree pull, layer).
+  --version sets the commit's version (default: YYYYMMDD.N after the ref's); --workdir keeps the
+  work store and package cache between composes.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs('compose', argv, {
+    repo: { value: true }, ref: { value: true }, recipe: { value: true }, version: { value: true },
+    workdir: { value: true }, 'cache-only': { short: 'C' },
+  });
+  const repo = str(p, 'repo');
+  const ref = str(p, 'ref');
+  const recipe = str(p, 'recipe');
+  if (!repo || !ref || !recipe) throw new LayerError('LAYER_USAGE', 'layer compose: --repo REPO, --ref REF and --recipe FILE are required', { hint: 'see layer compose --help' });
+  if (p.positionals.length > 0) throw new LayerError('LAYER_USAGE', `layer compose: unexpected argument '${p.positionals[0]}'`, { hint: 'packages go in the recipe' });
+  const version = str(p, 'version');
+  const workdir = str(p, 'workdir');
+  const report = new CliReport(reportMode(bool(p, 'json')));
+  const r = await composeRepo({
+    repo: resolve(repo), ref, recipe: resolve(recipe), report, cacheOnly: bool(p, 'cache-only'),
+    ...(version !== undefined ? { version } : {}), ...(workdir ? { workDir: resolve(workdir) } : {}),
+  });
+  emit(p, r, () => r.outcome === 'unchanged'
+    ? `${ref} is unchanged: ${r.commit} (version ${r.version})\n`
+    : `${ref} → ${r.commit}\n  version ${r.version}, ${r.packages.length} packages` +
+      `${r.parent ? `, parent ${r.parent.slice(0, 12)}` : ''}\n  exported ${r.exported?.written ?? 0} objects (${r.exported?.bytes ?? 0} bytes), ` +
+      `${r.exported?.present ?? 0} already in ${resolve(repo)}\n`);
+  return 0;
+}
