@@ -81,6 +81,12 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
     const base = { from: at, to: at, changed: false, version, timestamp: Number(c.timestamp) };
     return { outcome: 'pinned', baseKind: 'ostree-local', base, diff: emptyDiff(), packages: [] };
   }
+  if (current.origin.recipe && (req.lockfile || req.onLockfile)) {
+    // The recipe upgrade plans the base and the layering apart: a lockfile of one plan would pin half of it.
+    throw new LayerError('LAYER_USAGE', 'upgrade of a recipe base does not take --lockfile/--lockfile-out yet', {
+      hint: 'use them with install/uninstall/init, or with an OSTree-ref base (layer init --from-ostree)',
+    });
+  }
   const out = current.origin.recipe ? await recipeUpgrade(req, sysroot, current) : await refUpgrade(req, sysroot, current);
   if (req.check && !req.options.downloadOnly) {
     if (out.outcome === 'available') {

@@ -365,3 +365,12 @@ describe('--best and --nobest', () => {
     expect(dnfBest.stdout + dnfBest.stderr).toMatch(/bestpick-missing-dep/);
   });
 });
+
+describe('lockfiles and upgrade', () => {
+  it('upgrade of a recipe base refuses --lockfile-out instead of ignoring it', () => {
+    const s = cloneSysroot(base, 'upgrade-lock');
+    const r = layer(['upgrade', '--sysroot', s, '--lockfile-out', join(tempDir('upgrade-lock-out'), 'lock.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/upgrade of a recipe base does not take --lockfile\/--lockfile-out yet \[LAYER_USAGE\]/);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { runUpgrade, type UpgradeResult } from '../../engine/index.js';
+import { lockfileUse } from '../lockfile.js';
 import { formatLockWait } from '../../sysroot/index.js';
 import { bool, parseArgs, str, type Parsed } from '../args.js';
 import { cliReport, EXIT_UNCHANGED, resultJson, seconds, TRANSACTION_FLAGS } from '../common.js';
@@ -45,7 +46,9 @@ export async function run(argv: string[]): Promise<number> {
   const timeout = lockTimeout(p);
   const scriptletTimeout = seconds(p, 'scriptlet-timeout');
   const report = cliReport(p);
+  const lock = lockfileUse(p);
   const r = await runUpgrade({
+    ...lock.request,
     sysroot, command: `layer upgrade ${argv.join(' ')}`, report, check,
     install: list(p, 'install'), uninstall: list(p, 'uninstall'),
     ...(reposdir ? { reposdir: resolve(reposdir) } : {}), ...(arch ? { arch } : {}),
@@ -58,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     },
     onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
   });
+  if (r.result) lock.finish(r.result);
   const json = upgradeJson(r);
   report.result(json);
   emit(p, json, () => upgradeText(r, sysroot, { check, preview: bool(p, 'preview') }));
