@@ -156,7 +156,7 @@ export type PackageVerifier = (
   report: Report,
 ) => Promise<void>;
 
-export type ApplyStepName = 'download' | 'verify' | 'check' | 'import' | 'checkout' | 'scriptlets' | 'rpmdb' | 'commit';
+export type ApplyStepName = 'download' | 'verify' | 'check' | 'import' | 'checkout' | 'scriptlets' | 'kernel' | 'rpmdb' | 'commit';
 
 export interface ApplyResult {
   /** The new commit; absent when stopped early (`until`). */

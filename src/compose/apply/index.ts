@@ -7,6 +7,7 @@
  *   import      one store commit per package (reused when imported before)
  *   checkout    base (minus removed packages' files) ∪ packages, by hardlinks
  *   scriptlets  in bubblewrap on an overlay; the store's objects are never written
+ *   kernel      a tree with a kernel gets its initramfs and mount points (src/boot)
  *   rpmdb       the new tree's database
  *   commit      parent = base; metadata: the request, the packages, the repos, the digest
  *
@@ -27,6 +28,7 @@ import { writeDatabase } from './rpmdb.js';
 import { runScriptlets } from './scriptlets.js';
 import type { ApplyState } from './state.js';
 import { verify } from './verify.js';
+import { kernel } from './kernel.js';
 import { join } from 'node:path';
 
 const STEPS: readonly [ApplyStepName, (s: ApplyState) => Promise<void>][] = [
@@ -36,6 +38,7 @@ const STEPS: readonly [ApplyStepName, (s: ApplyState) => Promise<void>][] = [
   ['import', importPackages],
   ['checkout', assemble],
   ['scriptlets', runScriptlets],
+  ['kernel', kernel],
   ['rpmdb', writeDatabase],
   ['commit', commit],
 ];
