@@ -33,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: () => import('./commands/status.js'),
   db: () => import('./commands/db.js'),
   cleanup: () => import('./commands/cleanup.js'),
+  fsck: () => import('./commands/fsck.js'),
   pin: () => import('./commands/pin.js'),
   config: () => import('./commands/config.js'),
   'refresh-md': () => import('./commands/refresh-md.js'),
@@ -49,7 +50,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const HELP = `usage: layer COMMAND [options]
 
 Commands:
-  init          compose a base from packages (or take an ostree commit) and deploy it
+  init          compose a base from packages (or take an ostree commit, or pull one over HTTP) and deploy it
   install       layer packages (names, provides, file paths, local .rpm files)
   uninstall     remove layered packages
   override      override remove PKG... | override reset PKG...|--all (base packages left out)
@@ -57,6 +58,7 @@ Commands:
   status        show deployments (-v: packages, repos, pins; -b: booted only; --json: rpm-ostree's field names)
   db            db list [DEPLOYMENT] | db diff [FROM [TO]]
   cleanup       remove unreferenced deployments and objects (-p: the pending, -r: the rollback deployments)
+  fsck          check the store and deployments (--repair: re-import what is lost)
   pin           pin a deployment so retention and cleanup keep it (--unpin to undo)
   config        config get|set|list: the sysroot's settings (retention)
   refresh-md    fetch fresh repo metadata

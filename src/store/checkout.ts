@@ -59,6 +59,20 @@ function prepareDest(dir: string): void {
 
 /** Create one file (regular or symlink) at `dest` from content object `csum`. */
 function placeFile(repo: Repo, csum: Checksum, dest: string, hardlink: boolean): void {
+  try {
+    placeObject(repo, csum, dest, hardlink);
+  } catch (err) {
+    const obj = repo.objectPath(csum, 'file');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(obj)) {
+      throw new LayerError('LAYER_STORE_CORRUPT', `content object ${csum} is missing from ${repo.path} (${obj}, needed for ${dest})`, {
+        cause: err, hint: 'layer fsck --repair re-imports the packages that own missing objects',
+      });
+    }
+    throw err;
+  }
+}
+
+function placeObject(repo: Repo, csum: Checksum, dest: string, hardlink: boolean): void {
   const obj = repo.objectPath(csum, 'file');
   if (hardlink && repo.mode === 'bare') {
     try {

@@ -92,6 +92,27 @@ export class Store extends Repo {
     for (const node of walkRaw(this, c.rootTree, c.rootMeta)) yield describe(this, node);
   }
 
+  /**
+   * Content checksum → tree paths of a commit's files and symlinks, from its dirtrees alone
+   * (the content objects are not opened: this is how fsck finds who owns a missing one).
+   */
+  contentOf(rev: string): Map<Checksum, string[]> {
+    const c = this.readCommit(rev);
+    const out = new Map<Checksum, string[]>();
+    for (const node of walkRaw(this, c.rootTree, c.rootMeta)) {
+      if (node.kind !== 'file') continue;
+      const list = out.get(node.csum);
+      if (list) list.push(node.path);
+      else out.set(node.csum, [node.path]);
+    }
+    return out;
+  }
+
+  /** Whether a content object is in the repo. */
+  hasContent(csum: Checksum): boolean {
+    return this.hasObject(csum, 'file');
+  }
+
   /** The entry at `path`, or undefined. */
   stat(rev: string, path: string): TreeEntry | undefined {
     const c = this.readCommit(rev);
