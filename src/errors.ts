@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'LAYER_HEALTH_CHECK'
   // --lockfile: unreadable, or something it pins is gone or differs
   | 'LAYER_LOCKFILE'
+  // layer compose: the recipe file is unreadable or invalid
+  | 'LAYER_RECIPE'
   | 'LAYER_USAGE'
   // the operating system refused an operation (disk full, permissions, read-only, I/O error)
   | 'LAYER_IO'

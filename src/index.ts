@@ -15,13 +15,15 @@
 export { runTransaction, rollback, bootPending, cleanup, refreshMetadata, describeStatus, listPackages, diffPackages, diffDeployments, hostArch } from './engine/index.js';
 export type { EngineRequest, EngineResult, EngineOptions, Change, PackageDiff, DeploymentView, StatusView } from './engine/index.js';
 export { baseSourceOf, ostreeLocalSource, recipeSource, type BaseSource } from './engine/index.js';
+export { ostreeRemoteSource, pullFromRemote, type PullOptions, type PullResult } from './engine/sources/index.js';
+export { composeRepo, parseRecipe, readRecipe, type ComposeRepoRequest, type ComposeRepoResult } from './fleet/index.js';
 export { plan, apply, composeTree, cleanStaleScratch } from './compose/index.js';
 export type {
   Plan, PlanStep, PlanContext, ApplyContext, ApplyResult, ComposeOptions, ProvidedRequest, StepAction, StepReason, PackageVerifier,
 } from './compose/index.js';
 export { addPackages, addLocalPackages, removePackages, setBase, recipeRequest, commitRequest, sameRequest, type Request, type Recipe, type LocalPackage } from './request/index.js';
 export { Sysroot, formatOrigin, parseOrigin, type Deployment, type Origin, type SysrootStatus } from './sysroot/index.js';
-export { Store, type Checksum } from './store/index.js';
+export { Store, ArchiveRepo, exportCommit, updateSummary, type Checksum } from './store/index.js';
 export { LayerError, asLayerError, type ErrorCode } from './errors.js';
 export { silentReport, EventReport, RecordingReport, CollectingReport, type Report, type LayerEvent, type EventData, type Progress } from './report.js';
 export { compareEvr, formatEvr, formatNevra, parseEvr, parseNevra, nameOf, vercmp, type Nevra, type Evr, type NevraParts } from './nevra.js';

@@ -9,7 +9,7 @@ import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
 import { resolveUninstallNames } from './uninstall-names.js';
 import { editOverrides } from './overrides.js';
-import { baseSourceOf, ostreeLocalSource, pullFromOstree } from './sources/index.js';
+import { addRemote, baseSourceOf, ostreeLocalSource, ostreeRemoteSource, pullBaseRev } from './sources/index.js';
 import type { EngineRequest } from './types.js';
 
 export interface Edited {
@@ -22,8 +22,13 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const change = req.change;
   const o = { idempotent: req.options.idempotent === true };
   if (change.kind === 'init') {
-    if (!change.fromOstree) return { request: recipeRequest(change.osname, { packages: change.packages, repos: [] }), newLocal: [] };
-    const source = ostreeLocalSource(change.fromOstree);
+    if (change.fromRemote) addRemote(sysroot.store, change.fromRemote.remote, change.fromRemote.url);
+    if (!change.fromOstree && !change.fromRemote) {
+      return { request: recipeRequest(change.osname, { packages: change.packages, repos: [] }), newLocal: [] };
+    }
+    const source = change.fromRemote
+      ? ostreeRemoteSource({ name: change.fromRemote.remote, url: change.fromRemote.url }, change.fromRemote.ref)
+      : ostreeLocalSource(change.fromOstree ?? '');
     const commit = await source.fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
     sysroot.store.setRef(`${change.osname}/base`, commit);
@@ -38,7 +43,7 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
         hint: 'layer deploy takes a commit of an OSTree-ref base (layer init --from-ostree, layer rebase REPO:REF)',
       });
     }
-    const commit = pullFromOstree(sysroot.store, current.baseRef, change.rev);
+    const commit = await pullBaseRev(sysroot.store, current.baseRef, change.rev, req.report);
     return { request: { ...setBase(current, current.baseRef, commit, null), pinned: true }, newLocal: [] };
   }
   if (change.kind === 'rebase') {
@@ -50,7 +55,7 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   }
   if (change.kind === 'upgrade') {
     // The newest commit of the base's ref (a recipe base is recomposed by engine/upgrade.ts instead).
-    const commit = await baseSourceOf(current).fetch({ store: sysroot.store, report: req.report });
+    const commit = await baseSourceOf(current, sysroot.store).fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: a recipe base is upgraded by engine/upgrade.ts');
     if (commit !== current.baseCommit && !req.options.allowDowngrade) refuseOlder(sysroot.store, current.baseCommit, commit);
     const moved = setBase(current, current.baseRef, commit, null);

@@ -18,9 +18,11 @@ export { FileConflictError, type FileConflict, type CheckoutOptions, type UnionO
 export type { TreeDiff, FsckProblem, FsckResult, PruneOptions, PruneResult } from './maintenance.js';
 export type { RepoMode, RepoOptions } from './repo.js';
 export { isValidRef } from './repo.js';
+export { ArchiveRepo, decodeFilez, encodeFilez, exportCommit, filezChecksum, type ArchiveObjectType, type ArchiveOptions, type ExportResult } from './archive.js';
+export { decodeSummary, encodeSummary, updateSummary, type Summary, type SummaryRef } from './summary.js';
 export type { TreeEntry } from './tree.js';
 export {
-  contentChecksum, isChecksum, S_IFDIR, S_IFLNK, S_IFREG, S_IFMT,
+  contentChecksum, isChecksum, S_IFDIR, S_IFLNK, S_IFREG, S_IFMT, decodeCommit, decodeDirMeta, decodeDirTree, sha256,
   type Checksum, type Commit, type DirMeta, type FileMeta, type Xattrs,
 } from './objects.js';
 export { V, Variant, unbox, type GValue } from './gvariant/index.js';

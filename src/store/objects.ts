@@ -70,7 +70,8 @@ export function sha256(...parts: Uint8Array[]): Checksum {
   return h.digest('hex') as Checksum;
 }
 
-function be32(n: number): number {
+/** Byteswap a u32: OSTree's `u` fields are big-endian inside little-endian GVariants. */
+export function be32(n: number): number {
   return (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0;
 }
 
@@ -98,13 +99,13 @@ function byteCompare(a: string, b: string): number {
 }
 
 /** `a(ayay)`: names carry their NUL, entries sorted by name bytes (formats.md §2.4.2). */
-function encodeXattrs(x: Xattrs): GValue[] {
+export function encodeXattrs(x: Xattrs): GValue[] {
   return [...x]
     .sort((a, b) => byteCompare(a[0], b[0]))
     .map(([name, value]) => [Buffer.concat([utf8.encode(name), Buffer.from([0])]), value]);
 }
 
-function decodeXattrs(v: GValue): Xattrs {
+export function decodeXattrs(v: GValue): Xattrs {
   return (v as GValue[][]).map(([name, value]) => {
     const n = Buffer.from(name as Uint8Array);
     return [n.subarray(0, n.length - 1).toString('utf8'), value as Uint8Array] as const;

@@ -8,8 +8,11 @@ import type { Report } from '../../report.js';
 import type { Checksum, Store } from '../../store/index.js';
 
 export interface BaseSource {
-  /** `recipe`: composed from packages; `ostree-local`: a ref of an OSTree repo on this machine. */
-  readonly kind: 'recipe' | 'ostree-local';
+  /**
+   * `recipe`: composed from packages; `ostree-local`: a ref of an OSTree repo on this machine;
+   * `ostree-remote`: a ref of an archive repo served over HTTP (ostree-remote.ts).
+   */
+  readonly kind: 'recipe' | 'ostree-local' | 'ostree-remote';
   /** The base as the origin records it (`baserefspec`). */
   readonly refspec: string;
   /**

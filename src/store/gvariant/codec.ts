@@ -195,6 +195,9 @@ export function isNormalForm(sig: string, bytes: Uint8Array): boolean {
 }
 
 function readOffset(b: Buffer, at: number, w: number): number {
+  // An empty container has no framing offsets (width 0); one that needs an offset it cannot
+  // hold, or whose offset would lie outside the bytes, is malformed — not a crash (found by fuzzing).
+  if (w === 0 || at < 0 || at + w > b.length) throw corrupt(`framing offset at ${at} (width ${w}) outside ${b.length} bytes`);
   return w === 8 ? Number(b.readBigUInt64LE(at)) : b.readUIntLE(at, w);
 }
 

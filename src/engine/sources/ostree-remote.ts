@@ -1,0 +1,257 @@
+/**
+ * Pulling a commit from an archive-mode OSTree repository over HTTP (or file://), as `ostree
+ * pull` does without deltas: `config` (the mode must be archive), `summary` (else
+ * `refs/heads/REF`) for the ref's commit, then the commit, its dirmeta and dirtree objects and
+ * the `.filez` content objects into a bare / bare-user Store. Every object is verified: a
+ * metadata object's SHA-256 is its name; a content object's canonical checksum (formats.md
+ * §2.4.1) is recomputed from the decoded `.filez`. Transfers go through net/'s Fetcher (p-limit
+ * concurrency, byte caps, timeouts, minrate, bounded retries).
+ *
+ * Resuming: objects are written children first and the commit last, and a dirtree is written
+ * only after everything below it, so after an interrupted pull a dirtree in the store means its
+ * whole subtree is there: the next pull skips it without a request, and fetches only what is
+ * missing (plus the few dirtrees whose subtrees were unfinished).
+ *
+ * Crash safety: every object goes through the store's temp file + rename; the commit object is
+ * written only once its tree is complete, so a commit in the store is always whole. No ref is
+ * set here: the caller does that.
+ *
+ * Limits: a `.filez` is held in memory while it is verified, capped at MAX_FILEZ bytes.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { LayerError } from '../../errors.js';
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, FetchFailure, Fetcher, SMALL_FILE_LIMIT, joinUrl, type FetchOptions } from '../../net/index.js';
+import type { Report } from '../../report.js';
+import type { BaseSource } from './base-source.js';
+import { checkBaseLayout } from './ostree-local.js';
+import {
+  decodeCommit, decodeDirMeta, decodeDirTree, decodeFilez, decodeSummary, isChecksum, isValidRef, sha256,
+  type Checksum, type Store,
+} from '../../store/index.js';
+
+/** Most bytes of one `.filez` (held in memory while verified). */
+export const MAX_FILEZ = 1 << 30;
+/** Most bytes of a summary or a commit/dirtree object. */
+const MAX_METADATA = 64 << 20;
+
+export interface PullOptions {
+  fetcher?: Fetcher;
+  /** Concurrent requests when `fetcher` is not given (default 8). */
+  concurrency?: number;
+  report: Report;
+  /** Seconds (dnf's `timeout`); default 30. */
+  timeout?: number;
+}
+
+export interface PullResult {
+  commit: Checksum;
+  /** Objects fetched and written; objects the store already had (skipped without a request). */
+  fetched: number;
+  present: number;
+  /** Bytes transferred. */
+  bytes: number;
+}
+
+type MetaType = 'commit' | 'dirtree' | 'dirmeta';
+
+/** The commit `ref` names on the remote at `url`: from the summary, else refs/heads/REF. */
+export async function resolveRemoteRef(url: string, ref: string, opts: PullOptions & { fetcher: Fetcher }): Promise<Checksum> {
+  if (!isValidRef(ref)) throw new LayerError('LAYER_USAGE', `invalid ref name '${ref}'`);
+  const o = fetchOpts(opts);
+  const config = Buffer.from(await get(opts.fetcher, joinUrl(url, 'config'), o, 'config')).toString('utf8');
+  const mode = /^\s*mode\s*=\s*(\S+)\s*$/m.exec(config)?.[1];
+  if (mode !== 'archive-z2' && mode !== 'archive') {
+    throw new LayerError('LAYER_STORE', `${url} is a '${mode ?? '(no mode)'}' repository; only archive repositories are served over HTTP`);
+  }
+  const summary = await get(opts.fetcher, joinUrl(url, 'summary'), { ...o, maxBytes: MAX_METADATA }, 'summary', true);
+  if (summary) {
+    const hit = decodeSummary(summary).refs.find((r) => r.ref === ref);
+    if (hit) return hit.commit;
+  }
+  const text = await get(opts.fetcher, joinUrl(url, `refs/heads/${ref}`), o, `ref ${ref}`, true);
+  const csum = text ? Buffer.from(text).toString('utf8').trim() : '';
+  if (!isChecksum(csum)) throw new LayerError('LAYER_STORE', `${url} has no ref '${ref}'${summary ? ' (neither in its summary nor in refs/heads)' : ''}`);
+  return csum;
+}
+
+/** Pull the commit `ref` names (or a commit checksum) from the archive repo at `url` into `store`. */
+export async function pullFromRemote(store: Store, url: string, ref: string, opts: PullOptions): Promise<PullResult> {
+  const fetcher = opts.fetcher ?? new Fetcher({ concurrency: opts.concurrency ?? 8 });
+  const ctx = { ...opts, fetcher };
+  const commit = isChecksum(ref) ? ref : await resolveRemoteRef(url, ref, ctx);
+  const res: PullResult = { commit, fetched: 0, present: 0, bytes: 0 };
+  if (store.hasObject(commit, 'commit')) {
+    res.present++;
+    return res;
+  }
+  const o = fetchOpts(opts);
+  const objUrl = (csum: Checksum, ext: string) => joinUrl(url, `objects/${csum.slice(0, 2)}/${csum.slice(2)}.${ext}`);
+  const fetchMeta = async (type: MetaType, csum: Checksum): Promise<Buffer> => {
+    const bytes = Buffer.from(await get(fetcher, objUrl(csum, type), { ...o, maxBytes: MAX_METADATA }, `${type} ${csum}`));
+    if (sha256(bytes) !== csum) throw mismatch(url, type, csum);
+    res.fetched++;
+    res.bytes += bytes.length;
+    return bytes;
+  };
+  const seen = new Map<string, Promise<void>>();
+  const once = (key: string, fn: () => Promise<void>): Promise<void> => {
+    let p = seen.get(key);
+    if (!p) {
+      p = fn();
+      seen.set(key, p);
+    }
+    return p;
+  };
+  const file = (csum: Checksum) => once(`f${csum}`, async () => {
+    if (store.hasObject(csum, 'file')) {
+      res.present++;
+      return;
+    }
+    const bytes = await get(fetcher, objUrl(csum, 'filez'), { ...o, maxBytes: MAX_FILEZ, maxBytesWhat: 'layer\'s limit for one .filez' }, `content ${csum}`);
+    const { meta, content } = decodeFilez(bytes, MAX_FILEZ);
+    // The store hashes what it writes and names the object by that: a wrong object lands under
+    // its own (true) name, never under `csum`, and the pull fails here.
+    const written = await store.writeContent(meta, content);
+    if (written !== csum) throw mismatch(url, 'content', csum);
+    res.fetched++;
+    res.bytes += bytes.length;
+  });
+  const dirmeta = (csum: Checksum) => once(`m${csum}`, async () => {
+    if (store.hasObject(csum, 'dirmeta')) {
+      res.present++;
+      return;
+    }
+    const bytes = await fetchMeta('dirmeta', csum);
+    decodeDirMeta(bytes);
+    store.writeMetadata('dirmeta', bytes);
+  });
+  const tree = (csum: Checksum): Promise<void> => once(`t${csum}`, async () => {
+    // Written only after its subtree: present means complete (see the module comment).
+    if (store.hasObject(csum, 'dirtree')) {
+      res.present++;
+      return;
+    }
+    const bytes = await fetchMeta('dirtree', csum);
+    const t = decodeDirTree(bytes);
+    await settleAll([
+      ...t.files.map(([, c]) => file(c)),
+      ...t.dirs.flatMap(([, sub, meta]) => [dirmeta(meta), tree(sub)]),
+    ]);
+    store.writeMetadata('dirtree', bytes);
+  });
+  const commitBytes = await fetchMeta('commit', commit);
+  const c = decodeCommit(commitBytes);
+  await opts.report.section('pull', async () => {
+    await settleAll([dirmeta(c.rootMeta), tree(c.rootTree)]);
+  });
+  store.writeMetadata('commit', commitBytes);
+  return res;
+}
+
+/**
+ * Wait for every transfer, then throw the first failure: nothing is still writing when a pull
+ * fails, and everything that could be fetched is in the store for the next attempt.
+ */
+async function settleAll(ps: Promise<void>[]): Promise<void> {
+  const rs = await Promise.allSettled(ps);
+  const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+function fetchOpts(opts: PullOptions): FetchOptions {
+  return { timeout: opts.timeout ?? DEFAULT_TIMEOUT_S, retries: DEFAULT_RETRIES, maxBytes: SMALL_FILE_LIMIT };
+}
+
+function mismatch(url: string, type: string, csum: Checksum): LayerError {
+  return new LayerError('LAYER_REPO_CHECKSUM', `${type} object ${csum} from ${url} does not match its checksum`, { hint: 'the server holds a corrupt object; run ostree fsck on it' });
+}
+
+async function get(fetcher: Fetcher, url: string, o: FetchOptions, what: string, optional: true): Promise<Uint8Array | undefined>;
+async function get(fetcher: Fetcher, url: string, o: FetchOptions, what: string, optional?: false): Promise<Uint8Array>;
+async function get(fetcher: Fetcher, url: string, o: FetchOptions, what: string, optional = false): Promise<Uint8Array | undefined> {
+  try {
+    return await fetcher.bytes(url, o);
+  } catch (err) {
+    if (!(err instanceof FetchFailure)) throw err;
+    const notFound = err.kind === 'status' && /HTTP 404/.test(err.reason) || (err.kind === 'local' && /ENOENT|no such file/i.test(err.reason));
+    if (optional && notFound) return undefined;
+    throw new LayerError('LAYER_REPO_UNREACHABLE', `fetching ${what}: ${err.message}`, { cause: err });
+  }
+}
+
+/**
+ * A base from an archive repo over HTTP: fetch() pulls the ref's newest commit into the store
+ * (only missing objects) and checks it has the layout a deployment needs. `refspec` is
+ * OSTree's `REMOTE:REF` form; the remote itself is recorded in the store's config (addRemote).
+ */
+export function ostreeRemoteSource(remote: { name: string; url: string }, ref: string, opts: Omit<PullOptions, 'report'> = {}): BaseSource {
+  return {
+    kind: 'ostree-remote',
+    refspec: `${remote.name}:${ref}`,
+    async fetch({ store, report }) {
+      const r = await pullFromRemote(store, remote.url, ref, { ...opts, report });
+      checkBaseLayout(store, r.commit, `${remote.url} ${ref}: commit ${r.commit}`);
+      return r.commit;
+    },
+  };
+}
+
+const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Record an OSTree remote in the store's `config`, as `ostree remote add --no-gpg-verify` does:
+ * `[remote "NAME"]` with `url=` and `gpg-verify=false` (replacing an earlier one of that name).
+ * The origin's `baserefspec=NAME:REF` then names it, as in OSTree. Temp file + rename.
+ */
+export function addRemote(store: Store, name: string, url: string): void {
+  if (!REMOTE_NAME.test(name)) throw new LayerError('LAYER_USAGE', `invalid remote name '${name}'`, { hint: 'letters, digits, . _ -' });
+  if (!/^(https?|file):\/\/\S+$/.test(url)) throw new LayerError('LAYER_USAGE', `remote URL '${url}' is not an http(s):// or file:// URL`);
+  const path = `${store.path}/config`;
+  const text = readFileSync(path, 'utf8');
+  const kept = dropSection(text, `remote "${name}"`);
+  const out = `${kept.replace(/\n*$/, '\n')}\n[remote "${name}"]\nurl=${url}\ngpg-verify=false\n`;
+  const tmp = store.tmpPath('config');
+  writeFileSync(tmp, out, { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+/** The URL of remote `name` in the store's config, or undefined. */
+export function remoteUrl(store: Store, name: string): string | undefined {
+  if (!REMOTE_NAME.test(name)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(`${store.path}/config`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let inSection = false;
+  for (const line of text.split('\n')) {
+    const h = /^\s*\[(.*)\]\s*$/.exec(line);
+    if (h) inSection = h[1] === `remote "${name}"`;
+    else if (inSection) {
+      const m = /^\s*url\s*=\s*(\S+)\s*$/.exec(line);
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
+
+function dropSection(text: string, section: string): string {
+  const out: string[] = [];
+  let skip = false;
+  for (const line of text.split('\n')) {
+    const h = /^\s*\[(.*)\]\s*$/.exec(line);
+    if (h) skip = h[1] === section;
+    if (!skip) out.push(line);
+  }
+  return out.join('\n');
+}
+
+/** `NAME:REF` where NAME is a remote of the store's config: the remote and the ref; else undefined. */
+export function remoteOf(store: Store, spec: string): { remote: { name: string; url: string }; ref: string } | undefined {
+  const i = spec.indexOf(':');
+  if (i <= 0) return undefined;
+  const name = spec.slice(0, i);
+  const url = remoteUrl(store, name);
+  return url ? { remote: { name, url }, ref: spec.slice(i + 1) } : undefined;
+}

@@ -1,0 +1,139 @@
+/**
+ * `layer compose`: compose a base from a recipe and publish it in an archive-mode OSTree
+ * repository, the static files a fleet pulls from (any web server or CDN serves them).
+ *
+ * The tree is composed by the one compose pipeline (plan → apply) into a bare / bare-user
+ * work store, then the commit is exported object by object into the archive (store/archive.ts):
+ * metadata objects are copied verbatim, so the commit checksum in the archive IS the checksum
+ * of the bare commit. The ref's previous commit becomes the parent, so `ostree log` of the ref
+ * is the fleet's history; the summary is regenerated last.
+ *
+ * Crash safety: the archive only gains objects until the ref is written (after a filesystem
+ * sync), and the summary is written after the ref; an interrupted compose leaves the ref and
+ * the summary as they were. The work directory is a temp directory removed at the end unless
+ * the caller passes its own (`workDir`, kept: its package cache speeds up the next compose).
+ *
+ * Locking: one compose per archive repo at a time; nothing here enforces it.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { apply, plan as planCompose } from '../compose/index.js';
+import { hostArch, openRepos } from '../engine/repos.js';
+import { nextVersion } from '../engine/version.js';
+import { sourceDateEpoch } from '../compose/apply/rpmdb.js';
+import { LayerError } from '../errors.js';
+import type { Report } from '../report.js';
+import type { Request } from '../request/index.js';
+import { pubkeyEntry } from '../rpmdb/pubkey.js';
+import { ArchiveRepo, Store, commitMetadata, exportCommit, updateSummary, type Checksum, type ExportResult } from '../store/index.js';
+import { createPackageVerifier } from '../trust/index.js';
+import { readRecipe, type Recipe } from './recipe.js';
+
+export interface ComposeRepoRequest {
+  /** The archive repository (created when absent). */
+  repo: string;
+  ref: string;
+  /** Path of the recipe file (recipe.ts). */
+  recipe: string;
+  /** Commit `version`; default: the next date-based version after the ref's (YYYYMMDD.N). */
+  version?: string;
+  /** Work directory (work store, package cache), kept; default: a temp directory, removed. */
+  workDir?: string;
+  /** Use cached metadata and packages only. */
+  cacheOnly?: boolean;
+  report: Report;
+  /** Sync before writing the ref (default true). */
+  fsync?: boolean;
+}
+
+export interface ComposeRepoResult {
+  /** 'composed': a new commit; 'unchanged': the ref's commit already is this recipe's tree at this version. */
+  outcome: 'composed' | 'unchanged';
+  ref: string;
+  commit: Checksum;
+  parent?: Checksum;
+  version: string;
+  packages: string[];
+  exported?: ExportResult;
+  timings: Record<string, number>;
+}
+
+const REF_RE = /^(?:[\w\d][-._\w\d]*\/)*[\w\d][-._\w\d]*$/;
+
+export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoResult> {
+  if (!REF_RE.test(req.ref)) throw new LayerError('LAYER_USAGE', `invalid ref name '${req.ref}'`, { hint: 'refs match [\\w\\d][-._\\w\\d]* separated by /' });
+  const recipe = readRecipe(req.recipe);
+  const archive = ArchiveRepo.init(req.repo, { fsync: req.fsync ?? true });
+  const previous = archive.readRef(req.ref);
+  const prevCommit = previous ? archive.readCommit(previous) : undefined;
+  const prevMeta = (key: string) => {
+    const v = prevCommit ? commitMetadata(prevCommit, key)?.value : undefined;
+    return typeof v === 'string' ? v : undefined;
+  };
+  const epoch = sourceDateEpoch();
+  const version = req.version ?? nextVersion(prevMeta('version'), epoch !== undefined ? new Date(epoch * 1000) : undefined);
+
+  const work = req.workDir ? resolve(req.workDir) : mkdtempSync(join(tmpdir(), 'layer-compose-'));
+  mkdirSync(work, { recursive: true });
+  const { report } = req;
+  try {
+    const store = Store.init(join(work, 'repo'), { fsync: false });
+    const cacheDir = join(work, 'cache');
+    const reposdir = reposDirOf(recipe, work, req.recipe);
+    const arch = recipe.options.arch ?? hostArch();
+    const repos = await openRepos({ reposdir, arch, cacheDir, report });
+    try {
+      const request: Request = {
+        baseRef: req.ref, baseCommit: '' as Checksum, requested: [], requestedLocal: [], removed: [],
+        recipe: { packages: [...recipe.packages], repos: repos.active.map((r) => r.id) },
+      };
+      const inputDigest = prevMeta('layer.compose.input-digest');
+      // Same recipe, same package set, same version: the ref already has this tree.
+      const sameVersion = req.version === undefined || req.version === prevMeta('version');
+      const p = await planCompose(request, {
+        store, repos, arch, cacheDir, report,
+        options: { ...(recipe.options.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(req.cacheOnly ? { cacheOnly: true } : {}) },
+        ...(previous && inputDigest && sameVersion ? { previous: { commit: previous, inputDigest } } : {}),
+      });
+      if (p.unchanged && previous) {
+        return { outcome: 'unchanged', ref: req.ref, commit: previous, version: prevMeta('version') ?? '', packages: p.packages, timings: {} };
+      }
+      const verifier = createPackageVerifier(repos.active.map((r) => r.config), {});
+      const tid = epoch ?? Math.floor(Date.now() / 1000);
+      const applied = await apply(p, {
+        store, repos, cacheDir, report, version, verify: verifier.verify,
+        extraRpmdbEntries: () => (verifier.result()?.imported ?? []).map((k) => pubkeyEntry(k.cert, { installTime: tid, installTid: tid })),
+        ...(previous ? { parent: previous } : {}), ...(req.cacheOnly ? { cacheOnly: true } : {}),
+      });
+      if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
+      const commit = applied.commit;
+      const started = performance.now();
+      const exported = await report.section('export', async () => exportCommit(store, commit, archive, { ref: req.ref }));
+      updateSummary(archive);
+      const timings = { ...applied.timings, export: Math.round(performance.now() - started) };
+      return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, timings };
+    } finally {
+      await repos.close();
+    }
+  } finally {
+    if (!req.workDir) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The recipe's repos as one directory of .repo files (a list of files is copied into the work dir). */
+function reposDirOf(recipe: Recipe, work: string, recipePath: string): string {
+  if ('dir' in recipe.repos) return recipe.repos.dir;
+  const dir = join(work, 'repos.d');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const f of recipe.repos.files) {
+    if (!f.endsWith('.repo')) throw new LayerError('LAYER_RECIPE', `recipe ${recipePath}: ${f} is not a .repo file`);
+    try {
+      copyFileSync(f, join(dir, basename(f)));
+    } catch (err) {
+      throw new LayerError('LAYER_RECIPE', `recipe ${recipePath}: cannot read ${f}`, { cause: err });
+    }
+  }
+  return dir;
+}
