@@ -4,7 +4,6 @@
  * checkDependencies on the same packages' records must find exactly those problems.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkDependencies, type CheckedPackage } from '../../src/compose/depcheck.js';
 import { openRpm } from '../../src/rpm/index.js';
