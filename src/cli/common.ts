@@ -1,6 +1,6 @@
 /** What every command shares: the sysroot path, output (text or --json), the transaction flags. */
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { createInterface, type Interface } from 'node:readline';
 import { LayerError } from '../errors.js';
 import { runTransaction, type Change, type EngineResult, type Plan } from '../engine/index.js';
 import { formatLockWait } from '../sysroot/index.js';
@@ -62,22 +62,27 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
   const arch = str(p, 'arch');
   let shown = false;
   const lockfile = lockfileUse(p);
-  const result: EngineResult = await runTransaction({
-    sysroot, change, command, report, ...lockfile.request,
-    ...(reposdir ? { reposdir: resolve(reposdir) } : {}),
-    ...(arch ? { arch } : {}),
-    options: {
-      dryRun: bool(p, 'dry-run'), downloadOnly: bool(p, 'download-only'), cacheOnly: bool(p, 'cache-only'),
-      idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
-      replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
-      ...optional('lockTimeout', lockTimeout(p)), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
-      localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p),
-    },
-    confirm: json ? undefined : confirmer(p, () => (shown = true)),
-    confirmKeyImport: keyImporter(p),
-    // A second writer waits its turn (rpm-ostree's "Transaction in progress" is an error).
-    onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
-  });
+  let result: EngineResult;
+  try {
+    result = await runTransaction({
+      sysroot, change, command, report, ...lockfile.request,
+      ...(reposdir ? { reposdir: resolve(reposdir) } : {}),
+      ...(arch ? { arch } : {}),
+      options: {
+        dryRun: bool(p, 'dry-run'), downloadOnly: bool(p, 'download-only'), cacheOnly: bool(p, 'cache-only'),
+        idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
+        replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
+        ...optional('lockTimeout', lockTimeout(p)), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
+        localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p),
+      },
+      confirm: json ? undefined : confirmer(p, () => (shown = true)),
+      confirmKeyImport: keyImporter(p),
+      // A second writer waits its turn (rpm-ostree's "Transaction in progress" is an error).
+      onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
+    });
+  } finally {
+    closeQuestions();
+  }
   lockfile.finish(result);
   report.result(resultJson(result));
   emit(p, resultJson(result), () => resultText(result, sysroot, { tableShown: shown }));
@@ -128,16 +133,51 @@ function confirmer(p: Parsed, onShow: () => void): (plan: Plan) => Promise<boole
 }
 
 /** One line from the terminal; end of input (Ctrl-D) is an empty answer, so "no". */
+/**
+ * One line reader for the whole command: a transaction may ask twice (the transaction, then a
+ * key import), and a reader per question would swallow the answers typed ahead with the first
+ * (readline reads what the terminal has, not one line). Closed when the command is done.
+ */
+interface LineReader {
+  rl: Interface;
+  /** Lines typed before anyone asked. */
+  lines: string[];
+  /** Questions waiting for a line. */
+  waiting: ((line: string) => void)[];
+  closed: boolean;
+}
+
+let reader: LineReader | undefined;
+
+function lineReader(): LineReader {
+  if (reader) return reader;
+  const r: LineReader = { rl: createInterface({ input: process.stdin, output: process.stdout }), lines: [], waiting: [], closed: false };
+  r.rl.on('line', (line: string) => {
+    const w = r.waiting.shift();
+    if (w) w(line);
+    else r.lines.push(line);
+  });
+  r.rl.once('close', () => {
+    r.closed = true;
+    for (const w of r.waiting.splice(0)) w('');
+  });
+  reader = r;
+  return r;
+}
+
+/** Close the terminal reader (else the process waits for more input). */
+export function closeQuestions(): void {
+  reader?.rl.close();
+  reader = undefined;
+}
+
 async function question(prompt: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return await new Promise<string>((done) => {
-      rl.once('close', () => done(''));
-      rl.question(prompt).then(done, () => done(''));
-    });
-  } finally {
-    rl.close();
-  }
+  const r = lineReader();
+  process.stdout.write(prompt);
+  const typed = r.lines.shift();
+  if (typed !== undefined) return typed;
+  if (r.closed) return '';
+  return new Promise<string>((done) => r.waiting.push(done));
 }
 
 function yes(answer: string): boolean {

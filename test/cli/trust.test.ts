@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo } from '../support/createrepo.js';
 import { buildRpm } from '../support/rpmbuild.js';
 import { GpgHome, requireSigningTools, rewritePayloadKeepingDigests, signedCopy, type GpgKey } from '../support/signed.js';
-import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, removeTempDirs, tempDir, testFixtures, type Fixtures } from './helpers.js';
+import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, removeTempDirs, tempDir, testFixtures, type Fixtures } from './helpers.js';
 
 let f: Fixtures;
 let base: string;
@@ -100,5 +100,30 @@ describe('gpgcheck=1 through the CLI', () => {
   it('gpgkey=file:///nonexistent is a clear error, not an install', async () => {
     const good = await signedCopy(gpg, unsigned, join(tempDir('good2'), 'signed-tool-1.0-1.noarch.rpm'), trusted);
     refusedAndIntact(cloneSysroot(base, 'trust-nokey'), repoWith(good, 'file:///nonexistent/RPM-GPG-KEY'), /nonexistent/, 'LAYER_GPG_KEY');
+  });
+});
+
+describe('the key import question on a terminal', () => {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  /** `layer ARGS` on a pseudo-terminal (util-linux `script`), `answer` typed in. */
+  const onTty = (args: string[], answer: string) => {
+    const r = spawnSync('script', ['-qec', `node ${quote(MAIN)} ${args.map(quote).join(' ')}`, '/dev/null'], { input: answer, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, out: r.stdout.replace(/\r/g, '') };
+  };
+
+  it('asks after showing the key; "n" refuses the package and deploys nothing, "y" imports it', async () => {
+    const good = await signedCopy(gpg, unsigned, join(tempDir('tty-good'), 'signed-tool-1.0-1.noarch.rpm'), trusted);
+    const reposdir = repoWith(good, `file://${keyFile}`);
+    const s = cloneSysroot(base, 'trust-tty');
+    const before = layerJson(['status', '--sysroot', s]).deployments[0].id;
+    // First answer: the transaction ("Is this ok"); second: the key import.
+    const no = onTty(['install', '--sysroot', s, '--reposdir', reposdir, 'signed-tool'], 'y\nn\n');
+    expect(no.out).toMatch(/Importing GPG key 0x[0-9A-F]{8}:[\s\S]*Is this ok \[y\/N\]:/);
+    expect(no.code).toBe(1);
+    expect(no.out).toMatch(/\[LAYER_RPM_SIGNATURE\]|\[LAYER_GPG_KEY\]/);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0].id).toBe(before);
+    const yes = onTty(['install', '--sysroot', s, '--reposdir', reposdir, 'signed-tool'], 'y\ny\n');
+    expect(yes.code, yes.out).toBe(0);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0]['requested-packages']).toEqual(['signed-tool']);
   });
 });
