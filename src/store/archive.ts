@@ -25,10 +25,10 @@ import { LayerError } from '../errors.js';
 import { deserialize, serialize, type GValue } from './gvariant/index.js';
 import { loadContentMeta } from './content.js';
 import {
-  S_IFLNK, S_IFMT, S_IFREG, be32, decodeCommit, decodeDirTree, decodeXattrs, encodeXattrs, fileHeader, isChecksum, sha256,
+  S_IFLNK, S_IFMT, S_IFREG, be32, decodeCommit, decodeDirTree, decodeXattrs, encodeXattrs, fileHeader, sha256,
   type Checksum, type Commit, type FileMeta, type ObjectType,
 } from './objects.js';
-import { isValidRef, type Repo } from './repo.js';
+import { isValidRef, readRefFile, type Repo } from './repo.js';
 
 /** Object kinds of an archive repo: the four of every mode plus detached commit metadata. */
 export type ArchiveObjectType = ObjectType | 'commitmeta';
@@ -221,17 +221,7 @@ export class ArchiveRepo {
 
   readRef(ref: string): Checksum | undefined {
     if (!isValidRef(ref)) throw new LayerError('LAYER_STORE', `invalid ref name '${ref}'`);
-    let text: string;
-    try {
-      text = readFileSync(join(this.path, 'refs/heads', ref), 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-      throw new LayerError('LAYER_STORE', `reading ref ${ref}`, { cause: err });
-    }
-    const csum = text.trim();
-    if (!isChecksum(csum)) throw new LayerError('LAYER_STORE_CORRUPT', `ref ${ref} in ${this.path} does not hold a checksum`);
-    return csum;
+    return readRefFile(join(this.path, 'refs/heads', ref), ref, this.path);
   }
 
   /** Every ref under refs/heads, sorted by name bytes (ostree's order). */

@@ -178,17 +178,7 @@ export class Repo {
 
   /** The commit `ref` points at, or undefined when there is no such ref. */
   readRef(ref: string): Checksum | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.refPath(ref), 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-      throw new LayerError('LAYER_STORE', `reading ref ${ref}`, { cause: err });
-    }
-    const csum = text.trim();
-    if (!isChecksum(csum)) throw new LayerError('LAYER_STORE_CORRUPT', `ref ${ref} in ${this.path} does not hold a checksum`);
-    return csum;
+    return readRefFile(this.refPath(ref), ref, this.path);
   }
 
   /** All local refs (refs/heads), sorted by name. */
@@ -209,4 +199,19 @@ export class Repo {
     if (existsSync(base) && statSync(base).isDirectory()) visit('');
     return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
+}
+
+/** The checksum a ref file holds (any repo mode); undefined when the ref does not exist. */
+export function readRefFile(file: string, ref: string, repoPath: string): Checksum | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    throw new LayerError('LAYER_STORE', `reading ref ${ref}`, { cause: err });
+  }
+  const csum = text.trim();
+  if (!isChecksum(csum)) throw new LayerError('LAYER_STORE_CORRUPT', `ref ${ref} in ${repoPath} does not hold a checksum`);
+  return csum;
 }
