@@ -177,7 +177,10 @@ async function earlierRequestsNamed<T>(req: EngineRequest, current: Deployment |
     const earlier = missing.filter((m) => current.origin.requested.includes(m) && !typed.includes(m));
     if (earlier.length === 0) throw err;
     const which = earlier.map((m) => `'${m}'`).join(', ');
-    throw new LayerError('LAYER_NO_MATCH', `the earlier request ${which} (layered by a previous command) matches no package in the enabled repos`, {
+    const typedMissing = missing.filter((m) => !earlier.includes(m));
+    const now = typedMissing.length ? `no package matches ${typedMissing.join(', ')}; and ` : '';
+    const [noun, verb] = earlier.length === 1 ? ['request', 'matches'] : ['requests', 'match'];
+    throw new LayerError('LAYER_NO_MATCH', `${now}the earlier ${noun} ${which} (layered by a previous command) ${verb} no package in the enabled repos`, {
       hint: `enable the repo it came from (--reposdir DIR), or drop it: layer uninstall ${earlier.join(' ')}`,
       data: { missing, earlier }, cause: err,
     });
