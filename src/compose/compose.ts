@@ -34,7 +34,7 @@ export async function composeTree(req: ComposeRequest): Promise<ComposeResult> {
   const o = req.options;
   const p = await plan(request, {
     store: req.store, repos: req.repos, arch: req.arch, cacheDir: req.cacheDir, report: req.report, localPaths,
-    options: o, ...(req.previous ? { previous: req.previous } : {}),
+    options: o, newerFor: req.install, ...(req.previous ? { previous: req.previous } : {}),
   });
   const result = (commit: Checksum | undefined, timings: Record<string, number>): ComposeResult => ({
     plan: p, transaction: p.steps, alreadyProvided: p.alreadyProvided, inputDigest: p.inputDigest, unchanged: p.unchanged,

@@ -80,6 +80,7 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
   });
   for (const a of alreadyProvided) {
+    if (!ctx.newerFor?.includes(a.spec)) continue;
     const newer = newerInRepos(pool, a.by);
     if (newer) a.newer = newer;
   }

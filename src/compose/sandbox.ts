@@ -26,6 +26,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerError } from '../errors.js';
+import { boundedOutput, bwrapHint, killGroup } from '../util/child.js';
 
 export interface SandboxRun {
   /** argv inside the sandbox; argv[0] is a path in the tree. */
@@ -96,19 +97,9 @@ export function runInSandbox(tree: string, run: SandboxRun): Promise<SandboxResu
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn('bwrap', bwrapArgs(tree, run), { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let dropped = false;
-    const collect = (b: Buffer) => {
-      chunks.push(b);
-      size += b.length;
-      while (size > maxOutput && chunks.length > 1) {
-        size -= chunks.shift()!.length;
-        dropped = true;
-      }
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
+    const out = boundedOutput(maxOutput);
+    child.stdout.on('data', out.push);
+    child.stderr.on('data', out.push);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -118,7 +109,7 @@ export function runInSandbox(tree: string, run: SandboxRun): Promise<SandboxResu
       clearTimeout(timer);
       reject(
         new LayerError('LAYER_SCRIPTLET', `cannot start bubblewrap (bwrap): ${err.message}`, {
-          hint: err.code === 'ENOENT' ? 'install it: apt-get install bubblewrap (Debian) / dnf install bubblewrap' : undefined,
+          hint: bwrapHint(err),
           cause: err,
         }),
       );
@@ -127,21 +118,10 @@ export function runInSandbox(tree: string, run: SandboxRun): Promise<SandboxResu
       clearTimeout(timer);
       // A script may have left a daemon behind in our process group; never leave strays.
       killGroup(child.pid);
-      let output = Buffer.concat(chunks).toString('utf8');
-      if (dropped) output = `[... earlier output dropped ...]\n${output}`;
-      resolve({ exitCode: code, signal, timedOut, output, ms: performance.now() - t0 });
+      resolve({ exitCode: code, signal, timedOut, output: out.text(), ms: performance.now() - t0 });
     });
     // stdin: EPIPE when the child never reads it is fine.
     child.stdin.on('error', () => {});
     child.stdin.end(run.stdin ?? '');
   });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group is already gone.
-  }
 }

@@ -33,7 +33,8 @@ export function startTimeOf(pid: number): string | undefined {
   return rest[19];
 }
 
-const ownStart = startTimeOf(process.pid) ?? '0';
+/** This process's start time, read on first use (the CLI imports this module for every command). */
+let ownStart: string | undefined;
 const live = new Set<string>();
 
 export interface Scratch {
@@ -45,6 +46,7 @@ export interface Scratch {
 /** A new scratch directory owned by this process. */
 export async function createScratch(cacheDir: string): Promise<Scratch> {
   await mkdir(cacheDir, { recursive: true });
+  ownStart ??= startTimeOf(process.pid) ?? '0';
   const path = await mkdtemp(join(cacheDir, `${PREFIX}${process.pid}-${ownStart}-`));
   live.add(path);
   return {

@@ -121,6 +121,11 @@ export interface PlanContext {
   localPaths?: ReadonlyMap<string, string>;
   /** The last composition of the same deployment: an equal inputDigest means nothing to do. */
   previous?: { commit: Checksum; inputDigest: string };
+  /**
+   * Already-provided specs to check for a newer version in the repos (ProvidedRequest.newer):
+   * one extra solve each, so only for specs a caller may refuse (the ones a command adds).
+   */
+  newerFor?: readonly string[];
   /** The current deployment's layered packages and request: `changes` is the plan against them. */
   current?: { layered: readonly string[]; request: Request };
 }

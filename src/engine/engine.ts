@@ -109,6 +109,8 @@ async function composeFor(
       },
       ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
       ...(current ? { current: { layered: current.origin.layered ?? [], request: current.origin } } : {}),
+      // Only what refuseInactive may refuse needs the newer-version check (an extra solve each).
+      ...(req.change.kind === 'install' && !o.allowInactive ? { newerFor: req.change.packages } : {}),
     })));
     const base = { plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
     // Refusals come before the question: nobody is asked to confirm what would fail anyway.

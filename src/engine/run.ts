@@ -35,6 +35,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SCRIPT_CAPS } from '../compose/sandbox.js';
 import { LayerError } from '../errors.js';
+import { boundedOutput, bwrapHint, killGroup } from '../util/child.js';
 import { Sysroot, type Deployment } from '../sysroot/index.js';
 import { walkTree } from '../util/tree-path.js';
 
@@ -195,19 +196,9 @@ function spawnSandbox(args: string[], argv: readonly string[], opts: RunOptions)
       detached: true,
       stdio: [collect ? 'pipe' : 'inherit', collect ? 'pipe' : 'inherit', collect ? 'pipe' : 'inherit', 'pipe'],
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let dropped = false;
-    const keep = (b: Buffer): void => {
-      chunks.push(b);
-      size += b.length;
-      while (size > maxOutput && chunks.length > 1) {
-        size -= chunks.shift()?.length ?? 0;
-        dropped = true;
-      }
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    const out = boundedOutput(maxOutput);
+    child.stdout?.on('data', out.push);
+    child.stderr?.on('data', out.push);
     child.stdin?.on('error', () => {});
     child.stdin?.end();
     let status = '';
@@ -221,15 +212,14 @@ function spawnSandbox(args: string[], argv: readonly string[], opts: RunOptions)
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new LayerError('LAYER_RUN', `cannot start bubblewrap (bwrap): ${err.message}`, {
-        hint: err.code === 'ENOENT' ? 'install it: apt-get install bubblewrap (Debian) / dnf install bubblewrap' : undefined,
+        hint: bwrapHint(err),
         cause: err,
       }));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       killGroup(child.pid);
-      let output = Buffer.concat(chunks).toString('utf8');
-      if (dropped) output = `[... earlier output dropped ...]\n${output}`;
+      const output = out.text();
       const ms = performance.now() - t0;
       const ran = /"exit-code"/.test(status);
       if (!ran && !timedOut) {
@@ -244,11 +234,3 @@ function spawnSandbox(args: string[], argv: readonly string[], opts: RunOptions)
   });
 }
 
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}

@@ -28,7 +28,7 @@ import {
   S_IFLNK, S_IFMT, S_IFREG, be32, decodeCommit, decodeDirTree, decodeXattrs, encodeXattrs, fileHeader, sha256,
   type Checksum, type Commit, type FileMeta, type ObjectType,
 } from './objects.js';
-import { isValidRef, readRefFile, type Repo } from './repo.js';
+import { isValidRef, readRefFile, renameIntoObjects, type Repo } from './repo.js';
 
 /** Object kinds of an archive repo: the four of every mode plus detached commit metadata. */
 export type ArchiveObjectType = ObjectType | 'commitmeta';
@@ -169,15 +169,9 @@ export class ArchiveRepo {
 
   /** Write an object's bytes under its name (temp file + rename); the caller checked the name. */
   writeObject(csum: Checksum, type: ArchiveObjectType, bytes: Uint8Array): void {
-    const dest = this.objectPath(csum, type);
-    const dir = dirname(dest);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
     const tmp = this.tmpPath('obj');
     writeFileSync(tmp, bytes, { mode: 0o644 });
-    renameSync(tmp, dest);
+    renameIntoObjects(this.madeDirs, tmp, this.objectPath(csum, type));
   }
 
   tmpPath(tag: string): string {

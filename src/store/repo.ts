@@ -94,13 +94,7 @@ export class Repo {
 
   /** Rename a finished temp file to its object path, creating `objects/XX` on first use. */
   publish(tmp: string, csum: Checksum, type: ObjectType): void {
-    const dest = this.objectPath(csum, type);
-    const dir = dirname(dest);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
-    renameSync(tmp, dest);
+    renameIntoObjects(this.madeDirs, tmp, this.objectPath(csum, type));
   }
 
   /** Write a metadata object (commit, dirtree, dirmeta): its name is SHA-256 of its bytes. */
@@ -214,4 +208,14 @@ export function readRefFile(file: string, ref: string, repoPath: string): Checks
   const csum = text.trim();
   if (!isChecksum(csum)) throw new LayerError('LAYER_STORE_CORRUPT', `ref ${ref} in ${repoPath} does not hold a checksum`);
   return csum;
+}
+
+/** Rename a finished temp file to an object path, creating `objects/XX` once per repo (any mode). */
+export function renameIntoObjects(madeDirs: Set<string>, tmp: string, dest: string): void {
+  const dir = dirname(dest);
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
+  renameSync(tmp, dest);
 }
