@@ -103,7 +103,8 @@ fetch_one expat "$EXPAT_VERSION" expat e/expat
 command -v emcc >/dev/null || die "emcc missing: apt-get install -y emscripten node-acorn"
 export NODE_PATH=/usr/share/nodejs  # Debian's emcc optimizer needs node-acorn from here
 export SOURCE_DATE_EPOCH=0
-EMCC_VERSION=$(emcc --version | head -1)
+# sed reads to the end: `head -1` closed the pipe early and emcc (python) died of EPIPE
+EMCC_VERSION=$(emcc --version | sed -n 1p)
 
 obj=$(mktemp -d)
 if [ "$mode" = check ]; then out=$obj/out; mkdir -p "$out"; else out=$here; fi

@@ -144,14 +144,13 @@ export class RepoCache {
     }
   }
 
-  async readSolv(key: string): Promise<{ bytes: Uint8Array; info: unknown } | undefined> {
-    try {
-      const bytes = await readFile(this.solvPath(key));
-      const info: unknown = JSON.parse(await readFile(`${this.solvPath(key)}.json`, 'utf8'));
-      return { bytes, info };
-    } catch {
-      return undefined;
-    }
+  /**
+   * A cached `.solv`: its path (libsolv reads the file itself, in chunks) and its sidecar info;
+   * undefined when either is missing.
+   */
+  async cachedSolv(key: string): Promise<{ path: string; info: unknown } | undefined> {
+    const info = await this.readSolvInfo(key);
+    return info === undefined ? undefined : { path: this.solvPath(key), info };
   }
 
   /** Remove data files and solv caches the current generation does not reference. */

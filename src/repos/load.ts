@@ -113,10 +113,10 @@ export async function loadRepo(
     if (lists === undefined) filelists = false;
   }
   const key = solvKey(repo, filelists);
-  const cached = await repo.cache.readSolv(key);
+  const cached = await repo.cache.cachedSolv(key);
   if (cached !== undefined) {
     try {
-      pool.addRepo(repo.id, { kind: 'solv', bytes: cached.bytes }, solverOptions(repo));
+      pool.addRepo(repo.id, { kind: 'solv-file', path: cached.path }, solverOptions(repo));
       warnUnmatched(repo, cached.info as SolvInfo, opts.report);
       return { id: repo.id, from: 'solv', packages: (cached.info as SolvInfo).packages, filelists };
     } catch (e) {

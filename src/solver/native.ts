@@ -28,6 +28,7 @@ export interface LibsolvModule {
   _ly_pool_prepare(pool: Ptr): void;
   _ly_repo_add_records(pool: Ptr, name: Ptr, buf: Ptr, len: number, prio: number, subprio: number): Ptr;
   _ly_repo_add_solv(pool: Ptr, name: Ptr, buf: Ptr, len: number, prio: number, subprio: number): Ptr;
+  _ly_repo_add_solv_file(pool: Ptr, name: Ptr, path: Ptr, prio: number, subprio: number): Ptr;
   _ly_repo_add_rpmmd(pool: Ptr, name: Ptr, primary: Ptr, plen: number, filelists: Ptr, flen: number, prio: number, subprio: number): Ptr;
   _ly_repo_size(repo: Ptr): number;
   _ly_repo_list(repo: Ptr): Ptr;

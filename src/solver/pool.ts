@@ -119,6 +119,12 @@ export class Pool implements Disposable {
         case 'solv':
           ptr = m._ly_repo_add_solv(pool, namePtr, bytes(source.bytes), source.bytes.length, prio, sub);
           break;
+        case 'solv-file': {
+          const pathPtr = allocString(m, source.path);
+          temps.push(pathPtr);
+          ptr = m._ly_repo_add_solv_file(pool, namePtr, pathPtr, prio, sub);
+          break;
+        }
         case 'rpmmd': {
           const fl = source.filelists;
           ptr = m._ly_repo_add_rpmmd(pool, namePtr, bytes(source.primary), source.primary.length, fl ? bytes(fl) : 0, fl?.length ?? 0, prio, sub);

@@ -54,6 +54,11 @@ export type RepoSource =
   /** A `.solv` file as written by libsolv's repo_write (ours or rpmmd2solv's). */
   | { kind: 'solv'; bytes: Uint8Array }
   /**
+   * The same read from a file by libsolv in chunks: the file is never held whole in memory
+   * (the 63k-package cache is 10 MB; as bytes it sat twice in the peak RSS).
+   */
+  | { kind: 'solv-file'; path: string }
+  /**
    * Decompressed rpm-md XML parsed by libsolv's own reader inside the wasm module
    * (repo_add_rpmmd); the rival of the TypeScript parser in repos/.
    */

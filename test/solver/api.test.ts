@@ -2,6 +2,9 @@
  * The typed solver API on small hand-made repos: each case states an rpm/dnf behaviour and
  * checks libsolv (wasm) delivers it through Pool.solve.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { loadSolver, Pool, type PackageRecord, type SolveFlags, type Job } from '../../src/solver/index.js';
@@ -304,6 +307,27 @@ describe('bad input', () => {
       expect((err as LayerError).message).toMatch(/^repo cache: /);
     } finally {
       pool.free();
+    }
+  });
+
+  it('a missing or corrupt .solv file is LAYER_REPO_CORRUPT naming the repo and the file', () => {
+    const pool = new Pool({ arch: 'x86_64' });
+    const dir = mkdtempSync(join(tmpdir(), 'layer-solvfile-'));
+    try {
+      const missing = join(dir, 'gone.solv');
+      expect(() => pool.addRepo('cache', { kind: 'solv-file', path: missing })).toThrow(
+        expect.objectContaining({ code: 'LAYER_REPO_CORRUPT', message: expect.stringMatching(/^repo cache: .*gone\.solv: No such file or directory/) }),
+      );
+      const bad = join(dir, 'bad.solv');
+      writeFileSync(bad, 'SOLVgarbage');
+      expect(() => pool.addRepo('cache', { kind: 'solv-file', path: bad })).toThrow(
+        expect.objectContaining({ code: 'LAYER_REPO_CORRUPT', message: expect.stringMatching(/^repo cache: /) }),
+      );
+      // nothing half-added: the name is free again
+      expect(pool.addRepo('cache', { kind: 'records', records: [pkg('ok', '1')] }).size).toBe(1);
+    } finally {
+      pool.free();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

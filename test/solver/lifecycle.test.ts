@@ -97,6 +97,29 @@ describe('.solv round trip', () => {
       p2.free();
     }
   });
+
+  it('a .solv file loads (in chunks) to the same packages as its bytes', () => {
+    const records = Array.from({ length: 1500 }, (_, i) => pkg(`p${i}`, `${i}.0`, { requires: i ? [`p${i - 1}`] : [], summary: `${i} ${'long summary '.repeat(16)}` }));
+    const p1 = new Pool({ arch: 'x86_64' });
+    const p2 = new Pool({ arch: 'x86_64' });
+    const dir = mkdtempSync(join(tmpdir(), 'layer-solvfile-'));
+    try {
+      const bytes = p1.addRepo('avail', { kind: 'records', records }).writeSolv();
+      // larger than one 256 KiB read buffer, so the chunked path is exercised
+      expect(bytes.length).toBeGreaterThan(1 << 18);
+      const file = join(dir, 'avail.solv');
+      writeFileSync(file, bytes);
+      const r2 = p2.addRepo('avail', { kind: 'solv-file', path: file });
+      expect(r2.size).toBe(records.length);
+      expect(Buffer.compare(r2.writeSolv(), bytes)).toBe(0); // toEqual walks 300 KB element by element
+      expect(steps(p2.solve([install('p40')]))).toEqual(steps(p1.solve([install('p40')])));
+      expect(steps(p2.solve([install('p40')])).length).toBe(41);
+    } finally {
+      p1.free();
+      p2.free();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('rpm-md through libsolv (repo_add_rpmmd)', () => {
