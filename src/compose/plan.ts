@@ -38,12 +38,20 @@ export async function plan(request: Request, ctx: PlanContext): Promise<Plan> {
     throw new LayerError('LAYER_USAGE', 'cannot remove packages without a base commit');
   }
   cleanStaleScratch(ctx.cacheDir);
+  const commit = request.baseCommit === '' ? null : request.baseCommit;
+  if (ctx.base !== undefined && ctx.base.commit === commit) {
+    const given = ctx.base;
+    return ctx.report.section('solve', async () => {
+      await loadSolver();
+      return solveAndDescribe(request, ctx, given);
+    });
+  }
   const scratch = await createScratch(ctx.cacheDir);
   let base: BaseSet | undefined;
   try {
     return await ctx.report.section('solve', async () => {
       await loadSolver();
-      base = await readBase(ctx.store, request.baseCommit === '' ? null : request.baseCommit, scratch.path, ctx.cacheDir);
+      base = await readBase(ctx.store, commit, scratch.path, ctx.cacheDir);
       return await solveAndDescribe(request, ctx, base);
     });
   } finally {

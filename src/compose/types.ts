@@ -11,6 +11,7 @@ import type { Request } from '../request/index.js';
 import type { RpmPackage } from '../rpm/index.js';
 import type { RpmdbEntry } from '../rpmdb/index.js';
 import type { Checksum, Store } from '../store/index.js';
+import type { BaseSet } from './base.js';
 
 export interface ComposeOptions {
   /** A layered file that differs from one already in the tree (base or earlier package) replaces it. */
@@ -128,6 +129,8 @@ export interface PlanContext {
   newerFor?: readonly string[];
   /** The current deployment's layered packages and request: `changes` is the plan against them. */
   current?: { layered: readonly string[]; request: Request };
+  /** The base as the caller already read it (readBase), used when its commit is the request's; the caller closes it. */
+  base?: BaseSet;
 }
 
 /** What apply() needs besides the plan. */
@@ -153,6 +156,8 @@ export interface ApplyContext {
   verify?: PackageVerifier;
   /** More rpmdb entries for the new tree, asked for at the rpmdb step (the gpg-pubkey keys verify imported). */
   extraRpmdbEntries?: () => RpmdbEntry[];
+  /** The base as the caller already read it, used when its commit is the plan's; the caller closes it. */
+  base?: BaseSet;
 }
 
 /** Checks opened packages before import (signatures); throws LAYER_RPM_SIGNATURE to refuse. */

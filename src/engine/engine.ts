@@ -16,7 +16,7 @@
  * --download-only take no lock: they change no deployment, and their scratch space is their
  * own (compose/scratch.ts), so they can run beside a transaction.
  */
-import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type Plan } from '../compose/index.js';
+import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type BaseSet, type Plan } from '../compose/index.js';
 import type { RepoSet } from '../repos/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
@@ -92,16 +92,21 @@ async function composeFor(
   const repos = await openRepos({
     ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report, ...pinsOf(req),
   });
+  // The base rpmdb, read once for the plan, the signature keys and apply.
+  const scratch = await createScratch(cacheDir);
+  let baseSet: BaseSet | undefined;
   try {
     let request = edited.request;
     if (request.recipe && request.baseCommit === '') request = { ...request, recipe: { ...request.recipe, repos: repos.active.map((r) => r.id) } };
+    baseSet = await readBase(sysroot.store, request.baseCommit === '' ? null : request.baseCommit, scratch.path, cacheDir);
+    const base = baseSet;
     const localPaths = new Map<string, string>([
       ...[...request.requestedLocal, ...(request.replacedLocal ?? [])].filter((l) => !edited.newLocal.some((n) => n.sha256 === l.sha256)).map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
       ...edited.newLocal.map((l) => [l.sha256, l.path] as const),
     ]);
     const o = req.options;
     // --lockfile pins the solve and checks its result; --lockfile-out gets the plan's lockfile.
-    const p = await earlierRequestsNamed(req, current, () => withLockfile(req, repos, report, () => planCompose(request, {
+    const p = await planErrorsExplained(req, current, () => withLockfile(req, repos, report, () => planCompose(request, {
       store: sysroot.store, repos, arch, cacheDir, report, localPaths,
       options: {
         ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
@@ -111,27 +116,30 @@ async function composeFor(
       ...(current ? { current: { layered: current.origin.layered ?? [], request: current.origin } } : {}),
       // Only what refuseInactive may refuse needs the newer-version check (an extra solve each).
       ...(req.change.kind === 'install' && !o.allowInactive ? { newerFor: req.change.packages } : {}),
+      base,
     })));
-    const base = { plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
+    const shown = { plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
     // Refusals come before the question: nobody is asked to confirm what would fail anyway.
     refuseInactive(req, p);
     const composes = p.steps.length > 0 || p.locals.length > 0 || p.base.commit === null;
     // Nothing to compose on the commit the default already is: the result is that commit.
     const same = !composes && current !== undefined && p.base.commit === current.checksum && sameInactive(current, p);
-    if (p.unchanged || same) return { result: { ...base, outcome: 'unchanged' } };
-    if (o.dryRun) return { result: { ...base, outcome: 'dry-run' } };
-    if (req.confirm && !(await req.confirm(p))) return { result: { ...base, outcome: 'aborted' } };
+    if (p.unchanged || same) return { result: { ...shown, outcome: 'unchanged' } };
+    if (o.dryRun) return { result: { ...shown, outcome: 'dry-run' } };
+    if (req.confirm && !(await req.confirm(p))) return { result: { ...shown, outcome: 'aborted' } };
     if (!composes && !o.downloadOnly) return { plan: p, commit: p.base.commit as Checksum };
-    const trust = await packageTrust(req, sysroot, repos, p, cacheDir);
+    const trust = trustOnBase(req, repos, base.packages);
     const applied = await apply(p, {
-      store: sysroot.store, repos, cacheDir, report, verify: trust.verify, extraRpmdbEntries: trust.entries,
+      store: sysroot.store, repos, cacheDir, report, verify: trust.verify, extraRpmdbEntries: trust.entries, base,
       version: versionFor(sysroot.store, p.base.commit, current?.checksum, o.version),
       ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.downloadOnly ? { until: 'import' as const } : {}),
     });
-    if (o.downloadOnly) return { result: { ...base, outcome: 'downloaded' } };
+    if (o.downloadOnly) return { result: { ...shown, outcome: 'downloaded' } };
     if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
     return { plan: p, commit: applied.commit };
   } finally {
+    baseSet?.rpmdb?.close();
+    await scratch.release();
     await repos.close();
   }
 }
@@ -142,17 +150,20 @@ async function composeFor(
  * the imported keys become gpg-pubkey entries of the new tree, as rpm records them.
  */
 export async function packageTrust(req: EngineRequest, sysroot: Sysroot, repos: RepoSet, p: Plan, cacheDir: string) {
-  let baseKeys: ReturnType<typeof keysFromRpmdb> = [];
-  if (p.base.commit) {
-    const scratch = await createScratch(cacheDir);
-    try {
-      const base = await readBase(sysroot.store, p.base.commit, scratch.path, cacheDir);
-      baseKeys = keysFromRpmdb(base.packages);
-      base.rpmdb?.close();
-    } finally {
-      await scratch.release();
-    }
+  if (!p.base.commit) return trustOnBase(req, repos, []);
+  const scratch = await createScratch(cacheDir);
+  try {
+    const base = await readBase(sysroot.store, p.base.commit, scratch.path, cacheDir);
+    base.rpmdb?.close();
+    return trustOnBase(req, repos, base.packages);
+  } finally {
+    await scratch.release();
   }
+}
+
+/** packageTrust on a base already read. */
+export function trustOnBase(req: EngineRequest, repos: RepoSet, basePackages: BaseSet['packages']) {
+  const baseKeys = keysFromRpmdb(basePackages);
   const verifier = createPackageVerifier(repos.active.map((r) => r.config), {
     baseKeys, localGpgcheck: req.options.localGpgcheck === true,
     ...(req.confirmKeyImport ? { confirmImport: req.confirmKeyImport } : {}),
@@ -164,29 +175,40 @@ export async function packageTrust(req: EngineRequest, sysroot: Sysroot, repos: 
   };
 }
 
+/** Plan errors said in the terms of this command (see explainPlanError). */
+async function planErrorsExplained<T>(req: EngineRequest, current: Deployment | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw explainPlanError(req, current, err);
+  }
+}
+
+/** The solver speaks of packages and jobs; the user typed a verb: name what the verb did. */
+function explainPlanError(req: EngineRequest, current: Deployment | undefined, err: unknown): unknown {
+  if (!(err instanceof LayerError)) return err;
+  if (err.code === 'LAYER_UNSOLVABLE' && req.change.kind === 'override-remove') return removalRefused(req.change.packages, err);
+  if (err.code === 'LAYER_NO_MATCH' && current) return earlierRequestsNamed(req, current, err);
+  return err;
+}
+
 /**
  * A request made by an earlier command that no longer resolves (it came from repos this command
  * does not have, or the repo dropped it) is named as such: the user did not type it now.
  */
-async function earlierRequestsNamed<T>(req: EngineRequest, current: Deployment | undefined, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof LayerError && err.code === 'LAYER_UNSOLVABLE' && req.change.kind === 'override-remove') throw removalRefused(req.change.packages, err);
-    if (!(err instanceof LayerError) || err.code !== 'LAYER_NO_MATCH' || !current) throw err;
-    const typed = req.change.kind === 'install' || req.change.kind === 'uninstall' ? req.change.packages : [];
-    const missing = (err.data?.missing as string[] | undefined) ?? [];
-    const earlier = missing.filter((m) => current.origin.requested.includes(m) && !typed.includes(m));
-    if (earlier.length === 0) throw err;
-    const which = earlier.map((m) => `'${m}'`).join(', ');
-    const typedMissing = missing.filter((m) => !earlier.includes(m));
-    const now = typedMissing.length ? `no package matches ${typedMissing.join(', ')}; and ` : '';
-    const [noun, verb] = earlier.length === 1 ? ['request', 'matches'] : ['requests', 'match'];
-    throw new LayerError('LAYER_NO_MATCH', `${now}the earlier ${noun} ${which} (layered by a previous command) ${verb} no package in the enabled repos`, {
-      hint: `enable the repo it came from (--reposdir DIR), or drop it: layer uninstall ${earlier.join(' ')}`,
-      data: { missing, earlier }, cause: err,
-    });
-  }
+function earlierRequestsNamed(req: EngineRequest, current: Deployment, err: LayerError): LayerError {
+  const typed = req.change.kind === 'install' || req.change.kind === 'uninstall' ? req.change.packages : [];
+  const missing = (err.data?.missing as string[] | undefined) ?? [];
+  const earlier = missing.filter((m) => current.origin.requested.includes(m) && !typed.includes(m));
+  if (earlier.length === 0) return err;
+  const which = earlier.map((m) => `'${m}'`).join(', ');
+  const typedMissing = missing.filter((m) => !earlier.includes(m));
+  const now = typedMissing.length ? `no package matches ${typedMissing.join(', ')}; and ` : '';
+  const [noun, verb] = earlier.length === 1 ? ['request', 'matches'] : ['requests', 'match'];
+  return new LayerError('LAYER_NO_MATCH', `${now}the earlier ${noun} ${which} (layered by a previous command) ${verb} no package in the enabled repos`, {
+    hint: `enable the repo it came from (--reposdir DIR), or drop it: layer uninstall ${earlier.join(' ')}`,
+    data: { missing, earlier }, cause: err,
+  });
 }
 
 /** `override remove` of base packages others need: name who needs them (from the solver's problems). */

@@ -46,7 +46,8 @@ const STEPS: readonly [ApplyStepName, (s: ApplyState) => Promise<void>][] = [
 export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
   const scratch = await createScratch(ctx.cacheDir);
   const timings: Record<string, number> = {};
-  const base = await readBase(ctx.store, plan.base.commit, scratch.path, ctx.cacheDir);
+  const given = ctx.base !== undefined && ctx.base.commit === plan.base.commit ? ctx.base : undefined;
+  const base = given ?? (await readBase(ctx.store, plan.base.commit, scratch.path, ctx.cacheDir));
   try {
     const removed = new Set<string>(plan.removed);
     const state: ApplyState = {
@@ -66,7 +67,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
     }
     return { ...(state.commit ? { commit: state.commit } : {}), timings };
   } finally {
-    base.rpmdb?.close();
+    if (given === undefined) base.rpmdb?.close();
     await scratch.release();
   }
 }
