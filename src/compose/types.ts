@@ -4,7 +4,7 @@
  * Nothing here is rendered to text: the CLI does that.
  */
 import type { Nevra, NevraParts } from '../nevra.js';
-import type { StepReason } from '../solver/types.js';
+import type { PackageRef, StepReason } from '../solver/types.js';
 import type { Report } from '../report.js';
 import type { RepoSet } from '../repos/index.js';
 import type { Request } from '../request/index.js';
@@ -128,6 +128,11 @@ export interface PlanContext {
   newerFor?: readonly string[];
   /** The current deployment's layered packages and request: `changes` is the plan against them. */
   current?: { layered: readonly string[]; request: Request };
+  /**
+   * Which repo packages the solve may take (`upgrade --security`): the others are excluded
+   * from the solve. Base and local packages are never filtered.
+   */
+  keep?: (p: PackageRef) => boolean;
 }
 
 /** What apply() needs besides the plan. */
