@@ -46,21 +46,30 @@ beforeAll(async () => {
 
 afterAll(() => removeTempDirs());
 
-/** dnf's answer: `names` installed from the release repo, then `dnf upgrade ARGS` on `dir`'s repos; the final NEVRAs. */
-function dnfUpgrade(names: string[], dir: string, args: string[]): { set: string[]; out: string } {
+/** dnf's answer: `names` installed from the release repo, then `dnf VERB ARGS` on `dir`'s repos; the final NEVRAs. */
+function dnfUpgrade(names: string[], dir: string, args: string[], verb = 'upgrade'): { set: string[]; out: string } {
   const root = join(tempDir('sec-dnf'), 'root');
   const dnf = (reposDir: string, a: string[]) => execFileSync('dnf', ['--installroot', root, `--setopt=reposdir=${reposDir}`,
     `--setopt=cachedir=${join(root, '..', 'cache')}`, '--releasever=12', '--nogpgcheck', '-y', ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   dnf(rd.v1, ['-q', 'install', ...names]);
-  const out = dnf(dir, ['upgrade', ...args]);
+  const out = dnf(dir, [verb, ...args]);
   const set = execFileSync('rpm', ['--root', root, '-qa', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n'], { encoding: 'utf8' }).trim().split('\n').sort();
   return { set, out };
 }
 
 const dbList = (s: string): string[] => (layerJson(['db', 'list', '--sysroot', s]).packages as string[]).sort();
 
+type Diff = { upgraded: { from: string; to: string }[]; downgraded: { from: string; to: string }[]; removed: string[]; added: string[] };
+
+/** The four lists of a diff, each sorted (the preview and db diff may list them in another order). */
+const sorted = (d: Diff): Diff => ({
+  upgraded: [...d.upgraded].sort((a, b) => a.from.localeCompare(b.from)),
+  downgraded: [...d.downgraded].sort((a, b) => a.from.localeCompare(b.from)),
+  removed: [...d.removed].sort(), added: [...d.added].sort(),
+});
+
 /** `--preview --json`, the real upgrade, and `db diff` of the two defaults: the preview must be the truth. */
-function previewThenUpgrade(s: string, dir: string, flags: string[]): Record<string, unknown> {
+function previewThenUpgrade(s: string, dir: string, flags: string[]): Diff {
   const before = layerJson(['status', '--sysroot', s]).deployments[0];
   const preview = layerJson(['upgrade', '--preview', '--sysroot', s, '--reposdir', dir, ...flags]);
   expect(preview.outcome).toBe('available');
@@ -68,8 +77,8 @@ function previewThenUpgrade(s: string, dir: string, flags: string[]): Record<str
   expect(up.outcome).toBe('deployed');
   const after = layerJson(['status', '--sysroot', s]).deployments[0];
   const d = layerJson(['db', 'diff', '--sysroot', s, before.id.replace(/^[^-]+-/, ''), after.id.replace(/^[^-]+-/, '')]);
-  const real = { upgraded: d.upgraded, downgraded: d.downgraded, removed: d.removed, added: d.added };
-  expect(real).toEqual(preview['rpm-diff']);
+  const real = sorted(d);
+  expect(real).toEqual(sorted(preview['rpm-diff']));
   return real;
 }
 
@@ -161,5 +170,22 @@ describe('nothing applicable', () => {
     const r = layer(['upgrade', '--security', '--sysroot', s, '--reposdir', rd.v12]);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('error: upgrade --security/--advisory is not supported for an OSTree-ref base yet [LAYER_USAGE]');
+  });
+});
+
+describe('a recipe upgrade that removes a package (obsoleted in v2), against dnf', () => {
+  it('up-new obsoletes up-old: removed and replaced as dnf upgrade does; the whole set equals dnf distro-sync', () => {
+    const s = cloneSysroot(plain, 'obs');
+    const diff = previewThenUpgrade(s, rd.v2, []);
+    expect(diff.removed).toEqual(['up-old-1.0-1.noarch']);
+    expect(diff.added).toContain('up-new-2.0-1.noarch');
+    // dnf upgrade replaces up-old by its obsoleter too (it keeps up-down 2.0, which v2 no longer has).
+    const upgraded = dnfUpgrade(RECIPE, rd.v2, []);
+    expect(upgraded.set).not.toContain('up-old-1.0-1.noarch');
+    expect(upgraded.set).toContain('up-new-2.0-1.noarch');
+    // A recipe base is composed again from the repos: the versions the repos have now, which is
+    // what dnf distro-sync gives (up-down back to 1.0, the one v2 has).
+    const synced = dnfUpgrade(RECIPE, rd.v2, [], 'distro-sync');
+    expect(dbList(s)).toEqual(synced.set);
   });
 });
