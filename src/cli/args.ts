@@ -9,6 +9,8 @@ export interface OptionSpec {
   value?: boolean;
   /** Single-letter alias (`y` for `-y`). */
   short?: string;
+  /** A value option that may be given again: the values are joined with commas (`--advisory A --advisory B`). */
+  repeat?: boolean;
 }
 
 export interface Parsed {
@@ -52,7 +54,8 @@ export function parseArgs(command: string, argv: readonly string[], specs: Recor
     if (spec.value) {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new LayerError('LAYER_USAGE', `layer ${command}: --${name} needs a value`);
-      flags.set(name, v);
+      const was = flags.get(name);
+      flags.set(name, spec.repeat && typeof was === 'string' ? `${was},${v}` : v);
     } else {
       if (inline !== undefined) throw new LayerError('LAYER_USAGE', `layer ${command}: --${name} takes no value`);
       flags.set(name, true);

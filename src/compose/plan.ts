@@ -84,6 +84,7 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
   }
   const solved = solveRequest({
     pool, base, wanted, remove: request.removed, replace: (request.replacedLocal ?? []).map((l) => nameOf(l.nevra)),
+    exclude: excludedBy(pool, ctx.keep),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
   });
@@ -95,6 +96,13 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
   const sizes = await sizesOf(ctx, solved);
   const steps = solved.map((s) => toStep(s, sizes));
   return describe(request, ctx, base, steps, alreadyProvided, locals.map((l) => l.local));
+}
+
+/** `exclude` jobs for the repo packages `keep` rejects (none without a filter). */
+function excludedBy(pool: Pool, keep: PlanContext['keep']): Job[] {
+  if (!keep) return [];
+  return pool.repos.filter((r) => r.name !== '@System' && r.name !== LOCAL_REPO).flatMap((r) => r.packages()
+    .filter((p) => !keep(p)).map((p): Job => ({ action: 'exclude', select: { by: 'package', repo: r.name, nevra: p.nevra } })));
 }
 
 /** The plan record from the solved steps: the new package set, the digest, unchanged or not. */

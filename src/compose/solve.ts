@@ -36,6 +36,8 @@ export interface SolveInput {
   replace?: string[];
   allowBaseChanges: boolean;
   flags: SolveFlags;
+  /** Repo packages kept out of the solve (`exclude` jobs: `upgrade --security`). */
+  exclude?: Job[];
 }
 
 /** Steps that change a base package: [base nevra, how, by which new package]. */
@@ -68,7 +70,7 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
   const locks: Job[] = input.allowBaseChanges || !sys
     ? []
     : sys.packages().filter((p) => !free.has(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
-  const jobs = [...wanted.map((w) => w.job), ...removeJobs];
+  const jobs = [...wanted.map((w) => w.job), ...removeJobs, ...(input.exclude ?? [])];
   // dnf's default allow_vendor_change=True: a base from one vendor may take repo packages from another.
   // A local replacement may be older than the base's version; every other base package stays locked.
   const flags: SolveFlags = { ...input.flags, allowUninstall: false, allowVendorChange: true, ...(input.replace?.length ? { allowDowngrade: true } : {}) };

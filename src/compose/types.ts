@@ -4,7 +4,7 @@
  * Nothing here is rendered to text: the CLI does that.
  */
 import type { Nevra, NevraParts } from '../nevra.js';
-import type { StepReason } from '../solver/types.js';
+import type { PackageRef, StepReason } from '../solver/types.js';
 import type { Report } from '../report.js';
 import type { RepoSet } from '../repos/index.js';
 import type { Request } from '../request/index.js';
@@ -131,6 +131,11 @@ export interface PlanContext {
   current?: { layered: readonly string[]; request: Request };
   /** The base as the caller already read it (readBase), used when its commit is the request's; the caller closes it. */
   base?: BaseSet;
+  /**
+   * Which repo packages the solve may take (`upgrade --security`): the others are excluded
+   * from the solve. Base and local packages are never filtered.
+   */
+  keep?: (p: PackageRef) => boolean;
 }
 
 /** What apply() needs besides the plan. */

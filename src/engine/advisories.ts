@@ -6,6 +6,7 @@
  */
 import { parseNevra, type Nevra } from '../nevra.js';
 import type { Report } from '../report.js';
+import type { RepoSet } from '../repos/index.js';
 import { applicable, parseUpdateinfo, type Advisory, type InstalledLike } from '../repos/updateinfo.js';
 import type { ListedPackage } from './db.js';
 import { hostArch, openRepos } from './repos.js';
@@ -19,6 +20,16 @@ export function installedLike(l: readonly (ListedPackage | Nevra)[]): InstalledL
   });
 }
 
+/** Every advisory the refreshed repos publish (their updateinfo.xml; none when a repo has none). */
+export async function repoAdvisories(repos: RepoSet): Promise<Advisory[]> {
+  const all: Advisory[] = [];
+  for (const repo of repos.active) {
+    const xml = await repo.xmlBytes('updateinfo');
+    if (xml) all.push(...parseUpdateinfo(xml, `repo ${repo.id}: updateinfo.xml`));
+  }
+  return all;
+}
+
 /** The security advisories that apply to `before` and that `after` fixes, from the repos' updateinfo. */
 export async function securityAdvisories(opts: {
   reposdir?: string; tree: string; cacheDir: string; arch?: string; cacheOnly?: boolean; report: Report;
@@ -30,12 +41,7 @@ export async function securityAdvisories(opts: {
   });
   try {
     await repos.refresh(opts.cacheOnly ? { cacheOnly: true } : {});
-    const all: Advisory[] = [];
-    for (const repo of repos.active) {
-      const xml = await repo.xmlBytes('updateinfo');
-      if (xml) all.push(...parseUpdateinfo(xml, `repo ${repo.id}: updateinfo.xml`));
-    }
-    const security = all.filter((a) => a.type === 'security');
+    const security = (await repoAdvisories(repos)).filter((a) => a.type === 'security');
     return applicable(security, installedLike(opts.before), installedLike(opts.after)).sort((a, b) => a.id.localeCompare(b.id));
   } finally {
     await repos.close();

@@ -27,7 +27,8 @@ import { addPackages, removePackages, setBase, type Recipe, type Request } from 
 import type { RepoSet } from '../repos/index.js';
 import type { Checksum } from '../store/index.js';
 import { Sysroot, type Deployment } from '../sysroot/index.js';
-import { securityAdvisories, type Advisory } from './advisories.js';
+import { installedLike, securityAdvisories, type Advisory } from './advisories.js';
+import { restricted, selects, type AdvisorySelection } from './advisory-filter.js';
 import { clearCachedUpdate, writeCachedUpdate, type CachedUpdate } from './cached-update.js';
 import { diffPackages, listCommitPackages, type ListedPackage } from './db.js';
 import { deployPlan, packageTrust, runTransaction } from './engine.js';
@@ -42,6 +43,8 @@ export interface UpgradeRequest extends Omit<EngineRequest, 'change' | 'confirm'
   check?: boolean;
   install?: string[];
   uninstall?: string[];
+  /** Only what the chosen advisories require (`--security`, `--advisory ID`; advisory-filter.ts). */
+  advisories?: AdvisorySelection;
 }
 
 export interface UpgradeResult {
@@ -85,6 +88,11 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
     // The recipe upgrade plans the base and the layering apart: a lockfile of one plan would pin half of it.
     throw new LayerError('LAYER_USAGE', 'upgrade of a recipe base does not take --lockfile/--lockfile-out yet', {
       hint: 'use them with install/uninstall/init, or with an OSTree-ref base (layer init --from-ostree)',
+    });
+  }
+  if (selects(req.advisories) && !current.origin.recipe) {
+    throw new LayerError('LAYER_USAGE', 'upgrade --security/--advisory is not supported for an OSTree-ref base yet', {
+      hint: 'the base image decides its packages; run layer upgrade without them',
     });
   }
   const out = current.origin.recipe ? await recipeUpgrade(req, sysroot, current) : await refUpgrade(req, sysroot, current);
@@ -164,9 +172,9 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
         ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
       },
     };
-    // The preview: recipe and layered requests solved together from nothing (metadata only).
-    const combined = await planCompose({ ...request, baseCommit: '' as Checksum, recipe }, planCtx);
     const before = await listCommitPackages(sysroot.store, current.checksum, cacheDir);
+    // The preview: recipe and layered requests solved together from nothing (metadata only).
+    const combined = await restricted(req.advisories, planCtx, installedLike(before), () => planCompose({ ...request, baseCommit: '' as Checksum, recipe }, planCtx));
     const diff = diffPackages(before, listed(combined.packages));
     const version = versionFor(sysroot.store, null, current.origin.baseCommit, o.version);
     const base = { from: current.origin.baseCommit, to: null, changed: true, version, timestamp: Math.floor(Date.now() / 1000) };

@@ -82,7 +82,8 @@ ${advisory('UP-2026-0005', 'security', 'Urgent', ['up-core', '1.1'], 'CVE-2026-0
 ${advisory('UP-2026-0007', 'security', 'Important', ['up-lib', '1.0'], 'CVE-2026-0007')}</updates>
 `;
 
-async function repo(tag: string, specs: FixtureSpec[], updateinfo?: string): Promise<string> {
+/** A repo of `specs` built once (cached by content under .cache/upgrade-fixtures/TAG-HASH). */
+export async function fixtureRepo(tag: string, specs: FixtureSpec[], updateinfo?: string): Promise<string> {
   const rpms = await Promise.all(specs.map((s) => buildRpm(s)));
   const dir = join(ROOT, '.cache/upgrade-fixtures', `${tag}-${createHash('sha256').update(rpms.join('\n') + (updateinfo ?? '')).digest('hex').slice(0, 16)}`);
   if (existsSync(join(dir, 'repodata/repomd.xml'))) return dir;
@@ -113,7 +114,7 @@ async function repo(tag: string, specs: FixtureSpec[], updateinfo?: string): Pro
 }
 
 export async function upgradeRepos(): Promise<UpgradeRepos> {
-  return { v1: await repo('v1', V1), v2: await repo('v2', V2, UPDATEINFO), v3: await repo('v3', V3, UPDATEINFO) };
+  return { v1: await fixtureRepo('v1', V1), v2: await fixtureRepo('v2', V2, UPDATEINFO), v3: await fixtureRepo('v3', V3, UPDATEINFO) };
 }
 
 /** A repo file for one repo id `up` at `url` (a directory or http URL), always refreshed. */

@@ -17,6 +17,7 @@ import { advisoryDetails, availableText } from '../render-upgrade.js';
 export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--preview] [--unchanged-exit-77]
               [-C|--cache-only] [--download-only] [--allow-downgrade] [--version V]
               [--install PKG[,PKG...]] [--uninstall PKG[,PKG...]] [--json]
+              [--security] [--advisory ID[,ID...]]...
   Move to a newer base: a recipe base (layer init PKG...) is composed again from its recipe
   against fresh metadata; an OSTree-ref base (--from-ostree) takes the ref's newest commit.
   The layered packages are solved again on the new base. A new deployment is made only when
@@ -27,11 +28,15 @@ export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--
   --preview          --check plus every package change
   --allow-downgrade  accept a base commit older than the current one
   --version V        the version metadata of the composed commits (default YYYYMMDD.N)
-  --install, --uninstall  also change the layered requests in the same transaction`;
+  --install, --uninstall  also change the layered requests in the same transaction
+  --security         only what applicable security advisories require (as dnf upgrade --security:
+                     a package moves only to a version at least as new as an advisory lists)
+  --advisory ID      the same for the named advisories (repeatable, or a comma list)`;
 
 const FLAGS = {
   ...TRANSACTION_FLAGS,
   check: {}, preview: {}, 'allow-downgrade': {}, version: { value: true }, install: { value: true }, uninstall: { value: true },
+  security: {}, advisory: { value: true, repeat: true },
 };
 
 const list = (p: Parsed, name: string): string[] => (str(p, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -51,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     ...lock.request,
     sysroot, command: `layer upgrade ${argv.join(' ')}`, report, check,
     install: list(p, 'install'), uninstall: list(p, 'uninstall'),
+    advisories: { security: bool(p, 'security'), ids: list(p, 'advisory') },
     ...(reposdir ? { reposdir: resolve(reposdir) } : {}), ...(arch ? { arch } : {}),
     options: {
       downloadOnly: bool(p, 'download-only'), cacheOnly: bool(p, 'cache-only'), idempotent: bool(p, 'idempotent'),

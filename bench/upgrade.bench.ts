@@ -1,0 +1,155 @@
+/**
+ * Upgrade benchmark (issue 12): `layer upgrade` against `dnf --installroot upgrade`, same run,
+ * same repos, medians of BENCH_RUNS (default 3); processes timed by wall clock, startup included.
+ *
+ * Run alone:  node --import tsx bench/upgrade.bench.ts      (or: npm run bench -- upgrade)
+ * Needs dnf, rpmbuild, createrepo_c, modifyrepo_c (`bash scripts/setup.sh`).
+ *
+ * Repos: the CLI tests' demo repos (real Debian binaries as RPMs: the base filesystem setup
+ * demo-release bash coreutils libc-bin), the demo's OS update (demo-release 1.1 with a security
+ * advisory, fixtures/demo/os-update.ts), and 20 small rpmbuild packages `ub-00`…`ub-19` (each
+ * three files; `ub-NN` requires `ub-(NN-1)`), 1.0 in one repo and 1.1 in an updates repo.
+ *   upgrade 20     the base plus 20 layered packages installed at 1.0; then the upgrade with the
+ *                  OS update and the 1.1 repo enabled: `layer upgrade` (a fresh copy of the
+ *                  sysroot each run: the recipe base recomposed, the 20 layered packages on it,
+ *                  deployed) vs `dnf -y upgrade` (a fresh copy of the installroot each run).
+ *   check demo     `layer upgrade --check` vs `dnf check-update`, same repos, warm metadata.
+ *   check 63k      the same with the demo base repo plus the 63,440-package repo
+ *                  (fixtures/deb63k/generate.sh), warm.
+ * The machine is shared (2 cores, other work running): figures are noisy; compare ratios of
+ * the same run only. `--json` stage timings of the last layer upgrade are printed and saved.
+ *
+ * Results (BENCH_RUNS=3, load average 11-14 on 2 cores, ms; two runs of the bench):
+ *   upgrade 20, wall          layer 6070 vs dnf 3646 (1.66x); 6026 vs 3212 (1.88x)
+ *   upgrade 20, CPU           layer 1900 vs dnf 730 (2.60x)
+ *   check, demo repos         1714 vs 837 (2.05x); 1692 vs 1095 (1.54x); by CPU 420 vs 460 (by hand)
+ *   check, demo base + 63k    3960 vs 1742 (2.27x); 5011 vs 2807 (1.78x)
+ * Where the upgrade's time goes (stage totals of one run): solve 570 (three plans: the preview,
+ * the base, the layered packages on it), import 632, checkout 488, scriptlets 548, commit 455,
+ * deploy 530, download 219, verify 184. A --cpu-prof of one upgrade: 0.9 s idle (child
+ * processes, I/O), fsync 280, spawnSync 220 (bubblewrap), open 220, GC 180, readdir/link/lstat
+ * ~310: two trees checked out and committed where dnf writes one in place; no cheap hot spot.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildOsUpdate } from '../fixtures/demo/os-update.js';
+import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, repoFile, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
+import type { FixtureSpec } from '../test/support/rpmbuild.js';
+import { fixtureRepo } from '../test/support/upgrade-fixtures.js';
+import { formatTable, median, ratio, writeResult } from './lib/stats.js';
+
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const BIN = join(ROOT, 'dist/bin/layer.cjs');
+const NAMES = Array.from({ length: 20 }, (_, i) => `ub-${String(i).padStart(2, '0')}`);
+
+function layered(version: string): FixtureSpec[] {
+  return NAMES.map((name, i) => ({
+    name, version, release: '1', ...(i > 0 ? { requires: [NAMES[i - 1] ?? ''] } : {}),
+    files: ['a', 'b', 'c'].map((f) => ({ path: `/usr/share/${name}/${f}`, content: `${name} ${version} ${f}\n`.repeat(64) })),
+  }));
+}
+
+/**
+ * Wall ms of a process, its CPU ms (user+sys, children included: GNU time) and stdout. Throws
+ * on an exit status not in `ok`. CPU is the steadier figure on a loaded machine.
+ */
+function timed(cmd: string, args: string[], ok = [0]): { ms: number; cpu: number; stdout: string } {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', 'UPBENCH %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - t0;
+  if (!ok.includes(r.status ?? -1)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr.slice(-2000)}`);
+  const m = /UPBENCH ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (!m) throw new Error(`no GNU time output (apt-get install -y time): ${r.stderr.slice(-300)}`);
+  return { ms, cpu: (Number(m[1]) + Number(m[2])) * 1000, stdout: r.stdout };
+}
+
+function reposDir(work: string, name: string, repos: Record<string, string>): string {
+  const d = join(work, name);
+  mkdirSync(d);
+  writeFileSync(join(d, 'bench.repo'), repoFile(repos));
+  return d;
+}
+
+async function main(): Promise<void> {
+  requireTool('dnf');
+  ensureBuilt();
+  execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const f = await testFixtures();
+  const [v1, v2, osUpdate] = [await fixtureRepo('ub-1.0', layered('1.0')), await fixtureRepo('ub-1.1', layered('1.1')), await buildOsUpdate()];
+  const work = mkdtempSync(join(tmpdir(), 'layer-bench-upgrade-'));
+  const demo = { base: f.base, updates: f.updates, extra: f.extra };
+  const before = reposDir(work, 'repos-before', { ...demo, ub: v1 });
+  const after = reposDir(work, 'repos-after', { ...demo, ub: v1, 'ub-updates': v2, 'os-updates': osUpdate });
+  const cache = join(work, 'dnfcache');
+  const dnf = (root: string, repos: string, ...args: string[]) => ['--installroot', root, `--setopt=reposdir=${repos}`, `--setopt=cachedir=${cache}`,
+    '--releasever=12', '--nogpgcheck', '-q', ...args];
+
+  // The same starting point on both sides: the base plus the 20 packages at 1.0.
+  const sysroot = initSysroot(f, 'bench-up');
+  timed('node', [BIN, 'install', '--sysroot', sysroot, '--reposdir', before, ...NAMES]);
+  timed('node', [BIN, 'boot-pending', '--sysroot', sysroot]);
+  const root = join(work, 'dnfroot');
+  timed('dnf', dnf(root, before, '-y', 'install', ...BASE_PACKAGES, ...NAMES));
+  // Warm metadata on both sides before anything is timed.
+  timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', after], [0, 77]);
+  timed('dnf', dnf(root, after, 'check-update'), [0, 100]);
+
+  const up = { layer: [] as number[], dnf: [] as number[], layerCpu: [] as number[], dnfCpu: [] as number[] };
+  let stages: unknown;
+  for (let i = 0; i < RUNS; i++) {
+    const s = cloneSysroot(sysroot, 'bench-up-run');
+    const r = timed('node', [BIN, 'upgrade', '--sysroot', s, '--reposdir', after, '--json']);
+    up.layer.push(r.ms);
+    up.layerCpu.push(r.cpu);
+    stages = (JSON.parse(r.stdout) as { transaction?: { timings?: unknown } }).transaction?.timings;
+    rmSync(join(s, '..'), { recursive: true, force: true });
+    const r2 = join(work, `root-${i}`);
+    execFileSync('cp', ['-a', root, r2]);
+    const d = timed('dnf', dnf(r2, after, '-y', 'upgrade'));
+    up.dnf.push(d.ms);
+    up.dnfCpu.push(d.cpu);
+    rmSync(r2, { recursive: true, force: true });
+  }
+
+  const check = { layer: [] as number[], dnf: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    check.layer.push(timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', after], [0, 77]).ms);
+    check.dnf.push(timed('dnf', dnf(root, after, 'check-update'), [0, 100]).ms);
+  }
+
+  const deb = execFileSync('bash', ['fixtures/deb63k/generate.sh'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
+  console.log(`upgrade 20 (wall ms): layer ${JSON.stringify(up.layer)} dnf ${JSON.stringify(up.dnf)}; check demo: layer ${JSON.stringify(check.layer)} dnf ${JSON.stringify(check.dnf)}`);
+  console.log(`stage timings of the last layer upgrade (ms): ${JSON.stringify(stages)}`);
+  // The layered packages' repos stay enabled: their requests are solved again by the check.
+  const big = reposDir(work, 'repos-63k', { base: f.base, deb: join(ROOT, deb), 'os-updates': osUpdate, ub: v1, 'ub-updates': v2 });
+  timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', big], [0, 77]);
+  timed('dnf', dnf(root, big, 'check-update'), [0, 100]);
+  const check63 = { layer: [] as number[], dnf: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    check63.layer.push(timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', big], [0, 77]).ms);
+    check63.dnf.push(timed('dnf', dnf(root, big, 'check-update'), [0, 100]).ms);
+  }
+
+  const m = {
+    upgradeLayer: median(up.layer), upgradeDnf: median(up.dnf), upgradeLayerCpu: median(up.layerCpu), upgradeDnfCpu: median(up.dnfCpu),
+    checkLayer: median(check.layer), checkDnf: median(check.dnf),
+    check63Layer: median(check63.layer), check63Dnf: median(check63.dnf),
+  };
+  console.log(formatTable([`case (ms, median of ${RUNS})`, 'layer', 'dnf', 'layer/dnf'], [
+    ['upgrade: base + 20 layered packages', m.upgradeLayer, m.upgradeDnf, ratio(m.upgradeLayer, m.upgradeDnf)],
+    ['  same, CPU (user+sys, children)', m.upgradeLayerCpu, m.upgradeDnfCpu, ratio(m.upgradeLayerCpu, m.upgradeDnfCpu)],
+    ['upgrade --check vs check-update, demo', m.checkLayer, m.checkDnf, ratio(m.checkLayer, m.checkDnf)],
+    ['same, demo base + 63k repo', m.check63Layer, m.check63Dnf, ratio(m.check63Layer, m.check63Dnf)],
+  ]));
+  const targets = {
+    upgradeAtMostDnf: m.upgradeLayer <= m.upgradeDnf, checkAtMostDnf: m.checkLayer <= m.checkDnf, check63AtMostDnf: m.check63Layer <= m.check63Dnf,
+  };
+  console.log(`targets: ${JSON.stringify(targets)}`);
+  console.log(`wrote ${writeResult('upgrade', { runs: RUNS, medians: m, samples: { up, check, check63 }, stages, targets })}`);
+  rmSync(work, { recursive: true, force: true });
+  rmSync(join(sysroot, '..'), { recursive: true, force: true });
+}
+
+await main();
