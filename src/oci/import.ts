@@ -133,9 +133,10 @@ export async function importImage(store: Store, image: Image, report: Report): P
     await verifyBlob(image.dir, layer);
     const what = `layer ${i + 1} (${layer.digest.slice(0, 19)})`;
     const diff = createHash('sha256');
-    for await (const e of readTar(layerStream(blobPath(image.dir, layer.digest), !layer.mediaType.endsWith('.tar'), diff), what)) {
-      await importEntry(store, e, st, what);
-    }
+    const stream = layerStream(blobPath(image.dir, layer.digest), !layer.mediaType.endsWith('.tar'), diff);
+    for await (const e of readTar(stream, what)) await importEntry(store, e, st, what);
+    // The tar ends at its end marker; the diff_id covers the bytes after it too (record padding).
+    for await (const chunk of stream) void chunk;
     if (`sha256:${diff.digest('hex')}` !== ids[i]) throw oci(`${what}: its uncompressed bytes do not match diff_id ${ids[i]}`, 'the image is damaged or was tampered with; nothing was deployed');
     progress.tick(1);
   }

@@ -78,8 +78,8 @@ export function tarHeader(h: TarHeader): Buffer {
   if (h.uid > 0o7777777) records.push(paxRecord('uid', Buffer.from(String(h.uid))));
   if (h.gid > 0o7777777) records.push(paxRecord('gid', Buffer.from(String(h.gid))));
   const max = 0o7777777;
-  const fields = { type: TYPEFLAG[h.type], mode: h.mode, uid: Math.min(h.uid, max), gid: Math.min(h.gid, max), size: h.size, linkname: link };
-  const main = ustarHeader(ascii(name) ? name.slice(0, 100) : 'pax-named', fields);
+  const fields = { type: TYPEFLAG[h.type], mode: h.mode, uid: Math.min(h.uid, max), gid: Math.min(h.gid, max), size: h.size };
+  const main = ustarHeader(ascii(name) ? name.slice(0, 100) : 'pax-named', { ...fields, linkname: link });
   if (records.length === 0) return main;
   const pax = Buffer.concat(records);
   const paxHead = ustarHeader('PaxHeader', { type: 'x', mode: 0o644, uid: 0, gid: 0, size: pax.length, linkname: '' });

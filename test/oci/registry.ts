@@ -1,10 +1,10 @@
 /**
  * Debian's `docker-registry` (the reference distribution registry, 2.8) on 127.0.0.1, started
- * and stopped by the test: filesystem storage in a temp dir, plain HTTP. Its access log (on
- * stdout/stderr) lets tests count which blobs clients fetched.
+ * and stopped by the test: filesystem storage in a temp dir, plain HTTP. Its access log (a file
+ * in the temp dir) lets tests count which blobs clients fetched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canConnect, freePort } from '../fleet/nginx.js';
 import { requireTool } from '../support/tools.js';
@@ -34,24 +34,27 @@ storage:
 http:
   addr: 127.0.0.1:${port}
 `);
-  const proc: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  // The log goes to a file, not a pipe: tests block in execFileSync (skopeo), and a full pipe
+  // nobody reads would stall the registry mid-request.
+  const logFile = join(dir, 'registry.log');
+  const fd = openSync(logFile, 'a');
+  const proc: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const log = () => readFileSync(logFile, 'utf8');
   let exited = false;
   proc.once('exit', () => (exited = true));
   for (let i = 0; i < 200 && !(await canConnect(port)); i++) {
-    if (exited) throw new Error(`docker-registry exited at start: ${log}`);
+    if (exited) throw new Error(`docker-registry exited at start: ${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!(await canConnect(port))) {
     proc.kill('SIGKILL');
-    throw new Error(`docker-registry did not listen on 127.0.0.1:${port} within 10 s: ${log}`);
+    throw new Error(`docker-registry did not listen on 127.0.0.1:${port} within 10 s: ${log()}`);
   }
   return {
     host: `127.0.0.1:${port}`,
     // Access log lines (combined format): "GET /v2/NAME/blobs/sha256:HEX HTTP/1.1" 200 …
-    blobGets: () => [...log.matchAll(/"GET \/v2\/\S+\/blobs\/(sha256:[0-9a-f]{64}) HTTP\/[0-9.]+" 200 /g)].map((m) => m[1] ?? ''),
+    blobGets: () => [...log().matchAll(/"GET \/v2\/\S+\/blobs\/(sha256:[0-9a-f]{64}) HTTP\/[0-9.]+" 200 /g)].map((m) => m[1] ?? ''),
     async stop() {
       if (exited) return;
       const gone = new Promise<void>((r) => proc.once('exit', () => r()));
