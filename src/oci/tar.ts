@@ -172,6 +172,39 @@ export interface TarEntry {
 
 const TYPES: Record<string, TarType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '5': 'dir' };
 
+function checkHeader(head: Buffer, what: string): void {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (head[i] ?? 0);
+  if (sum !== readNumber(head.subarray(148, 156), what)) throw bad(what, 'a tar header fails its checksum');
+}
+
+interface Extended {
+  pax: Map<string, Buffer>;
+  longName: string | undefined;
+  longLink: string | undefined;
+}
+
+/** An entry's header from its ustar block and the extended headers before it. */
+function entryHeader(head: Buffer, flag: string, size: number, ext: Extended, what: string): TarHeader {
+  const { pax } = ext;
+  const type = TYPES[flag];
+  const prefix = cstring(head.subarray(345, 500));
+  const short = cstring(head.subarray(0, 100));
+  const path = pax.get('path')?.toString('utf8') ?? ext.longName ?? (prefix ? `${prefix}/${short}` : short);
+  if (type === undefined) throw bad(what, `entry '${path}' has tar type '${flag}' (device, fifo or unknown): an OSTree tree cannot hold it`);
+  const header: TarHeader = {
+    path, type, size: type === 'file' ? size : 0,
+    mode: readNumber(head.subarray(100, 108), what) & 0o7777,
+    uid: pax.has('uid') ? Number(pax.get('uid')?.toString()) : readNumber(head.subarray(108, 116), what),
+    gid: pax.has('gid') ? Number(pax.get('gid')?.toString()) : readNumber(head.subarray(116, 124), what),
+  };
+  const link = pax.get('linkpath')?.toString('utf8') ?? ext.longLink ?? cstring(head.subarray(157, 257));
+  if (type === 'symlink' || type === 'hardlink') header.linkname = link;
+  const xattrs = [...pax].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice(13), Uint8Array.from(v)] as const);
+  if (xattrs.length > 0) header.xattrs = xattrs;
+  return header;
+}
+
 /** The entries of a tar stream. Device nodes, fifos and unknown types are refused (OSTree cannot hold them). */
 export async function* readTar(chunks: AsyncIterable<Buffer>, what: string): AsyncGenerator<TarEntry> {
   const r = new ByteReader(chunks[Symbol.asyncIterator]());
@@ -183,9 +216,7 @@ export async function* readTar(chunks: AsyncIterable<Buffer>, what: string): Asy
     if (block.length === 0) return; // no end marker: tolerated, as GNU tar does
     const head = block.length === BLOCK ? block : Buffer.concat([block, await r.exact(BLOCK - block.length, what)]);
     if (head.every((x) => x === 0)) return;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (head[i] ?? 0);
-    if (sum !== readNumber(head.subarray(148, 156), what)) throw bad(what, 'a tar header fails its checksum');
+    checkHeader(head, what);
     const flag = String.fromCharCode(head[156] ?? 0);
     const size = pax.has('size') ? Number(pax.get('size')?.toString()) : readNumber(head.subarray(124, 136), what);
     if (!Number.isSafeInteger(size) || size < 0) throw bad(what, 'bad entry size');
@@ -198,20 +229,8 @@ export async function* readTar(chunks: AsyncIterable<Buffer>, what: string): Asy
       else if (flag === 'K') longLink = cstring(data);
       continue; // 'g' (global) carries nothing layer uses
     }
-    const type = TYPES[flag];
-    const prefix = cstring(head.subarray(345, 500));
-    const rawName = pax.get('path')?.toString('utf8') ?? longName ?? (prefix ? `${prefix}/${cstring(head.subarray(0, 100))}` : cstring(head.subarray(0, 100)));
-    if (type === undefined) throw bad(what, `entry '${rawName}' has tar type '${flag}' (device, fifo or unknown): an OSTree tree cannot hold it`);
-    const header: TarHeader = {
-      path: rawName, type, size: type === 'file' ? size : 0,
-      mode: readNumber(head.subarray(100, 108), what) & 0o7777,
-      uid: pax.has('uid') ? Number(pax.get('uid')?.toString()) : readNumber(head.subarray(108, 116), what),
-      gid: pax.has('gid') ? Number(pax.get('gid')?.toString()) : readNumber(head.subarray(116, 124), what),
-    };
-    const link = pax.get('linkpath')?.toString('utf8') ?? longLink ?? cstring(head.subarray(157, 257));
-    if (type === 'symlink' || type === 'hardlink') header.linkname = link;
-    const xattrs = [...pax].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice(13), Uint8Array.from(v)] as const);
-    if (xattrs.length > 0) header.xattrs = xattrs;
+    const header = entryHeader(head, flag, size, { pax, longName, longLink }, what);
+    const rawName = header.path;
     pax = new Map();
     longName = undefined;
     longLink = undefined;

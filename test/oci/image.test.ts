@@ -4,14 +4,17 @@
  * is committed with layer's Store, exported as an OCI layout, read by skopeo and umoci (the
  * unpacked rootfs equals `ostree checkout` of the commit), and imported back into a fresh store
  * as the byte-identical commit (same checksum, `ostree fsck` clean). A flipped byte in a layer
- * blob is refused before anything is built.
+ * blob is refused before anything is built; a file changed with every digest recomputed is
+ * refused because the commit no longer matches.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { exportOci, importImage, openCommitReader, readImage } from '../../src/oci/index.js';
+import { exportOci, importImage, MEDIA, openCommitReader, readImage } from '../../src/oci/index.js';
 import { silentReport } from '../../src/report.js';
 import { Store, V } from '../../src/store/index.js';
 import { makeSampleTree, snapshot } from '../store/helpers.js';
@@ -97,5 +100,34 @@ describe('layer OCI export and import', () => {
     expect((err as LayerError).message).toContain('does not match its digest');
     expect(client.hasObject(commit as never, 'commit')).toBe(false);
     expect(readdirSync(join(client.path, 'objects'))).toEqual([]);
+  });
+
+  it('refuses a file changed after export even when every digest was recomputed (the commit does not match)', async () => {
+    const dir = join(work, 'oci-forged');
+    const r = await exportOci(openCommitReader(repo.path), 'sample', { dir });
+    const image = await readImage(dir, 'latest');
+    const layer = image.manifest.layers[0];
+    if (!layer) throw new Error('no layer');
+    const tar = gunzipSync(readFileSync(join(dir, 'blobs/sha256', layer.digest.slice(7))));
+    let at = -1;
+    for (let i = 0; i < tar.length && at < 0; i += 512) if (tar.subarray(i, i + 6).toString() === 'hello\n') at = i;
+    expect(at).toBeGreaterThan(0);
+    tar.write('HELLO\n', at);
+    // A forger re-hashes everything: layer blob, diff_id, config, manifest, index.
+    const blob = (bytes: Buffer) => {
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      writeFileSync(join(dir, 'blobs/sha256', digest.slice(7)), bytes);
+      return { digest, size: bytes.length };
+    };
+    const gz = blob(gzipSync(tar));
+    const config = blob(Buffer.from(JSON.stringify({ ...image.config, rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(tar).digest('hex')}`] } })));
+    const manifest = blob(Buffer.from(JSON.stringify({ ...image.manifest, config: { ...image.manifest.config, ...config }, layers: [{ ...layer, ...gz }] })));
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MEDIA.manifest, ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }] }));
+    expect(skopeoInspect(`oci:${dir}:latest`).Digest).toBe(manifest.digest);
+    const client = Store.init(join(work, 'client-forged'), { mode: 'bare', fsync: false });
+    const err = await importImage(client, await readImage(dir, 'latest'), silentReport).catch((e: unknown) => e);
+    expect((err as LayerError).code).toBe('LAYER_OCI');
+    expect((err as LayerError).message).toMatch(/^no layer entry gives \/hello.txt as the commit records it/);
+    expect(client.hasObject(r.commit, 'commit')).toBe(false);
   });
 });
