@@ -120,8 +120,10 @@ describe('layer OCI export and import', () => {
       return { digest, size: bytes.length };
     };
     const gz = blob(gzipSync(tar));
-    const config = blob(Buffer.from(JSON.stringify({ ...image.config, rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(tar).digest('hex')}`] } })));
-    const manifest = blob(Buffer.from(JSON.stringify({ ...image.manifest, config: { ...image.manifest.config, ...config }, layers: [{ ...layer, ...gz }] })));
+    const diffId = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+    const config = blob(Buffer.from(JSON.stringify({ ...image.config, rootfs: { type: 'layers', diff_ids: [diffId] } })));
+    const forged = { ...image.manifest, config: { ...image.manifest.config, ...config }, layers: [{ ...layer, ...gz }] };
+    const manifest = blob(Buffer.from(JSON.stringify(forged)));
     writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MEDIA.manifest, ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }] }));
     expect(skopeoInspect(`oci:${dir}:latest`).Digest).toBe(manifest.digest);
     const client = Store.init(join(work, 'client-forged'), { mode: 'bare', fsync: false });
