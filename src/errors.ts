@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'LAYER_LOCKFILE'
   // layer compose: the recipe file is unreadable or invalid
   | 'LAYER_RECIPE'
+  // OCI images (layer export --oci, --from-oci): a malformed image, a blob that does not match its digest, skopeo failing
+  | 'LAYER_OCI'
   | 'LAYER_USAGE'
   // the operating system refused an operation (disk full, permissions, read-only, I/O error)
   | 'LAYER_IO'

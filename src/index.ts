@@ -17,6 +17,8 @@ export type { EngineRequest, EngineResult, EngineOptions, Change, PackageDiff, D
 export { baseSourceOf, ostreeLocalSource, recipeSource, type BaseSource } from './engine/index.js';
 export { ostreeRemoteSource, pullFromRemote, type PullOptions, type PullResult } from './engine/sources/index.js';
 export { composeRepo, parseRecipe, readRecipe, type ComposeRepoRequest, type ComposeRepoResult } from './fleet/index.js';
+export { ociSource, pullFromOci, parseOciSpec, type OciRef } from './engine/sources/index.js';
+export { exportOci, importImage, openCommitReader, readImage, writeOciArchive, type ExportOciResult, type ImportResult, type Image } from './oci/index.js';
 export { plan, apply, composeTree, cleanStaleScratch } from './compose/index.js';
 export type {
   Plan, PlanStep, PlanContext, ApplyContext, ApplyResult, ComposeOptions, ProvidedRequest, StepAction, StepReason, PackageVerifier,

@@ -45,6 +45,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   deploy: () => import('./commands/deploy.js'),
   rebase: () => import('./commands/rebase.js'),
   compose: () => import('./commands/compose.js'),
+  export: () => import('./commands/export.js'),
 };
 
 const HELP = `usage: layer COMMAND [options]
@@ -70,6 +71,7 @@ Commands:
   deploy        a given commit of the base's ref (checksum or version=V), pinned; --unpin to follow the ref
   rebase        another OSTree ref as the base, layered packages carried
   compose       compose a base from a recipe into an archive OSTree repo (served over HTTP to a fleet)
+  export        an OSTree commit as an OCI image (--oci DIR|oci-archive:FILE), layers split by package
 
 Every command takes --sysroot DIR (default /) and --json. See layer COMMAND --help.
 `;

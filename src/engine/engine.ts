@@ -45,7 +45,7 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
   // Start compiling the solver's wasm now: V8 compiles it on background threads while this
   // thread reads the sysroot, rpmdb and repo configs (~10 ms off a warm dry run). A failure
   // is reported by plan's own loadSolver() call, which retries.
-  if (req.change.kind !== 'init' || !req.change.fromOstree) loadSolver().catch(() => {});
+  if (req.change.kind !== 'init' || !(req.change.fromOstree || req.change.fromOci)) loadSolver().catch(() => {});
   const sysroot = req.change.kind === 'init' ? Sysroot.init(req.sysroot) : Sysroot.open(req.sysroot);
   if (mutates || req.change.kind === 'init') {
     await sysroot.lockWait(req.command, {

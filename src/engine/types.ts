@@ -33,7 +33,7 @@ export interface EngineOptions {
 
 /** What a command asks of the request (request/verbs.ts does the edit). */
 export type Change =
-  | { kind: 'init'; osname: string; packages: string[]; fromOstree?: string; fromRemote?: { url: string; ref: string; remote: string } }
+  | { kind: 'init'; osname: string; packages: string[]; fromOstree?: string; fromRemote?: { url: string; ref: string; remote: string }; fromOci?: string }
   | { kind: 'install'; packages: string[]; localRpms: string[] }
   | { kind: 'uninstall'; packages: string[] }
   /** A newer base (engine/upgrade.ts), the layered requests re-solved on it; `install`/`uninstall` edit them too. */

@@ -9,7 +9,7 @@ import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
 import { resolveUninstallNames } from './uninstall-names.js';
 import { editOverrides } from './overrides.js';
-import { addRemote, baseSourceOf, ostreeLocalSource, ostreeRemoteSource, pullBaseRev } from './sources/index.js';
+import { addRemote, baseSourceOf, isOciSpec, ociSource, ostreeLocalSource, ostreeRemoteSource, pullBaseRev } from './sources/index.js';
 import type { EngineRequest } from './types.js';
 
 export interface Edited {
@@ -23,12 +23,12 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const o = { idempotent: req.options.idempotent === true };
   if (change.kind === 'init') {
     if (change.fromRemote) addRemote(sysroot.store, change.fromRemote.remote, change.fromRemote.url);
-    if (!change.fromOstree && !change.fromRemote) {
+    if (!change.fromOstree && !change.fromRemote && !change.fromOci) {
       return { request: recipeRequest(change.osname, { packages: change.packages, repos: [] }), newLocal: [] };
     }
     const source = change.fromRemote
       ? ostreeRemoteSource({ name: change.fromRemote.remote, url: change.fromRemote.url }, change.fromRemote.ref)
-      : ostreeLocalSource(change.fromOstree ?? '');
+      : change.fromOci ? ociSource(change.fromOci) : ostreeLocalSource(change.fromOstree ?? '');
     const commit = await source.fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
     sysroot.store.setRef(`${change.osname}/base`, commit);
@@ -47,7 +47,7 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     return { request: { ...setBase(current, current.baseRef, commit, null), pinned: true }, newLocal: [] };
   }
   if (change.kind === 'rebase') {
-    const commit = await ostreeLocalSource(change.ref).fetch({ store: sysroot.store, report: req.report });
+    const commit = await (isOciSpec(change.ref) ? ociSource(change.ref) : ostreeLocalSource(change.ref)).fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
     const moved = setBase(current, change.ref, commit, null);
     delete moved.pinned;

@@ -1,17 +1,21 @@
 /** `layer init`: compose a base from repo packages (or take an ostree commit) and deploy it first. */
+import { isOciSpec } from '../../engine/sources/index.js';
 import { LayerError } from '../../errors.js';
 import { parseArgs, str } from '../args.js';
 import { TRANSACTION_FLAGS, runChange } from '../common.js';
 
 export const usage = `layer init --sysroot DIR --osname NAME (--reposdir DIR PKG... | --from-ostree REPO:REF [PKG...] |
-           --from-remote URL --ref REF [--remote NAME] [PKG...]) [--json]
+           --from-remote URL --ref REF [--remote NAME] [PKG...] |
+           --from-oci oci:DIR[:TAG]|oci-archive:FILE|registry:HOST/NAME[:TAG] [PKG...]) [--json]
   Create a sysroot: compose a base commit from PKG... in the repos of --reposdir (a minimal
   "rpm-ostree compose tree"), or take REF of an existing ostree repo, or pull REF over HTTP from
-  the archive repo at URL (recorded as OSTree remote NAME, default the osname), and deploy it.`;
+  the archive repo at URL (recorded as OSTree remote NAME, default the osname), or rebuild the
+  OSTree commit an OCI image carries (layer export --oci; registries through skopeo), and deploy it.`;
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs('init', argv, {
     ...TRANSACTION_FLAGS, osname: { value: true }, 'from-ostree': { value: true }, 'from-remote': { value: true }, ref: { value: true }, remote: { value: true },
+    'from-oci': { value: true },
   });
   const osname = str(p, 'osname');
   if (!osname || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(osname)) throw new LayerError('LAYER_USAGE', 'layer init: --osname NAME is required (letters, digits, . _ -)');
@@ -24,6 +28,12 @@ export async function run(argv: string[]): Promise<number> {
   if (url !== undefined && ref !== undefined) {
     const fromRemote = { url, ref, remote: str(p, 'remote') ?? osname };
     return runChange(p, { kind: 'init', osname, packages: p.positionals, fromRemote }, `layer init ${argv.join(' ')}`);
+  }
+  const fromOci = str(p, 'from-oci');
+  if (fromOci !== undefined) {
+    if (fromOstree || url !== undefined) throw new LayerError('LAYER_USAGE', 'layer init: give one of --from-oci, --from-ostree, --from-remote');
+    if (!isOciSpec(fromOci)) throw new LayerError('LAYER_USAGE', `layer init: --from-oci '${fromOci}': expected oci:DIR[:TAG], oci-archive:FILE or registry:HOST/NAME[:TAG]`);
+    return runChange(p, { kind: 'init', osname, packages: p.positionals, fromOci }, `layer init ${argv.join(' ')}`);
   }
   if (!fromOstree && p.positionals.length === 0) throw new LayerError('LAYER_USAGE', 'layer init: give the base packages (PKG...) or --from-ostree REPO:REF');
   if (!fromOstree && !str(p, 'reposdir')) throw new LayerError('LAYER_USAGE', 'layer init: --reposdir DIR is required to compose a base');

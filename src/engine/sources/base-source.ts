@@ -10,9 +10,10 @@ import type { Checksum, Store } from '../../store/index.js';
 export interface BaseSource {
   /**
    * `recipe`: composed from packages; `ostree-local`: a ref of an OSTree repo on this machine;
-   * `ostree-remote`: a ref of an archive repo served over HTTP (ostree-remote.ts).
+   * `ostree-remote`: a ref of an archive repo served over HTTP (ostree-remote.ts); `oci`: an
+   * OCI image (oci.ts).
    */
-  readonly kind: 'recipe' | 'ostree-local' | 'ostree-remote';
+  readonly kind: 'recipe' | 'ostree-local' | 'ostree-remote' | 'oci';
   /** The base as the origin records it (`baserefspec`). */
   readonly refspec: string;
   /**

@@ -7,10 +7,12 @@ import type { BaseSource } from './base-source.js';
 import { ostreeLocalSource, pullFromOstree } from './ostree-local.js';
 import { ostreeRemoteSource, pullFromRemote, remoteOf } from './ostree-remote.js';
 import { recipeSource } from './recipe.js';
+import { isOciSpec, ociSource } from './oci.js';
 
 export type { BaseSource } from './base-source.js';
 export { ostreeLocalSource, pullFromOstree } from './ostree-local.js';
 export { recipeSource } from './recipe.js';
+export { isOciSpec, ociSource, parseOciSpec, pullFromOci, type OciRef } from './oci.js';
 export { addRemote, ostreeRemoteSource, pullFromRemote, remoteOf, remoteUrl, resolveRemoteRef, type PullOptions, type PullResult } from './ostree-remote.js';
 
 /**
@@ -20,6 +22,7 @@ export { addRemote, ostreeRemoteSource, pullFromRemote, remoteOf, remoteUrl, res
  */
 export function baseSourceOf(request: Request, store?: Store): BaseSource {
   if (request.recipe) return recipeSource(request.baseRef.replace(/\/base$/, ''));
+  if (isOciSpec(request.baseRef)) return ociSource(request.baseRef);
   const remote = store ? remoteOf(store, request.baseRef) : undefined;
   if (remote) return ostreeRemoteSource(remote.remote, remote.ref);
   return ostreeLocalSource(request.baseRef);
@@ -31,6 +34,7 @@ export function baseSourceOf(request: Request, store?: Store): BaseSource {
  * from the local repo (pullFromOstree).
  */
 export async function pullBaseRev(store: Store, spec: string, rev: string | undefined, report: Report): Promise<Checksum> {
+  if (isOciSpec(spec)) throw new LayerError('LAYER_USAGE', `deploy: the base ${spec} is an OCI image; it has no commit history to choose from`, { hint: 'push the wanted image under a tag and layer rebase to it' });
   const remote = remoteOf(store, spec);
   if (!remote) return pullFromOstree(store, spec, rev);
   if (rev !== undefined && !isChecksum(rev)) {
