@@ -45,6 +45,10 @@ export type ErrorCode =
   | 'LAYER_LOCKFILE'
   // layer compose: the recipe file is unreadable or invalid
   | 'LAYER_RECIPE'
+  // fleet signatures: a pulled commit or summary whose signature the remote requires is missing
+  // or refused, a signing / verification key (gpg --sign-key, ed25519 key file) cannot be used
+  | 'LAYER_COMMIT_SIGNATURE'
+  | 'LAYER_SIGN_KEY'
   | 'LAYER_USAGE'
   // the operating system refused an operation (disk full, permissions, read-only, I/O error)
   | 'LAYER_IO'

@@ -9,8 +9,8 @@ import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
 import { resolveUninstallNames } from './uninstall-names.js';
 import { editOverrides } from './overrides.js';
-import { addRemote, baseSourceOf, ostreeLocalSource, ostreeRemoteSource, pullBaseRev } from './sources/index.js';
-import type { EngineRequest } from './types.js';
+import { addRemote, baseSourceOf, importRemoteTrust, ostreeLocalSource, ostreeRemoteSource, pullBaseRev, remoteOf, type BaseSource } from './sources/index.js';
+import type { EngineRequest, RemoteBase } from './types.js';
 
 export interface Edited {
   request: Request;
@@ -22,13 +22,10 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const change = req.change;
   const o = { idempotent: req.options.idempotent === true };
   if (change.kind === 'init') {
-    if (change.fromRemote) addRemote(sysroot.store, change.fromRemote.remote, change.fromRemote.url);
     if (!change.fromOstree && !change.fromRemote) {
       return { request: recipeRequest(change.osname, { packages: change.packages, repos: [] }), newLocal: [] };
     }
-    const source = change.fromRemote
-      ? ostreeRemoteSource({ name: change.fromRemote.remote, url: change.fromRemote.url }, change.fromRemote.ref)
-      : ostreeLocalSource(change.fromOstree ?? '');
+    const source = change.fromRemote ? recordRemote(sysroot.store, change.fromRemote) : ostreeLocalSource(change.fromOstree ?? '');
     const commit = await source.fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
     sysroot.store.setRef(`${change.osname}/base`, commit);
@@ -47,9 +44,13 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     return { request: { ...setBase(current, current.baseRef, commit, null), pinned: true }, newLocal: [] };
   }
   if (change.kind === 'rebase') {
-    const commit = await ostreeLocalSource(change.ref).fetch({ store: sysroot.store, report: req.report });
+    // A new remote (--from-remote), a remote the store knows (NAME:REF), else a local REPO:REF.
+    const known = remoteOf(sysroot.store, change.ref);
+    const source = change.fromRemote ? recordRemote(sysroot.store, change.fromRemote)
+      : known ? ostreeRemoteSource(known.remote, known.ref) : ostreeLocalSource(change.ref);
+    const commit = await source.fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
-    const moved = setBase(current, change.ref, commit, null);
+    const moved = setBase(current, source.refspec, commit, null);
     delete moved.pinned;
     return { request: moved, newLocal: [] };
   }
@@ -71,6 +72,12 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const withSpecs = addPackages(current, change.packages, o);
   const request = addLocalPackages(withSpecs, newLocal, o);
   return { request, newLocal: newLocal.filter((l) => !current.requestedLocal.some((c) => c.sha256 === l.sha256)) };
+}
+
+/** Records `r` as a remote of the store (its keys imported, verification required by them): its source. */
+function recordRemote(store: Store, r: RemoteBase): BaseSource {
+  addRemote(store, r.remote, r.url, importRemoteTrust(store, r.remote, r.trust ?? {}));
+  return ostreeRemoteSource({ name: r.remote, url: r.url }, r.ref);
 }
 
 /**

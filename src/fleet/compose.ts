@@ -29,6 +29,7 @@ import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { ArchiveRepo, Store, commitMetadata, exportCommit, updateSummary, type Checksum, type ExportResult } from '../store/index.js';
 import { createPackageVerifier } from '../trust/index.js';
 import { readRecipe, type Recipe } from './recipe.js';
+import { checkSigningKeys, signCommit, signSummary, wantsSigning, type SignOptions } from './sign.js';
 
 export interface ComposeRepoRequest {
   /** The archive repository (created when absent). */
@@ -45,6 +46,8 @@ export interface ComposeRepoRequest {
   report: Report;
   /** Sync before writing the ref (default true). */
   fsync?: boolean;
+  /** Sign the commit and the summary (fleet/sign.ts); default: unsigned. */
+  sign?: SignOptions;
 }
 
 export interface ComposeRepoResult {
@@ -64,6 +67,7 @@ const REF_RE = /^(?:[\w\d][-._\w\d]*\/)*[\w\d][-._\w\d]*$/;
 export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoResult> {
   if (!REF_RE.test(req.ref)) throw new LayerError('LAYER_USAGE', `invalid ref name '${req.ref}'`, { hint: 'refs match [\\w\\d][-._\\w\\d]* separated by /' });
   const recipe = readRecipe(req.recipe);
+  if (wantsSigning(req.sign)) checkSigningKeys(req.sign);
   const archive = ArchiveRepo.init(req.repo, { fsync: req.fsync ?? true });
   const previous = archive.readRef(req.ref);
   const prevCommit = previous ? archive.readCommit(previous) : undefined;
@@ -109,8 +113,13 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
       if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
       const commit = applied.commit;
       const started = performance.now();
-      const exported = await report.section('export', async () => exportCommit(store, commit, archive, { ref: req.ref }));
+      const exported = await report.section('export', async () => exportCommit(store, commit, archive));
+      // Signed before the ref names it: a host never sees the new commit unsigned.
+      if (wantsSigning(req.sign)) signCommit(archive, commit, req.sign);
+      archive.setRef(req.ref, commit);
       updateSummary(archive);
+      if (wantsSigning(req.sign)) signSummary(archive, req.sign);
+      else rmSync(join(archive.path, 'summary.sig'), { force: true });
       const timings = { ...applied.timings, export: Math.round(performance.now() - started) };
       return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, timings };
     } finally {

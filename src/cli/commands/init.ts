@@ -2,29 +2,25 @@
 import { LayerError } from '../../errors.js';
 import { parseArgs, str } from '../args.js';
 import { TRANSACTION_FLAGS, runChange } from '../common.js';
+import { REMOTE_FLAGS, remoteBaseOf } from '../remote-flags.js';
 
 export const usage = `layer init --sysroot DIR --osname NAME (--reposdir DIR PKG... | --from-ostree REPO:REF [PKG...] |
-           --from-remote URL --ref REF [--remote NAME] [PKG...]) [--json]
+           --from-remote URL --ref REF [--remote NAME] [--gpg-import KEYFILE] [--sign-verify ed25519=KEYFILE] [PKG...]) [--json]
   Create a sysroot: compose a base commit from PKG... in the repos of --reposdir (a minimal
   "rpm-ostree compose tree"), or take REF of an existing ostree repo, or pull REF over HTTP from
-  the archive repo at URL (recorded as OSTree remote NAME, default the osname), and deploy it.`;
+  the archive repo at URL (recorded as OSTree remote NAME, default the osname), and deploy it.
+  --gpg-import / --sign-verify: the remote's commits and summary must be signed by these keys
+  (checked on every pull: init, upgrade, deploy, rebase).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs('init', argv, {
-    ...TRANSACTION_FLAGS, osname: { value: true }, 'from-ostree': { value: true }, 'from-remote': { value: true }, ref: { value: true }, remote: { value: true },
-  });
+  const p = parseArgs('init', argv, { ...TRANSACTION_FLAGS, ...REMOTE_FLAGS, osname: { value: true }, 'from-ostree': { value: true } });
   const osname = str(p, 'osname');
   if (!osname || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(osname)) throw new LayerError('LAYER_USAGE', 'layer init: --osname NAME is required (letters, digits, . _ -)');
   if (!str(p, 'sysroot')) throw new LayerError('LAYER_USAGE', 'layer init: --sysroot DIR is required');
   const fromOstree = str(p, 'from-ostree');
-  const url = str(p, 'from-remote');
-  const ref = str(p, 'ref');
-  if (url !== undefined && (fromOstree || !ref)) throw new LayerError('LAYER_USAGE', 'layer init: --from-remote URL needs --ref REF (and no --from-ostree)');
-  if (url === undefined && (ref !== undefined || str(p, 'remote') !== undefined)) throw new LayerError('LAYER_USAGE', 'layer init: --ref and --remote go with --from-remote');
-  if (url !== undefined && ref !== undefined) {
-    const fromRemote = { url, ref, remote: str(p, 'remote') ?? osname };
-    return runChange(p, { kind: 'init', osname, packages: p.positionals, fromRemote }, `layer init ${argv.join(' ')}`);
-  }
+  const fromRemote = remoteBaseOf(p, 'init', osname);
+  if (fromRemote && fromOstree) throw new LayerError('LAYER_USAGE', 'layer init: --from-remote and --from-ostree exclude each other');
+  if (fromRemote) return runChange(p, { kind: 'init', osname, packages: p.positionals, fromRemote }, `layer init ${argv.join(' ')}`);
   if (!fromOstree && p.positionals.length === 0) throw new LayerError('LAYER_USAGE', 'layer init: give the base packages (PKG...) or --from-ostree REPO:REF');
   if (!fromOstree && !str(p, 'reposdir')) throw new LayerError('LAYER_USAGE', 'layer init: --reposdir DIR is required to compose a base');
   return runChange(p, { kind: 'init', osname, packages: p.positionals, ...(fromOstree ? { fromOstree } : {}) }, `layer init ${argv.join(' ')}`);
