@@ -29,7 +29,7 @@ import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { ArchiveRepo, Store, commitMetadata, exportCommit, updateSummary, type Checksum, type ExportResult } from '../store/index.js';
 import { createPackageVerifier } from '../trust/index.js';
 import { readRecipe, type Recipe } from './recipe.js';
-import { checkSigningKeys, signCommit, signSummary, wantsSigning, type SignOptions } from './sign.js';
+import { checkSigningKeys, signCommit, signIfUnsigned, signSummary, wantsSigning, type SignOptions } from './sign.js';
 
 export interface ComposeRepoRequest {
   /** The archive repository (created when absent). */
@@ -101,6 +101,7 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
         ...(previous && inputDigest && sameVersion ? { previous: { commit: previous, inputDigest } } : {}),
       });
       if (p.unchanged && previous) {
+        if (wantsSigning(req.sign)) signIfUnsigned(archive, previous, req.sign);
         return { outcome: 'unchanged', ref: req.ref, commit: previous, version: prevMeta('version') ?? '', packages: p.packages, timings: {} };
       }
       const verifier = createPackageVerifier(repos.active.map((r) => r.config), {});
@@ -114,12 +115,7 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
       const commit = applied.commit;
       const started = performance.now();
       const exported = await report.section('export', async () => exportCommit(store, commit, archive));
-      // Signed before the ref names it: a host never sees the new commit unsigned.
-      if (wantsSigning(req.sign)) signCommit(archive, commit, req.sign);
-      archive.setRef(req.ref, commit);
-      updateSummary(archive);
-      if (wantsSigning(req.sign)) signSummary(archive, req.sign);
-      else rmSync(join(archive.path, 'summary.sig'), { force: true });
+      publish(archive, req.ref, commit, req.sign);
       const timings = { ...applied.timings, export: Math.round(performance.now() - started) };
       return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, timings };
     } finally {
@@ -128,6 +124,19 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
   } finally {
     if (!req.workDir) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Moves `ref` to `commit` and regenerates the summary, signing both when asked: the commit before
+ * the ref names it, so a host never sees the new commit unsigned. An unsigned publication drops
+ * a stale `summary.sig` (it would not match the new summary).
+ */
+function publish(archive: ArchiveRepo, ref: string, commit: Checksum, sign: SignOptions | undefined): void {
+  if (wantsSigning(sign)) signCommit(archive, commit, sign);
+  archive.setRef(ref, commit);
+  updateSummary(archive);
+  if (wantsSigning(sign)) signSummary(archive, sign);
+  else rmSync(join(archive.path, 'summary.sig'), { force: true });
 }
 
 /** The recipe's repos as one directory of .repo files (a list of files is copied into the work dir). */

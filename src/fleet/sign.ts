@@ -61,3 +61,14 @@ export function signSummary(archive: ArchiveRepo, o: SignOptions): void {
   if (!existsSync(path)) throw new LayerError('LAYER_INTERNAL', `assertion failed: no summary in ${archive.path} to sign`);
   archive.writeFileAtomic('summary.sig', encodeDetached(signed([], readFileSync(path), o)));
 }
+
+/**
+ * An unchanged compose asked to sign: a commit published unsigned gets its signatures (and the
+ * summary its `.sig`); one already signed is left alone, so rerunning a compose never stacks
+ * duplicate signatures.
+ */
+export function signIfUnsigned(archive: ArchiveRepo, commit: Checksum, o: SignOptions): void {
+  if (archive.hasObject(commit, 'commitmeta')) return;
+  signCommit(archive, commit, o);
+  signSummary(archive, o);
+}

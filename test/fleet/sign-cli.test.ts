@@ -84,10 +84,17 @@ describe('signed fleet repos through the CLI', () => {
     expect(existsSync(repo)).toBe(false);
     expect(layer(['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--gpg-homedir', gpg.dir]).code).toBe(2);
 
-    const c1 = layerJson<ComposeJson>(['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '1.0', '--workdir', work, ...sign]);
+    // Published unsigned first; the same compose with keys signs it (unchanged), once only.
+    const c1 = layerJson<ComposeJson>(['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '1.0', '--workdir', work]);
     expect(c1.outcome).toBe('composed');
-    expect(existsSync(join(repo, 'objects', c1.commit.slice(0, 2), `${c1.commit.slice(2)}.commitmeta`))).toBe(true);
-    expect(existsSync(join(repo, 'summary.sig'))).toBe(true);
+    const cm = join(repo, 'objects', c1.commit.slice(0, 2), `${c1.commit.slice(2)}.commitmeta`);
+    expect([existsSync(cm), existsSync(join(repo, 'summary.sig'))]).toEqual([false, false]);
+    const again = ['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '1.0', '--workdir', work, ...sign];
+    expect(layerJson<ComposeJson>(again)).toMatchObject({ outcome: 'unchanged', commit: c1.commit });
+    expect([existsSync(cm), existsSync(join(repo, 'summary.sig'))]).toEqual([true, true]);
+    const signedOnce = readFileSync(cm);
+    expect(layerJson<ComposeJson>(again).outcome).toBe('unchanged');
+    expect(readFileSync(cm)).toEqual(signedOnce);
     nginx = await startNginx(repo, join(dir, 'nginx'));
 
     // A host that trusts another key: refused, nothing deployed.
