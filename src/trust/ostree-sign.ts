@@ -21,6 +21,8 @@ import { SignatureError } from './rpmsig.js';
 const SEED = 32;
 const PUBLIC = 32;
 const SIGNATURE = 64;
+/** Most signatures looked at (trust/'s OpenPGP reader has the same bound on signature packets). */
+const MAX_SIGNATURES = 64;
 
 const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
@@ -85,6 +87,8 @@ export type Ed25519Verdict = { ok: true; key: string } | { ok: false; reason: st
 
 export function verifyEd25519(data: Uint8Array, sigs: readonly Uint8Array[], keys: readonly Uint8Array[]): Ed25519Verdict {
   if (sigs.length === 0) return { ok: false, reason: 'no ed25519 signature' };
+  // Bounded work whatever a server sends (1 MiB of detached metadata holds 16k signatures).
+  if (sigs.length > MAX_SIGNATURES) return { ok: false, reason: `${sigs.length} ed25519 signatures (more than ${MAX_SIGNATURES})` };
   const jwk = (k: Uint8Array) => ({ kty: 'OKP', crv: 'Ed25519', x: b64url(k) });
   const objs = keys.map((k) => ({ b64: Buffer.from(k).toString('base64'), key: createPublicKey({ key: jwk(k), format: 'jwk' }) }));
   for (const s of sigs) {

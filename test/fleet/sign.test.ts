@@ -257,6 +257,8 @@ describe('ed25519 (ostree.sign.ed25519)', () => {
     expect(verifyEd25519(Buffer.from('the commit object byteS'), [vec], [vecKey])).toMatchObject({ ok: false });
     expect(verifyEd25519(data, [vec.subarray(0, 63)], [vecKey])).toMatchObject({ ok: false, reason: expect.stringContaining('63 bytes') });
     expect(verifyEd25519(data, [vec], [k.raw])).toMatchObject({ ok: false });
+    expect(verifyEd25519(data, Array.from({ length: 65 }, () => vec), [vecKey])).toMatchObject({ ok: false, reason: expect.stringContaining('more than 64') });
+    expect(verifyEd25519(data, [flipped, vec], [k.raw, vecKey])).toMatchObject({ ok: true, key: vecKey.toString('base64') });
 
     // Over HTTP: the right public key pulls; a wrong key or a flipped signature byte is refused.
     const web = await serve(archive.path, d);
