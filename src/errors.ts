@@ -47,6 +47,10 @@ export type ErrorCode =
   | 'LAYER_RECIPE'
   // OCI images (layer export --oci, --from-oci): a malformed image, a blob that does not match its digest, skopeo failing
   | 'LAYER_OCI'
+  // fleet signatures: a pulled commit or summary whose signature the remote requires is missing
+  // or refused, a signing / verification key (gpg --sign-key, ed25519 key file) cannot be used
+  | 'LAYER_COMMIT_SIGNATURE'
+  | 'LAYER_SIGN_KEY'
   | 'LAYER_USAGE'
   // the operating system refused an operation (disk full, permissions, read-only, I/O error)
   | 'LAYER_IO'

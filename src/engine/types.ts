@@ -6,6 +6,7 @@ import type { Checksum } from '../store/index.js';
 import type { ImportedKey } from '../trust/index.js';
 import type { Deployment, EtcChanges, LockWaitHolder } from '../sysroot/index.js';
 import type { Lockfile } from './lockfile.js';
+import type { RemoteTrust } from './sources/remote-verify.js';
 
 export interface EngineOptions {
   dryRun?: boolean;
@@ -31,9 +32,17 @@ export interface EngineOptions {
   version?: string;
 }
 
+/** An HTTP archive repo to take the base from: recorded as OSTree remote `remote`, with the keys to verify it. */
+export interface RemoteBase {
+  url: string;
+  ref: string;
+  remote: string;
+  trust?: RemoteTrust;
+}
+
 /** What a command asks of the request (request/verbs.ts does the edit). */
 export type Change =
-  | { kind: 'init'; osname: string; packages: string[]; fromOstree?: string; fromRemote?: { url: string; ref: string; remote: string }; fromOci?: string }
+  | { kind: 'init'; osname: string; packages: string[]; fromOstree?: string; fromRemote?: RemoteBase; fromOci?: string }
   | { kind: 'install'; packages: string[]; localRpms: string[] }
   | { kind: 'uninstall'; packages: string[] }
   /** A newer base (engine/upgrade.ts), the layered requests re-solved on it; `install`/`uninstall` edit them too. */
@@ -41,7 +50,7 @@ export type Change =
   /** A given commit of the base's ref (checksum or `version=V`), pinned; layered requests re-solved on it. */
   | { kind: 'deploy'; rev: string }
   /** Another OSTree ref (`REPO:REF`) as the base, layered requests carried. */
-  | { kind: 'rebase'; ref: string }
+  | { kind: 'rebase'; ref: string; fromRemote?: RemoteBase }
   /** rpm-ostree's `override remove`: base packages (each name matching exactly one) left out of the tree. */
   | { kind: 'override-remove'; packages: string[] }
   /** rpm-ostree's `override replace FILE.rpm`: base packages replaced by local packages. */

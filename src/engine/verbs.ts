@@ -9,8 +9,8 @@ import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
 import { resolveUninstallNames } from './uninstall-names.js';
 import { editOverrides } from './overrides.js';
-import { addRemote, baseSourceOf, isOciSpec, ociSource, ostreeLocalSource, ostreeRemoteSource, pullBaseRev } from './sources/index.js';
-import type { EngineRequest } from './types.js';
+import { addRemote, baseSourceOf, importRemoteTrust, isOciSpec, ociSource, ostreeLocalSource, ostreeRemoteSource, pullBaseRev, remoteOf, type BaseSource } from './sources/index.js';
+import type { EngineRequest, RemoteBase } from './types.js';
 
 export interface Edited {
   request: Request;
@@ -22,12 +22,10 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const change = req.change;
   const o = { idempotent: req.options.idempotent === true };
   if (change.kind === 'init') {
-    if (change.fromRemote) addRemote(sysroot.store, change.fromRemote.remote, change.fromRemote.url);
     if (!change.fromOstree && !change.fromRemote && !change.fromOci) {
       return { request: recipeRequest(change.osname, { packages: change.packages, repos: [] }), newLocal: [] };
     }
-    const source = change.fromRemote
-      ? ostreeRemoteSource({ name: change.fromRemote.remote, url: change.fromRemote.url }, change.fromRemote.ref)
+    const source = change.fromRemote ? recordRemote(sysroot.store, change.fromRemote)
       : change.fromOci ? ociSource(change.fromOci) : ostreeLocalSource(change.fromOstree ?? '');
     const commit = await source.fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
@@ -47,9 +45,14 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     return { request: { ...setBase(current, current.baseRef, commit, null), pinned: true }, newLocal: [] };
   }
   if (change.kind === 'rebase') {
-    const commit = await (isOciSpec(change.ref) ? ociSource(change.ref) : ostreeLocalSource(change.ref)).fetch({ store: sysroot.store, report: req.report });
+    // A new remote (--from-remote), an OCI image, a remote the store knows (NAME:REF), else a local REPO:REF.
+    const known = isOciSpec(change.ref) ? undefined : remoteOf(sysroot.store, change.ref);
+    const source = change.fromRemote ? recordRemote(sysroot.store, change.fromRemote)
+      : isOciSpec(change.ref) ? ociSource(change.ref)
+      : known ? ostreeRemoteSource(known.remote, known.ref) : ostreeLocalSource(change.ref);
+    const commit = await source.fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
-    const moved = setBase(current, change.ref, commit, null);
+    const moved = setBase(current, source.refspec, commit, null);
     delete moved.pinned;
     return { request: moved, newLocal: [] };
   }
@@ -71,6 +74,12 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const withSpecs = addPackages(current, change.packages, o);
   const request = addLocalPackages(withSpecs, newLocal, o);
   return { request, newLocal: newLocal.filter((l) => !current.requestedLocal.some((c) => c.sha256 === l.sha256)) };
+}
+
+/** Records `r` as a remote of the store (its keys imported, verification required by them): its source. */
+function recordRemote(store: Store, r: RemoteBase): BaseSource {
+  addRemote(store, r.remote, r.url, importRemoteTrust(store, r.remote, r.trust ?? {}));
+  return ostreeRemoteSource({ name: r.remote, url: r.url }, r.ref);
 }
 
 /**

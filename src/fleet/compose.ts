@@ -29,6 +29,7 @@ import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { ArchiveRepo, Store, commitMetadata, exportCommit, updateSummary, type Checksum, type ExportResult } from '../store/index.js';
 import { createPackageVerifier } from '../trust/index.js';
 import { readRecipe, type Recipe } from './recipe.js';
+import { checkSigningKeys, signCommit, signIfUnsigned, signSummary, wantsSigning, type SignOptions } from './sign.js';
 
 export interface ComposeRepoRequest {
   /** The archive repository (created when absent). */
@@ -45,6 +46,8 @@ export interface ComposeRepoRequest {
   report: Report;
   /** Sync before writing the ref (default true). */
   fsync?: boolean;
+  /** Sign the commit and the summary (fleet/sign.ts); default: unsigned. */
+  sign?: SignOptions;
 }
 
 export interface ComposeRepoResult {
@@ -64,6 +67,7 @@ const REF_RE = /^(?:[\w\d][-._\w\d]*\/)*[\w\d][-._\w\d]*$/;
 export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoResult> {
   if (!REF_RE.test(req.ref)) throw new LayerError('LAYER_USAGE', `invalid ref name '${req.ref}'`, { hint: 'refs match [\\w\\d][-._\\w\\d]* separated by /' });
   const recipe = readRecipe(req.recipe);
+  if (wantsSigning(req.sign)) checkSigningKeys(req.sign);
   const archive = ArchiveRepo.init(req.repo, { fsync: req.fsync ?? true });
   const previous = archive.readRef(req.ref);
   const prevCommit = previous ? archive.readCommit(previous) : undefined;
@@ -97,6 +101,7 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
         ...(previous && inputDigest && sameVersion ? { previous: { commit: previous, inputDigest } } : {}),
       });
       if (p.unchanged && previous) {
+        if (wantsSigning(req.sign)) signIfUnsigned(archive, previous, req.sign);
         return { outcome: 'unchanged', ref: req.ref, commit: previous, version: prevMeta('version') ?? '', packages: p.packages, timings: {} };
       }
       const verifier = createPackageVerifier(repos.active.map((r) => r.config), {});
@@ -109,8 +114,8 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
       if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
       const commit = applied.commit;
       const started = performance.now();
-      const exported = await report.section('export', async () => exportCommit(store, commit, archive, { ref: req.ref }));
-      updateSummary(archive);
+      const exported = await report.section('export', async () => exportCommit(store, commit, archive));
+      publish(archive, req.ref, commit, req.sign);
       const timings = { ...applied.timings, export: Math.round(performance.now() - started) };
       return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, timings };
     } finally {
@@ -119,6 +124,19 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
   } finally {
     if (!req.workDir) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Moves `ref` to `commit` and regenerates the summary, signing both when asked: the commit before
+ * the ref names it, so a host never sees the new commit unsigned. An unsigned publication drops
+ * a stale `summary.sig` (it would not match the new summary).
+ */
+function publish(archive: ArchiveRepo, ref: string, commit: Checksum, sign: SignOptions | undefined): void {
+  if (wantsSigning(sign)) signCommit(archive, commit, sign);
+  archive.setRef(ref, commit);
+  updateSummary(archive);
+  if (wantsSigning(sign)) signSummary(archive, sign);
+  else rmSync(join(archive.path, 'summary.sig'), { force: true });
 }
 
 /** The recipe's repos as one directory of .repo files (a list of files is copied into the work dir). */

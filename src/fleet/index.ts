@@ -5,3 +5,4 @@
  */
 export { composeRepo, type ComposeRepoRequest, type ComposeRepoResult } from './compose.js';
 export { parseRecipe, readRecipe, type Recipe } from './recipe.js';
+export { checkSigningKeys, signCommit, signSummary, type SignOptions } from './sign.js';

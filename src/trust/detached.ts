@@ -11,10 +11,20 @@ import { DEFAULT_POLICY, type TrustPolicy } from './policy.js';
 import { SignatureError } from './rpmsig.js';
 import { parseSignature } from './signature.js';
 
-/** Verifies `signature` (the .asc bytes) over `data`; throws LAYER_REPO_SIGNATURE naming `what`. */
-export async function verifyDetached(data: Uint8Array, signature: Uint8Array, keyring: Keyring, what: string, policy: TrustPolicy = DEFAULT_POLICY): Promise<VerifiedBy> {
+/** How a caller names its failures: the error code and where the trusted keys come from. */
+export interface DetachedContext {
+  code: 'LAYER_REPO_SIGNATURE' | 'LAYER_COMMIT_SIGNATURE';
+  keys: string;
+}
+
+const REPOMD: DetachedContext = { code: 'LAYER_REPO_SIGNATURE', keys: "the repo's gpgkey= keys" };
+
+/** Verifies `signature` (the .asc bytes) over `data`; throws LAYER_REPO_SIGNATURE (or `ctx.code`) naming `what`. */
+export async function verifyDetached(
+  data: Uint8Array, signature: Uint8Array, keyring: Keyring, what: string, policy: TrustPolicy = DEFAULT_POLICY, ctx: DetachedContext = REPOMD,
+): Promise<VerifiedBy> {
   const fail = (category: SignatureError['category'], msg: string, keyId?: string, fpr?: string): SignatureError =>
-    new SignatureError('LAYER_REPO_SIGNATURE', category, `${what}: ${msg}`, keyId, fpr);
+    new SignatureError(ctx.code, category, `${what}: ${msg}`, keyId, fpr);
   let packets;
   try {
     const bytes = isArmored(signature)
@@ -31,7 +41,7 @@ export async function verifyDetached(data: Uint8Array, signature: Uint8Array, ke
   for (const p of packets) {
     let sig;
     try {
-      sig = parseSignature(p.body, (w) => new LayerError('LAYER_REPO_SIGNATURE', w));
+      sig = parseSignature(p.body, (w) => new LayerError(ctx.code, w));
     } catch (e) {
       if (!(e instanceof LayerError)) throw e;
       worst ??= new SignatureProblem('bad-signature', e.message, undefined, undefined);
@@ -43,6 +53,6 @@ export async function verifyDetached(data: Uint8Array, signature: Uint8Array, ke
   }
   const w = worst!;
   const key = w.fingerprint ? `key fingerprint ${w.fingerprint}` : `key ID ${w.keyId ?? 'unknown'}`;
-  const msg = w.category === 'key-missing' ? `signed with ${key}, which is not among the repo's gpgkey= keys` : `signature by ${key} refused: ${w.reason}`;
+  const msg = w.category === 'key-missing' ? `signed with ${key}, which is not among ${ctx.keys}` : `signature by ${key} refused: ${w.reason}`;
   throw fail(w.category, msg, w.keyId, w.fingerprint);
 }

@@ -24,6 +24,7 @@ export { keyProblem, type SignatureCategory } from './verify.js';
 export { verifyRpmSignature, packageSignatures, SignatureError, type RpmSignatureVerdict } from './rpmsig.js';
 export { checkPackageSignatures, formatKeyImport, importedKey, type ImportedKey, type SignatureCheckItem, type SignatureCheckOptions, type SignatureCheckResult, type SignedRepo } from './check.js';
 export { keysFromUrls, keysFromRpmdb, fetchKeyFile, type FetchBytes } from './sources.js';
-export { verifyDetached } from './detached.js';
+export { verifyDetached, type DetachedContext } from './detached.js';
+export { ed25519PublicKeys, ed25519SecretKey, gpgDetachSign, signEd25519, verifyEd25519, verifyGpgSigs, type Ed25519Secret } from './ostree-sign.js';
 export { verifyRepomdSignature } from './repomd.js';
 export { createPackageVerifier, type PackageVerifierHandle, type VerifierRepo } from './verifier.js';

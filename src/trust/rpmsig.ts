@@ -24,10 +24,10 @@ const TAG_OPENPGP = 278;
 const TAG_PGP = 1002;
 const TAG_GPG = 1005;
 
-/** A refused package or metadata signature: LAYER_RPM_SIGNATURE (or LAYER_REPO_SIGNATURE) with a category. */
+/** A refused package or metadata signature: LAYER_RPM_SIGNATURE (or _REPO_ / _COMMIT_SIGNATURE) with a category. */
 export class SignatureError extends LayerError {
   constructor(
-    code: 'LAYER_RPM_SIGNATURE' | 'LAYER_REPO_SIGNATURE',
+    code: 'LAYER_RPM_SIGNATURE' | 'LAYER_REPO_SIGNATURE' | 'LAYER_COMMIT_SIGNATURE',
     readonly category: SignatureCategory,
     message: string,
     readonly keyId: string | undefined,

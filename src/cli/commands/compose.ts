@@ -1,22 +1,26 @@
 /** `layer compose`: compose a base from a recipe into an archive OSTree repo a fleet pulls over HTTP. */
 import { resolve } from 'node:path';
 import { LayerError } from '../../errors.js';
-import { composeRepo } from '../../fleet/index.js';
+import { composeRepo, type SignOptions } from '../../fleet/index.js';
 import { bool, parseArgs, str } from '../args.js';
 import { emit } from '../output.js';
 import { CliReport, reportMode } from '../report.js';
 
-export const usage = `layer compose --repo REPO --ref REF --recipe FILE [--version V] [--workdir DIR] [-C|--cache-only] [--json]
+export const usage = `layer compose --repo REPO --ref REF --recipe FILE [--version V] [--workdir DIR] [-C|--cache-only]
+               [--sign-key KEYID [--gpg-homedir DIR]] [--sign-ed25519 KEYFILE] [--json]
   Compose a base from the packages and repos of the recipe FILE (JSON, see README "Composing for
   a fleet") and commit it to REF of the archive-mode OSTree repository REPO (created when absent),
   with the summary updated: serve REPO as static files and hosts pull it (ostree pull, layer).
   --version sets the commit's version (default: YYYYMMDD.N after the ref's); --workdir keeps the
-  work store and package cache between composes.`;
+  work store and package cache between composes. --sign-key signs the commit (.commitmeta) and the
+  summary (summary.sig) with gpg's key KEYID; --sign-ed25519 with the ed25519 secret key file of
+  \`ostree sign\` (README "Signing a fleet repo").`;
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs('compose', argv, {
     repo: { value: true }, ref: { value: true }, recipe: { value: true }, version: { value: true },
     workdir: { value: true }, 'cache-only': { short: 'C' },
+    'sign-key': { value: true }, 'gpg-homedir': { value: true }, 'sign-ed25519': { value: true },
   });
   const repo = str(p, 'repo');
   const ref = str(p, 'ref');
@@ -26,7 +30,9 @@ export async function run(argv: string[]): Promise<number> {
   const version = str(p, 'version');
   const workdir = str(p, 'workdir');
   const report = new CliReport(reportMode(bool(p, 'json')));
+  const sign = signOptions(str(p, 'sign-key'), str(p, 'gpg-homedir'), str(p, 'sign-ed25519'));
   const r = await composeRepo({
+    ...(sign ? { sign } : {}),
     repo: resolve(repo), ref, recipe: resolve(recipe), report, cacheOnly: bool(p, 'cache-only'),
     ...(version !== undefined ? { version } : {}), ...(workdir ? { workDir: resolve(workdir) } : {}),
   });
@@ -36,4 +42,13 @@ export async function run(argv: string[]): Promise<number> {
       `${r.parent ? `, parent ${r.parent.slice(0, 12)}` : ''}\n  exported ${r.exported?.written ?? 0} objects (${r.exported?.bytes ?? 0} bytes), ` +
       `${r.exported?.present ?? 0} already in ${resolve(repo)}\n`);
   return 0;
+}
+
+function signOptions(keyId: string | undefined, homedir: string | undefined, ed25519: string | undefined): SignOptions | undefined {
+  if (homedir !== undefined && keyId === undefined) throw new LayerError('LAYER_USAGE', 'layer compose: --gpg-homedir goes with --sign-key KEYID');
+  if (keyId === undefined && ed25519 === undefined) return undefined;
+  return {
+    ...(keyId !== undefined ? { gpgKeyId: keyId } : {}), ...(homedir !== undefined ? { gpgHomedir: resolve(homedir) } : {}),
+    ...(ed25519 !== undefined ? { ed25519KeyFile: resolve(ed25519) } : {}),
+  };
 }

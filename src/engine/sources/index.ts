@@ -8,11 +8,13 @@ import { ostreeLocalSource, pullFromOstree } from './ostree-local.js';
 import { ostreeRemoteSource, pullFromRemote, remoteOf } from './ostree-remote.js';
 import { recipeSource } from './recipe.js';
 import { isOciSpec, ociSource } from './oci.js';
+import { remoteVerification } from './remote-verify.js';
 
 export type { BaseSource } from './base-source.js';
 export { ostreeLocalSource, pullFromOstree } from './ostree-local.js';
 export { recipeSource } from './recipe.js';
 export { isOciSpec, ociSource, parseOciSpec, pullFromOci, type OciRef } from './oci.js';
+export { importRemoteTrust, remoteOptions, remoteVerification, verifySigned, type RemoteTrust, type RemoteVerification } from './remote-verify.js';
 export { addRemote, ostreeRemoteSource, pullFromRemote, remoteOf, remoteUrl, resolveRemoteRef, type PullOptions, type PullResult } from './ostree-remote.js';
 
 /**
@@ -42,5 +44,6 @@ export async function pullBaseRev(store: Store, spec: string, rev: string | unde
       hint: 'version=V is looked up in local OSTree repos only so far',
     });
   }
-  return (await pullFromRemote(store, remote.remote.url, rev ?? remote.ref, { report })).commit;
+  const verify = remoteVerification(store, remote.remote.name);
+  return (await pullFromRemote(store, remote.remote.url, rev ?? remote.ref, { report, ...(verify ? { verify } : {}) })).commit;
 }

@@ -16,13 +16,20 @@
  * written only once its tree is complete, so a commit in the store is always whole. No ref is
  * set here: the caller does that.
  *
+ * Signatures: when the remote requires them (remote-verify.ts), the summary is checked against
+ * `summary.sig` before a ref is read from it, and the commit against its `.commitmeta` before
+ * any of its tree is fetched; the commitmeta is then kept in the store, as ostree does.
+ *
  * Limits: a `.filez` is held in memory while it is verified, capped at MAX_FILEZ bytes.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LayerError } from '../../errors.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, FetchFailure, Fetcher, SMALL_FILE_LIMIT, joinUrl, type FetchOptions } from '../../net/index.js';
 import type { Report } from '../../report.js';
 import type { BaseSource } from './base-source.js';
+import { remoteVerification, verifySigned, type RemoteVerification } from './remote-verify.js';
+import { MAX_DETACHED } from '../../store/commitmeta.js';
 import { checkBaseLayout } from './ostree-local.js';
 import {
   decodeCommit, decodeDirMeta, decodeDirTree, decodeFilez, decodeSummary, isChecksum, isValidRef, sha256,
@@ -41,6 +48,8 @@ export interface PullOptions {
   report: Report;
   /** Seconds (dnf's `timeout`); default 30. */
   timeout?: number;
+  /** Signatures the remote requires (remoteVerification); default none. */
+  verify?: RemoteVerification;
 }
 
 export interface PullResult {
@@ -64,6 +73,11 @@ export async function resolveRemoteRef(url: string, ref: string, opts: PullOptio
     throw new LayerError('LAYER_STORE', `${url} is a '${mode ?? '(no mode)'}' repository; only archive repositories are served over HTTP`);
   }
   const summary = await get(opts.fetcher, joinUrl(url, 'summary'), { ...o, maxBytes: MAX_METADATA }, 'summary', true);
+  if (opts.verify && (opts.verify.gpg?.summary || opts.verify.ed25519?.summary)) {
+    if (!summary) throw new LayerError('LAYER_COMMIT_SIGNATURE', `${url}: remote ${opts.verify.remote} requires a signed summary and the server has no summary`);
+    const sig = await get(opts.fetcher, joinUrl(url, 'summary.sig'), { ...o, maxBytes: MAX_DETACHED }, 'summary.sig', true);
+    await verifySigned(opts.verify, summary, sig, `summary of ${url}`, true);
+  }
   if (summary) {
     const hit = decodeSummary(summary).refs.find((r) => r.ref === ref);
     if (hit) return hit.commit;
@@ -80,11 +94,13 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
   const ctx = { ...opts, fetcher };
   const commit = isChecksum(ref) ? ref : await resolveRemoteRef(url, ref, ctx);
   const res: PullResult = { commit, fetched: 0, present: 0, bytes: 0 };
+  const o = fetchOpts(opts);
+  // Before any tree object: a refused commit costs two requests and writes nothing.
+  const verified = opts.verify ? await verifyCommit(store, fetcher, url, commit, o, opts.verify) : undefined;
   if (store.hasObject(commit, 'commit')) {
     res.present++;
     return res;
   }
-  const o = fetchOpts(opts);
   const objUrl = (csum: Checksum, ext: string) => joinUrl(url, `objects/${csum.slice(0, 2)}/${csum.slice(2)}.${ext}`);
   const fetchMeta = async (type: MetaType, csum: Checksum): Promise<Buffer> => {
     const bytes = Buffer.from(await get(fetcher, objUrl(csum, type), { ...o, maxBytes: MAX_METADATA }, `${type} ${csum}`));
@@ -139,13 +155,37 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
     ]);
     store.writeMetadata('dirtree', bytes);
   });
-  const commitBytes = await fetchMeta('commit', commit);
+  const commitBytes = verified ?? await fetchMeta('commit', commit);
   const c = decodeCommit(commitBytes);
   await opts.report.section('pull', async () => {
     await settleAll([dirmeta(c.rootMeta), tree(c.rootTree)]);
   });
   store.writeMetadata('commit', commitBytes);
   return res;
+}
+
+/**
+ * Checks the commit's signatures (its `.commitmeta`) and keeps that where ostree does (`ostree
+ * show` reads it there). Returns the commit object's bytes (the store's, else fetched and
+ * checked against the checksum), for the pull to write once the tree is complete.
+ */
+async function verifyCommit(
+  store: Store, fetcher: Fetcher, url: string, commit: Checksum, o: FetchOptions, verify: RemoteVerification,
+): Promise<Buffer> {
+  const at = (ext: string) => joinUrl(url, `objects/${commit.slice(0, 2)}/${commit.slice(2)}.${ext}`);
+  const commitBytes = store.hasObject(commit, 'commit')
+    ? store.readMetadata('commit', commit)
+    : Buffer.from(await get(fetcher, at('commit'), { ...o, maxBytes: MAX_METADATA }, `commit ${commit}`));
+  if (sha256(commitBytes) !== commit) throw mismatch(url, 'commit', commit);
+  const bytes = await get(fetcher, at('commitmeta'), { ...o, maxBytes: MAX_DETACHED }, `commitmeta ${commit}`, true);
+  await verifySigned(verify, commitBytes, bytes, `commit ${commit} from ${url}`, false);
+  if (!bytes) return commitBytes;
+  const dest = `${store.path}/objects/${commit.slice(0, 2)}/${commit.slice(2)}.commitmeta`;
+  const tmp = store.tmpPath('commitmeta');
+  writeFileSync(tmp, bytes, { mode: 0o644 });
+  mkdirSync(dirname(dest), { recursive: true });
+  renameSync(tmp, dest);
+  return commitBytes;
 }
 
 /**
@@ -189,7 +229,8 @@ export function ostreeRemoteSource(remote: { name: string; url: string }, ref: s
     kind: 'ostree-remote',
     refspec: `${remote.name}:${ref}`,
     async fetch({ store, report }) {
-      const r = await pullFromRemote(store, remote.url, ref, { ...opts, report });
+      const verify = remoteVerification(store, remote.name);
+      const r = await pullFromRemote(store, remote.url, ref, { ...opts, report, ...(verify ? { verify } : {}) });
       checkBaseLayout(store, r.commit, `${remote.url} ${ref}: commit ${r.commit}`);
       return r.commit;
     },
@@ -199,17 +240,19 @@ export function ostreeRemoteSource(remote: { name: string; url: string }, ref: s
 const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
- * Record an OSTree remote in the store's `config`, as `ostree remote add --no-gpg-verify` does:
- * `[remote "NAME"]` with `url=` and `gpg-verify=false` (replacing an earlier one of that name).
- * The origin's `baserefspec=NAME:REF` then names it, as in OSTree. Temp file + rename.
+ * Record an OSTree remote in the store's `config`, as `ostree remote add` does: `[remote "NAME"]`
+ * with `url=`, `gpg-verify=false` unless `options` say otherwise (importRemoteTrust's), and
+ * `options` (replacing an earlier remote of that name). The origin's `baserefspec=NAME:REF`
+ * then names it, as in OSTree. Temp file + rename.
  */
-export function addRemote(store: Store, name: string, url: string): void {
+export function addRemote(store: Store, name: string, url: string, options: Readonly<Record<string, string>> = {}): void {
   if (!REMOTE_NAME.test(name)) throw new LayerError('LAYER_USAGE', `invalid remote name '${name}'`, { hint: 'letters, digits, . _ -' });
   if (!/^(https?|file):\/\/\S+$/.test(url)) throw new LayerError('LAYER_USAGE', `remote URL '${url}' is not an http(s):// or file:// URL`);
   const path = `${store.path}/config`;
   const text = readFileSync(path, 'utf8');
   const kept = dropSection(text, `remote "${name}"`);
-  const out = `${kept.replace(/\n*$/, '\n')}\n[remote "${name}"]\nurl=${url}\ngpg-verify=false\n`;
+  const lines = Object.entries({ 'gpg-verify': 'false', ...options }).map(([k, v]) => `${k}=${v}\n`).join('');
+  const out = `${kept.replace(/\n*$/, '\n')}\n[remote "${name}"]\nurl=${url}\n${lines}`;
   const tmp = store.tmpPath('config');
   writeFileSync(tmp, out, { mode: 0o644 });
   renameSync(tmp, path);
