@@ -15,7 +15,7 @@ body{margin:0 auto;max-width:960px;padding:12px;line-height:1.4;color:#1f2328}
 h1{margin:0;font-size:1.6em}h2{font-size:1.15em;border-bottom:1px solid var(--line);padding-bottom:4px;margin-top:1.6em}
 .verdict{border-radius:8px;padding:12px 16px;color:#fff}.verdict.pass{background:var(--ok)}.verdict.fail{background:var(--bad)}.verdict.unchecked{background:var(--mute)}
 .verdict p{margin:.4em 0 0}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.92em}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top;word-break:break-word}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:break-word}th{white-space:nowrap}
 pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:.85em;white-space:pre-wrap;word-break:break-word;max-height:24em}
 .sev{padding:1px 6px;border-radius:10px;font-size:.85em;color:#fff;background:var(--mute)}.sev-Critical{background:#8b0000}.sev-Important{background:var(--bad)}.sev-Moderate{background:#bf8700}.sev-Low{background:#0969da}
 .pass-t{color:var(--ok);font-weight:600}.fail-t{color:var(--bad);font-weight:600}.mute{color:var(--mute)}
