@@ -69,10 +69,15 @@ export function upgradeGate(p: Parsed, smoke: readonly string[], check: boolean)
   };
 }
 
-/** Write `--report DIR` for a deployed upgrade; the paths written, or undefined when nothing was deployed. */
+/**
+ * Write `--report DIR` for a deployed upgrade: the HTML file's path and the milliseconds the
+ * report took (shown as `report-ms`: its cost against the upgrade's is benchmarked), or
+ * undefined when nothing was deployed.
+ */
 export async function upgradeReport(
   p: Parsed, r: UpgradeResult, x: { sysroot: string; command: string; reposdir?: string; checks?: UpgradeChecks },
-): Promise<string | undefined> {
+): Promise<{ html: string; ms: number } | undefined> {
+  const t0 = performance.now();
   const dir = str(p, 'report');
   const to = r.result?.deployment;
   const from = r.result?.previous;
@@ -80,10 +85,11 @@ export async function upgradeReport(
   const s = Sysroot.open(x.sysroot);
   const doc = await buildReport({
     sysroot: s, from, to: s.find(`${to.osname}/${to.id}`), command: x.command, ...(x.reposdir ? { reposdir: x.reposdir } : {}),
-    timings: r.result?.timings ?? {}, scriptlets: r.result?.scriptlets ?? [], ...(x.checks ? { checks: x.checks } : {}),
+    cacheOnly: true, timings: r.result?.timings ?? {}, scriptlets: r.result?.scriptlets ?? [], ...(x.checks ? { checks: x.checks } : {}),
     ...lockfileOf(p),
   });
-  return writeReport(resolve(dir), doc).html;
+  const html = writeReport(resolve(dir), doc).html;
+  return { html, ms: Math.round(performance.now() - t0) };
 }
 
 function lockfileOf(p: Parsed): { lockfile?: Lockfile } {

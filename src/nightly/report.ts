@@ -10,17 +10,17 @@
  * caller hands in (the transaction's timings and scriptlets, the checks, the lockfile).
  */
 import { join } from 'node:path';
-import { nameOf, type Nevra } from '../nevra.js';
+import { formatEvr, nameOf, type Nevra } from '../nevra.js';
 import { openRpmdb } from '../rpmdb/index.js';
 import { silentReport, type EventData, type Report } from '../report.js';
 import type { Deployment, Sysroot } from '../sysroot/index.js';
 import { securityAdvisories } from '../engine/advisories.js';
-import { diffPackages, listPackages } from '../engine/db.js';
+import { diffPackages, type ListedPackage } from '../engine/db.js';
 import type { Lockfile } from '../engine/lockfile.js';
 import type { PackageDiff } from '../engine/types.js';
 import type { CheckResult, UpgradeChecks } from '../engine/upgrade-checks.js';
 import { commitVersion } from '../engine/version.js';
-import { explainPackage } from '../engine/why.js';
+import { explainPackages } from '../engine/why.js';
 
 export const REPORT_SCHEMA = 'layer-upgrade-report';
 export const REPORT_VERSION = 1;
@@ -89,6 +89,7 @@ export interface ReportInput {
   command: string;
   /** Repo files for the advisories; default: the new deployment's /etc/yum.repos.d. */
   reposdir?: string;
+  /** The repos' metadata was just refreshed: use the cached repomd (refreshed when something is missing). */
   cacheOnly?: boolean;
   timings?: Record<string, number>;
   scriptlets?: EventData[];
@@ -98,15 +99,12 @@ export interface ReportInput {
 }
 
 export async function buildReport(x: ReportInput): Promise<ReportDoc> {
-  const before = listPackages(x.from.path);
-  const after = listPackages(x.to.path);
+  const [from, to] = [readTree(x.from.path), readTree(x.to.path)];
+  const [before, after] = [from.packages, to.packages];
   const layered = new Set([...(x.from.origin.layered ?? []), ...(x.to.origin.layered ?? [])].map((n) => nameOf(n)));
   const diff = diffPackages(before, after);
-  const [sizeFrom, sizeTo] = [treeSize(x.from.path), treeSize(x.to.path)];
-  const advisories = await securityAdvisories({
-    ...(x.reposdir ? { reposdir: x.reposdir } : {}), tree: x.to.path, cacheDir: join(x.sysroot.stateDir, 'cache'),
-    ...(x.cacheOnly ? { cacheOnly: true } : {}), report: x.report ?? silentReport, before, after,
-  });
+  const [sizeFrom, sizeTo] = [from.size, to.size];
+  const advisories = await advisoriesOf(x, before, after);
   const checks = (x.checks?.checks ?? []).map(reportCheck);
   const failed = x.checks?.failed ? reportCheck(x.checks.failed) : null;
   const verdict = x.checks === undefined ? 'unchecked' : x.checks.passed ? 'pass' : 'fail';
@@ -125,6 +123,25 @@ export async function buildReport(x: ReportInput): Promise<ReportDoc> {
     scriptlets: (x.scriptlets ?? []).map((s) => ({ package: String(s.package ?? ''), kind: String(s.kind ?? ''), ms: Number(s.ms ?? 0), output: String(s.output ?? '') })),
     checks, lockfile: x.lockfile ?? null,
   };
+}
+
+/**
+ * The advisories `to` fixes. With `cacheOnly` (the upgrade refreshed the metadata moments ago)
+ * the cached repomd is used; when something is not cached, the metadata is refreshed after all.
+ */
+async function advisoriesOf(x: ReportInput, before: ListedPackage[], after: ListedPackage[]) {
+  const opts = {
+    ...(x.reposdir ? { reposdir: x.reposdir } : {}), tree: x.to.path, cacheDir: join(x.sysroot.stateDir, 'cache'),
+    report: x.report ?? silentReport, before, after,
+  };
+  if (x.cacheOnly) {
+    try {
+      return await securityAdvisories({ ...opts, cacheOnly: true });
+    } catch {
+      /* not cached: refresh below */
+    }
+  }
+  return securityAdvisories(opts);
 }
 
 export function reportCheck(c: CheckResult): ReportCheck {
@@ -149,24 +166,27 @@ function split(d: PackageDiff, keep: (name: string) => boolean): Changes {
   };
 }
 
-/** The sum of rpm's installed SIZE over the tree's packages (what `rpm -qa --qf '%{SIZE}'` adds up). */
-function treeSize(tree: string): number {
+/**
+ * A tree's packages and the sum of their installed sizes (rpm's LONGSIZE or SIZE, what
+ * `rpm -qa --qf '%{SIZE}'` adds up), from one read of its rpmdb.
+ */
+function readTree(tree: string): { packages: ListedPackage[]; size: number } {
   const db = openRpmdb(tree);
   try {
-    let sum = 0;
-    for (const p of db.packages()) {
-      if (p.name === 'gpg-pubkey') continue;
-      sum += p.header.numbers(RPMTAG_LONGSIZE)[0] ?? p.header.numbers(RPMTAG_SIZE)[0] ?? 0;
-    }
-    return sum;
+    const pkgs = db.packages().filter((p) => p.name !== 'gpg-pubkey');
+    const size = pkgs.reduce((sum, p) => sum + (p.header.numbers(RPMTAG_LONGSIZE)[0] ?? p.header.numbers(RPMTAG_SIZE)[0] ?? 0), 0);
+    const packages = pkgs.map((p) => ({ name: p.name, nevra: p.nevra, evr: formatEvr(p) })).sort((a, b) => (a.nevra < b.nevra ? -1 : 1));
+    return { packages, size };
   } finally {
     db.close();
   }
 }
 
 function whyNew(sysroot: Sysroot, d: Deployment, added: readonly Nevra[]): ReportDoc['new-packages'] {
-  return added.slice(0, MAX_WHY).map((nevra) => {
-    const a = explainPackage(sysroot, d, nevra)[0];
+  const shown = added.slice(0, MAX_WHY);
+  const answers = explainPackages(sysroot, d, shown);
+  return shown.map((nevra, i) => {
+    const a = answers[i]?.[0];
     const chain = (a?.steps ?? []).map((s) => `${s.kind} ${s.dep} → ${s.nevra}`);
     return { nevra, reason: a?.reason ?? 'unexplained', 'requested-as': a?.requestedAs ?? null, chain: a?.root ? [a.root, ...chain] : chain };
   });

@@ -75,8 +75,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (r.result) lock.finish(r.result);
   const checks = gate.checks();
-  const html = await upgradeReport(p, r, { sysroot, command: `layer upgrade ${argv.join(' ')}`, ...(reposdir ? { reposdir: resolve(reposdir) } : {}), ...(checks ? { checks } : {}) });
-  const json = { ...upgradeJson(r), ...checksJson(checks), ...(html ? { report: html } : {}) };
+  const written = await upgradeReport(p, r, { sysroot, command: `layer upgrade ${argv.join(' ')}`, ...(reposdir ? { reposdir: resolve(reposdir) } : {}), ...(checks ? { checks } : {}) });
+  const json = { ...upgradeJson(r), ...checksJson(checks), ...(written ? { report: written.html, 'report-ms': written.ms } : {}) };
   report.result(json);
   emit(p, json, () => upgradeText(r, sysroot, { check, preview: bool(p, 'preview') }) + (checks ? checksText(checks, r.result?.held ? r.result.deployment : undefined) : ''));
   if (checks?.failed) {
