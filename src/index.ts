@@ -15,6 +15,10 @@
 export { runTransaction, rollback, bootPending, cleanup, refreshMetadata, describeStatus, listPackages, diffPackages, diffDeployments, hostArch } from './engine/index.js';
 export type { EngineRequest, EngineResult, EngineOptions, Change, PackageDiff, DeploymentView, StatusView } from './engine/index.js';
 export { baseSourceOf, ostreeLocalSource, recipeSource, type BaseSource } from './engine/index.js';
+export { runUpgradeChecks, describeCheck, type UpgradeChecks, type UpgradeCheckOptions, type CheckResult } from './engine/upgrade-checks.js';
+export { buildReport, REPORT_SCHEMA, REPORT_VERSION, type ReportDoc, type ReportInput } from './nightly/report.js';
+export { renderHtml } from './nightly/html.js';
+export { writeReport } from './nightly/write.js';
 export { ostreeRemoteSource, pullFromRemote, type PullOptions, type PullResult } from './engine/sources/index.js';
 export { composeRepo, parseRecipe, readRecipe, type ComposeRepoRequest, type ComposeRepoResult } from './fleet/index.js';
 export { ociSource, pullFromOci, parseOciSpec, type OciRef } from './engine/sources/index.js';

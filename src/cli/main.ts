@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: () => import('./commands/run.js'),
   'health-check': () => import('./commands/health-check.js'),
   why: () => import('./commands/why.js'),
+  report: () => import('./commands/report.js'),
   upgrade: () => import('./commands/upgrade.js'),
   deploy: () => import('./commands/deploy.js'),
   rebase: () => import('./commands/rebase.js'),
@@ -67,6 +68,7 @@ Commands:
   run           run a command inside a deployment's tree (bubblewrap; read-only /usr, no network unless --net)
   health-check  run a deployment's /etc/layer/health.d checks (required ones failing: exit 1)
   why           why a package is in a deployment: requested, the dependency chain, or the base
+  report        report.json + report.html comparing two deployments (what upgrade --report writes)
   upgrade       a newer base with the layered packages re-solved on it (--check, --preview: metadata only)
   deploy        a given commit of the base's ref (checksum or version=V), pinned; --unpin to follow the ref
   rebase        another OSTree ref as the base, layered packages carried

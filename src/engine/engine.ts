@@ -263,11 +263,20 @@ export async function deployPlan(
   const osname = req.change.kind === 'init' ? req.change.osname : (current as Deployment).osname;
   const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
   const before = current ? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')) : undefined;
-  const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles }));
+  const gate = current ? req.gate : undefined;
+  const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles, ...(gate ? { asDefault: false } : {}) }));
   const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
+  let { deployment, removed } = deployed;
+  let held = false;
+  if (gate) {
+    // Not the default until its checks pass: a kill here leaves the old default (sysroot.ts).
+    const passed = await report.section('checks', () => gate(deployment));
+    if (passed) ({ deployment, removed } = await report.section('promote', async () => sysroot.promote(deployment)));
+    else held = true;
+  }
   return {
     outcome: 'deployed', plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, commit,
-    deployment: deployed.deployment, etc: deployed.etc, removedDeployments: deployed.removed,
+    deployment, etc: deployed.etc, removedDeployments: removed, ...(held ? { held } : {}),
     ...(current ? { previous: current } : {}), ...(diff ? { diff } : {}),
   };
 }

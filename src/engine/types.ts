@@ -85,6 +85,12 @@ export interface EngineRequest {
   onLockfile?: (lock: Lockfile) => void;
   /** Called when the sysroot lock is held by another transaction and this one waits. */
   onLockWait?: (holder: LockWaitHolder) => void;
+  /**
+   * Checks the new deployment must pass before it becomes the default (`upgrade --smoke`,
+   * `--health-check`): it is written not-as-default, `gate` runs in it, and it is promoted
+   * only when `gate` resolves true; otherwise it stays held (result `held: true`).
+   */
+  gate?: (deployment: Deployment) => Promise<boolean>;
 }
 
 export interface PackageDiff {
@@ -111,6 +117,8 @@ export interface EngineResult {
   diff?: PackageDiff;
   etc?: EtcChanges;
   removedDeployments?: string[];
+  /** The deployment was written but not made the default: `gate` said no (sysroot/held.ts). */
+  held?: boolean;
   /** Milliseconds per stage (refresh, load, solve, download, verify, import, checkout, ...). */
   timings: Record<string, number>;
   /** Every scriptlet that ran: package, kind, duration, output. */

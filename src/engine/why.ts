@@ -160,6 +160,11 @@ function chain(index: Index, roots: Pkg[], target: Pkg, allowed: Set<Pkg>): { ro
  * (several for install-only packages such as kernels). LAYER_NO_MATCH when it is not installed.
  */
 export function explainPackage(sysroot: Sysroot, d: Deployment, spec: string): WhyAnswer[] {
+  return explainPackages(sysroot, d, [spec])[0] ?? [];
+}
+
+/** explainPackage for several specs with one read of the rpmdb (the upgrade report asks for every new package). */
+export function explainPackages(sysroot: Sysroot, d: Deployment, specs: readonly string[]): WhyAnswer[][] {
   const db = openRpmdb(d.path);
   let pkgs: Pkg[];
   try {
@@ -168,10 +173,13 @@ export function explainPackage(sysroot: Sysroot, d: Deployment, spec: string): W
     db.close();
   }
   const index = new Index(pkgs);
-  const targets = pkgs.filter((p) => p.rec.name === spec || p.nevra === spec);
-  if (targets.length === 0) {
-    throw new LayerError('LAYER_NO_MATCH', `${spec} is not installed in ${d.osname} ${d.id}`, { hint: `see layer db list ${d.index}` });
-  }
+  const targetsOf = (spec: string): Pkg[] => {
+    const targets = pkgs.filter((p) => p.rec.name === spec || p.nevra === spec);
+    if (targets.length === 0) {
+      throw new LayerError('LAYER_NO_MATCH', `${spec} is not installed in ${d.osname} ${d.id}`, { hint: `see layer db list ${d.index}` });
+    }
+    return targets;
+  };
   const layered = new Set(layeredNevras(sysroot, d));
   // Request roots: each requested spec's package(s), each local package by NEVRA.
   const requestedAs = new Map<Pkg, string>();
@@ -182,7 +190,7 @@ export function explainPackage(sysroot: Sysroot, d: Deployment, spec: string): W
   const all = new Set(pkgs);
   const base = new Set(pkgs.filter((p) => !layered.has(p.nevra)));
   const recipeRoots = (d.origin.recipe?.packages ?? []).flatMap((s) => index.match(s).filter((p) => base.has(p)));
-  return targets.map((t): WhyAnswer => {
+  const answer = (t: Pkg): WhyAnswer => {
     const head = { nevra: t.nevra, name: t.rec.name };
     const asked = requestedAs.get(t);
     if (asked !== undefined) return { ...head, reason: 'requested', requestedAs: asked, steps: [] };
@@ -194,7 +202,8 @@ export function explainPackage(sysroot: Sysroot, d: Deployment, spec: string): W
     const c = chain(index, [...requestedAs.keys()], t, all);
     if (!c) return { ...head, reason: 'unexplained', steps: [] };
     return { ...head, reason: 'dependency', root: c.root.nevra, requestedAs: requestedAs.get(c.root) ?? '', steps: c.steps };
-  });
+  };
+  return specs.map((spec) => targetsOf(spec).map(answer));
 }
 
 /** The deployment's layered NEVRAs: its origin's record, else its commit's metadata; [] when nothing is requested. */

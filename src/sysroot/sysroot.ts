@@ -31,6 +31,7 @@ import { syncFilesystem, writeFileDurable } from './fsutil.js';
 import { readConfig } from './config.js';
 import { SysrootLock, type LockWaitOptions } from './lock.js';
 import { formatOrigin, parseOrigin } from './origin.js';
+import { readHeld, writeHeld } from './held.js';
 import { isPinned, withPinned } from './pin.js';
 import type { Deployment, Origin, SysrootStatus } from './types.js';
 
@@ -117,7 +118,8 @@ export class Sysroot {
     for (let attempt = 0; ; attempt++) {
       try {
         const booted = this.bootedId();
-        return readBootEntries(this.path).map((e, index) => this.describe(e, index, booted));
+        const held = readHeld(this.stateDir);
+        return readBootEntries(this.path).map((e, index) => this.describe(e, index, booted, held));
       } catch (err) {
         if (attempt >= 4 || this.lockHandle) throw err;
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 * (attempt + 1));
@@ -125,7 +127,7 @@ export class Sysroot {
     }
   }
 
-  private describe(e: BootEntry, index: number, booted: string | undefined): Deployment {
+  private describe(e: BootEntry, index: number, booted: string | undefined, held: Set<string>): Deployment {
     const path = join(this.deployDir(e.osname), e.id);
     const dot = e.id.lastIndexOf('.');
     const originFile = `${path}.origin`;
@@ -141,6 +143,7 @@ export class Sysroot {
     return {
       osname: e.osname, id: e.id, checksum: e.id.slice(0, dot) as Checksum, serial: Number(e.id.slice(dot + 1)),
       path, origin, index, booted: booted === `${e.osname}/${e.id}`, pinned,
+      ...(held.has(`${e.osname}/${e.id}`) ? { held: true } : {}),
       ...(e.kernel ? { kernel: e.kernel } : {}),
     };
   }
@@ -176,8 +179,13 @@ export class Sysroot {
    * one, the booted one, `retention` rollbacks (config.ts; default 1) and every pinned one; the
    * rest are deleted and their objects pruned.
    * `etcFiles` (paths relative to /etc) are written into the new /etc after the merge.
+   * `asDefault: false` (ostree's `admin deploy --not-as-default`) appends the new deployment
+   * to the boot order instead, held (held.ts), every other deployment kept: the caller checks
+   * it, then `promote`s it or leaves it held. A kill before the promotion leaves the old default.
    */
-  async deploy(osname: string, commit: Checksum, origin: Origin, opts: { etcFiles?: Record<string, string> } = {}): Promise<DeployResult> {
+  async deploy(
+    osname: string, commit: Checksum, origin: Origin, opts: { etcFiles?: Record<string, string>; asDefault?: boolean } = {},
+  ): Promise<DeployResult> {
     this.requireLock('deploy');
     const before = this.deployments();
     const dir = this.deployDir(osname);
@@ -212,12 +220,35 @@ export class Sysroot {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }
     const entry: BootEntry = { osname, id, title: `${osname} ${commit.slice(0, 12)}`, ...(kernel ? { kernel } : {}) };
+    if (opts.asDefault === false && before.length > 0) {
+      // Held first, listed second: a kill between the two leaves a held leftover directory, never a default.
+      writeHeld(this.stateDir, [...readHeld(this.stateDir), `${osname}/${id}`]);
+      swapBootEntries(this.path, [...before.map(toEntry), entry]);
+      return { deployment: this.find(`${osname}/${id}`), etc, removed: [] };
+    }
     const keep: BootEntry[] = [entry, ...retained(before, readConfig(this.stateDir).retention).map(toEntry)];
     swapBootEntries(this.path, keep);
     if (before.length === 0) this.markBooted();
     const removed = before.filter((d) => !keep.some((k) => k.id === d.id && k.osname === d.osname)).map((d) => `${d.osname}/${d.id}`);
     this.cleanup();
     return { deployment: this.deployments()[0]!, etc, removed };
+  }
+
+  /**
+   * Make a held deployment (deploy `asDefault: false`) the default, as `deploy` would have:
+   * one boot-entry swap, then retention and cleanup as after a deploy.
+   */
+  promote(d: Deployment): Omit<DeployResult, 'etc'> {
+    this.requireLock('promote');
+    const others = this.deployments().filter((x) => x.id !== d.id || x.osname !== d.osname);
+    const keep = [d, ...retained(others, readConfig(this.stateDir).retention)];
+    swapBootEntries(this.path, keep.map(toEntry));
+    const held = readHeld(this.stateDir);
+    held.delete(`${d.osname}/${d.id}`);
+    writeHeld(this.stateDir, held);
+    const removed = others.filter((x) => !keep.includes(x)).map((x) => `${x.osname}/${x.id}`);
+    this.cleanup();
+    return { deployment: this.find(`${d.osname}/${d.id}`), removed };
   }
 
   /**
@@ -267,6 +298,9 @@ export class Sysroot {
       const drop = (d: Deployment): boolean => !!anchor && d !== anchor && !d.pinned && (d.index < anchor.index ? !!opts.pending : !!opts.rollback);
       if (list.some(drop)) swapBootEntries(this.path, list.filter((d) => !drop(d)).map(toEntry));
     }
+    // Held deployments (held.ts) stay until a cleanup.
+    const list = this.deployments();
+    if (list.some((d) => d.held && d.index > 0)) swapBootEntries(this.path, list.filter((d) => !d.held || d.index === 0).map(toEntry));
     const removedDeployments = this.cleanLeftovers();
     const r = this.store.prune();
     return { removedDeployments, freedBytes: r.freedBytes, removedObjects: r.removedObjects };
@@ -287,6 +321,8 @@ export class Sysroot {
         if (/^[0-9a-f]{64}\.\d+$/.test(name)) removed.push(`${os}/${name}`);
       }
     }
+    const held = readHeld(this.stateDir);
+    if ([...held].some((h) => !listed.has(h))) writeHeld(this.stateDir, [...held].filter((h) => listed.has(h)));
     for (const ref of this.store.listRefs(DEPLOY_REF_PREFIX).keys()) {
       if (!listed.has(ref.slice(DEPLOY_REF_PREFIX.length))) this.store.setRef(ref, null);
     }
@@ -311,7 +347,7 @@ export class Sysroot {
  */
 function retained(before: Deployment[], retention: number): Deployment[] {
   const booted = before.find((d) => d.booted);
-  const rollbacks = new Set((booted ? before.slice(booted.index + 1) : before).filter((d) => !d.pinned).slice(0, retention));
+  const rollbacks = new Set((booted ? before.slice(booted.index + 1) : before).filter((d) => !d.pinned && !d.held).slice(0, retention));
   return [...(booted ? [booted] : []), ...before.filter((d) => d !== booted && (d.pinned || rollbacks.has(d)))];
 }
 
@@ -327,7 +363,8 @@ function rollbackTarget(list: Deployment[]): Deployment | undefined {
     const booted = list.find((d) => d.booted);
     if (booted) return booted;
   }
-  return list[1];
+  // A held deployment's checks failed: never a rollback target.
+  return list.slice(1).find((d) => !d.held);
 }
 
 function safeRead(p: string): string | undefined {

@@ -32,6 +32,8 @@ export interface Deployment {
   booted: boolean;
   /** Kept by retention and `cleanup -r/-p` (`ostree admin pin`; see pin.ts). */
   pinned: boolean;
+  /** Written by an upgrade whose checks failed, never made the default (held.ts). */
+  held?: boolean;
   /** The kernel its boot entry starts (src/boot), absent for a tree without one. */
   kernel?: { kver: string; bootcsum: string };
 }

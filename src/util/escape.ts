@@ -24,3 +24,16 @@ export function escapeControl(s: string, opts: EscapeOptions = {}): string {
 export function hasControl(s: string): boolean {
   return /[\u0000-\u001f\u007f-\u009f]/.test(s);
 }
+
+const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * `s` safe as HTML text or a quoted attribute value: `& < > " '` as entities, and control
+ * characters (except newline and tab) as visible `\xHH` first, as escapeControl shows them.
+ * Package names, script output and repo text in the upgrade report go through here.
+ */
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+}

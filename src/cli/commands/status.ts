@@ -32,6 +32,7 @@ function toJson(d: DeploymentView): object {
     booted: d.booted,
     staged: false,
     pinned: d.pinned,
+    ...(d.held ? { held: true } : {}),
     origin: o.baseRef,
     'base-checksum': d.baseChecksum,
     'requested-packages': o.requested,
@@ -58,7 +59,7 @@ function repoText(r: ComposedFrom): string {
 
 function text(d: DeploymentView, verbose: boolean): string {
   const o = d.origin;
-  const role = d.booted ? ' (booted)' : d.pending ? ' (pending: next boot)' : d.rollback ? ' (rollback)' : '';
+  const role = d.booted ? ' (booted)' : d.pending ? ' (pending: next boot)' : d.held ? ' (held: its upgrade checks failed; layer cleanup removes it)' : d.rollback ? ' (rollback)' : '';
   const lines = [
     `${d.booted ? '●' : ' '} ${d.osname} ${d.id}${role}`,
     `      Base: ${o.baseRef} (${d.baseChecksum.slice(0, 12)})`,

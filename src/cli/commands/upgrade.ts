@@ -13,11 +13,13 @@ import { lockTimeout } from '../lock-wait.js';
 import { emit, sysrootOf } from '../output.js';
 import { diffText, resultText } from '../render.js';
 import { advisoryDetails, availableText } from '../render-upgrade.js';
+import { checksError, checksJson, checksText, EXIT_CHECKS_FAILED, GATE_FLAGS, takeSmoke, upgradeGate, upgradeReport } from '../upgrade-gate.js';
 
 export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--preview] [--unchanged-exit-77]
               [-C|--cache-only] [--download-only] [--allow-downgrade] [--version V]
               [--install PKG[,PKG...]] [--uninstall PKG[,PKG...]] [--json]
               [--security] [--advisory ID[,ID...]]...
+              [--smoke CMD]... [--health-check] [--check-timeout SECONDS] [--report DIR]
   Move to a newer base: a recipe base (layer init PKG...) is composed again from its recipe
   against fresh metadata; an OSTree-ref base (--from-ostree) takes the ref's newest commit.
   The layered packages are solved again on the new base. A new deployment is made only when
@@ -31,10 +33,17 @@ export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--
   --install, --uninstall  also change the layered requests in the same transaction
   --security         only what applicable security advisories require (as dnf upgrade --security:
                      a package moves only to a version at least as new as an advisory lists)
-  --advisory ID      the same for the named advisories (repeatable, or a comma list)`;
+  --advisory ID      the same for the named advisories (repeatable, or a comma list)
+  --smoke CMD        (repeatable) a shell command line run with sh -c in the new deployment
+                     before it becomes the default
+  --health-check     run the new deployment's /etc/layer/health.d checks before that too;
+                     a failing smoke command or required check: the new deployment is held
+                     (not the default; layer cleanup removes it), exit 4
+  --check-timeout S  time limit per smoke command and health check (default 60)
+  --report DIR       write DIR/report.json and DIR/report.html (see README "Nightly upgrade testing")`;
 
 const FLAGS = {
-  ...TRANSACTION_FLAGS,
+  ...TRANSACTION_FLAGS, ...GATE_FLAGS,
   check: {}, preview: {}, 'allow-downgrade': {}, version: { value: true }, install: { value: true }, uninstall: { value: true },
   security: {}, advisory: { value: true, repeat: true },
 };
@@ -42,8 +51,10 @@ const FLAGS = {
 const list = (p: Parsed, name: string): string[] => (str(p, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs('upgrade', argv, FLAGS);
+  const { smoke, rest } = takeSmoke(argv);
+  const p = parseArgs('upgrade', rest, FLAGS);
   const check = bool(p, 'check') || bool(p, 'preview');
+  const gate = upgradeGate(p, smoke, check);
   const sysroot = sysrootOf(p);
   const reposdir = str(p, 'reposdir');
   const arch = str(p, 'arch');
@@ -66,11 +77,18 @@ export async function run(argv: string[]): Promise<number> {
       ...(scriptletTimeout !== undefined ? { scriptletTimeout } : {}),
     },
     onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
+    ...(gate.gate ? { gate: gate.gate } : {}),
   });
   if (r.result) lock.finish(r.result);
-  const json = upgradeJson(r);
+  const checks = gate.checks();
+  const written = await upgradeReport(p, r, { sysroot, command: `layer upgrade ${argv.join(' ')}`, ...(reposdir ? { reposdir: resolve(reposdir) } : {}), ...(checks ? { checks } : {}) });
+  const json = { ...upgradeJson(r), ...checksJson(checks), ...(written ? { report: written.html, 'report-ms': written.ms } : {}) };
   report.result(json);
-  emit(p, json, () => upgradeText(r, sysroot, { check, preview: bool(p, 'preview') }));
+  emit(p, json, () => upgradeText(r, sysroot, { check, preview: bool(p, 'preview') }) + (checks ? checksText(checks, r.result?.held ? r.result.deployment : undefined) : ''));
+  if (checks?.failed) {
+    process.stderr.write(checksError(checks));
+    return EXIT_CHECKS_FAILED;
+  }
   const exit77 = check || bool(p, 'unchanged-exit-77');
   return (r.outcome === 'unchanged' || r.outcome === 'pinned') && exit77 ? EXIT_UNCHANGED : 0;
 }
@@ -83,6 +101,7 @@ function upgradeJson(r: UpgradeResult): Record<string, unknown> {
     'rpm-diff': r.diff,
     ...(r.cachedUpdate ? { 'cached-update': r.cachedUpdate } : {}),
     ...(r.result ? { transaction: resultJson(r.result) } : {}),
+    ...(r.result?.held ? { held: true } : {}),
   };
 }
 
@@ -96,6 +115,7 @@ function upgradeText(r: UpgradeResult, sysroot: string, o: { check: boolean; pre
   }
   if (r.outcome === 'downloaded') return 'Packages downloaded and imported; no deployment was made.\n';
   if (!r.result) return diffText(r.diff);
+  if (r.result.held) return diffText(r.diff);
   // The package diff, the new deployment, and the next step, as install prints them.
   return resultText({ ...r.result, diff: r.diff }, sysroot, { tableShown: true });
 }
