@@ -27,6 +27,7 @@ import type { Report } from '../report.js';
 import type { Request } from '../request/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { ArchiveRepo, Store, commitMetadata, exportCommit, updateSummary, type Checksum, type ExportResult } from '../store/index.js';
+import { generateDelta, type DeltaResult } from '../store/delta/index.js';
 import { createPackageVerifier } from '../trust/index.js';
 import { readRecipe, type Recipe } from './recipe.js';
 
@@ -45,6 +46,8 @@ export interface ComposeRepoRequest {
   report: Report;
   /** Sync before writing the ref (default true). */
   fsync?: boolean;
+  /** Generate a static delta from the ref's previous commit to the new one (store/delta). */
+  deltas?: boolean;
 }
 
 export interface ComposeRepoResult {
@@ -56,6 +59,8 @@ export interface ComposeRepoResult {
   version: string;
   packages: string[];
   exported?: ExportResult;
+  /** The static delta generated (`deltas`, when the ref had a previous commit). */
+  delta?: DeltaResult;
   timings: Record<string, number>;
 }
 
@@ -110,9 +115,12 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
       const commit = applied.commit;
       const started = performance.now();
       const exported = await report.section('export', async () => exportCommit(store, commit, archive, { ref: req.ref }));
+      const exportMs = Math.round(performance.now() - started);
+      // After the ref: a delta names two commits the archive holds; clients find it by its index.
+      const delta = req.deltas && previous ? await report.section('delta', async () => generateDelta(archive, previous, commit)) : undefined;
       updateSummary(archive);
-      const timings = { ...applied.timings, export: Math.round(performance.now() - started) };
-      return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, timings };
+      const timings = { ...applied.timings, export: exportMs, ...(delta ? { delta: Math.round(performance.now() - started) - exportMs } : {}) };
+      return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, ...(delta ? { delta } : {}), timings };
     } finally {
       await repos.close();
     }

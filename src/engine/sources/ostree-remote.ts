@@ -23,6 +23,7 @@ import { LayerError } from '../../errors.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, FetchFailure, Fetcher, SMALL_FILE_LIMIT, joinUrl, type FetchOptions } from '../../net/index.js';
 import type { Report } from '../../report.js';
 import type { BaseSource } from './base-source.js';
+import { pullDelta } from './ostree-delta.js';
 import { checkBaseLayout } from './ostree-local.js';
 import {
   decodeCommit, decodeDirMeta, decodeDirTree, decodeFilez, decodeSummary, isChecksum, isValidRef, sha256,
@@ -41,6 +42,8 @@ export interface PullOptions {
   report: Report;
   /** Seconds (dnf's `timeout`); default 30. */
   timeout?: number;
+  /** Use a static delta when the server offers one (default true). */
+  deltas?: boolean;
 }
 
 export interface PullResult {
@@ -50,6 +53,8 @@ export interface PullResult {
   present: number;
   /** Bytes transferred. */
   bytes: number;
+  /** Set when a static delta was used (ostree-delta.ts). */
+  delta?: { from?: Checksum; parts: number; skipped: number; bytes: number; objects: number };
 }
 
 type MetaType = 'commit' | 'dirtree' | 'dirmeta';
@@ -86,7 +91,18 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
   }
   const o = fetchOpts(opts);
   const objUrl = (csum: Checksum, ext: string) => joinUrl(url, `objects/${csum.slice(0, 2)}/${csum.slice(2)}.${ext}`);
+  const fromDelta = opts.deltas === false ? undefined : await pullDelta(store, url, commit, {
+    fetcher, o, report: opts.report, maxObject: MAX_FILEZ, get: (u, fo, what, optional) => get(fetcher, u, fo, what, optional as true),
+  });
+  if (fromDelta) {
+    const { metadata: _m, ...d } = fromDelta;
+    res.delta = d;
+    res.bytes += d.bytes;
+  }
   const fetchMeta = async (type: MetaType, csum: Checksum): Promise<Buffer> => {
+    // Metadata the delta carried was verified against its name when the part was executed.
+    const carried = fromDelta?.metadata.get(type + csum);
+    if (carried) return carried.bytes;
     const bytes = Buffer.from(await get(fetcher, objUrl(csum, type), { ...o, maxBytes: MAX_METADATA }, `${type} ${csum}`));
     if (sha256(bytes) !== csum) throw mismatch(url, type, csum);
     res.fetched++;
