@@ -116,7 +116,8 @@ export async function pullDelta(store: Store, url: string, to: Checksum, ctx: Ct
   if (!pick) return undefined;
   const [sb, sbBytes] = await fetchSuperblock(url, pick.from, to, pick.digest, ctx);
   const res: DeltaPullResult = {
-    parts: sb.parts.length, skipped: 0, bytes: pick.bytes + sbBytes, objects: 0, metadata: new Map(), ...(pick.from ? { from: pick.from } : {}),
+    parts: sb.parts.length, skipped: 0, bytes: pick.bytes + sbBytes, objects: 0, metadata: new Map(),
+    ...(pick.from ? { from: pick.from } : {}),
   };
   res.metadata.set(`commit${to}`, { type: 'commit', csum: to, bytes: sb.commit });
   let metaBytes = 0;
