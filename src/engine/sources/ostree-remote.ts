@@ -23,7 +23,7 @@ import { LayerError } from '../../errors.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, FetchFailure, Fetcher, SMALL_FILE_LIMIT, joinUrl, type FetchOptions } from '../../net/index.js';
 import type { Report } from '../../report.js';
 import type { BaseSource } from './base-source.js';
-import { pullDelta } from './ostree-delta.js';
+import { pullDelta, type DeltaMetadata } from './ostree-delta.js';
 import { checkBaseLayout } from './ostree-local.js';
 import {
   decodeCommit, decodeDirMeta, decodeDirTree, decodeFilez, decodeSummary, isChecksum, isValidRef, sha256,
@@ -95,17 +95,10 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
   }
   const o = fetchOpts(opts);
   const objUrl = (csum: Checksum, ext: string) => joinUrl(url, `objects/${csum.slice(0, 2)}/${csum.slice(2)}.${ext}`);
-  const fromDelta = opts.deltas === false ? undefined : await pullDelta(store, url, commit, {
-    fetcher, o, report: opts.report, maxObject: MAX_FILEZ, get: (u, fo, what, optional) => get(fetcher, u, fo, what, optional as true),
-  });
-  if (fromDelta) {
-    const { metadata: _m, ...d } = fromDelta;
-    res.delta = d;
-    res.bytes += d.bytes;
-  }
+  const fromDelta = opts.deltas === false ? undefined : await deltaFirst(store, url, fetcher, opts, res);
   const fetchMeta = async (type: MetaType, csum: Checksum): Promise<Buffer> => {
     // Metadata the delta carried was verified against its name when the part was executed.
-    const carried = fromDelta?.metadata.get(type + csum);
+    const carried = fromDelta?.get(type + csum);
     if (carried) return carried.bytes;
     const bytes = Buffer.from(await get(fetcher, objUrl(csum, type), { ...o, maxBytes: MAX_METADATA }, `${type} ${csum}`));
     if (sha256(bytes) !== csum) throw mismatch(url, type, csum);
@@ -166,6 +159,20 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
   });
   store.writeMetadata('commit', commitBytes);
   return res;
+}
+
+/** Apply a static delta to `res.commit` when the server offers one (ostree-delta.ts): its metadata objects. */
+async function deltaFirst(store: Store, url: string, fetcher: Fetcher, opts: PullOptions, res: PullResult)
+  : Promise<DeltaMetadata | undefined> {
+  const r = await pullDelta(store, url, res.commit, {
+    fetcher, o: fetchOpts(opts), report: opts.report, maxObject: MAX_FILEZ,
+    get: (u, fo, what, optional) => get(fetcher, u, fo, what, optional as true),
+  });
+  if (!r) return undefined;
+  const { metadata, ...d } = r;
+  res.delta = d;
+  res.bytes += d.bytes;
+  return metadata;
 }
 
 /**

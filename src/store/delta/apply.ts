@@ -52,142 +52,169 @@ function corrupt(what: string): LayerError {
 
 interface OpenContent { obj: DeltaObject; meta: FileMeta; size: number; chunks: Buffer[]; got: number; have: boolean }
 
-/** Execute `part` (whose header lists `objects`) into `store`; `maxObject` bounds one object. */
-export async function executePart(store: Store, objects: readonly DeltaObject[], part: PartPayload, maxObject: number, what: string): Promise<PartOutput> {
-  const out: PartOutput = { metadata: new Map(), written: 0, present: 0 };
-  const raw = Buffer.from(part.raw.buffer, part.raw.byteOffset, part.raw.byteLength);
-  const ops = part.ops;
-  let pos = 0;
-  let next = 0;
-  let open: OpenContent | undefined;
-  let source: { fd: number; csum: string } | undefined;
-  const varint = (): number => {
-    const [v, p] = readVarint(ops, pos);
-    pos = p;
+const CHECKSUM_HINT = { hint: 'the delta on the server is corrupt; regenerate it' };
+
+/** The state of one part's execution: position in the ops, next object, open object, read source. */
+class PartRun {
+  readonly out: PartOutput = { metadata: new Map(), written: 0, present: 0 };
+  private readonly raw: Buffer;
+  private pos = 0;
+  private next = 0;
+  private open: OpenContent | undefined;
+  private source: { fd: number; csum: string } | undefined;
+
+  constructor(
+    private readonly store: Store, private readonly objects: readonly DeltaObject[], private readonly part: PartPayload,
+    private readonly maxObject: number, private readonly what: string,
+  ) {
+    this.raw = Buffer.from(part.raw.buffer, part.raw.byteOffset, part.raw.byteLength);
+  }
+
+  async run(): Promise<PartOutput> {
+    const ops = this.part.ops;
+    try {
+      while (this.pos < ops.length) {
+        const op = ops[this.pos++] ?? 0;
+        await this.dispatch(op);
+      }
+    } finally {
+      this.closeSource();
+    }
+    if (this.open) throw corrupt(`${this.what}: ends with object ${this.open.obj.csum} still open`);
+    return this.out;
+  }
+
+  private async dispatch(op: number): Promise<void> {
+    switch (op) {
+      case 0x53: return this.spliceAndClose(); // 'S'
+      case 0x6f: return this.openObject(); // 'o'
+      case 0x77: return this.write(); // 'w'
+      case 0x72: return this.setReadSource(); // 'r'
+      case 0x52: return this.closeSource(); // 'R'
+      case 0x63: return this.close(); // 'c'
+      case 0x42: return this.bspatch(); // 'B'
+      default: throw corrupt(`${this.what}: unknown operation 0x${op.toString(16)} at ${this.pos - 1}`);
+    }
+  }
+
+  private varint(): number {
+    const [v, p] = readVarint(this.part.ops, this.pos);
+    this.pos = p;
     return v;
-  };
-  const slice = (offset: number, len: number): Buffer => {
-    if (offset + len > raw.length) throw corrupt(`${what}: offset ${offset}+${len} is past the ${raw.length}-byte payload`);
-    return raw.subarray(offset, offset + len);
-  };
-  const target = (): DeltaObject => {
-    const o = objects[next];
-    if (!o) throw corrupt(`${what}: more operations than the ${objects.length} objects of its header`);
+  }
+
+  private slice(offset: number, len: number): Buffer {
+    if (offset + len > this.raw.length) throw corrupt(`${this.what}: offset ${offset}+${len} is past the ${this.raw.length}-byte payload`);
+    return this.raw.subarray(offset, offset + len);
+  }
+
+  private target(): DeltaObject {
+    const o = this.objects[this.next];
+    if (!o) throw corrupt(`${this.what}: more operations than the ${this.objects.length} objects of its header`);
     return o;
-  };
-  const contentMeta = (): FileMeta => {
-    const m = part.modes[varint()];
-    const x = part.xattrs[varint()];
-    if (!m || !x) throw corrupt(`${what}: mode or xattr index out of range`);
+  }
+
+  private contentMeta(): FileMeta {
+    const m = this.part.modes[this.varint()];
+    const x = this.part.xattrs[this.varint()];
+    if (!m || !x) throw corrupt(`${this.what}: mode or xattr index out of range`);
     return { uid: be32(m[0]), gid: be32(m[1]), mode: be32(m[2]), xattrs: decodeXattrs(x) };
-  };
-  const closeSource = (): void => {
-    if (source) closeSync(source.fd);
-    source = undefined;
-  };
-  const finishContent = async (o: OpenContent): Promise<void> => {
+  }
+
+  private openContent(): OpenContent {
+    const meta = this.contentMeta();
+    const size = this.varint();
+    const obj = this.target();
+    if (obj.type !== 'file') throw corrupt(`${this.what}: content operation for ${obj.type} ${obj.csum}`);
+    if (size > this.maxObject) throw corrupt(`${this.what}: object of ${size} bytes is over the ${this.maxObject}-byte limit`);
+    return { obj, meta, size, chunks: [], got: 0, have: this.store.hasObject(obj.csum, 'file') };
+  }
+
+  private async finishContent(o: OpenContent): Promise<void> {
+    this.next++;
     if (o.have) {
-      out.present++;
+      this.out.present++;
       return;
     }
-    if (o.got !== o.size) throw corrupt(`${what}: object ${o.obj.csum} got ${o.got} of its ${o.size} bytes`);
+    if (o.got !== o.size) throw corrupt(`${this.what}: object ${o.obj.csum} got ${o.got} of its ${o.size} bytes`);
     const body = Buffer.concat(o.chunks);
-    const meta = (o.meta.mode & S_IFMT) === S_IFLNK ? { ...o.meta, target: body.toString('utf8') } : o.meta;
-    const fmt = meta.mode & S_IFMT;
-    if (fmt !== S_IFREG && fmt !== S_IFLNK) throw corrupt(`${what}: content object ${o.obj.csum} has mode 0${meta.mode.toString(8)}`);
-    const csum = await store.writeContent(meta, fmt === S_IFLNK ? undefined : body);
-    if (csum !== o.obj.csum) {
-      throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: content object ${o.obj.csum} does not match its checksum`, { hint: 'the delta on the server is corrupt; regenerate it' });
-    }
-    out.written++;
-  };
-  const openContent = (meta: FileMeta, size: number): OpenContent => {
-    const obj = target();
-    if (obj.type !== 'file') throw corrupt(`${what}: content operation for ${obj.type} ${obj.csum}`);
-    if (size > maxObject) throw corrupt(`${what}: object of ${size} bytes is over the ${maxObject}-byte limit`);
-    return { obj, meta, size, chunks: [], got: 0, have: store.hasObject(obj.csum, 'file') };
-  };
-  try {
-    while (pos < ops.length) {
-      const op = ops[pos++];
-      switch (op) {
-        case 0x53: { // 'S'
-          const obj = target();
-          if (obj.type === 'file') {
-            const meta = contentMeta();
-            const size = varint();
-            const o = openContent(meta, size);
-            const b = slice(varint(), size);
-            if (!o.have) o.chunks.push(b);
-            o.got = size;
-            await finishContent(o);
-          } else {
-            const len = varint();
-            const bytes = Buffer.from(slice(varint(), len));
-            if (len > maxObject) throw corrupt(`${what}: metadata object over the limit`);
-            if (sha256(bytes) !== obj.csum) {
-              throw new LayerError('LAYER_REPO_CHECKSUM', `${what}: ${obj.type} object ${obj.csum} does not match its checksum`, { hint: 'the delta on the server is corrupt; regenerate it' });
-            }
-            out.metadata.set(obj.type + obj.csum, { type: obj.type, csum: obj.csum, bytes });
-          }
-          next++;
-          break;
-        }
-        case 0x6f: { // 'o'
-          if (open) throw corrupt(`${what}: open while an object is open`);
-          const meta = contentMeta();
-          open = openContent(meta, varint());
-          break;
-        }
-        case 0x77: { // 'w'
-          const len = varint();
-          const off = varint();
-          if (!open) throw corrupt(`${what}: write with no open object`);
-          if (open.got + len > open.size) throw corrupt(`${what}: writes past the object's size`);
-          if (source) {
-            const b = Buffer.alloc(len);
-            if (readSync(source.fd, b, 0, len, off) !== len) throw corrupt(`${what}: read source ${source.csum} is shorter than ${off + len} bytes`);
-            if (!open.have) open.chunks.push(b);
-          } else {
-            const b = slice(off, len);
-            if (!open.have) open.chunks.push(b);
-          }
-          open.got += len;
-          break;
-        }
-        case 0x72: { // 'r'
-          const csum = Buffer.from(slice(varint(), 32)).toString('hex') as Checksum;
-          closeSource();
-          if (!store.hasObject(csum, 'file')) throw corrupt(`${what}: read source ${csum} is not in the store`);
-          source = { fd: openSync(store.objectPath(csum, 'file'), 'r'), csum };
-          break;
-        }
-        case 0x52: // 'R'
-          closeSource();
-          break;
-        case 0x63: // 'c'
-          if (open) {
-            await finishContent(open);
-            open = undefined;
-            next++;
-          }
-          closeSource();
-          break;
-        case 0x42: { // 'B'
-          const off = varint();
-          const len = varint();
-          if (!open || !source) throw corrupt(`${what}: bspatch without an open object and a read source`);
-          if (!open.have) open.chunks.push(bspatch(readSource(source, maxObject, what), slice(off, len), open.size, what));
-          open.got = open.size;
-          break;
-        }
-        default:
-          throw corrupt(`${what}: unknown operation 0x${(op ?? 0).toString(16)} at ${pos - 1}`);
-      }
-    }
-  } finally {
-    closeSource();
+    const link = (o.meta.mode & S_IFMT) === S_IFLNK;
+    if (!link && (o.meta.mode & S_IFMT) !== S_IFREG) throw corrupt(`${this.what}: content object ${o.obj.csum} has mode 0${o.meta.mode.toString(8)}`);
+    const csum = link ? await this.store.writeContent({ ...o.meta, target: body.toString('utf8') }) : await this.store.writeContent(o.meta, body);
+    if (csum !== o.obj.csum) throw new LayerError('LAYER_REPO_CHECKSUM', `${this.what}: content object ${o.obj.csum} does not match its checksum`, CHECKSUM_HINT);
+    this.out.written++;
   }
-  if (open) throw corrupt(`${what}: ends with object ${open.obj.csum} still open`);
-  return out;
+
+  private async spliceAndClose(): Promise<void> {
+    const obj = this.target();
+    if (obj.type === 'file') {
+      const o = this.openContent();
+      const b = this.slice(this.varint(), o.size);
+      if (!o.have) o.chunks.push(b);
+      o.got = o.size;
+      return this.finishContent(o);
+    }
+    const len = this.varint();
+    if (len > this.maxObject) throw corrupt(`${this.what}: metadata object over the limit`);
+    const bytes = Buffer.from(this.slice(this.varint(), len));
+    if (sha256(bytes) !== obj.csum) throw new LayerError('LAYER_REPO_CHECKSUM', `${this.what}: ${obj.type} object ${obj.csum} does not match its checksum`, CHECKSUM_HINT);
+    this.out.metadata.set(obj.type + obj.csum, { type: obj.type, csum: obj.csum, bytes });
+    this.next++;
+  }
+
+  private openObject(): void {
+    if (this.open) throw corrupt(`${this.what}: open while an object is open`);
+    this.open = this.openContent();
+  }
+
+  private write(): void {
+    const len = this.varint();
+    const off = this.varint();
+    const o = this.open;
+    if (!o) throw corrupt(`${this.what}: write with no open object`);
+    if (o.got + len > o.size) throw corrupt(`${this.what}: writes past the object's size`);
+    o.got += len;
+    if (o.have) return;
+    if (!this.source) {
+      o.chunks.push(this.slice(off, len));
+      return;
+    }
+    const b = Buffer.alloc(len);
+    if (readSync(this.source.fd, b, 0, len, off) !== len) throw corrupt(`${this.what}: read source ${this.source.csum} is shorter than ${off + len} bytes`);
+    o.chunks.push(b);
+  }
+
+  private setReadSource(): void {
+    const csum = Buffer.from(this.slice(this.varint(), 32)).toString('hex') as Checksum;
+    this.closeSource();
+    if (!this.store.hasObject(csum, 'file')) throw corrupt(`${this.what}: read source ${csum} is not in the store`);
+    this.source = { fd: openSync(this.store.objectPath(csum, 'file'), 'r'), csum };
+  }
+
+  private closeSource(): void {
+    if (this.source) closeSync(this.source.fd);
+    this.source = undefined;
+  }
+
+  private async close(): Promise<void> {
+    const o = this.open;
+    this.open = undefined;
+    this.closeSource();
+    if (o) await this.finishContent(o);
+  }
+
+  private bspatch(): void {
+    const off = this.varint();
+    const len = this.varint();
+    const o = this.open;
+    if (!o || !this.source) throw corrupt(`${this.what}: bspatch without an open object and a read source`);
+    if (!o.have) o.chunks.push(bspatch(readSource(this.source, this.maxObject, this.what), this.slice(off, len), o.size, this.what));
+    o.got = o.size;
+  }
+}
+
+/** Execute `part` (whose header lists `objects`) into `store`; `maxObject` bounds one object. */
+export async function executePart(store: Store, objects: readonly DeltaObject[], part: PartPayload, maxObject: number, what: string)
+  : Promise<PartOutput> {
+  return new PartRun(store, objects, part, maxObject, what).run();
 }

@@ -184,7 +184,8 @@ export function decodeSuperblock(bytes: Uint8Array): Superblock {
   } catch (err) {
     throw corrupt(`superblock is not a ${SUPERBLOCK_T}`, err);
   }
-  const [md, ts, from, to, commitV, , parts, fallbacks] = v as [GValue[][], bigint, Uint8Array, Uint8Array, GValue, Uint8Array, GValue[][], GValue[][]];
+  type Fields = [GValue[][], bigint, Uint8Array, Uint8Array, GValue, Uint8Array, GValue[][], GValue[][]];
+  const [md, ts, from, to, commitV, , parts, fallbacks] = v as Fields;
   const endian = (md.find(([k]) => k === 'ostree.endianness')?.[1] as Variant | undefined)?.value;
   // Without the key, ostree guesses; layer reads such deltas as little-endian (ostree's own default here).
   const swap = endian === 'B'.charCodeAt(0);

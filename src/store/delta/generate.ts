@@ -145,7 +145,8 @@ class PartBuilder {
   }
 
   payload(): Buffer {
-    return encodePartPayload({ modes: this.modes, xattrs: this.xattrs as [Uint8Array, Uint8Array][][], raw: Buffer.concat(this.raw), ops: Uint8Array.from(this.ops) });
+    const xattrs = this.xattrs as [Uint8Array, Uint8Array][][];
+    return encodePartPayload({ modes: this.modes, xattrs, raw: Buffer.concat(this.raw), ops: Uint8Array.from(this.ops) });
   }
 }
 
