@@ -30,6 +30,7 @@ export type {
 export { addPackages, addLocalPackages, removePackages, setBase, recipeRequest, commitRequest, sameRequest, type Request, type Recipe, type LocalPackage } from './request/index.js';
 export { Sysroot, formatOrigin, parseOrigin, type Deployment, type Origin, type SysrootStatus } from './sysroot/index.js';
 export { Store, ArchiveRepo, exportCommit, updateSummary, type Checksum } from './store/index.js';
+export { generateDelta, type DeltaResult, type GenerateOptions } from './store/delta/index.js';
 export { LayerError, asLayerError, type ErrorCode } from './errors.js';
 export { silentReport, EventReport, RecordingReport, CollectingReport, type Report, type LayerEvent, type EventData, type Progress } from './report.js';
 export { compareEvr, formatEvr, formatNevra, parseEvr, parseNevra, nameOf, vercmp, type Nevra, type Evr, type NevraParts } from './nevra.js';

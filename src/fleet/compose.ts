@@ -27,6 +27,7 @@ import type { Report } from '../report.js';
 import type { Request } from '../request/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { ArchiveRepo, Store, commitMetadata, exportCommit, updateSummary, type Checksum, type ExportResult } from '../store/index.js';
+import { generateDelta, type DeltaResult } from '../store/delta/index.js';
 import { createPackageVerifier } from '../trust/index.js';
 import { readRecipe, type Recipe } from './recipe.js';
 import { checkSigningKeys, signCommit, signIfUnsigned, signSummary, wantsSigning, type SignOptions } from './sign.js';
@@ -48,6 +49,8 @@ export interface ComposeRepoRequest {
   fsync?: boolean;
   /** Sign the commit and the summary (fleet/sign.ts); default: unsigned. */
   sign?: SignOptions;
+  /** Generate a static delta from the ref's previous commit to the new one (store/delta). */
+  deltas?: boolean;
 }
 
 export interface ComposeRepoResult {
@@ -59,6 +62,8 @@ export interface ComposeRepoResult {
   version: string;
   packages: string[];
   exported?: ExportResult;
+  /** The static delta generated (`deltas`, when the ref had a previous commit). */
+  delta?: DeltaResult;
   timings: Record<string, number>;
 }
 
@@ -115,9 +120,12 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
       const commit = applied.commit;
       const started = performance.now();
       const exported = await report.section('export', async () => exportCommit(store, commit, archive));
+      const exportMs = Math.round(performance.now() - started);
+      // Before the ref moves: a host that sees the new ref finds the delta to it already indexed.
+      const delta = req.deltas && previous ? await report.section('delta', async () => generateDelta(archive, previous, commit)) : undefined;
       publish(archive, req.ref, commit, req.sign);
-      const timings = { ...applied.timings, export: Math.round(performance.now() - started) };
-      return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, timings };
+      const timings = { ...applied.timings, export: exportMs, ...(delta ? { delta: Math.round(performance.now() - started) - exportMs } : {}) };
+      return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, ...(delta ? { delta } : {}), timings };
     } finally {
       await repos.close();
     }

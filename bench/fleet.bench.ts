@@ -1,0 +1,107 @@
+/**
+ * Fleet benchmark, loopback only: an archive repo of a base of BENCH_FILES (default 5,000)
+ * files (v1) and its next version (v2: 50 files changed, 20 added) with the static delta
+ * v1 → v2, served by Debian's nginx on 127.0.0.1. In the same run, BENCH_RUNS (default 3)
+ * times each:
+ *   full pull     v2 into an empty bare-user repo: layer (pullFromRemote, no deltas) and
+ *                 Debian's `ostree pull --disable-static-deltas` of the same repo
+ *   delta upgrade v1 → v2 of a repo holding v1: layer (through the delta) and `ostree pull`
+ *                 (which takes the same delta)
+ * Medians of wall time (each pull after a `sync`; layer and ostree alternate going first);
+ * bytes served per pull from nginx's access log.
+ *
+ * Run alone:  node --import tsx bench/fleet.bench.ts      (or: npm run bench -- fleet)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pullFromRemote } from '../src/engine/sources/ostree-remote.js';
+import { silentReport } from '../src/report.js';
+import { generateDelta } from '../src/store/delta/index.js';
+import { ArchiveRepo, Store, exportCommit, updateSummary, type Checksum } from '../src/store/index.js';
+import { startNginx, type Nginx } from '../test/fleet/nginx.js';
+import { makeFleetTree, updateFleetTree } from '../test/support/fleet-trees.js';
+import { formatTable, median, ratio, timeMsAsync, writeResult } from './lib/stats.js';
+
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const FILES = Math.max(100, Number(process.env.BENCH_FILES ?? 5000));
+
+const ostree = (repo: string, ...args: string[]) => execFileSync('ostree', [`--repo=${repo}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+interface Sample { ms: number; bytes: number }
+
+async function measure(web: Nginx, fn: () => Promise<void>): Promise<Sample> {
+  // Flush dirty pages first: writeback of the fixtures (or of the previous pull) would otherwise
+  // be charged to whichever pull runs next.
+  execFileSync('sync');
+  const before = web.requests().length;
+  const ms = await timeMsAsync(fn);
+  return { ms, bytes: web.requests().slice(before).reduce((n, q) => n + q.bytes, 0) };
+}
+
+const work = await mkdtemp(join(tmpdir(), 'layer-fleet-bench-'));
+let web: Nginx | undefined;
+try {
+  const t0 = performance.now();
+  const tree = join(work, 'tree');
+  makeFleetTree(tree, FILES);
+  const src = Store.init(join(work, 'src'), { mode: 'bare', fsync: false });
+  const c1 = await src.commitTree(tree, { subject: 'v1' });
+  updateFleetTree(tree, FILES, { changed: 50, added: 20 });
+  const c2 = await src.commitTree(tree, { subject: 'v2', parent: c1 });
+  const archive = ArchiveRepo.init(join(work, 'served'), { fsync: false });
+  const full = exportCommit(src, c1, archive, { ref: 'fleet/base' });
+  exportCommit(src, c2, archive, { ref: 'fleet/base' });
+  const delta = generateDelta(archive, c1, c2);
+  updateSummary(archive);
+  const server = await startNginx(archive.path, join(work, 'nginx'));
+  web = server;
+  // Seeds holding v1, copied (hard links) before each delta upgrade.
+  const layerSeed = Store.init(join(work, 'seed-layer'), { mode: 'bare-user', fsync: false });
+  await pullFromRemote(layerSeed, server.url, c1, { report: silentReport, deltas: false });
+  const ostreeSeed = join(work, 'seed-ostree');
+  ostree(ostreeSeed, 'init', '--mode=bare-user');
+  ostree(ostreeSeed, 'remote', 'add', '--no-gpg-verify', 'r', server.url);
+  ostree(ostreeSeed, 'pull', '--disable-static-deltas', 'r', `fleet/base@${c1}`);
+  console.log(`base v1: ${FILES} files, ${full.written} objects, ${full.bytes} bytes as .filez; delta v1→v2: ${delta.bytes} bytes, ` +
+    `${delta.parts} part(s), ${delta.objects} objects; fixtures ${Math.round(performance.now() - t0)} ms`);
+
+  const s: Record<'layerFull' | 'ostreeFull' | 'layerDelta' | 'ostreeDelta', Sample[]> = { layerFull: [], ostreeFull: [], layerDelta: [], ostreeDelta: [] };
+  for (let i = 0; i < RUNS; i++) {
+    const dir = join(work, `run${i}`);
+    const lf = Store.init(join(dir, 'layer-full'), { mode: 'bare-user', fsync: false });
+    const layerFull = async () => { s.layerFull.push(await measure(server, async () => { await pullFromRemote(lf, server.url, 'fleet/base', { report: silentReport, deltas: false }); })); };
+    const of = join(dir, 'ostree-full');
+    ostree(of, 'init', '--mode=bare-user');
+    ostree(of, 'remote', 'add', '--no-gpg-verify', 'r', server.url);
+    const ostreeFull = async () => { s.ostreeFull.push(await measure(server, async () => { ostree(of, 'pull', '--disable-static-deltas', 'r', 'fleet/base'); })); };
+    // Alternate which goes first, so neither always pays for a cold cache.
+    if (i % 2 === 0) { await layerFull(); await ostreeFull(); } else { await ostreeFull(); await layerFull(); }
+    execFileSync('cp', ['-al', layerSeed.path, join(dir, 'layer-delta')]);
+    const ld = Store.open(join(dir, 'layer-delta'), { fsync: false });
+    s.layerDelta.push(await measure(server, async () => {
+      const r = await pullFromRemote(ld, server.url, 'fleet/base', { report: silentReport });
+      if (r.commit !== c2 || !r.delta) throw new Error('the delta was not used');
+    }));
+    execFileSync('cp', ['-al', ostreeSeed, join(dir, 'ostree-delta')]);
+    s.ostreeDelta.push(await measure(server, async () => { ostree(join(dir, 'ostree-delta'), 'pull', 'r', 'fleet/base'); }));
+    if (ostree(join(dir, 'ostree-full'), 'rev-parse', 'r:fleet/base').trim() !== (c2 as Checksum)) throw new Error('ostree did not pull v2');
+    await rm(dir, { recursive: true, force: true });
+  }
+  const m = (xs: Sample[]) => ({ ms: median(xs.map((x) => x.ms)), bytes: median(xs.map((x) => x.bytes)) });
+  const r = { layerFull: m(s.layerFull), ostreeFull: m(s.ostreeFull), layerDelta: m(s.layerDelta), ostreeDelta: m(s.ostreeDelta) };
+  console.log(formatTable(['pull (median of ' + RUNS + ')', 'wall ms', 'bytes served'], [
+    ['layer full pull', r.layerFull.ms, r.layerFull.bytes],
+    ['ostree full pull', r.ostreeFull.ms, r.ostreeFull.bytes],
+    ['layer delta upgrade', r.layerDelta.ms, r.layerDelta.bytes],
+    ['ostree delta upgrade', r.ostreeDelta.ms, r.ostreeDelta.bytes],
+  ]));
+  const fullRatio = ratio(r.layerFull.ms, r.ostreeFull.ms);
+  console.log(`layer / ostree full pull: ${fullRatio.toFixed(2)}x (target <= 1.0); delta upgrade vs full pull (layer): ` +
+    `${(r.layerDelta.bytes / r.layerFull.bytes * 100).toFixed(2)}% of the bytes, ${ratio(r.layerDelta.ms, r.layerFull.ms).toFixed(3)}x the time`);
+  console.log(`wrote ${writeResult('fleet', { files: FILES, runs: RUNS, treeBytes: full.bytes, delta, medians: r, fullRatio, samples: s })}`);
+} finally {
+  await web?.stop();
+  await rm(work, { recursive: true, force: true });
+}
