@@ -36,6 +36,8 @@ export interface SolveInput {
   replace?: string[];
   allowBaseChanges: boolean;
   flags: SolveFlags;
+  /** Capabilities whose providers install beside other versions of their name (dnf's installonlypkgs). */
+  installonly?: readonly string[];
 }
 
 /** Steps that change a base package: [base nevra, how, by which new package]. */
@@ -68,7 +70,8 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
   const locks: Job[] = input.allowBaseChanges || !sys
     ? []
     : sys.packages().filter((p) => !free.has(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
-  const jobs = [...wanted.map((w) => w.job), ...removeJobs];
+  const multiversion: Job[] = (input.installonly ?? []).map((dep) => ({ action: 'multiversion', select: { by: 'provides', dep } }));
+  const jobs = [...wanted.map((w) => w.job), ...removeJobs, ...multiversion];
   // dnf's default allow_vendor_change=True: a base from one vendor may take repo packages from another.
   // A local replacement may be older than the base's version; every other base package stays locked.
   const flags: SolveFlags = { ...input.flags, allowUninstall: false, allowVendorChange: true, ...(input.replace?.length ? { allowDowngrade: true } : {}) };
@@ -89,7 +92,7 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
     if (changes.length > 0) {
       const c = changes[0]!;
       const culprit = wanted.find((w) => {
-        const alone = pool.solve([w.job], { ...flags, allowDowngrade: true });
+        const alone = pool.solve([w.job, ...multiversion], { ...flags, allowDowngrade: true });
         return alone.ok && baseChanges(alone.transaction.steps).some((x) => x.base === c.base);
       });
       const who = culprit ? `installing ${culprit.label}` : `the request (${wanted.map((w) => w.label).join(', ')})`;
