@@ -13,12 +13,14 @@ import { compareEvr, formatNevra, nameOf, parseNevra, type Nevra, type NevraPart
 import type { PayloadSizes } from '../repos/index.js';
 import { canonicalRequest, specsToInstall, type Request } from '../request/index.js';
 import { openRpm, type RpmPackage } from '../rpm/index.js';
-import { loadSolver, Pool, type Job, type TransactionStep } from '../solver/index.js';
+import { loadSolver, Pool, type Job, type PackageRef, type TransactionStep } from '../solver/index.js';
 import type { Checksum } from '../store/index.js';
 import { readBase, type BaseSet } from './base.js';
 import { cleanStaleScratch, createScratch } from './scratch.js';
+import { versionGlobJobs } from './glob-spec.js';
 import { checkInstallonlyLimit, DEFAULT_INSTALLONLY_LIMIT, INSTALLONLY_PKGS } from './installonly.js';
-import { solveRequest, type Wanted } from './solve.js';
+import { solveSkippingBroken } from './skip-broken.js';
+import { type Wanted } from './solve.js';
 import type { ComposeOptions, Plan, PlanContext, PlanLocal, PlanRepo, PlanStep, ProvidedRequest, StepAction } from './types.js';
 
 export const LOCAL_REPO = '@commandline';
@@ -53,7 +55,8 @@ export async function plan(request: Request, ctx: PlanContext): Promise<Plan> {
   }
 }
 
-async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSet): Promise<Plan> {
+async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet): Promise<Plan> {
+  let request = asked;
   using pool = new Pool({ arch: ctx.arch });
   pool.setInstalled(pool.addRepo('@System', { kind: 'records', records: base.records }));
   const specs = specsToInstall(request);
@@ -64,23 +67,29 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
 
   const alreadyProvided: ProvidedRequest[] = [];
   const wanted: Wanted[] = [];
+  const listed = new Map<string, PackageRef[]>();
   for (const spec of specs) {
     const by = providedByBase(base, spec);
     if (by !== undefined) {
       alreadyProvided.push({ spec, by });
       ctx.report.info('request.already-provided', `${spec} is already provided by base package ${by}`, { spec, by });
-    } else wanted.push({ label: spec, job: { action: 'install', select: { by: 'spec', spec, obsoleters: true } } });
+    } else {
+      const jobs = versionGlobJobs(pool, spec, listed) ?? [{ action: 'install', select: { by: 'spec', spec, obsoleters: true } }];
+      wanted.push(...jobs.map((job) => ({ label: spec, job })));
+    }
   }
   for (const { rpm, path } of locals) {
     const job: Job = { action: 'install', select: { by: 'package', repo: LOCAL_REPO, nevra: rpm.nevra } };
     wanted.push({ label: `${rpm.nevra} (${path})`, job });
   }
-  const solved = solveRequest({
+  const { steps: solved, skipped } = solveSkippingBroken({
     pool, base, wanted, remove: request.removed, replace: (request.replacedLocal ?? []).map((l) => nameOf(l.nevra)),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
     installonly: INSTALLONLY_PKGS,
-  });
+  }, ctx.options.skipBroken === true, ctx.report);
+  // A skipped spec is left out of the request that gets recorded.
+  if (skipped.length) request = { ...request, requested: request.requested.filter((r) => !skipped.some((s) => s.spec === r)) };
   for (const a of alreadyProvided) {
     if (!ctx.newerFor?.includes(a.spec)) continue;
     const newer = newerInRepos(pool, a.by);

@@ -23,6 +23,7 @@ const SPECS: FixtureSpec[] = [
   { name: 'chai-b', obsoletes: ['chai'], files: file('/usr/share/chai-b/v') },
   { name: 'chai-a', obsoletes: ['chai'], files: file('/usr/share/chai-a/v') },
   ...['1.0', '2.0', '3.0', '4.0'].map((v): FixtureSpec => ({ name: 'kernel', version: v, files: file(`/usr/share/kernel-fixture/${v}`) })),
+  { name: 'broken', requires: ['nothing-provides-this'], files: file('/usr/share/broken/v') },
   ...['1.0', '2.0'].map((v): FixtureSpec => ({ name: 'kmod-demo', version: v, provides: ['installonlypkg(kernel-module)'], files: file(`/usr/lib/kmod-demo/${v}`) })),
 ];
 
@@ -141,5 +142,39 @@ describe('installonly packages', () => {
     const one = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--installonly-limit', '1', 'kernel-1.0']);
     expect(one.code).toBe(2);
     expect(one.stderr).toMatch(/--installonly-limit takes 0 \(no limit\) or a number of at least 2, not '1' \[LAYER_USAGE\]/);
+  });
+});
+
+describe('--skip-broken', () => {
+  it('a spec nothing matches and one that cannot be resolved are left out with a warning; the rest is installed, as dnf does', () => {
+    const specs = ['broken', 'kernel-1.0', 'no-such-package'];
+    const dnf = dnfInstall(['--skip-broken', ...specs]);
+    expect(dnf.nevras).toEqual(['kernel-1.0-1.noarch']);
+    const s = cloneSysroot(base, 'skip-broken');
+    const strict = layer(['install', '--sysroot', s, '--reposdir', reposdir, ...specs]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/no package matches no-such-package \[LAYER_NO_MATCH\]/);
+    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--skip-broken', ...specs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: skipping broken \(--skip-broken\): cannot install broken: .*nothing provides nothing-provides-this needed by broken-1\.0-1\.noarch/);
+    expect(r.stderr).toMatch(/warning: skipping no-such-package \(--skip-broken\): no package matches no-such-package/);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    // Skipped specs are not recorded: the next change does not try them again.
+    expect(layerJson(['status', '--sysroot', s]).deployments[0]['requested-packages']).toEqual(['kernel-1.0']);
+  });
+});
+
+describe('globs in the version parts of a spec', () => {
+  it('each spec installs the newest version its glob matches, the one dnf installs; a glob matching nothing is LAYER_NO_MATCH', () => {
+    const s = cloneSysroot(base, 'version-glob');
+    for (const spec of ['kernel-*.0-1.noarch', 'kernel-[23].0-1', 'k*l-2.*']) {
+      const dnf = dnfInstall([spec]);
+      expect(dnf.nevras, spec).toHaveLength(1);
+      const j = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', spec]);
+      expect(j.transaction.map((t: { nevra: string }) => t.nevra), spec).toEqual(dnf.nevras);
+    }
+    const none = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', 'kernel-9.*']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no package matches kernel-9\.\* \[LAYER_NO_MATCH\]/);
   });
 });
