@@ -4,7 +4,7 @@
 /* ---------- solving ---------- */
 
 /* Job buffer: per job five NUL-terminated strings: action, jobflags, selector kind, arg1, arg2. */
-enum { A_INSTALL = 1, A_ERASE, A_UPDATE, A_DISTUPGRADE, A_LOCK, A_FAVOR, A_DISFAVOR, A_EXCLUDE, A_MULTIVERSION };
+enum { A_INSTALL = 1, A_ERASE, A_UPDATE, A_DISTUPGRADE, A_LOCK, A_FAVOR, A_DISFAVOR, A_EXCLUDE, A_MULTIVERSION, A_EXCLUDEFROMWEAK };
 enum { F_CLEANDEPS = 1, F_WEAK = 2, F_FORCEBEST = 4 };
 enum { S_ALL = 0, S_NAME, S_PROVIDES, S_NEVRA, S_SPEC, S_PACKAGE, S_SPEC_OBSOLETERS };
 /* Solver flags word (bit numbers are part of the JS contract in native.ts). */
@@ -174,7 +174,7 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
       if (!sel.count)
         {
           /* erasing something absent is a no-op for rpm/dnf too; everything else must match */
-          if (action != A_ERASE && action != A_EXCLUDE && action != A_MULTIVERSION)
+          if (action != A_ERASE && action != A_EXCLUDE && action != A_MULTIVERSION && action != A_EXCLUDEFROMWEAK)
             {
               buf_str(&b, "X\t"); buf_int(&b, action); buf_str(&b, "\t");
               buf_text(&b, selector_text(kind, f[3], f[4])); buf_str(&b, "\n");
@@ -208,6 +208,7 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
         case A_FAVOR: how = SOLVER_FAVOR; break;
         case A_DISFAVOR: how = SOLVER_DISFAVOR; break;
         case A_MULTIVERSION: how = SOLVER_MULTIVERSION; break;
+        case A_EXCLUDEFROMWEAK: how = SOLVER_EXCLUDEFROMWEAK; break;
         default: continue;
         }
       if (jflags & F_CLEANDEPS)

@@ -38,6 +38,7 @@ export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
   nobest: {},
   'installonly-limit': { value: true },
   'skip-broken': {},
+  'exclude-from-weak': { value: true },
   ...LOCKFILE_FLAGS,
 };
 
@@ -75,7 +76,8 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
         idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
         replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
         ...optional('lockTimeout', lockTimeout(p)), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
-        localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p), skipBroken: bool(p, 'skip-broken'), ...optional('installonlyLimit', installonlyLimit(p)),
+        localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p), skipBroken: bool(p, 'skip-broken'),
+        ...optional('excludeFromWeak', str(p, 'exclude-from-weak')?.split(/[\s,]+/).filter(Boolean)), ...optional('installonlyLimit', installonlyLimit(p)),
       },
       confirm: json ? undefined : confirmer(p, () => (shown = true)),
       confirmKeyImport: keyImporter(p),

@@ -86,7 +86,7 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
     pool, base, wanted, remove: request.removed, replace: (request.replacedLocal ?? []).map((l) => nameOf(l.nevra)),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
-    installonly: INSTALLONLY_PKGS,
+    installonly: INSTALLONLY_PKGS, ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
   }, ctx.options.skipBroken === true, ctx.report);
   // A skipped spec is left out of the request that gets recorded.
   if (skipped.length) request = { ...request, requested: request.requested.filter((r) => !skipped.some((s) => s.spec === r)) };
@@ -200,6 +200,7 @@ function planOptions(o: ComposeOptions): ComposeOptions {
     ...(o.replaceFiles ? { replaceFiles: true } : {}),
     ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
     ...(o.best ? { best: true } : {}),
+    ...(o.excludeFromWeak?.length ? { excludeFromWeak: o.excludeFromWeak } : {}),
     // The default limit is left out: digests of existing deployments stay what they were.
     ...(o.installonlyLimit !== undefined && o.installonlyLimit !== DEFAULT_INSTALLONLY_LIMIT
       ? { installonlyLimit: o.installonlyLimit } : {}),

@@ -38,6 +38,8 @@ export interface SolveInput {
   flags: SolveFlags;
   /** Capabilities whose providers install beside other versions of their name (dnf's installonlypkgs). */
   installonly?: readonly string[];
+  /** Specs (names, globs) never pulled in as weak dependencies (dnf's exclude_from_weak). */
+  excludeFromWeak?: readonly string[];
 }
 
 /** Steps that change a base package: [base nevra, how, by which new package]. */
@@ -71,7 +73,8 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
     ? []
     : sys.packages().filter((p) => !free.has(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
   const multiversion: Job[] = (input.installonly ?? []).map((dep) => ({ action: 'multiversion', select: { by: 'provides', dep } }));
-  const jobs = [...wanted.map((w) => w.job), ...removeJobs, ...multiversion];
+  const notWeak: Job[] = (input.excludeFromWeak ?? []).map((spec) => ({ action: 'exclude-from-weak', select: { by: 'spec', spec } }));
+  const jobs = [...wanted.map((w) => w.job), ...removeJobs, ...multiversion, ...notWeak];
   // dnf's default allow_vendor_change=True: a base from one vendor may take repo packages from another.
   // A local replacement may be older than the base's version; every other base package stays locked.
   const flags: SolveFlags = { ...input.flags, allowUninstall: false, allowVendorChange: true, ...(input.replace?.length ? { allowDowngrade: true } : {}) };

@@ -24,6 +24,8 @@ export interface ComposeOptions {
   best?: boolean;
   /** dnf's installonly_limit: most versions of an installonly name (kernel) in the tree; 0 no limit (default 3). */
   installonlyLimit?: number;
+  /** dnf's exclude_from_weak: specs (names, globs) never installed as weak dependencies. */
+  excludeFromWeak?: string[];
   /** dnf's --skip-broken: a requested spec that cannot be installed is left out (warned), not an error. */
   skipBroken?: boolean;
   /** Use cached metadata and packages only; never the network. */

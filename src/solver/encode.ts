@@ -78,6 +78,7 @@ const actionCode: Record<JobAction, number> = {
   disfavor: 7,
   exclude: 8,
   multiversion: 9,
+  'exclude-from-weak': 10,
 };
 export const actionName = Object.fromEntries(Object.entries(actionCode).map(([k, v]) => [v, k])) as Record<number, JobAction>;
 

@@ -93,7 +93,9 @@ export type JobAction =
   | 'disfavor'
   | 'exclude'
   /** Packages that install beside other versions of their name (dnf installonlypkgs; SOLVER_MULTIVERSION). */
-  | 'multiversion';
+  | 'multiversion'
+  /** Never pulled in as a weak dependency (dnf exclude_from_weak; SOLVER_EXCLUDEFROMWEAK). */
+  | 'exclude-from-weak';
 
 export interface Job {
   action: JobAction;

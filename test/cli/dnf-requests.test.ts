@@ -23,6 +23,10 @@ const SPECS: FixtureSpec[] = [
   { name: 'chai-b', obsoletes: ['chai'], files: file('/usr/share/chai-b/v') },
   { name: 'chai-a', obsoletes: ['chai'], files: file('/usr/share/chai-a/v') },
   ...['1.0', '2.0', '3.0', '4.0'].map((v): FixtureSpec => ({ name: 'kernel', version: v, files: file(`/usr/share/kernel-fixture/${v}`) })),
+  { name: 'brew', recommends: ['sugar', 'milk'], files: file('/usr/share/brew/v') },
+  { name: 'sweet-brew', requires: ['sugar'], files: file('/usr/share/sweet-brew/v') },
+  { name: 'sugar', files: file('/usr/share/sugar/v') },
+  { name: 'milk', files: file('/usr/share/milk/v') },
   { name: 'broken', requires: ['nothing-provides-this'], files: file('/usr/share/broken/v') },
   ...['1.0', '2.0'].map((v): FixtureSpec => ({ name: 'kmod-demo', version: v, provides: ['installonlypkg(kernel-module)'], files: file(`/usr/lib/kmod-demo/${v}`) })),
 ];
@@ -176,5 +180,26 @@ describe('globs in the version parts of a spec', () => {
     const none = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', 'kernel-9.*']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no package matches kernel-9\.\* \[LAYER_NO_MATCH\]/);
+  });
+});
+
+describe('exclude_from_weak', () => {
+  it('--exclude-from-weak keeps a recommended package out, not a required one; dnf\'s exclude_from_weak agrees', () => {
+    const plain = dnfInstall(['brew']);
+    expect(plain.nevras).toEqual(['brew-1.0-1.noarch', 'milk-1.0-1.noarch', 'sugar-1.0-1.noarch']);
+    const dnf = dnfInstall(['brew'], ['exclude_from_weak=sug*']);
+    expect(dnf.nevras).toEqual(['brew-1.0-1.noarch', 'milk-1.0-1.noarch']);
+    const s = cloneSysroot(base, 'exclude-from-weak');
+    const dry = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', 'brew']);
+    expect(dry.transaction.map((t: { nevra: string }) => t.nevra).sort()).toEqual(plain.nevras);
+    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--exclude-from-weak', 'sug*', 'brew']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    // A hard requirement is not a weak one: sugar comes with sweet-brew, as with dnf.
+    const hard = dnfInstall(['brew', 'sweet-brew'], ['exclude_from_weak=sug*']);
+    const h = cloneSysroot(base, 'exclude-from-weak-hard');
+    expect(layer(['install', '--sysroot', h, '--reposdir', reposdir, '--exclude-from-weak', 'sug*', 'brew', 'sweet-brew']).code).toBe(0);
+    expect(layeredByRpm(h)).toEqual(hard.nevras);
+    expect(hard.nevras).toContain('sugar-1.0-1.noarch');
   });
 });
