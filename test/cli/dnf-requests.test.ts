@@ -27,6 +27,10 @@ const SPECS: FixtureSpec[] = [
   { name: 'sweet-brew', requires: ['sugar'], files: file('/usr/share/sweet-brew/v') },
   { name: 'sugar', files: file('/usr/share/sugar/v') },
   { name: 'milk', files: file('/usr/share/milk/v') },
+  { name: 'host', recommends: ['(weak-broken if cond-b else alt-c)'], files: file('/usr/share/host/v') },
+  { name: 'weak-broken', requires: ['not-provided-anywhere'], files: file('/usr/share/weak-broken/v') },
+  { name: 'cond-b', files: file('/usr/share/cond-b/v') },
+  { name: 'alt-c', files: file('/usr/share/alt-c/v') },
   { name: 'broken', requires: ['nothing-provides-this'], files: file('/usr/share/broken/v') },
   ...['1.0', '2.0'].map((v): FixtureSpec => ({ name: 'kmod-demo', version: v, provides: ['installonlypkg(kernel-module)'], files: file(`/usr/lib/kmod-demo/${v}`) })),
 ];
@@ -201,5 +205,19 @@ describe('exclude_from_weak', () => {
     expect(layer(['install', '--sysroot', h, '--reposdir', reposdir, '--exclude-from-weak', 'sug*', 'brew', 'sweet-brew']).code).toBe(0);
     expect(layeredByRpm(h)).toEqual(hard.nevras);
     expect(hard.nevras).toContain('sugar-1.0-1.noarch');
+  });
+});
+
+describe('rich weak dependencies', () => {
+  it('(weak-broken if cond-b else alt-c): the uninstallable branch brings nothing, the else branch comes when cond-b is absent; dnf agrees', () => {
+    for (const specs of [['host', 'cond-b'], ['host']]) {
+      const dnf = dnfInstall(specs);
+      const s = cloneSysroot(base, 'rich-weak');
+      const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, ...specs]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(layeredByRpm(s), specs.join()).toEqual(dnf.nevras);
+      const verify = rpmIn(layerJson(['status', '--sysroot', s]).deployments[0].path, ['-Va', '--nofiles']);
+      expect(verify.stdout + verify.stderr, specs.join()).toBe('');
+    }
   });
 });
