@@ -4,9 +4,9 @@
 /* ---------- solving ---------- */
 
 /* Job buffer: per job five NUL-terminated strings: action, jobflags, selector kind, arg1, arg2. */
-enum { A_INSTALL = 1, A_ERASE, A_UPDATE, A_DISTUPGRADE, A_LOCK, A_FAVOR, A_DISFAVOR, A_EXCLUDE };
+enum { A_INSTALL = 1, A_ERASE, A_UPDATE, A_DISTUPGRADE, A_LOCK, A_FAVOR, A_DISFAVOR, A_EXCLUDE, A_MULTIVERSION, A_EXCLUDEFROMWEAK };
 enum { F_CLEANDEPS = 1, F_WEAK = 2, F_FORCEBEST = 4 };
-enum { S_ALL = 0, S_NAME, S_PROVIDES, S_NEVRA, S_SPEC, S_PACKAGE };
+enum { S_ALL = 0, S_NAME, S_PROVIDES, S_NEVRA, S_SPEC, S_PACKAGE, S_SPEC_OBSOLETERS };
 /* Solver flags word (bit numbers are part of the JS contract in native.ts). */
 enum { SF_ALLOW_DOWNGRADE = 1, SF_ALLOW_UNINSTALL = 2, SF_ALLOW_VENDORCHANGE = 4, SF_IGNORE_WEAK = 8 };
 
@@ -22,6 +22,49 @@ void emit_pkg(Buf *b, Pool *pool, Map *seen, Id p)
   buf_str(b, "\t"); buf_text(b, pool_id2str(pool, s->arch));
   buf_str(b, "\t"); buf_text(b, s->repo ? s->repo->name : "");
   buf_str(b, "\n");
+}
+
+/*
+ * dnf's install by name: when a spec matches package names (not a version, arch or provide),
+ * the candidates are those packages plus every package whose Obsoletes match one of them
+ * (name and version, as rpm matches obsoletes), one job over all of them; libsolv's policy
+ * then prefers the obsoleter (and the alphabetically first of several). Otherwise the spec
+ * is selected as S_SPEC does.
+ */
+static int select_name_or_obsoleter(Pool *pool, const char *spec, Queue *sel)
+{
+  Queue named, cand;
+  Id p, *obsp;
+  int i;
+  selection_make(pool, sel, spec, SELECTION_NAME | SELECTION_GLOB);
+  if (!sel->count)
+    return 0;
+  queue_init(&named);
+  queue_init(&cand);
+  selection_solvables(pool, sel, &named);
+  for (i = 0; i < named.count; i++)
+    queue_push(&cand, named.elements[i]);
+  FOR_POOL_SOLVABLES(p)
+    {
+      Solvable *s = pool->solvables + p;
+      int hit = 0;
+      if (!s->repo || !s->obsoletes)
+        continue;
+      for (obsp = s->repo->idarraydata + s->obsoletes; *obsp && !hit; obsp++)
+        for (i = 0; i < named.count && !hit; i++)
+          if (named.elements[i] != p && pool_match_nevr(pool, pool->solvables + named.elements[i], *obsp))
+            hit = 1;
+      if (hit)
+        queue_pushunique(&cand, p);
+    }
+  if (cand.count > named.count)
+    {
+      queue_empty(sel);
+      queue_push2(sel, SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &cand));
+    }
+  queue_free(&named);
+  queue_free(&cand);
+  return 1;
 }
 
 /* Resolve one selector into a selection queue; empty queue means "no match". */
@@ -58,6 +101,11 @@ static void select_pkgs(Pool *pool, int kind, const char *a1, const char *a2, Qu
       if (*a1 == '/')
         flags |= SELECTION_FILELIST;
       selection_make(pool, sel, a1, flags);
+      return;
+    case S_SPEC_OBSOLETERS:
+      if (select_name_or_obsoleter(pool, a1, sel))
+        return;
+      select_pkgs(pool, S_SPEC, a1, a2, sel);
       return;
     case S_PACKAGE:
       {
@@ -126,7 +174,7 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
       if (!sel.count)
         {
           /* erasing something absent is a no-op for rpm/dnf too; everything else must match */
-          if (action != A_ERASE && action != A_EXCLUDE)
+          if (action != A_ERASE && action != A_EXCLUDE && action != A_MULTIVERSION && action != A_EXCLUDEFROMWEAK)
             {
               buf_str(&b, "X\t"); buf_int(&b, action); buf_str(&b, "\t");
               buf_text(&b, selector_text(kind, f[3], f[4])); buf_str(&b, "\n");
@@ -159,6 +207,8 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
         case A_LOCK: how = SOLVER_LOCK; break;
         case A_FAVOR: how = SOLVER_FAVOR; break;
         case A_DISFAVOR: how = SOLVER_DISFAVOR; break;
+        case A_MULTIVERSION: how = SOLVER_MULTIVERSION; break;
+        case A_EXCLUDEFROMWEAK: how = SOLVER_EXCLUDEFROMWEAK; break;
         default: continue;
         }
       if (jflags & F_CLEANDEPS)

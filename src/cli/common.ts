@@ -36,6 +36,9 @@ export const TRANSACTION_FLAGS: Record<string, OptionSpec> = {
   'localpkg-gpgcheck': {},
   best: {},
   nobest: {},
+  'installonly-limit': { value: true },
+  'skip-broken': {},
+  'exclude-from-weak': { value: true },
   ...LOCKFILE_FLAGS,
 };
 
@@ -73,7 +76,8 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
         idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
         replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
         ...optional('lockTimeout', lockTimeout(p)), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
-        localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p),
+        localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p), skipBroken: bool(p, 'skip-broken'),
+        ...optional('excludeFromWeak', str(p, 'exclude-from-weak')?.split(/[\s,]+/).filter(Boolean)), ...optional('installonlyLimit', installonlyLimit(p)),
       },
       confirm: json ? undefined : confirmer(p, () => (shown = true)),
       confirmKeyImport: keyImporter(p),
@@ -109,6 +113,14 @@ function keyImporter(p: Parsed): (key: ImportedKey) => Promise<boolean> {
     (bool(p, 'json') ? process.stderr : process.stdout).write(`${escapeControl(formatKeyImport(key), { keepNewlines: true })}\n`);
     return ask ? yes(await question('Is this ok [y/N]: ')) : true;
   };
+}
+
+/** --installonly-limit N (dnf's installonly_limit): 0 or at least 2. */
+function installonlyLimit(p: Parsed): number | undefined {
+  const v = str(p, 'installonly-limit');
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || v === '1') throw new LayerError('LAYER_USAGE', `--installonly-limit takes 0 (no limit) or a number of at least 2, not '${v}'`);
+  return Number(v);
 }
 
 /** --best / --nobest; --nobest is the default (dnf's own default, best=False). */
@@ -191,6 +203,7 @@ export function resultJson(r: EngineResult): Record<string, unknown> {
       action: s.action, kind: LEGACY_KIND[s.action], reason: s.reason, nevra: s.nevra, name: s.name,
       epoch: s.epoch, version: s.version, release: s.release, arch: s.arch, repo: s.repo,
       ...(s.replaces ? { replaces: s.replaces } : {}), ...(s.obsoletedBy ? { 'obsoleted-by': s.obsoletedBy } : {}),
+      ...(s.insteadOf ? { 'instead-of': s.insteadOf } : {}),
       'download-size': s.downloadSize, 'install-size': s.installSize,
     })),
     'already-provided': r.alreadyProvided,

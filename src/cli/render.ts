@@ -44,6 +44,7 @@ export function transactionTable(steps: readonly PlanStep[]): string {
     for (const s of group) {
       shown.add(s);
       out.push(line(rows.get(s)!));
+      if (s.insteadOf?.length) out.push(`     instead of ${s.insteadOf.map((r) => escapeControl(r)).join(', ')} (requested; obsoleted by ${escapeControl(s.name)})`);
       if (s.obsoletedBy) out.push(`     obsoleted by ${escapeControl(s.obsoletedBy)}`);
       else if (s.replaces?.length && s.action !== 'obsolete') out.push(`     replacing ${s.replaces.map((r) => escapeControl(r)).join(', ')}`);
     }

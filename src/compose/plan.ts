@@ -13,11 +13,14 @@ import { compareEvr, formatNevra, nameOf, parseNevra, type Nevra, type NevraPart
 import type { PayloadSizes } from '../repos/index.js';
 import { canonicalRequest, specsToInstall, type Request } from '../request/index.js';
 import { openRpm, type RpmPackage } from '../rpm/index.js';
-import { loadSolver, Pool, type Job, type TransactionStep } from '../solver/index.js';
+import { loadSolver, Pool, type Job, type PackageRef, type TransactionStep } from '../solver/index.js';
 import type { Checksum } from '../store/index.js';
 import { readBase, type BaseSet } from './base.js';
 import { cleanStaleScratch, createScratch } from './scratch.js';
-import { solveRequest, type Wanted } from './solve.js';
+import { versionGlobJobs } from './glob-spec.js';
+import { checkInstallonlyLimit, DEFAULT_INSTALLONLY_LIMIT, INSTALLONLY_PKGS } from './installonly.js';
+import { solveSkippingBroken } from './skip-broken.js';
+import { type Wanted } from './solve.js';
 import type { ComposeOptions, Plan, PlanContext, PlanLocal, PlanRepo, PlanStep, ProvidedRequest, StepAction } from './types.js';
 
 export const LOCAL_REPO = '@commandline';
@@ -60,7 +63,8 @@ export async function plan(request: Request, ctx: PlanContext): Promise<Plan> {
   }
 }
 
-async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSet): Promise<Plan> {
+async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet): Promise<Plan> {
+  let request = asked;
   using pool = new Pool({ arch: ctx.arch });
   pool.setInstalled(pool.addRepo('@System', { kind: 'records', records: base.records }));
   const specs = specsToInstall(request);
@@ -71,23 +75,30 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
 
   const alreadyProvided: ProvidedRequest[] = [];
   const wanted: Wanted[] = [];
+  const listed = new Map<string, PackageRef[]>();
   for (const spec of specs) {
     const by = providedByBase(base, spec);
     if (by !== undefined) {
       alreadyProvided.push({ spec, by });
       ctx.report.info('request.already-provided', `${spec} is already provided by base package ${by}`, { spec, by });
-    } else wanted.push({ label: spec, job: { action: 'install', select: { by: 'spec', spec } } });
+    } else {
+      const jobs = versionGlobJobs(pool, spec, listed) ?? [{ action: 'install', select: { by: 'spec', spec, obsoleters: true } }];
+      wanted.push(...jobs.map((job) => ({ label: spec, job })));
+    }
   }
   for (const { rpm, path } of locals) {
     const job: Job = { action: 'install', select: { by: 'package', repo: LOCAL_REPO, nevra: rpm.nevra } };
     wanted.push({ label: `${rpm.nevra} (${path})`, job });
   }
-  const solved = solveRequest({
+  const { steps: solved, skipped } = solveSkippingBroken({
     pool, base, wanted, remove: request.removed, replace: (request.replacedLocal ?? []).map((l) => nameOf(l.nevra)),
     exclude: excludedBy(pool, ctx.keep),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
-  });
+    installonly: INSTALLONLY_PKGS, ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
+  }, ctx.options.skipBroken === true, ctx.report);
+  // A skipped spec is left out of the request that gets recorded.
+  if (skipped.length) request = { ...request, requested: request.requested.filter((r) => !skipped.some((s) => s.spec === r)) };
   for (const a of alreadyProvided) {
     if (!ctx.newerFor?.includes(a.spec)) continue;
     const newer = newerInRepos(pool, a.by);
@@ -95,7 +106,28 @@ async function solveAndDescribe(request: Request, ctx: PlanContext, base: BaseSe
   }
   const sizes = await sizesOf(ctx, solved);
   const steps = solved.map((s) => toStep(s, sizes));
-  return describe(request, ctx, base, steps, alreadyProvided, locals.map((l) => l.local));
+  markStandIns(pool, wanted.filter((w) => w.job.select?.by === 'spec').map((w) => w.label), steps);
+  const planned = describe(request, ctx, base, steps, alreadyProvided, locals.map((l) => l.local));
+  checkInstallonlyLimit(planned.packages, new Set(planned.base.packages), ctx.options.installonlyLimit ?? DEFAULT_INSTALLONLY_LIMIT);
+  return planned;
+}
+
+/**
+ * dnf's install by name takes a package that obsoletes the named one (the solver chose it):
+ * the step of such a stand-in names the request it stands in for. A spec is a stand-in's
+ * when it names packages in the repos (probed with a lock job, which installs nothing) but no
+ * installed step has its name; the stand-in is a requested install whose name no spec has.
+ */
+function markStandIns(pool: Pool, specs: readonly string[], steps: PlanStep[]): void {
+  const names = new Set(steps.map((s) => s.name));
+  const replaced = specs.filter((spec) => !names.has(spec) && !/[*?[]/.test(spec) && !spec.startsWith('/')
+    && pool.solve([{ action: 'lock', select: { by: 'name', name: spec } }]).ok);
+  if (replaced.length === 0) return;
+  const standIns = steps.filter((s) => s.action === 'install' && s.reason === 'requested' && !specs.includes(s.name) && s.repo !== LOCAL_REPO);
+  replaced.forEach((spec, i) => {
+    const s = standIns[Math.min(i, standIns.length - 1)];
+    if (s) s.insteadOf = [...(s.insteadOf ?? []), spec];
+  });
 }
 
 /** `exclude` jobs for the repo packages `keep` rejects (none without a filter). */
@@ -140,29 +172,40 @@ function describe(
  * `cleanup` (an unused dependency) otherwise. Base-package steps are kept as they are.
  */
 function changesAgainst(current: NonNullable<PlanContext['current']>, request: Request, steps: readonly PlanStep[]): PlanStep[] {
-  const was = new Map<string, NevraParts & { nevra: Nevra }>();
+  // Installonly names (kernel) may have several versions: a version already there stays, and
+  // only a name with one version before and after is an upgrade or downgrade.
+  const was = new Map<string, (NevraParts & { nevra: Nevra })[]>();
   for (const n of current.layered) {
     const p = parseNevra(n);
-    if (p) was.set(p.name, { ...p, nevra: n as Nevra });
+    if (p) was.set(p.name, [...(was.get(p.name) ?? []), { ...p, nevra: n as Nevra }]);
   }
+  const installing = steps.filter((s) => INSTALLING.has(s.action));
+  const after = new Set(installing.map((s) => s.nevra));
+  const kept = new Set<string>(current.layered.filter((n) => after.has(n as Nevra)));
   const out: PlanStep[] = [];
-  const staying = new Set<string>();
   for (const s of steps) {
-    const old = INSTALLING.has(s.action) ? was.get(s.name) : undefined;
+    if (!INSTALLING.has(s.action)) {
+      out.push(s);
+      continue;
+    }
+    if (kept.has(s.nevra)) continue;
+    const olds = (was.get(s.name) ?? []).filter((o) => !after.has(o.nevra));
+    const single = olds.length === 1 && installing.filter((i) => i.name === s.name).length === 1;
+    const old = single ? olds[0] : undefined;
     if (!old) {
       out.push(s);
       continue;
     }
-    staying.add(s.name);
-    if (old.nevra === s.nevra) continue;
-    const newer = compareEvr(s, old) > 0;
-    out.push({ ...s, action: newer ? 'upgrade' : 'downgrade', replaces: [old.nevra] });
+    kept.add(old.nevra);
+    out.push({ ...s, action: compareEvr(s, old) > 0 ? 'upgrade' : 'downgrade', replaces: [old.nevra] });
   }
   const dropped = new Set([...current.request.requested, ...current.request.requestedLocal.map((l) => nameOf(l.nevra))]
     .filter((spec) => !request.requested.includes(spec) && !request.requestedLocal.some((l) => nameOf(l.nevra) === spec)));
-  for (const [name, old] of was) {
-    if (staying.has(name)) continue;
-    out.push({ ...old, action: 'remove', reason: dropped.has(name) ? 'requested' : 'cleanup', repo: '@System' });
+  for (const [name, olds] of was) {
+    for (const old of olds) {
+      if (kept.has(old.nevra)) continue;
+      out.push({ ...old, action: 'remove', reason: dropped.has(name) ? 'requested' : 'cleanup', repo: '@System' });
+    }
   }
   return out;
 }
@@ -173,6 +216,10 @@ function planOptions(o: ComposeOptions): ComposeOptions {
     ...(o.replaceFiles ? { replaceFiles: true } : {}),
     ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
     ...(o.best ? { best: true } : {}),
+    ...(o.excludeFromWeak?.length ? { excludeFromWeak: o.excludeFromWeak } : {}),
+    // The default limit is left out: digests of existing deployments stay what they were.
+    ...(o.installonlyLimit !== undefined && o.installonlyLimit !== DEFAULT_INSTALLONLY_LIMIT
+      ? { installonlyLimit: o.installonlyLimit } : {}),
     ...(o.allowBaseChanges ? { allowBaseChanges: true } : {}),
     ...(o.scriptletTimeoutMs ? { scriptletTimeoutMs: o.scriptletTimeoutMs } : {}),
   };

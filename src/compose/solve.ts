@@ -38,6 +38,10 @@ export interface SolveInput {
   flags: SolveFlags;
   /** Repo packages kept out of the solve (`exclude` jobs: `upgrade --security`). */
   exclude?: Job[];
+  /** Capabilities whose providers install beside other versions of their name (dnf's installonlypkgs). */
+  installonly?: readonly string[];
+  /** Specs (names, globs) never pulled in as weak dependencies (dnf's exclude_from_weak). */
+  excludeFromWeak?: readonly string[];
 }
 
 /** Steps that change a base package: [base nevra, how, by which new package]. */
@@ -70,7 +74,9 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
   const locks: Job[] = input.allowBaseChanges || !sys
     ? []
     : sys.packages().filter((p) => !free.has(p.name)).map((p) => ({ action: 'lock', select: { by: 'package', repo: '@System', nevra: p.nevra } }));
-  const jobs = [...wanted.map((w) => w.job), ...removeJobs, ...(input.exclude ?? [])];
+  const multiversion: Job[] = (input.installonly ?? []).map((dep) => ({ action: 'multiversion', select: { by: 'provides', dep } }));
+  const notWeak: Job[] = (input.excludeFromWeak ?? []).map((spec) => ({ action: 'exclude-from-weak', select: { by: 'spec', spec } }));
+  const jobs = [...wanted.map((w) => w.job), ...removeJobs, ...(input.exclude ?? []), ...multiversion, ...notWeak];
   // dnf's default allow_vendor_change=True: a base from one vendor may take repo packages from another.
   // A local replacement may be older than the base's version; every other base package stays locked.
   const flags: SolveFlags = { ...input.flags, allowUninstall: false, allowVendorChange: true, ...(input.replace?.length ? { allowDowngrade: true } : {}) };
@@ -91,7 +97,7 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
     if (changes.length > 0) {
       const c = changes[0]!;
       const culprit = wanted.find((w) => {
-        const alone = pool.solve([w.job], { ...flags, allowDowngrade: true });
+        const alone = pool.solve([w.job, ...multiversion], { ...flags, allowDowngrade: true });
         return alone.ok && baseChanges(alone.transaction.steps).some((x) => x.base === c.base);
       });
       const who = culprit ? `installing ${culprit.label}` : `the request (${wanted.map((w) => w.label).join(', ')})`;

@@ -23,6 +23,12 @@ export interface ComposeOptions {
    * installable) instead of falling back to an older one that is (`--nobest`, the default).
    */
   best?: boolean;
+  /** dnf's installonly_limit: most versions of an installonly name (kernel) in the tree; 0 no limit (default 3). */
+  installonlyLimit?: number;
+  /** dnf's exclude_from_weak: specs (names, globs) never installed as weak dependencies. */
+  excludeFromWeak?: string[];
+  /** dnf's --skip-broken: a requested spec that cannot be installed is left out (warned), not an error. */
+  skipBroken?: boolean;
   /** Use cached metadata and packages only; never the network. */
   cacheOnly?: boolean;
   /** Let the solution upgrade, downgrade, replace or remove base packages (default: locked). */
@@ -47,6 +53,8 @@ export interface PlanStep extends NevraParts {
   installSize?: number;
   /** For upgrade/downgrade/install-over: the packages this one replaces. */
   replaces?: Nevra[];
+  /** Requested names this package is installed for because it obsoletes them (dnf's install by name). */
+  insteadOf?: string[];
   /** For an obsolete step (a package leaving the tree): the package that obsoletes it. */
   obsoletedBy?: Nevra;
 }

@@ -110,7 +110,10 @@ async function composeFor(
       store: sysroot.store, repos, arch, cacheDir, report, localPaths,
       options: {
         ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
-        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(o.best ? { best: true } : {}), ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
+        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(o.best ? { best: true } : {}),
+        ...(o.installonlyLimit !== undefined ? { installonlyLimit: o.installonlyLimit } : {}),
+        ...(o.skipBroken ? { skipBroken: true } : {}), ...(o.excludeFromWeak?.length ? { excludeFromWeak: o.excludeFromWeak } : {}),
+        ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
       },
       ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
       ...(current ? { current: { layered: current.origin.layered ?? [], request: current.origin } } : {}),

@@ -24,6 +24,12 @@ export interface EngineOptions {
   scriptletTimeout?: number;
   /** dnf's best: only the newest version of a requested package (--best; --nobest is the default). */
   best?: boolean;
+  /** dnf's exclude_from_weak: specs (names, globs) never installed as weak dependencies. */
+  excludeFromWeak?: string[];
+  /** dnf's --skip-broken: requested specs that cannot be installed are left out with a warning. */
+  skipBroken?: boolean;
+  /** dnf's installonly_limit: most versions of a kernel-like package in the tree (0: no limit; default 3). */
+  installonlyLimit?: number;
   /** dnf's localpkg_gpgcheck: verify local .rpm files' signatures too (default off, as dnf). */
   localGpgcheck?: boolean;
   /** upgrade: accept a base commit older than the current one (rpm-ostree's --allow-downgrade). */

@@ -77,6 +77,8 @@ const actionCode: Record<JobAction, number> = {
   favor: 6,
   disfavor: 7,
   exclude: 8,
+  multiversion: 9,
+  'exclude-from-weak': 10,
 };
 export const actionName = Object.fromEntries(Object.entries(actionCode).map(([k, v]) => [v, k])) as Record<number, JobAction>;
 
@@ -94,7 +96,7 @@ function selectorFields(s: Selector | undefined): [number, string, string] {
     case 'nevra':
       return [3, s.nevra, ''];
     case 'spec':
-      return [4, s.spec, ''];
+      return [s.obsoleters ? 6 : 4, s.spec, ''];
     case 'package':
       return [5, s.repo, s.nevra];
   }

@@ -79,8 +79,12 @@ export type Selector =
   | { by: 'provides'; dep: string }
   /** An exact NEVRA (`openssl-1:3.0.7-1.el9.x86_64`). */
   | { by: 'nevra'; nevra: string }
-  /** dnf-style spec: tries name, then NEVRA / name-version forms, then provides, then file path. */
-  | { by: 'spec'; spec: string }
+  /**
+   * dnf-style spec: tries name, then NEVRA / name-version forms, then provides, then file path.
+   * `obsoleters`: when the spec names packages (a name or a name glob), packages whose
+   * Obsoletes match them are candidates too, as dnf's install by name (the solver prefers them).
+   */
+  | { by: 'spec'; spec: string; obsoleters?: boolean }
   /** One specific package previously returned by the solver (repo name + NEVRA). */
   | { by: 'package'; repo: string; nevra: string };
 
@@ -92,7 +96,11 @@ export type JobAction =
   | 'lock'
   | 'favor'
   | 'disfavor'
-  | 'exclude';
+  | 'exclude'
+  /** Packages that install beside other versions of their name (dnf installonlypkgs; SOLVER_MULTIVERSION). */
+  | 'multiversion'
+  /** Never pulled in as a weak dependency (dnf exclude_from_weak; SOLVER_EXCLUDEFROMWEAK). */
+  | 'exclude-from-weak';
 
 export interface Job {
   action: JobAction;

@@ -1,0 +1,223 @@
+/**
+ * dnf-grade requests (issue 11), each against Debian's dnf 4.14 installing into an
+ * `--installroot` from the same repo: install by name takes a package that obsoletes the named
+ * one (the alphabetically first of several), and installonly packages (kernels) live side by
+ * side up to `installonly_limit`. layer's final set is read with real rpm from the deployment.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRepo } from '../support/createrepo.js';
+import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
+import { requireTool, rpmIn } from '../support/tools.js';
+import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures } from './helpers.js';
+
+const file = (path: string) => [{ path, content: `${path}\n` }];
+
+/** Names say what they test: tea-ng replaces tea; chai-a and chai-b both obsolete chai. */
+const SPECS: FixtureSpec[] = [
+  { name: 'tea', files: file('/usr/share/tea/v') },
+  { name: 'tea-ng', obsoletes: ['tea < 2'], provides: ['tea = 2'], files: file('/usr/share/tea-ng/v') },
+  { name: 'chai', files: file('/usr/share/chai/v') },
+  { name: 'chai-b', obsoletes: ['chai'], files: file('/usr/share/chai-b/v') },
+  { name: 'chai-a', obsoletes: ['chai'], files: file('/usr/share/chai-a/v') },
+  ...['1.0', '2.0', '3.0', '4.0'].map((v): FixtureSpec => ({ name: 'kernel', version: v, files: file(`/usr/share/kernel-fixture/${v}`) })),
+  { name: 'brew', recommends: ['sugar', 'milk'], files: file('/usr/share/brew/v') },
+  { name: 'sweet-brew', requires: ['sugar'], files: file('/usr/share/sweet-brew/v') },
+  { name: 'sugar', files: file('/usr/share/sugar/v') },
+  { name: 'milk', files: file('/usr/share/milk/v') },
+  { name: 'host', recommends: ['(weak-broken if cond-b else alt-c)'], files: file('/usr/share/host/v') },
+  { name: 'weak-broken', requires: ['not-provided-anywhere'], files: file('/usr/share/weak-broken/v') },
+  { name: 'cond-b', files: file('/usr/share/cond-b/v') },
+  { name: 'alt-c', files: file('/usr/share/alt-c/v') },
+  { name: 'broken', requires: ['nothing-provides-this'], files: file('/usr/share/broken/v') },
+  ...['1.0', '2.0'].map((v): FixtureSpec => ({ name: 'kmod-demo', version: v, provides: ['installonlypkg(kernel-module)'], files: file(`/usr/lib/kmod-demo/${v}`) })),
+];
+
+let f: Fixtures;
+let base: string;
+let reposdir: string;
+let dnfReposdir: string;
+
+beforeAll(async () => {
+  requireTool('dnf');
+  ensureBuilt();
+  f = await testFixtures();
+  base = initSysroot(f, 'dnfreq');
+  const stage = tempDir('dnfreq-stage');
+  const rpms: string[] = [];
+  for (const s of SPECS) {
+    const to = join(stage, `${s.name}-${s.version ?? '1.0'}-1.noarch.rpm`);
+    copyFileSync(await buildRpm(s), to);
+    rpms.push(to);
+  }
+  const repo = tempDir('dnfreq-repo');
+  makeRepo(repo, rpms);
+  reposdir = tempDir('dnfreq-reposdir');
+  writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, req: repo }));
+  // dnf gets the fixture repo alone: its installroot starts empty, the packages need nothing.
+  dnfReposdir = tempDir('dnfreq-dnf-reposdir');
+  writeFileSync(join(dnfReposdir, 'req.repo'), repoFile({ req: repo }));
+}, 300_000);
+
+afterAll(() => removeTempDirs());
+
+/** dnf 4.14 installing `specs` into a fresh installroot: the installed NEVRAs, or its error. */
+function dnfInstall(specs: string[], setopts: string[] = [], root = join(tempDir('dnfreq-root'), 'root')): { nevras: string[]; out: string; root: string } {
+  mkdirSync(root, { recursive: true });
+  const r = output('dnf', ['--installroot', root, `--setopt=reposdir=${dnfReposdir}`, `--setopt=cachedir=${join(root, '..', 'cache')}`,
+    '--releasever=12', '--nogpgcheck', '-y', ...setopts.map((o) => `--setopt=${o}`), 'install', ...specs]);
+  // Debian's rpm keeps dnf's installroot database at its own default dbpath inside the root.
+  const nevras = output('rpm', ['--root', root, '-qa', '--qf', '%{NEVRA}\\n']).split('\n').filter(Boolean).sort();
+  return { nevras, out: r, root };
+}
+
+/** A tool's stdout and stderr together. */
+function output(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`;
+}
+
+/** The packages layered on deployment 0 of `sysroot`, read by real rpm from its tree. */
+function layeredByRpm(sysroot: string): string[] {
+  const d = layerJson(['status', '--sysroot', sysroot]).deployments[0];
+  const all = rpmIn(d.path, ['-qa', '--qf', '%{NEVRA}\\n']).stdout.split('\n').filter(Boolean);
+  const baseSet = new Set(rpmIn(layerJson(['status', '--sysroot', base]).deployments[0].path, ['-qa', '--qf', '%{NEVRA}\\n']).stdout.split('\n'));
+  return all.filter((n) => !baseSet.has(n)).sort();
+}
+
+describe('obsoletes on install by name', () => {
+  it('installing tea takes tea-ng, which obsoletes it; the step says so; dnf agrees', () => {
+    const dnf = dnfInstall(['tea']);
+    expect(dnf.nevras).toEqual(['tea-ng-1.0-1.noarch']);
+    const s = cloneSysroot(base, 'obs-tea');
+    const j = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, 'tea']);
+    expect(j.outcome).toBe('deployed');
+    expect(j.transaction).toEqual([expect.objectContaining({ nevra: 'tea-ng-1.0-1.noarch', reason: 'requested', 'instead-of': ['tea'] })]);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0]['requested-packages']).toEqual(['tea']);
+    const text = layer(['install', '--sysroot', cloneSysroot(base, 'obs-tea-text'), '--reposdir', reposdir, '-n', 'tea']);
+    expect(text.stdout).toMatch(/tea-ng\s+1\.0-1\s+noarch\s+req.*\n\s+instead of tea \(requested; obsoleted by tea-ng\)/);
+  });
+
+  it('with two obsoleters the alphabetically first wins (chai-a), as in dnf; a versioned spec keeps its package', () => {
+    const dnf = dnfInstall(['chai']);
+    expect(dnf.nevras).toEqual(['chai-a-1.0-1.noarch']);
+    const s = cloneSysroot(base, 'obs-chai');
+    expect(layer(['install', '--sysroot', s, '--reposdir', reposdir, 'chai']).code).toBe(0);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    // dnf applies obsoletes only to a bare name: tea-1.0 is tea itself.
+    const versioned = dnfInstall(['tea-1.0']);
+    expect(versioned.nevras).toEqual(['tea-1.0-1.noarch']);
+    const v = cloneSysroot(base, 'obs-versioned');
+    expect(layer(['install', '--sysroot', v, '--reposdir', reposdir, 'tea-1.0']).code).toBe(0);
+    expect(layeredByRpm(v)).toEqual(versioned.nevras);
+  });
+});
+
+describe('installonly packages', () => {
+  it('three kernels side by side (dnf\'s installonly_limit 3), then a fourth is refused naming the limit, as dnf refuses', () => {
+    const three = ['kernel-1.0', 'kernel-2.0', 'kernel-3.0'];
+    const dnf = dnfInstall(three);
+    expect(dnf.nevras).toEqual(['kernel-1.0-1.noarch', 'kernel-2.0-1.noarch', 'kernel-3.0-1.noarch']);
+    const s = cloneSysroot(base, 'kernels');
+    const installed = layer(['install', '--sysroot', s, '--reposdir', reposdir, ...three]);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    const verify = rpmIn(layerJson(['status', '--sysroot', s]).deployments[0].path, ['-Va', '--nofiles']);
+    expect(verify.stdout + verify.stderr).toBe('');
+    // dnf: four versions in one transaction are "conflicting requests"; layer names the limit.
+    expect(dnfInstall([...three, 'kernel-4.0']).out).toMatch(/conflicting requests/);
+    const four = layer(['install', '--sysroot', s, '--reposdir', reposdir, 'kernel-4.0']);
+    expect(four.code).toBe(1);
+    expect(four.stderr).toMatch(/installonly_limit is 3: kernel would have 4 versions in the tree \(kernel-1\.0-1\.noarch, .*kernel-4\.0-1\.noarch\) \[LAYER_UNSOLVABLE\]/);
+    // --installonly-limit 4 (dnf's --setopt=installonly_limit=4) lets the fourth in, beside the others.
+    const dnf4 = dnfInstall([...three, 'kernel-4.0'], ['installonly_limit=4']);
+    expect(dnf4.nevras).toHaveLength(4);
+    const ok = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, '--installonly-limit', '4', 'kernel-4.0']);
+    expect(ok.transaction.map((t: { nevra: string; action: string }) => `${t.action} ${t.nevra}`)).toEqual(['install kernel-4.0-1.noarch']);
+    expect(layeredByRpm(s)).toEqual(dnf4.nevras);
+  });
+
+  it('a provide of installonlypkg(kernel-module) is installonly too; --installonly-limit 1 is refused', () => {
+    const dnf = dnfInstall(['kmod-demo-1.0', 'kmod-demo-2.0']);
+    expect(dnf.nevras).toEqual(['kmod-demo-1.0-1.noarch', 'kmod-demo-2.0-1.noarch']);
+    const s = cloneSysroot(base, 'kmod');
+    const installed = layer(['install', '--sysroot', s, '--reposdir', reposdir, 'kmod-demo-1.0', 'kmod-demo-2.0']);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    const one = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--installonly-limit', '1', 'kernel-1.0']);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/--installonly-limit takes 0 \(no limit\) or a number of at least 2, not '1' \[LAYER_USAGE\]/);
+  });
+});
+
+describe('--skip-broken', () => {
+  it('a spec nothing matches and one that cannot be resolved are left out with a warning; the rest is installed, as dnf does', () => {
+    const specs = ['broken', 'kernel-1.0', 'no-such-package'];
+    const dnf = dnfInstall(['--skip-broken', ...specs]);
+    expect(dnf.nevras).toEqual(['kernel-1.0-1.noarch']);
+    const s = cloneSysroot(base, 'skip-broken');
+    const strict = layer(['install', '--sysroot', s, '--reposdir', reposdir, ...specs]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/no package matches no-such-package \[LAYER_NO_MATCH\]/);
+    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--skip-broken', ...specs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: skipping broken \(--skip-broken\): cannot install broken: .*nothing provides nothing-provides-this needed by broken-1\.0-1\.noarch/);
+    expect(r.stderr).toMatch(/warning: skipping no-such-package \(--skip-broken\): no package matches no-such-package/);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    // Skipped specs are not recorded: the next change does not try them again.
+    expect(layerJson(['status', '--sysroot', s]).deployments[0]['requested-packages']).toEqual(['kernel-1.0']);
+  });
+});
+
+describe('globs in the version parts of a spec', () => {
+  it('each spec installs the newest version its glob matches, the one dnf installs; a glob matching nothing is LAYER_NO_MATCH', () => {
+    const s = cloneSysroot(base, 'version-glob');
+    for (const spec of ['kernel-*.0-1.noarch', 'kernel-[23].0-1', 'k*l-2.*']) {
+      const dnf = dnfInstall([spec]);
+      expect(dnf.nevras, spec).toHaveLength(1);
+      const j = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', spec]);
+      expect(j.transaction.map((t: { nevra: string }) => t.nevra), spec).toEqual(dnf.nevras);
+    }
+    const none = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', 'kernel-9.*']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no package matches kernel-9\.\* \[LAYER_NO_MATCH\]/);
+  });
+});
+
+describe('exclude_from_weak', () => {
+  it('--exclude-from-weak keeps a recommended package out, not a required one; dnf\'s exclude_from_weak agrees', () => {
+    const plain = dnfInstall(['brew']);
+    expect(plain.nevras).toEqual(['brew-1.0-1.noarch', 'milk-1.0-1.noarch', 'sugar-1.0-1.noarch']);
+    const dnf = dnfInstall(['brew'], ['exclude_from_weak=sug*']);
+    expect(dnf.nevras).toEqual(['brew-1.0-1.noarch', 'milk-1.0-1.noarch']);
+    const s = cloneSysroot(base, 'exclude-from-weak');
+    const dry = layerJson(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', 'brew']);
+    expect(dry.transaction.map((t: { nevra: string }) => t.nevra).sort()).toEqual(plain.nevras);
+    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--exclude-from-weak', 'sug*', 'brew']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    // A hard requirement is not a weak one: sugar comes with sweet-brew, as with dnf.
+    const hard = dnfInstall(['brew', 'sweet-brew'], ['exclude_from_weak=sug*']);
+    const h = cloneSysroot(base, 'exclude-from-weak-hard');
+    expect(layer(['install', '--sysroot', h, '--reposdir', reposdir, '--exclude-from-weak', 'sug*', 'brew', 'sweet-brew']).code).toBe(0);
+    expect(layeredByRpm(h)).toEqual(hard.nevras);
+    expect(hard.nevras).toContain('sugar-1.0-1.noarch');
+  });
+});
+
+describe('rich weak dependencies', () => {
+  it('(weak-broken if cond-b else alt-c): the uninstallable branch brings nothing, the else branch comes when cond-b is absent; dnf agrees', () => {
+    for (const specs of [['host', 'cond-b'], ['host']]) {
+      const dnf = dnfInstall(specs);
+      const s = cloneSysroot(base, 'rich-weak');
+      const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, ...specs]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(layeredByRpm(s), specs.join()).toEqual(dnf.nevras);
+      const verify = rpmIn(layerJson(['status', '--sysroot', s]).deployments[0].path, ['-Va', '--nofiles']);
+      expect(verify.stdout + verify.stderr, specs.join()).toBe('');
+    }
+  });
+});
