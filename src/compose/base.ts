@@ -50,9 +50,11 @@ const KEEP_CACHED_BASES = 4;
  * `cacheDir/base-rpmdb/<checksum>/rpmdb.sqlite` (a commit never changes, so neither does its
  * rpmdb) and later composes open that copy read-only: a warm dry run skips the store lookups,
  * the copy and its removal (~8 ms). Without it (or when the cached copy is unusable), the
- * database is copied into `scratch` as before.
+ * database is copied into `scratch` as before (given as a function, it is asked for only then).
  */
-export async function readBase(store: Store, commit: string | null, scratch: string, cacheDir?: string): Promise<BaseSet> {
+export async function readBase(
+  store: Store, commit: string | null, scratch: string | (() => Promise<string>), cacheDir?: string,
+): Promise<BaseSet> {
   if (commit === null) return { commit, packages: [], records: [], rpmdb: undefined };
   const checksum = store.resolveRef(commit);
   const cached = cacheDir === undefined ? undefined : join(cacheDir, 'base-rpmdb', checksum);
@@ -71,15 +73,21 @@ export async function readBase(store: Store, commit: string | null, scratch: str
     const real = store.stat(checksum, `${dir}/rpmdb.sqlite`)?.type === 'file' ? dir : resolveDir(store, checksum, dir);
     if (real === undefined || store.stat(checksum, `${real}/rpmdb.sqlite`)?.type !== 'file') continue;
     const bytes = store.readFile(checksum, `${real}/rpmdb.sqlite`);
-    const local = join(scratch, 'base-rpmdb');
-    await mkdir(local, { recursive: true });
-    await writeFile(join(local, 'rpmdb.sqlite'), bytes);
+    // With a cache the copy goes there (and is dropped if it does not open): no scratch needed.
+    const kept = cached !== undefined && (await keepCopy(cached, bytes));
+    let local: string;
+    if (kept && cached !== undefined) local = cached;
+    else {
+      // A function makes the scratch directory only now: a warm cache needs none.
+      local = join(typeof scratch === 'string' ? scratch : await scratch(), 'base-rpmdb');
+      await mkdir(local, { recursive: true });
+      await writeFile(join(local, 'rpmdb.sqlite'), bytes);
+    }
     try {
       const rpmdb = openRpmdb(join(local, 'rpmdb.sqlite'));
-      const set: BaseSet = { commit: checksum, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
-      if (cached !== undefined) await keepCopy(cached, bytes);
-      return set;
+      return { commit: checksum, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
     } catch (err) {
+      if (kept && cached !== undefined) await rm(cached, { recursive: true, force: true });
       throw withContext(`base commit ${checksum}: /${real}/rpmdb.sqlite`, err);
     }
   }
@@ -89,11 +97,12 @@ export async function readBase(store: Store, commit: string | null, scratch: str
 }
 
 /**
- * Publish a verified base rpmdb under `dest` (a temp directory renamed into place, so readers
- * see a whole file or none; a concurrent writer's copy is as good as ours), then drop all but
- * the few most recently extracted. Failing to cache is not an error: the next compose copies again.
+ * Publish a base rpmdb under `dest` (a temp directory renamed into place, so readers see a
+ * whole file or none; a concurrent writer's copy is as good as ours), then drop all but the few
+ * most recently extracted. True when `dest` holds the database; failing to cache is not an
+ * error (false): the caller copies into its scratch directory instead.
  */
-async function keepCopy(dest: string, bytes: Uint8Array): Promise<void> {
+async function keepCopy(dest: string, bytes: Uint8Array): Promise<boolean> {
   const parent = dirname(dest);
   try {
     await mkdir(parent, { recursive: true });
@@ -107,7 +116,8 @@ async function keepCopy(dest: string, bytes: Uint8Array): Promise<void> {
     // Temp dirs of killed processes (an hour old: a live writer needs milliseconds).
     for (const n of names.filter((n) => n.startsWith('.tmp-'))) if (Date.now() - (await age(n)) > 3600_000) stale.push(n);
     for (const n of stale) await rm(join(parent, n), { recursive: true, force: true });
+    return existsSync(join(dest, 'rpmdb.sqlite'));
   } catch {
-    // best effort
+    return false;
   }
 }

@@ -82,7 +82,11 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
       alreadyProvided.push({ spec, by });
       ctx.report.info('request.already-provided', `${spec} is already provided by base package ${by}`, { spec, by });
     } else {
-      const jobs = versionGlobJobs(pool, spec, listed) ?? [{ action: 'install', select: { by: 'spec', spec, obsoleters: true } }];
+      // A name request may be met by the package obsoleting it (dnf's install), except in an
+      // upgrade restricted to advisories (`keep`): there, as in dnf, an obsoleter no chosen
+      // advisory lists does not replace what the tree has.
+      const obsoleters = ctx.keep === undefined;
+      const jobs = versionGlobJobs(pool, spec, listed) ?? [{ action: 'install', select: { by: 'spec', spec, obsoleters } }];
       wanted.push(...jobs.map((job) => ({ label: spec, job })));
     }
   }

@@ -16,7 +16,7 @@
  * --download-only take no lock: they change no deployment, and their scratch space is their
  * own (compose/scratch.ts), so they can run beside a transaction.
  */
-import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type BaseSet, type Plan } from '../compose/index.js';
+import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type BaseSet, type Plan, type Scratch } from '../compose/index.js';
 import type { RepoSet } from '../repos/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
@@ -92,13 +92,14 @@ async function composeFor(
   const repos = await openRepos({
     ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report, ...pinsOf(req),
   });
-  // The base rpmdb, read once for the plan, the signature keys and apply.
-  const scratch = await createScratch(cacheDir);
+  // The base rpmdb, read once for the plan, the signature keys and apply (a scratch directory
+  // only when the per-commit cached copy is missing).
+  let scratch: Scratch | undefined;
   let baseSet: BaseSet | undefined;
   try {
     let request = edited.request;
     if (request.recipe && request.baseCommit === '') request = { ...request, recipe: { ...request.recipe, repos: repos.active.map((r) => r.id) } };
-    baseSet = await readBase(sysroot.store, request.baseCommit === '' ? null : request.baseCommit, scratch.path, cacheDir);
+    baseSet = await readBase(sysroot.store, request.baseCommit === '' ? null : request.baseCommit, async () => (scratch ??= await createScratch(cacheDir)).path, cacheDir);
     const base = baseSet;
     const localPaths = new Map<string, string>([
       ...[...request.requestedLocal, ...(request.replacedLocal ?? [])].filter((l) => !edited.newLocal.some((n) => n.sha256 === l.sha256)).map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
@@ -142,7 +143,7 @@ async function composeFor(
     return { plan: p, commit: applied.commit };
   } finally {
     baseSet?.rpmdb?.close();
-    await scratch.release();
+    await scratch?.release();
     await repos.close();
   }
 }
