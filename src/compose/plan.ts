@@ -19,6 +19,7 @@ import { readBase, type BaseSet } from './base.js';
 import { cleanStaleScratch, createScratch } from './scratch.js';
 import { versionGlobJobs } from './glob-spec.js';
 import { checkInstallonlyLimit, DEFAULT_INSTALLONLY_LIMIT, INSTALLONLY_PKGS } from './installonly.js';
+import { repoReplacementJobs } from './repo-replace.js';
 import { solveSkippingBroken } from './skip-broken.js';
 import { type Wanted } from './solve.js';
 import type { ComposeOptions, Plan, PlanContext, PlanLocal, PlanRepo, PlanStep, ProvidedRequest, StepAction } from './types.js';
@@ -90,8 +91,10 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
     const job: Job = { action: 'install', select: { by: 'package', repo: LOCAL_REPO, nevra: rpm.nevra } };
     wanted.push({ label: `${rpm.nevra} (${path})`, job });
   }
+  const fromRepo = repoReplacementJobs(pool, base, request.replacedFromRepo ?? [], ctx.report);
+  wanted.push(...fromRepo.wanted);
   const { steps: solved, skipped } = solveSkippingBroken({
-    pool, base, wanted, remove: request.removed, replace: (request.replacedLocal ?? []).map((l) => nameOf(l.nevra)),
+    pool, base, wanted, remove: request.removed, replace: [...(request.replacedLocal ?? []).map((l) => nameOf(l.nevra)), ...fromRepo.names],
     exclude: excludedBy(pool, ctx.keep),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
