@@ -98,7 +98,8 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
     exclude: excludedBy(pool, ctx.keep),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
-    installonly: INSTALLONLY_PKGS, ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
+    installonly: [...INSTALLONLY_PKGS, ...(ctx.options.installonlyPkgs ?? [])],
+    ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
   }, ctx.options.skipBroken === true, ctx.report);
   // A skipped spec is left out of the request that gets recorded.
   if (skipped.length) request = { ...request, requested: request.requested.filter((r) => !skipped.some((s) => s.spec === r)) };
@@ -220,6 +221,7 @@ function planOptions(o: ComposeOptions): ComposeOptions {
     ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
     ...(o.best ? { best: true } : {}),
     ...(o.excludeFromWeak?.length ? { excludeFromWeak: o.excludeFromWeak } : {}),
+    ...(o.installonlyPkgs?.length ? { installonlyPkgs: o.installonlyPkgs } : {}),
     // The default limit is left out: digests of existing deployments stay what they were.
     ...(o.installonlyLimit !== undefined && o.installonlyLimit !== DEFAULT_INSTALLONLY_LIMIT
       ? { installonlyLimit: o.installonlyLimit } : {}),
