@@ -27,7 +27,7 @@ export { plan, apply, composeTree, cleanStaleScratch } from './compose/index.js'
 export type {
   Plan, PlanStep, PlanContext, ApplyContext, ApplyResult, ComposeOptions, ProvidedRequest, StepAction, StepReason, PackageVerifier,
 } from './compose/index.js';
-export { addPackages, addLocalPackages, removePackages, setBase, recipeRequest, commitRequest, sameRequest, type Request, type Recipe, type LocalPackage } from './request/index.js';
+export { addPackages, addLocalPackages, addRepoReplacements, removePackages, setBase, recipeRequest, commitRequest, sameRequest, type Request, type Recipe, type LocalPackage, type RepoReplacement } from './request/index.js';
 export { Sysroot, formatOrigin, parseOrigin, type Deployment, type Origin, type SysrootStatus } from './sysroot/index.js';
 export { Store, ArchiveRepo, exportCommit, updateSummary, type Checksum } from './store/index.js';
 export { generateDelta, type DeltaResult, type GenerateOptions } from './store/delta/index.js';

@@ -76,7 +76,7 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
         idempotent: bool(p, 'idempotent'), allowInactive: bool(p, 'allow-inactive'),
         replaceFiles: bool(p, 'replace-files'), ignoreWeakDeps: bool(p, 'ignore-weak-deps'),
         ...optional('lockTimeout', lockTimeout(p)), ...optional('scriptletTimeout', seconds(p, 'scriptlet-timeout')),
-        localGpgcheck: bool(p, 'localpkg-gpgcheck'), best: bestOf(p), skipBroken: bool(p, 'skip-broken'),
+        localGpgcheck: bool(p, 'localpkg-gpgcheck'), ...optional('best', bestOf(p)), skipBroken: bool(p, 'skip-broken'),
         ...optional('excludeFromWeak', str(p, 'exclude-from-weak')?.split(/[\s,]+/).filter(Boolean)), ...optional('installonlyLimit', installonlyLimit(p)),
       },
       confirm: json ? undefined : confirmer(p, () => (shown = true)),
@@ -123,10 +123,10 @@ function installonlyLimit(p: Parsed): number | undefined {
   return Number(v);
 }
 
-/** --best / --nobest; --nobest is the default (dnf's own default, best=False). */
-function bestOf(p: Parsed): boolean {
+/** --best / --nobest; neither: dnf.conf's best=, else dnf's default best=False. */
+function bestOf(p: Parsed): boolean | undefined {
   if (bool(p, 'best') && bool(p, 'nobest')) throw new LayerError('LAYER_USAGE', '--best and --nobest contradict each other');
-  return bool(p, 'best');
+  return bool(p, 'best') ? true : bool(p, 'nobest') ? false : undefined;
 }
 
 function optional<K extends string, V>(key: K, v: V | undefined): Partial<Record<K, V>> {

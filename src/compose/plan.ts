@@ -19,6 +19,7 @@ import { readBase, type BaseSet } from './base.js';
 import { cleanStaleScratch, createScratch } from './scratch.js';
 import { versionGlobJobs } from './glob-spec.js';
 import { checkInstallonlyLimit, DEFAULT_INSTALLONLY_LIMIT, INSTALLONLY_PKGS } from './installonly.js';
+import { repoReplacementJobs } from './repo-replace.js';
 import { solveSkippingBroken } from './skip-broken.js';
 import { type Wanted } from './solve.js';
 import type { ComposeOptions, Plan, PlanContext, PlanLocal, PlanRepo, PlanStep, ProvidedRequest, StepAction } from './types.js';
@@ -94,12 +95,15 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
     const job: Job = { action: 'install', select: { by: 'package', repo: LOCAL_REPO, nevra: rpm.nevra } };
     wanted.push({ label: `${rpm.nevra} (${path})`, job });
   }
+  const fromRepo = repoReplacementJobs(pool, base, request.replacedFromRepo ?? [], ctx.report);
+  wanted.push(...fromRepo.wanted);
   const { steps: solved, skipped } = solveSkippingBroken({
-    pool, base, wanted, remove: request.removed, replace: (request.replacedLocal ?? []).map((l) => nameOf(l.nevra)),
+    pool, base, wanted, remove: request.removed, replace: [...(request.replacedLocal ?? []).map((l) => nameOf(l.nevra)), ...fromRepo.names],
     exclude: excludedBy(pool, ctx.keep),
     allowBaseChanges: ctx.options.allowBaseChanges === true,
     flags: { ignoreWeakDeps: ctx.options.ignoreWeakDeps === true, ...(ctx.options.best ? { best: true } : {}) },
-    installonly: INSTALLONLY_PKGS, ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
+    installonly: [...INSTALLONLY_PKGS, ...(ctx.options.installonlyPkgs ?? [])],
+    ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
   }, ctx.options.skipBroken === true, ctx.report);
   // A skipped spec is left out of the request that gets recorded.
   if (skipped.length) request = { ...request, requested: request.requested.filter((r) => !skipped.some((s) => s.spec === r)) };
@@ -221,6 +225,7 @@ function planOptions(o: ComposeOptions): ComposeOptions {
     ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
     ...(o.best ? { best: true } : {}),
     ...(o.excludeFromWeak?.length ? { excludeFromWeak: o.excludeFromWeak } : {}),
+    ...(o.installonlyPkgs?.length ? { installonlyPkgs: o.installonlyPkgs } : {}),
     // The default limit is left out: digests of existing deployments stay what they were.
     ...(o.installonlyLimit !== undefined && o.installonlyLimit !== DEFAULT_INSTALLONLY_LIMIT
       ? { installonlyLimit: o.installonlyLimit } : {}),

@@ -25,6 +25,8 @@ export interface ComposeOptions {
   best?: boolean;
   /** dnf's installonly_limit: most versions of an installonly name (kernel) in the tree; 0 no limit (default 3). */
   installonlyLimit?: number;
+  /** dnf.conf's installonlypkgs: capabilities made installonly besides dnf's default list. */
+  installonlyPkgs?: string[];
   /** dnf's exclude_from_weak: specs (names, globs) never installed as weak dependencies. */
   excludeFromWeak?: string[];
   /** dnf's --skip-broken: a requested spec that cannot be installed is left out (warned), not an error. */

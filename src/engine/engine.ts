@@ -31,6 +31,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffPackages, listCommitPackages, listPackages } from './db.js';
 import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
+import { dnfComposeOptions } from './dnf-options.js';
+import { readDnfConf } from '../repos/index.js';
 import { pinsOf, withLockfile } from './lockfile.js';
 import { sourceDateEpoch } from '../compose/apply/rpmdb.js';
 import { hostArch, openRepos } from './repos.js';
@@ -89,8 +91,11 @@ async function composeFor(
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
   const cacheDir = join(sysroot.stateDir, 'cache');
+  // dnf.conf's [main] of the deployment the new one is made from, as dnf would read it.
+  const main = readDnfConf(merge?.path);
   const repos = await openRepos({
-    ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}), arch, cacheDir, report, ...pinsOf(req),
+    ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}),
+    arch, cacheDir, report, ...pinsOf(req), main,
   });
   // The base rpmdb, read once for the plan, the signature keys and apply (a scratch directory
   // only when the per-commit cached copy is missing).
@@ -111,9 +116,8 @@ async function composeFor(
       store: sysroot.store, repos, arch, cacheDir, report, localPaths,
       options: {
         ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
-        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...(o.best ? { best: true } : {}),
-        ...(o.installonlyLimit !== undefined ? { installonlyLimit: o.installonlyLimit } : {}),
-        ...(o.skipBroken ? { skipBroken: true } : {}), ...(o.excludeFromWeak?.length ? { excludeFromWeak: o.excludeFromWeak } : {}),
+        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...dnfComposeOptions(o, main),
+        ...(o.skipBroken ? { skipBroken: true } : {}),
         ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
       },
       ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),

@@ -61,6 +61,8 @@ export type Change =
   | { kind: 'override-remove'; packages: string[] }
   /** rpm-ostree's `override replace FILE.rpm`: base packages replaced by local packages. */
   | { kind: 'override-replace'; localRpms: string[] }
+  /** rpm-ostree's `override replace --from repo=NAME PKG…`: base packages replaced by the version repo NAME has. */
+  | { kind: 'override-replace-repo'; repo: string; packages: string[] }
   /** rpm-ostree's `override reset`: overrides dropped (by package name, or all). */
   | { kind: 'override-reset'; packages: string[] | 'all' };
 

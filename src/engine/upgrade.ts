@@ -20,6 +20,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { apply, plan as planCompose, type Plan } from '../compose/index.js';
 import type { ApplyContext, PlanContext } from '../compose/types.js';
+import { dnfComposeOptions } from './dnf-options.js';
+import { readDnfConf } from '../repos/index.js';
 import { LayerError } from '../errors.js';
 import { formatEvr, parseNevra, type Nevra } from '../nevra.js';
 import { CollectingReport, type Report } from '../report.js';
@@ -153,7 +155,8 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
   const cacheDir = join(sysroot.stateDir, 'cache');
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
-  const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report });
+  const main = readDnfConf(merge.path);
+  const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report, main });
   try {
     const edit = { idempotent: o.idempotent === true };
     const request = removePackages(addPackages(requestOf(current), req.install ?? [], edit), req.uninstall ?? [], edit);
@@ -168,7 +171,7 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
       store: sysroot.store, repos, arch, cacheDir, report, localPaths,
       options: {
         ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
-        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
+        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...dnfComposeOptions(o, main),
         ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
       },
     };

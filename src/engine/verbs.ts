@@ -33,7 +33,7 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     return { request: commitRequest(source.refspec, commit, change.packages), newLocal: [] };
   }
   if (!current) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current request');
-  if (change.kind === 'override-remove' || change.kind === 'override-reset' || change.kind === 'override-replace') return editOverrides(sysroot, req, current);
+  if (change.kind === 'override-remove' || change.kind === 'override-reset' || change.kind === 'override-replace' || change.kind === 'override-replace-repo') return editOverrides(sysroot, req, current);
   if (change.kind === 'uninstall') return { request: removePackages(current, resolveUninstallNames(sysroot, current, change.packages), o), newLocal: [] };
   if (change.kind === 'deploy') {
     if (current.recipe) {

@@ -11,7 +11,7 @@ import { escapeControl } from '../util/escape.js';
 import type { RepoConfig } from './types.js';
 import { loadVars, substitute, type Vars } from './vars.js';
 
-interface RawSection {
+export interface RawSection {
   id: string;
   line: number;
   keys: Map<string, { value: string; line: number }>;
@@ -105,7 +105,7 @@ const KNOWN = new Set([
 ]);
 
 /** Typed readers of one section's keys; errors name the file, line, section and key. */
-function sectionReader(sec: RawSection, file: string, vars: Vars) {
+export function sectionReader(sec: RawSection, file: string, vars: Vars) {
   const at = (line: number) => `${file}:${line}`;
   const get = (k: string) => {
     const e = sec.keys.get(k);

@@ -29,6 +29,7 @@
  *   push forms. `depString` renders an `<rpm:entry>` as rpm prints it.
  */
 export { readRepoConfigs, parseRepoFile, parseSeconds, type ReadRepoConfigsOptions } from './config.js';
+export { readDnfConf, parseDnfConf, type DnfMainConfig } from './dnf-conf.js';
 export { substitute, loadVars, baseArch, type Vars } from './vars.js';
 export type { RepoConfig } from './types.js';
 export { RepoSet, type RepoSetOptions, type RefreshOutcome, type LoadOptions } from './repo-set.js';

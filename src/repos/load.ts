@@ -53,6 +53,7 @@ interface SolvInfo {
 
 function warnUnmatched(repo: Repo, info: SolvInfo, report: Report | undefined): void {
   for (const p of info.unmatched ?? []) {
+    if (repo.config.globalPatterns?.includes(p)) continue;
     report?.warn('repo.filter-unmatched', `repo ${repo.id}: excludepkgs/includepkgs pattern '${p}' matches no package`, { repo: repo.id, pattern: p });
   }
 }

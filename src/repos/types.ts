@@ -24,6 +24,8 @@ export interface RepoConfig {
   excludepkgs: string[];
   /** When non-empty only matching package names are visible (dnf `includepkgs`). */
   includepkgs: string[];
+  /** Patterns of the above that came from dnf.conf's [main] (global): not warned about per repo. */
+  globalPatterns?: string[];
   skipIfUnavailable: boolean;
   sslverify: boolean;
   proxy?: string;

@@ -6,6 +6,14 @@
  */
 import type { Checksum } from '../store/index.js';
 
+/** A base package replaced by the newest version an enabled repo has (`override replace --from repo=NAME`). */
+export interface RepoReplacement {
+  /** The repo id (as in the `.repo` files). */
+  repo: string;
+  /** The base package's name. */
+  name: string;
+}
+
 /** A local `.rpm` by content: the file's sha256 and the NEVRA it carries. */
 export interface LocalPackage {
   sha256: string;
@@ -38,6 +46,8 @@ export interface Request {
   removed: string[];
   /** Base packages replaced by local `.rpm` files (`override replace`), by content. */
   replacedLocal?: LocalPackage[];
+  /** Base packages replaced from an enabled repo (`override replace --from repo=NAME PKG`), by name. */
+  replacedFromRepo?: RepoReplacement[];
   /** The base was chosen by `layer deploy REV`: upgrade keeps it until `deploy --unpin` or a rebase. */
   pinned?: boolean;
 }
@@ -51,6 +61,7 @@ export function canonicalRequest(r: Request): unknown {
     local: r.requestedLocal.map((l) => l.sha256).sort(),
     removed: [...r.removed].sort(),
     ...(r.replacedLocal?.length ? { replacedLocal: r.replacedLocal.map((l) => l.sha256).sort() } : {}),
+    ...(r.replacedFromRepo?.length ? { replacedFromRepo: r.replacedFromRepo.map(repoReplacementText).sort() } : {}),
   };
 }
 
@@ -62,4 +73,16 @@ export function sameRequest(a: Request, b: Request): boolean {
 /** The specs compose installs: a base composed from nothing installs its recipe too. */
 export function specsToInstall(r: Request): string[] {
   return r.baseCommit === '' && r.recipe ? [...r.recipe.packages, ...r.requested] : [...r.requested];
+}
+
+/** `REPO:NAME`, as the origin records a repo replacement (repo ids may hold ':', names do not). */
+export function repoReplacementText(r: RepoReplacement): string {
+  return `${r.repo}:${r.name}`;
+}
+
+/** The inverse of repoReplacementText, split at the last ':'; undefined when it has none. */
+export function parseRepoReplacement(text: string): RepoReplacement | undefined {
+  const i = text.lastIndexOf(':');
+  if (i <= 0 || i === text.length - 1) return undefined;
+  return { repo: text.slice(0, i), name: text.slice(i + 1) };
 }

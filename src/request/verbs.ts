@@ -5,7 +5,7 @@
 import { LayerError } from '../errors.js';
 import { nameOf } from '../nevra.js';
 import type { Checksum } from '../store/index.js';
-import type { LocalPackage, Recipe, Request } from './request.js';
+import type { LocalPackage, Recipe, RepoReplacement, Request } from './request.js';
 
 export interface EditOptions {
   /** Asking for what is already requested, or removing what is not, is not an error. */
@@ -16,6 +16,7 @@ function copy(r: Request): Request {
   return {
     ...r, requested: [...r.requested], requestedLocal: [...r.requestedLocal], removed: [...r.removed],
     ...(r.replacedLocal ? { replacedLocal: [...r.replacedLocal] } : {}),
+    ...(r.replacedFromRepo ? { replacedFromRepo: r.replacedFromRepo.map((x) => ({ ...x })) } : {}),
     ...(r.recipe ? { recipe: { packages: [...r.recipe.packages], repos: [...r.recipe.repos] } } : {}),
   };
 }
@@ -108,16 +109,25 @@ export function resetOverrides(r: Request, names: readonly string[] | 'all', o: 
   if (names === 'all') {
     out.removed = [];
     delete out.replacedLocal;
+    delete out.replacedFromRepo;
     return out;
   }
   for (const n of names) {
     const i = out.removed.indexOf(n);
     const j = (out.replacedLocal ?? []).findIndex((l) => nameOf(l.nevra) === n || l.nevra === n);
+    const k = (out.replacedFromRepo ?? []).findIndex((x) => x.name === n);
     if (i >= 0) out.removed.splice(i, 1);
     else if (j >= 0) out.replacedLocal?.splice(j, 1);
-    else if (!o.idempotent) throw new LayerError('LAYER_NOT_REQUESTED', `No overrides for package '${n}'`, { hint: out.removed.length ? `overridden: ${out.removed.join(', ')}` : 'nothing is overridden' });
+    else if (k >= 0) out.replacedFromRepo?.splice(k, 1);
+    else if (!o.idempotent) throw new LayerError('LAYER_NOT_REQUESTED', `No overrides for package '${n}'`, { hint: overriddenHint(out) });
   }
+  if (out.replacedFromRepo?.length === 0) delete out.replacedFromRepo;
   return out;
+}
+
+function overriddenHint(r: Request): string {
+  const all = [...r.removed, ...(r.replacedLocal ?? []).map((l) => nameOf(l.nevra)), ...(r.replacedFromRepo ?? []).map((x) => x.name)];
+  return all.length ? `overridden: ${all.join(', ')}` : 'nothing is overridden';
 }
 
 /** `override replace FILE.rpm…`: base packages replaced by local packages (by content). */
@@ -133,7 +143,31 @@ export function addLocalReplacements(r: Request, locals: readonly LocalPackage[]
     const same = list.findIndex((x) => nameOf(x.nevra) === nameOf(l.nevra));
     if (same >= 0) list.splice(same, 1);
     list.push({ sha256: l.sha256, nevra: l.nevra });
+    out.replacedFromRepo = out.replacedFromRepo?.filter((x) => x.name !== nameOf(l.nevra));
   }
   out.replacedLocal = list;
+  if (!out.replacedFromRepo?.length) delete out.replacedFromRepo;
+  return out;
+}
+
+/**
+ * `override replace --from repo=REPO NAME…`: base packages replaced by the version REPO has. A
+ * base package has one replacement: this one supersedes a local file or another repo's.
+ */
+export function addRepoReplacements(r: Request, repo: string, names: readonly string[], o: EditOptions = {}): Request {
+  const out = copy(r);
+  const list: RepoReplacement[] = out.replacedFromRepo ?? [];
+  for (const name of names) {
+    const same = list.findIndex((x) => x.name === name);
+    if (same >= 0 && list[same]?.repo === repo) {
+      if (!o.idempotent) throw new LayerError('LAYER_ALREADY_REQUESTED', `Override already exists for package '${name}'`, { hint: 'use --idempotent to ignore' });
+      continue;
+    }
+    if (same >= 0) list.splice(same, 1);
+    list.push({ repo, name });
+    out.replacedLocal = out.replacedLocal?.filter((l) => nameOf(l.nevra) !== name);
+    if (!out.replacedLocal?.length) delete out.replacedLocal;
+  }
+  out.replacedFromRepo = list;
   return out;
 }

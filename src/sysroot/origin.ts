@@ -1,11 +1,13 @@
 /**
  * `.origin` files: GKeyFile text in rpm-ostree's shape (formats.md §3): `[origin] baserefspec`,
- * `[packages] requested= / requested-local=`, `[overrides] remove=`. layer adds
+ * `[packages] requested= / requested-local=`, `[overrides] remove= / replace-local=`
+ * (and layer's `replace-from-repo=`). layer adds
  * `[origin] base-commit=` (the base is pinned, so recomposition is reproducible) and a `[layer]`
  * group for facts about the composed result (input digest, layered NEVRAs), and `[recipe]`
  * (packages=, repos=) for a base composed from packages.
  */
 import { LayerError } from '../errors.js';
+import { parseRepoReplacement, repoReplacementText } from '../request/index.js';
 import { isChecksum, type Checksum } from '../store/index.js';
 import type { Origin } from './types.js';
 
@@ -31,11 +33,14 @@ export function formatOrigin(o: Origin): string {
     lines.push('');
   }
   const replaced = o.replacedLocal ?? [];
-  if (o.removed.length > 0 || replaced.length > 0) {
+  const fromRepo = o.replacedFromRepo ?? [];
+  if (o.removed.length > 0 || replaced.length > 0 || fromRepo.length > 0) {
     lines.push('[overrides]');
     if (o.removed.length > 0) lines.push(`remove=${list(o.removed)}`);
     // rpm-ostree's key for base packages replaced by local files.
     if (replaced.length > 0) lines.push(`replace-local=${list(replaced.map((l) => `${l.sha256}:${l.nevra}`))}`);
+    // layer's key for base packages replaced from a repo (`override replace --from repo=NAME`): REPO:NAME items.
+    if (fromRepo.length > 0) lines.push(`replace-from-repo=${list(fromRepo.map(repoReplacementText))}`);
     lines.push('');
   }
   // A recipe base: what it was composed from, so it can be composed again (upgrade).
@@ -91,6 +96,12 @@ export function parseOrigin(text: string, file: string): Origin {
     return { sha256: s.slice(0, i), nevra: s.slice(i + 1) };
   });
   if (replacedLocal.length > 0) o.replacedLocal = replacedLocal;
+  const fromRepo = splitList(groups.get('overrides')?.get('replace-from-repo')).map((s) => {
+    const r = parseRepoReplacement(s);
+    if (!r) throw new LayerError('LAYER_SYSROOT', `${file}: replace-from-repo item '${s}' is not <repo>:<name>`);
+    return r;
+  });
+  if (fromRepo.length > 0) o.replacedFromRepo = fromRepo;
   const recipe = groups.get('recipe');
   if (recipe) o.recipe = { packages: splitList(recipe.get('packages')), repos: splitList(recipe.get('repos')) };
   const digest = layer?.get('input-digest');

@@ -32,6 +32,9 @@ const SPECS: FixtureSpec[] = [
   { name: 'cond-b', files: file('/usr/share/cond-b/v') },
   { name: 'alt-c', files: file('/usr/share/alt-c/v') },
   { name: 'broken', requires: ['nothing-provides-this'], files: file('/usr/share/broken/v') },
+  ...['1.0', '2.0'].map((v): FixtureSpec => ({ name: 'plugin', version: v, files: file(`/usr/lib/plugin/${v}`) })),
+  { name: 'needy', version: '1.0', files: file('/usr/share/needy/1') },
+  { name: 'needy', version: '2.0', requires: ['needy-helper-nowhere'], files: file('/usr/share/needy/2') },
   ...['1.0', '2.0'].map((v): FixtureSpec => ({ name: 'kmod-demo', version: v, provides: ['installonlypkg(kernel-module)'], files: file(`/usr/lib/kmod-demo/${v}`) })),
 ];
 
@@ -64,9 +67,9 @@ beforeAll(async () => {
 afterAll(() => removeTempDirs());
 
 /** dnf 4.14 installing `specs` into a fresh installroot: the installed NEVRAs, or its error. */
-function dnfInstall(specs: string[], setopts: string[] = [], root = join(tempDir('dnfreq-root'), 'root')): { nevras: string[]; out: string; root: string } {
+function dnfInstall(specs: string[], setopts: string[] = [], root = join(tempDir('dnfreq-root'), 'root'), config?: string): { nevras: string[]; out: string; root: string } {
   mkdirSync(root, { recursive: true });
-  const r = output('dnf', ['--installroot', root, `--setopt=reposdir=${dnfReposdir}`, `--setopt=cachedir=${join(root, '..', 'cache')}`,
+  const r = output('dnf', [...(config ? ['-c', config] : []), '--installroot', root, `--setopt=reposdir=${dnfReposdir}`, `--setopt=cachedir=${join(root, '..', 'cache')}`,
     '--releasever=12', '--nogpgcheck', '-y', ...setopts.map((o) => `--setopt=${o}`), 'install', ...specs]);
   // Debian's rpm keeps dnf's installroot database at its own default dbpath inside the root.
   const nevras = output('rpm', ['--root', root, '-qa', '--qf', '%{NEVRA}\\n']).split('\n').filter(Boolean).sort();
@@ -219,5 +222,56 @@ describe('rich weak dependencies', () => {
       const verify = rpmIn(layerJson(['status', '--sysroot', s]).deployments[0].path, ['-Va', '--nofiles']);
       expect(verify.stdout + verify.stderr, specs.join()).toBe('');
     }
+  });
+});
+
+describe('dnf.conf [main] options', () => {
+  it('the deployment\'s /etc/dnf/dnf.conf is read as dnf -c reads it (limits, installonlypkgs, weak and global excludes, best); flags win', () => {
+    const conf = '[main]\ninstallonly_limit=2\ninstallonlypkgs=plugin\nexclude_from_weak=sug*\nexcludepkgs=chai-a\nbest=True\n';
+    const confFile = join(tempDir('dnfreq-conf'), 'dnf.conf');
+    writeFileSync(confFile, conf);
+    const s = cloneSysroot(base, 'dnf-conf');
+    const etc = join(layerJson(['status', '--sysroot', s]).deployments[0].path, 'etc/dnf');
+    mkdirSync(etc, { recursive: true });
+    writeFileSync(join(etc, 'dnf.conf'), conf);
+    const dnf = (specs: string[], setopts: string[] = []) => dnfInstall(specs, setopts, undefined, confFile);
+    const dry = (specs: string[], flags: string[] = []) => {
+      const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', '--json', ...flags, ...specs]);
+      return r.code === 0 ? (JSON.parse(r.stdout).transaction as { nevra: string }[]).map((t) => t.nevra).sort() : r.stderr;
+    };
+    // exclude_from_weak, global excludepkgs (chai-b obsoletes chai once chai-a is excluded), installonlypkgs.
+    for (const specs of [['brew'], ['chai'], ['plugin-1.0', 'plugin-2.0']]) {
+      const want = dnf(specs).nevras;
+      expect(want.length, specs.join()).toBeGreaterThan(0);
+      expect(dry(specs), specs.join()).toEqual(want);
+    }
+    expect(dnf(['brew']).nevras).toEqual(['brew-1.0-1.noarch', 'milk-1.0-1.noarch']);
+    expect(dnf(['chai']).nevras).toEqual(['chai-b-1.0-1.noarch']);
+    // best=True: the newest needy is uninstallable, so both refuse; --nobest (dnf's and layer's) takes 1.0.
+    expect(dnf(['needy']).out).toMatch(/nothing provides needy-helper-nowhere/);
+    expect(dry(['needy'])).toMatch(/needy-helper-nowhere[\s\S]*\[LAYER_UNSOLVABLE\]/);
+    expect(dnfInstall(['--nobest', 'needy'], [], undefined, confFile).nevras).toEqual(['needy-1.0-1.noarch']);
+    expect(dry(['needy'], ['--nobest'])).toEqual(['needy-1.0-1.noarch']);
+    // installonly_limit=2: three kernels are refused by both; --installonly-limit 3 (--setopt for dnf) wins.
+    const kernels = ['kernel-1.0', 'kernel-2.0', 'kernel-3.0'];
+    expect(dnf(kernels).out).toMatch(/conflicting requests/);
+    expect(dry(kernels)).toMatch(/installonly_limit is 2: kernel would have 3 versions/);
+    expect(dnf(kernels, ['installonly_limit=3']).nevras).toHaveLength(3);
+    expect(dry(kernels, ['--installonly-limit', '3'])).toEqual(dnf(kernels, ['installonly_limit=3']).nevras);
+    // A real install reads the same file: rpm's view of the tree is dnf's set.
+    expect(layer(['install', '--sysroot', s, '--reposdir', reposdir, 'brew']).code).toBe(0);
+    expect(layeredByRpm(s)).toEqual(['brew-1.0-1.noarch', 'milk-1.0-1.noarch']);
+  });
+
+  it('a malformed value in dnf.conf is a one-line LAYER_REPO_CONFIG error naming the file and line; nothing changes', () => {
+    const s = cloneSysroot(base, 'dnf-conf-bad');
+    const d = layerJson(['status', '--sysroot', s]).deployments[0];
+    mkdirSync(join(d.path, 'etc/dnf'), { recursive: true });
+    writeFileSync(join(d.path, 'etc/dnf/dnf.conf'), '[main]\ngpgcheck=1\ninstallonly_limit=1\n');
+    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, 'brew']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/etc\/dnf\/dnf\.conf:3: \[main\] installonly_limit: value 1 is not allowed \(0: no limit, or at least 2\) \[LAYER_REPO_CONFIG\]/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(layerJson(['status', '--sysroot', s]).deployments[0].id).toBe(d.id);
   });
 });

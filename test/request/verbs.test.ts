@@ -1,7 +1,7 @@
 /** The request as a value: verbs are pure edits; the origin file reads and writes it whole. */
 import { describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { addBaseRemovals, addLocalPackages, addLocalReplacements, addPackages, resetOverrides, canonicalRequest, commitRequest, recipeRequest, removePackages, sameRequest, setBase, specsToInstall } from '../../src/request/index.js';
+import { addBaseRemovals, addLocalPackages, addLocalReplacements, addPackages, addRepoReplacements, resetOverrides, canonicalRequest, commitRequest, recipeRequest, removePackages, sameRequest, setBase, specsToInstall } from '../../src/request/index.js';
 import type { Checksum } from '../../src/store/index.js';
 import { formatOrigin, parseOrigin } from '../../src/sysroot/index.js';
 
@@ -58,5 +58,26 @@ describe('request verbs', () => {
     const back = parseOrigin(formatOrigin({ ...withOverrides, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] }), 'test.origin');
     expect(back).toEqual({ ...withOverrides, inputDigest: 'd', layered: ['openssl-3-1.x86_64'] });
     expect(resetOverrides(withOverrides, 'all')).toEqual({ ...r, removed: [] });
+  });
+
+  it('a repo replacement is one per base package, round-trips through the origin and changes the digest', () => {
+    const r = commitRequest('x:y', C1);
+    const local = addLocalReplacements(r, [{ sha256: SHA, nevra: 'glibc-2.34-1.x86_64' }]);
+    // The repo replacement supersedes the local file for the same name, and the other way round.
+    const fromRepo = addRepoReplacements(local, 'copr:owner:proj', ['glibc', 'kernel']);
+    expect(fromRepo.replacedLocal).toBeUndefined();
+    expect(fromRepo.replacedFromRepo).toEqual([{ repo: 'copr:owner:proj', name: 'glibc' }, { repo: 'copr:owner:proj', name: 'kernel' }]);
+    expect(addLocalReplacements(fromRepo, [{ sha256: SHA, nevra: 'kernel-6-1.x86_64' }]).replacedFromRepo).toEqual([{ repo: 'copr:owner:proj', name: 'glibc' }]);
+    expect(addRepoReplacements(fromRepo, 'updates', ['glibc']).replacedFromRepo).toEqual([{ repo: 'copr:owner:proj', name: 'kernel' }, { repo: 'updates', name: 'glibc' }]);
+    expect(() => addRepoReplacements(fromRepo, 'copr:owner:proj', ['glibc'])).toThrow(/Override already exists for package 'glibc'/);
+    expect(addRepoReplacements(fromRepo, 'copr:owner:proj', ['glibc'], { idempotent: true })).toEqual(fromRepo);
+    expect(sameRequest(r, fromRepo)).toBe(false);
+    const text = formatOrigin(fromRepo);
+    expect(text).toContain('replace-from-repo=copr:owner:proj:glibc;copr:owner:proj:kernel;\n');
+    expect(parseOrigin(text, 't.origin')).toEqual(fromRepo);
+    expect(() => parseOrigin(`${text.replace('kernel;', 'kernel:;')}`, 't.origin')).toThrow(/replace-from-repo item 'copr:owner:proj:kernel:' is not <repo>:<name>/);
+    expect(resetOverrides(fromRepo, ['kernel']).replacedFromRepo).toEqual([{ repo: 'copr:owner:proj', name: 'glibc' }]);
+    expect(resetOverrides(resetOverrides(fromRepo, ['kernel']), ['glibc'])).toEqual(r);
+    expect(resetOverrides(fromRepo, 'all')).toEqual(r);
   });
 });

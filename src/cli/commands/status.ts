@@ -3,11 +3,12 @@
  * rpm-ostree's field names where they overlap (`deployments` in boot order, `osname`, `checksum`,
  * `serial`, `booted`, `pinned`, `base-checksum`, `requested-packages`, `packages`, `version`,
  * `timestamp`, ...) and adds layer's own (`path`, `pending`, `rollback`, `layered-nevras`,
- * `removed-base-nevras`, `replaced-base-nevras`, and `repos`: the repos and revisions the
+ * `removed-base-nevras`, `replaced-base-nevras`, `requested-base-repo-replacements`, and `repos`: the repos and revisions the
  * commit was composed from).
  */
 import { readCachedUpdate, type CachedUpdate } from '../../engine/cached-update.js';
 import { describeStatus, type ComposedFrom, type DeploymentView } from '../../engine/status.js';
+import { nameOf } from '../../nevra.js';
 import { Sysroot } from '../../sysroot/index.js';
 import { availableText } from '../render-upgrade.js';
 import { bool, parseArgs } from '../args.js';
@@ -40,6 +41,7 @@ function toJson(d: DeploymentView): object {
     packages: o.requested.filter((p) => !inactive.has(p)),
     'requested-base-removals': o.removed,
     'requested-base-local-replacements': (o.replacedLocal ?? []).map((l) => l.nevra),
+    'requested-base-repo-replacements': (o.replacedFromRepo ?? []).map((r) => ({ repo: r.repo, package: r.name })),
     version: d.version ?? null,
     timestamp: d.timestamp,
     path: d.path,
@@ -55,6 +57,11 @@ function toJson(d: DeploymentView): object {
 function repoText(r: ComposedFrom): string {
   const facts = [r.revision ? `revision ${r.revision}` : '', r.digest ? `repomd ${r.digest.slice(0, 12)}` : '', r.timestamp ? new Date(r.timestamp * 1000).toISOString() : ''];
   return `${r.id} (${facts.filter(Boolean).join(', ') || 'no metadata recorded'})`;
+}
+
+/** Base packages the origin replaces (by a local file or from a repo), by name. */
+function overriddenNames(o: DeploymentView['origin']): Set<string> {
+  return new Set([...(o.replacedLocal ?? []).map((l) => nameOf(l.nevra)), ...(o.replacedFromRepo ?? []).map((r) => r.name)]);
 }
 
 function text(d: DeploymentView, verbose: boolean): string {
@@ -73,7 +80,8 @@ function text(d: DeploymentView, verbose: boolean): string {
   if (o.inactive?.length) lines.push(`  InactiveRequests: ${o.inactive.join(' ')}`);
   const removed = verbose && d.baseChanges.removed.length ? d.baseChanges.removed : o.removed;
   if (removed.length) lines.push(`  RemovedBasePackages: ${removed.join(' ')}`);
-  if (verbose && d.baseChanges.replaced.length) lines.push(`  ReplacedBasePackages: ${d.baseChanges.replaced.map((r) => `${r.from} -> ${r.to}`).join(', ')}`);
+  const replaced = verbose ? d.baseChanges.replaced : d.baseChanges.replaced.filter((r) => overriddenNames(o).has(nameOf(r.from)));
+  if (replaced.length) lines.push(`  ReplacedBasePackages: ${replaced.map((r) => `${r.from} -> ${r.to}`).join(', ')}`);
   if (verbose) lines.push(`     Repos: ${d.repos.length ? d.repos.map(repoText).join('\n            ') : '(none recorded: a base taken as it is)'}`);
   lines.push(`      Path: ${d.path}`);
   return lines.join('\n') + '\n';
