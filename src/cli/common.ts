@@ -58,7 +58,9 @@ export function cliReport(p: Parsed): CliReport {
 
 /** Build the request from flags, run the engine, render, and pick the exit status. */
 /** `run`: the engine entry point (runTransaction; `layer deploy` passes runDeploy). */
-export async function runChange(p: Parsed, change: Change, command: string, run: (req: EngineRequest) => Promise<EngineResult> = runTransaction): Promise<number> {
+export async function runChange(
+  p: Parsed, change: Change, command: string, run: (req: EngineRequest) => Promise<EngineResult> = runTransaction,
+): Promise<number> {
   const json = bool(p, 'json');
   const report = cliReport(p);
   const sysroot = sysrootOf(p);

@@ -161,7 +161,10 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
   const cacheDir = join(sysroot.stateDir, 'cache');
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
-  const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report, ...pinsOf(req) });
+  // A snapshot (deploy --lockfile): each repo shows the solver only the packages the lockfile pins.
+  const repos = await openRepos({
+    ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report, ...pinsOf(req),
+  });
   try {
     const edit = { idempotent: o.idempotent === true };
     const request = removePackages(addPackages(requestOf(current), req.install ?? [], edit), req.uninstall ?? [], edit);
@@ -171,21 +174,14 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
       });
     }
     const recipe = { packages: [...recipePackages(req, request)], repos: repos.active.map((r) => r.id) };
-    const localPaths = new Map(request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const));
-    const planCtx: PlanContext = {
-      store: sysroot.store, repos, arch, cacheDir, report, localPaths,
-      options: {
-        ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
-        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
-        ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
-      },
-    };
+    const planCtx = planContextOf(req, sysroot, { repos, arch, cacheDir, report }, request);
     const before = await listCommitPackages(sysroot.store, current.checksum, cacheDir);
     const version = snapshotVersion(req) ?? versionFor(sysroot.store, null, current.origin.baseCommit, o.version);
     // The preview: recipe and layered requests solved together from nothing (metadata only); its
     // lockfile (--lockfile-out) pins that whole tree, and a snapshot's lockfile checks it.
+    const fromNothing = { ...request, baseCommit: '' as Checksum, recipe };
     const combined = await restricted(req.advisories, planCtx, installedLike(before),
-      () => withLockfile(withVersion(req, version), repos, report, () => planCompose({ ...request, baseCommit: '' as Checksum, recipe }, planCtx)));
+      () => withLockfile(withVersion(req, version), repos, report, () => planCompose(fromNothing, planCtx)));
     const diff = diffPackages(before, listed(combined.packages));
     const base = { from: current.origin.baseCommit, to: null, changed: true, version, timestamp: Math.floor(Date.now() / 1000) };
     const o0 = current.origin;
@@ -197,7 +193,8 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
       return { outcome: 'unchanged', baseKind: 'recipe', base: was, diff, packages: combined.packages };
     }
     if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages };
-    const engineReq: EngineRequest = { ...req, change: req.snapshot ? { kind: 'deploy' } : { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] } };
+    const change: EngineRequest['change'] = req.snapshot ? { kind: 'deploy' } : { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] };
+    const engineReq: EngineRequest = { ...req, change };
     const applyCtx: Omit<ApplyContext, 'verify'> = { store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}) };
     if (o.downloadOnly) {
       // Every package of the combined plan: the base's and the layered ones, for a later `upgrade -C`.
@@ -270,6 +267,22 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   // The ref moves once the deployment exists: a kill before leaves the ref on the deployed base.
   if (commit !== baseCommit) sysroot.store.setRef(request.baseRef, baseCommit);
   return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
+}
+
+/** The plan context of a recipe upgrade (the request's local packages from the state dir). */
+function planContextOf(
+  req: UpgradeRequest, sysroot: Sysroot, c: Pick<PlanContext, 'repos' | 'arch' | 'cacheDir' | 'report'>, request: Request,
+): PlanContext {
+  const o = req.options;
+  const localPaths = new Map(request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const));
+  return {
+    ...c, store: sysroot.store, localPaths,
+    options: {
+      ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
+      ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}),
+      ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
+    },
+  };
 }
 
 /** The recipe to compose: a snapshot's is its lockfile's, an upgrade's the current one. */

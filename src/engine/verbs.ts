@@ -41,7 +41,8 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     const rev = change.rev ?? req.lockfile?.lock.base.commit ?? undefined;
     if (rev === undefined) throw new LayerError('LAYER_USAGE', 'layer deploy: give one revision (a checksum or version=V) or --lockfile FILE');
     // A recipe base: an earlier composition of the recipe, from the history of its ref in this store.
-    const commit = current.recipe ? recipeCommitOf(sysroot.store, current.baseRef, rev) : await pullBaseRev(sysroot.store, current.baseRef, rev, req.report);
+    const commit = current.recipe ? recipeCommitOf(sysroot.store, current.baseRef, rev)
+      : await pullBaseRev(sysroot.store, current.baseRef, rev, req.report);
     return { request: { ...setBase(current, current.baseRef, commit, current.recipe ?? null), pinned: true }, newLocal: [] };
   }
   if (change.kind === 'rebase') {
