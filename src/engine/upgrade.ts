@@ -13,6 +13,11 @@
  *   plans the layered requests on that commit, and refuses to deploy unless the result's
  *   package set equals the combined plan's: what `--check` printed is what is deployed.
  *
+ * A snapshot (`layer deploy --lockfile`, recipe-deploy.ts) is this recipe pipeline under the
+ * lockfile: each repo shows the solver only the pinned packages (pinsOf), the combined plan is
+ * checked against the lockfile, the lockfile's recipe and version are composed, and the origin
+ * records the pin. `--lockfile-out` writes the combined plan's lockfile, with the version.
+ *
  * "Nothing new" is decided after the solve: the new tree's package set (and request) equals
  * the current deployment's.
  */
@@ -161,7 +166,6 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
   const cacheDir = join(sysroot.stateDir, 'cache');
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
-  // A snapshot (deploy --lockfile): each repo shows the solver only the packages the lockfile pins.
   const repos = await openRepos({
     ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report, ...pinsOf(req),
   });
