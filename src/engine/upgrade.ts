@@ -155,12 +155,7 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
   const o = req.options;
   const mutates = !req.check && !o.downloadOnly;
   const report = new CollectingReport(req.report);
-  if (mutates) {
-    await sysroot.lockWait(req.command, {
-      ...(o.lockTimeout !== undefined ? { timeoutSeconds: o.lockTimeout } : {}),
-      ...(req.onLockWait ? { onWait: req.onLockWait } : {}),
-    });
-  }
+  if (mutates) await lockWait(req, sysroot);
   // Read again under the lock: a transaction that finished while this one waited is the current one.
   const current = (mutates ? sysroot.deployments()[0] : undefined) ?? seen;
   const cacheDir = join(sysroot.stateDir, 'cache');
@@ -271,6 +266,15 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   // The ref moves once the deployment exists: a kill before leaves the ref on the deployed base.
   if (commit !== baseCommit) sysroot.store.setRef(request.baseRef, baseCommit);
   return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
+}
+
+/** Wait for the sysroot lock (--lock-timeout, the waiting message). */
+async function lockWait(req: UpgradeRequest, sysroot: Sysroot): Promise<void> {
+  const o = req.options;
+  await sysroot.lockWait(req.command, {
+    ...(o.lockTimeout !== undefined ? { timeoutSeconds: o.lockTimeout } : {}),
+    ...(req.onLockWait ? { onWait: req.onLockWait } : {}),
+  });
 }
 
 /** The plan context of a recipe upgrade (the request's local packages from the state dir). */
