@@ -133,11 +133,16 @@ describe('upgrade --lockfile-out, then deploy --lockfile of a recipe base', () =
     ostreeFsck(b);
   });
 
-  it('without layered packages: the same base commit; a nothing-new upgrade still writes the lockfile', () => {
+  it('without layered packages: the same base commit; --check and a nothing-new upgrade write the lockfile too', () => {
     const a = cloneSysroot(plain, 'plain-a');
     const b = cloneSysroot(plain, 'plain-b');
     const file = join(tempDir('lock-plain'), 'lock.json');
+    // --check writes the lockfile of what the upgrade would deploy (and deploys nothing).
+    const checked = join(tempDir('lock-check'), 'lock.json');
+    expect(layer(['upgrade', '--check', '--sysroot', a, '--reposdir', rd.v2, '--lockfile-out', checked]).code).toBe(0);
+    expect(status(a)).toHaveLength(1);
     ok(['upgrade', '--sysroot', a, '--reposdir', rd.v2, '--lockfile-out', file]);
+    expect(JSON.parse(readFileSync(checked, 'utf8')).packages).toEqual(JSON.parse(readFileSync(file, 'utf8')).packages);
     ok(['deploy', '--lockfile', file, '--sysroot', b, '--reposdir', rd.v2]);
     const [da, db] = [status(a)[0], status(b)[0]];
     expect(db.checksum).toBe(da.checksum);
