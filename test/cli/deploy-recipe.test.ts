@@ -172,3 +172,27 @@ describe('upgrade --lockfile-out, then deploy --lockfile of a recipe base', () =
     expect(status(b).map((x: { checksum: string }) => x.checksum)).toEqual(before);
   });
 });
+
+describe('deploy --lockfile of an OSTree-ref base', () => {
+  it('deploys the lockfile\'s base commit, pinned, with the layered packages it pins', () => {
+    const src = cloneSysroot(plain, 'ref-src');
+    const follow = (tag: string) => {
+      const s = join(tempDir(tag), 'sysroot');
+      ok(['init', '--sysroot', s, '--osname', 'os', '--from-ostree', `${join(src, 'ostree/repo')}:demo/base`, '--reposdir', rd.v1, 'up-tool']);
+      return s;
+    };
+    const a = follow('ref-a');
+    const b = follow('ref-b');
+    ok(['upgrade', '--sysroot', src, '--reposdir', rd.v2]);
+    const file = join(tempDir('ref-lock'), 'lock.json');
+    ok(['upgrade', '--sysroot', a, '--reposdir', rd.v2, '--lockfile-out', file]);
+    const da = status(a)[0];
+    expect(JSON.parse(readFileSync(file, 'utf8')).base.commit).toBe(da['base-checksum']);
+    ok(['deploy', '--lockfile', file, '--sysroot', b, '--reposdir', rd.v2]);
+    const db = status(b)[0];
+    expect(db['base-checksum']).toBe(da['base-checksum']);
+    expect(db.checksum).toBe(da.checksum);
+    expect(origin(db)).toContain(`override-commit=${da['base-checksum']}`);
+    expect(rpmQ(db.path, 'up-core', 'up-tool')).toBe('up-core-1.1-1.noarch\nup-tool-1.1-1.noarch\n');
+  });
+});
