@@ -6,6 +6,7 @@
  * - `upgrade --lockfile-out FILE` writes the lockfile of the recomposed base plus the layered
  *   set, and `deploy --lockfile FILE` in another sysroot composes the same commit, checksum for
  *   checksum, pinned; a pinned package gone from the repo is a clear error, nothing deployed.
+ * - `deploy --lockfile FILE` of an OSTree-ref base: the lockfile's base commit, pinned.
  * Oracles: ostree (rev-parse of parents, the commit's version metadata, fsck), rpm -q on the
  * deployed tree's database.
  */
