@@ -12,6 +12,7 @@
  * Lower down: `plan(request, ctx)` → Plan (plain data) and `apply(plan, ctx)` → commit; the
  * Request value and its verbs; the Sysroot (deployments, origin, lock); the store.
  */
+export { runDeploy } from './engine/index.js';
 export { runTransaction, rollback, bootPending, cleanup, refreshMetadata, describeStatus, listPackages, diffPackages, diffDeployments, hostArch } from './engine/index.js';
 export type { EngineRequest, EngineResult, EngineOptions, Change, PackageDiff, DeploymentView, StatusView } from './engine/index.js';
 export { baseSourceOf, ostreeLocalSource, recipeSource, type BaseSource } from './engine/index.js';

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { LayerError } from '../errors.js';
-import { runTransaction, type Change, type EngineResult, type Plan } from '../engine/index.js';
+import { runTransaction, type Change, type EngineRequest, type EngineResult, type Plan } from '../engine/index.js';
 import { formatLockWait } from '../sysroot/index.js';
 import { lockTimeout } from './lock-wait.js';
 import { LOCKFILE_FLAGS, lockfileUse } from './lockfile.js';
@@ -57,7 +57,10 @@ export function cliReport(p: Parsed): CliReport {
 }
 
 /** Build the request from flags, run the engine, render, and pick the exit status. */
-export async function runChange(p: Parsed, change: Change, command: string): Promise<number> {
+/** `run`: the engine entry point (runTransaction; `layer deploy` passes runDeploy). */
+export async function runChange(
+  p: Parsed, change: Change, command: string, run: (req: EngineRequest) => Promise<EngineResult> = runTransaction,
+): Promise<number> {
   const json = bool(p, 'json');
   const report = cliReport(p);
   const sysroot = sysrootOf(p);
@@ -67,7 +70,7 @@ export async function runChange(p: Parsed, change: Change, command: string): Pro
   const lockfile = lockfileUse(p);
   let result: EngineResult;
   try {
-    result = await runTransaction({
+    result = await run({
       sysroot, change, command, report, ...lockfile.request,
       ...(reposdir ? { reposdir: resolve(reposdir) } : {}),
       ...(arch ? { arch } : {}),

@@ -16,7 +16,7 @@ export interface LockfileUse {
   /** Spread into the EngineRequest. */
   request: Pick<EngineRequest, 'lockfile' | 'onLockfile'>;
   /** Write --lockfile-out once the transaction has a result worth pinning (not aborted). */
-  finish(result: EngineResult): void;
+  finish(result: Pick<EngineResult, 'outcome'>): void;
 }
 
 export function lockfileUse(p: Parsed): LockfileUse {

@@ -19,7 +19,9 @@ export function buildMetadata(plan: Plan, version?: string): [string, Variant][]
     // (id, repomd.xml sha256, repomd revision, primary timestamp)
     [COMPOSE_KEYS.repos, new Variant('a(ssst)', repos)],
     [COMPOSE_KEYS.inputDigest, V.string(plan.inputDigest)],
-    [COMPOSE_KEYS.request, V.string(JSON.stringify(request))],
+    // The pin (`layer deploy`) is the origin's choice, not the tree's: left out, so a pinned
+    // deployment's commit is the one the same composition gives unpinned (lockfile checksums).
+    [COMPOSE_KEYS.request, V.string(JSON.stringify({ ...request, pinned: undefined }))],
   ];
   if (request.recipe) out.push([COMPOSE_KEYS.recipe, V.strings(request.recipe.packages)]);
   if (version) out.push(['version', V.string(version)]);

@@ -13,6 +13,7 @@
  */
 export { runTransaction } from './engine.js';
 export { runUpgrade, type UpgradeRequest, type UpgradeResult } from './upgrade.js';
+export { runDeploy } from './recipe-deploy.js';
 export type { AdvisorySelection } from './advisory-filter.js';
 export { readCachedUpdate, type CachedUpdate } from './cached-update.js';
 export { rollback, bootPending, cleanup } from './admin.js';

@@ -5,10 +5,13 @@
  * Format (JSON, `version` 1; keys in this order, packages sorted by NEVRA):
  *
  *   { "version": 1, "arch": "x86_64", "source-date-epoch": 1764500000,
- *     "base": { "ref": "demo/base", "commit": "<sha256>" | null, "recipe": ["bash", ...] },
+ *     "base": { "ref": "demo/base", "commit": "<sha256>" | null, "recipe": ["bash", ...], "version": "20261130.1" },
  *     "requested": ["openssl"],
  *     "repos": [{ "id": "base", "repomd-sha256": "...", "revision": "...", "timestamp": 0 }],
  *     "packages": [{ "nevra": "...", "repo": "base", "checksum": "sha256:..." }, ...] }
+ *
+ * `base.version` (optional) is the version metadata of a recipe base `upgrade --lockfile-out`
+ * composed; `deploy --lockfile` gives its base the same, so the commit checksums match.
  *
  * `packages` is every package of the new tree: from a repo (with the checksum its primary.xml
  * gives), `@base` (in the base commit, which pins it) or `@commandline` (a local file, by
@@ -58,7 +61,8 @@ export interface Lockfile {
   version: number;
   arch: string;
   'source-date-epoch': number;
-  base: { ref: string; commit: string | null; recipe?: string[] };
+  /** `version`: of a recipe base composed by `upgrade --lockfile-out` (deploy --lockfile composes the same). */
+  base: { ref: string; commit: string | null; recipe?: string[]; version?: string };
   requested: string[];
   repos: LockedRepo[];
   packages: LockedPackage[];
@@ -190,7 +194,7 @@ export async function checkPinnedAvailable(repos: RepoSet, lock: Lockfile, file:
 }
 
 /** openRepos' `includes` for a pinned transaction (spread into its options; empty when unpinned). */
-export function pinsOf(req: EngineRequest): { includes?: (repoId: string) => string[] } {
+export function pinsOf(req: Pick<EngineRequest, 'lockfile'>): { includes?: (repoId: string) => string[] } {
   const lock = req.lockfile?.lock;
   return lock ? { includes: (id) => lockedIncludes(lock, id) } : {};
 }
@@ -200,7 +204,7 @@ export function pinsOf(req: EngineRequest): { includes?: (repoId: string) => str
  * package that is gone (when one is), a successful one is checked against the lockfile; then
  * `onLockfile` gets the plan's lockfile. Nothing is downloaded before this returns.
  */
-export async function withLockfile(req: EngineRequest, repos: RepoSet, report: Report, plan: () => Promise<Plan>): Promise<Plan> {
+export async function withLockfile(req: Pick<EngineRequest, 'lockfile' | 'onLockfile'>, repos: RepoSet, report: Report, plan: () => Promise<Plan>): Promise<Plan> {
   const pinned = req.lockfile;
   let p: Plan;
   try {

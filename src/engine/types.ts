@@ -53,8 +53,11 @@ export type Change =
   | { kind: 'uninstall'; packages: string[] }
   /** A newer base (engine/upgrade.ts), the layered requests re-solved on it; `install`/`uninstall` edit them too. */
   | { kind: 'upgrade'; install: string[]; uninstall: string[]; unpin?: boolean }
-  /** A given commit of the base's ref (checksum or `version=V`), pinned; layered requests re-solved on it. */
-  | { kind: 'deploy'; rev: string }
+  /**
+   * A given commit of the base's ref (checksum or `version=V`), pinned; layered requests re-solved
+   * on it. No rev: the lockfile's (its base commit, or for a recipe base its snapshot).
+   */
+  | { kind: 'deploy'; rev?: string }
   /** Another OSTree ref (`REPO:REF`) as the base, layered requests carried. */
   | { kind: 'rebase'; ref: string; fromRemote?: RemoteBase }
   /** rpm-ostree's `override remove`: base packages (each name matching exactly one) left out of the tree. */

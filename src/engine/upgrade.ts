@@ -13,6 +13,11 @@
  *   plans the layered requests on that commit, and refuses to deploy unless the result's
  *   package set equals the combined plan's: what `--check` printed is what is deployed.
  *
+ * A snapshot (`layer deploy --lockfile`, recipe-deploy.ts) is this recipe pipeline under the
+ * lockfile: each repo shows the solver only the pinned packages (pinsOf), the combined plan is
+ * checked against the lockfile, the lockfile's recipe and version are composed, and the origin
+ * records the pin. `--lockfile-out` writes the combined plan's lockfile, with the version.
+ *
  * "Nothing new" is decided after the solve: the new tree's package set (and request) equals
  * the current deployment's.
  */
@@ -21,7 +26,7 @@ import { join } from 'node:path';
 import { apply, plan as planCompose, type Plan } from '../compose/index.js';
 import type { ApplyContext, PlanContext } from '../compose/types.js';
 import { dnfComposeOptions } from './dnf-options.js';
-import { readDnfConf } from '../repos/index.js';
+import { readDnfConf, type DnfMainConfig } from '../repos/index.js';
 import { LayerError } from '../errors.js';
 import { formatEvr, parseNevra, type Nevra } from '../nevra.js';
 import { CollectingReport, type Report } from '../report.js';
@@ -35,6 +40,7 @@ import { clearCachedUpdate, writeCachedUpdate, type CachedUpdate } from './cache
 import { diffPackages, listCommitPackages, type ListedPackage } from './db.js';
 import { deployPlan, packageTrust, runTransaction } from './engine.js';
 import { keptLocalRpm } from './local-rpms.js';
+import { pinsOf, withLockfile } from './lockfile.js';
 import { hostArch, openRepos } from './repos.js';
 import type { EngineRequest, EngineResult, PackageDiff } from './types.js';
 import { commitVersion, versionFor } from './version.js';
@@ -47,6 +53,13 @@ export interface UpgradeRequest extends Omit<EngineRequest, 'change' | 'confirm'
   uninstall?: string[];
   /** Only what the chosen advisories require (`--security`, `--advisory ID`; advisory-filter.ts). */
   advisories?: AdvisorySelection;
+  /** `layer deploy --unpin`: past a pin, and a pinned current deployment counts as a change. */
+  unpin?: boolean;
+  /**
+   * `layer deploy --lockfile FILE` of a recipe base (recipe-deploy.ts): the recipe of `lockfile`
+   * composed against its pinned packages, the result pinned. Requires `lockfile`.
+   */
+  snapshot?: boolean;
 }
 
 export interface UpgradeResult {
@@ -79,17 +92,17 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
   const sysroot = Sysroot.open(req.sysroot);
   const current = sysroot.deployments()[0];
   if (!current) throw new LayerError('LAYER_SYSROOT', `${req.sysroot} has no deployments`, { hint: 'run layer init first' });
-  if (current.origin.pinned) {
+  if (current.origin.pinned && !req.unpin && !req.snapshot) {
     const c = sysroot.store.readCommit(current.origin.baseCommit);
     const version = commitVersion(sysroot.store, current.origin.baseCommit) ?? null;
     const at = current.origin.baseCommit;
     const base = { from: at, to: at, changed: false, version, timestamp: Number(c.timestamp) };
-    return { outcome: 'pinned', baseKind: 'ostree-local', base, diff: emptyDiff(), packages: [] };
+    return { outcome: 'pinned', baseKind: current.origin.recipe ? 'recipe' : 'ostree-local', base, diff: emptyDiff(), packages: [] };
   }
-  if (current.origin.recipe && (req.lockfile || req.onLockfile)) {
-    // The recipe upgrade plans the base and the layering apart: a lockfile of one plan would pin half of it.
-    throw new LayerError('LAYER_USAGE', 'upgrade of a recipe base does not take --lockfile/--lockfile-out yet', {
-      hint: 'use them with install/uninstall/init, or with an OSTree-ref base (layer init --from-ostree)',
+  if (current.origin.recipe && req.lockfile && !req.snapshot) {
+    // Pinning a recipe upgrade is choosing a snapshot: that is deploy's job (and it pins the origin).
+    throw new LayerError('LAYER_USAGE', 'upgrade of a recipe base does not take --lockfile', {
+      hint: 'layer deploy --lockfile FILE composes the recipe base exactly as FILE pins it',
     });
   }
   if (selects(req.advisories) && !current.origin.recipe) {
@@ -144,19 +157,16 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
   const o = req.options;
   const mutates = !req.check && !o.downloadOnly;
   const report = new CollectingReport(req.report);
-  if (mutates) {
-    await sysroot.lockWait(req.command, {
-      ...(o.lockTimeout !== undefined ? { timeoutSeconds: o.lockTimeout } : {}),
-      ...(req.onLockWait ? { onWait: req.onLockWait } : {}),
-    });
-  }
+  if (mutates) await lockWait(req, sysroot);
   // Read again under the lock: a transaction that finished while this one waited is the current one.
   const current = (mutates ? sysroot.deployments()[0] : undefined) ?? seen;
   const cacheDir = join(sysroot.stateDir, 'cache');
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
   const main = readDnfConf(merge.path);
-  const repos = await openRepos({ ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report, main });
+  const repos = await openRepos({
+    ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report, main, ...pinsOf(req),
+  });
   try {
     const edit = { idempotent: o.idempotent === true };
     const request = removePackages(addPackages(requestOf(current), req.install ?? [], edit), req.uninstall ?? [], edit);
@@ -165,30 +175,28 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
         hint: 'layer uninstall is for layered packages; change the recipe instead (layer rebase)',
       });
     }
-    const recipe = { packages: [...(request.recipe?.packages ?? [])], repos: repos.active.map((r) => r.id) };
-    const localPaths = new Map(request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const));
-    const planCtx: PlanContext = {
-      store: sysroot.store, repos, arch, cacheDir, report, localPaths,
-      options: {
-        ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
-        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...dnfComposeOptions(o, main),
-        ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
-      },
-    };
+    const recipe = { packages: [...recipePackages(req, request)], repos: repos.active.map((r) => r.id) };
+    const planCtx = planContextOf(req, sysroot, { repos, arch, cacheDir, report }, request, main);
     const before = await listCommitPackages(sysroot.store, current.checksum, cacheDir);
-    // The preview: recipe and layered requests solved together from nothing (metadata only).
-    const combined = await restricted(req.advisories, planCtx, installedLike(before), () => planCompose({ ...request, baseCommit: '' as Checksum, recipe }, planCtx));
+    const version = snapshotVersion(req) ?? versionFor(sysroot.store, null, current.origin.baseCommit, o.version);
+    // The preview: recipe and layered requests solved together from nothing (metadata only); its
+    // lockfile (--lockfile-out) pins that whole tree, and a snapshot's lockfile checks it.
+    const fromNothing = { ...request, baseCommit: '' as Checksum, recipe };
+    const combined = await restricted(req.advisories, planCtx, installedLike(before),
+      () => withLockfile(withVersion(req, version), repos, report, () => planCompose(fromNothing, planCtx)));
     const diff = diffPackages(before, listed(combined.packages));
-    const version = versionFor(sysroot.store, null, current.origin.baseCommit, o.version);
     const base = { from: current.origin.baseCommit, to: null, changed: true, version, timestamp: Math.floor(Date.now() / 1000) };
     const o0 = current.origin;
     const sameRequests = JSON.stringify([request.requested, request.requestedLocal]) === JSON.stringify([o0.requested, o0.requestedLocal]);
-    if (isEmpty(diff) && sameRequests) {
+    // A pin set (snapshot) or dropped (unpin) is a change even when the packages are the same.
+    const samePin = Boolean(o0.pinned) === Boolean(req.snapshot);
+    if (isEmpty(diff) && sameRequests && samePin) {
       const was = { ...base, to: o0.baseCommit, changed: false, version: commitVersion(sysroot.store, o0.baseCommit) ?? null };
       return { outcome: 'unchanged', baseKind: 'recipe', base: was, diff, packages: combined.packages };
     }
     if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages };
-    const engineReq: EngineRequest = { ...req, change: { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] } };
+    const change: EngineRequest['change'] = req.snapshot ? { kind: 'deploy' } : { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] };
+    const engineReq: EngineRequest = { ...req, change };
     const applyCtx: Omit<ApplyContext, 'verify'> = { store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}) };
     if (o.downloadOnly) {
       // Every package of the combined plan: the base's and the layered ones, for a later `upgrade -C`.
@@ -198,7 +206,7 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
       return { outcome: 'downloaded', baseKind: 'recipe', base, diff, packages: combined.packages, result };
     }
     const deployed = await composeRecipe({
-      req: engineReq, sysroot, current, repos, report, planCtx, applyCtx, request, recipe, combined, version,
+      req: engineReq, sysroot, current, repos, report, planCtx, applyCtx, request, recipe, combined, version, pinned: req.snapshot === true,
     });
     const to = deployed.baseCommit;
     return { outcome: 'deployed', baseKind: 'recipe', base: { ...base, to }, diff: deployed.result.diff ?? diff, packages: combined.packages, result: deployed.result };
@@ -221,6 +229,8 @@ interface RecipeCompose {
   /** The preview: what must be deployed. */
   combined: Plan;
   version: string;
+  /** Record the pin in the origin (a snapshot deployed by `layer deploy --lockfile`). */
+  pinned: boolean;
 }
 
 /**
@@ -253,10 +263,56 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
     commit = applied.commit;
     edited = { request: layeredRequest, newLocal: [] };
   } else assertSameSet(basePlan.packages, combined.packages, report);
-  const deployed = await deployPlan(req, report, sysroot, current, edited, finalPlan, commit);
+  // The pin is the origin's, not the commit's: the commits stay those an upgrade composes.
+  const deployedPlan = x.pinned ? { ...finalPlan, request: { ...finalPlan.request, pinned: true } } : finalPlan;
+  const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit);
   // The ref moves once the deployment exists: a kill before leaves the ref on the deployed base.
   if (commit !== baseCommit) sysroot.store.setRef(request.baseRef, baseCommit);
   return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
+}
+
+/** Wait for the sysroot lock (--lock-timeout, the waiting message). */
+async function lockWait(req: UpgradeRequest, sysroot: Sysroot): Promise<void> {
+  const o = req.options;
+  await sysroot.lockWait(req.command, {
+    ...(o.lockTimeout !== undefined ? { timeoutSeconds: o.lockTimeout } : {}),
+    ...(req.onLockWait ? { onWait: req.onLockWait } : {}),
+  });
+}
+
+/** The plan context of a recipe upgrade (the request's local packages from the state dir). */
+function planContextOf(
+  req: UpgradeRequest, sysroot: Sysroot, c: Pick<PlanContext, 'repos' | 'arch' | 'cacheDir' | 'report'>, request: Request,
+  main: DnfMainConfig,
+): PlanContext {
+  const o = req.options;
+  const localPaths = new Map(request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const));
+  return {
+    ...c, store: sysroot.store, localPaths,
+    options: {
+      ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
+      ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...dnfComposeOptions(o, main),
+      ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
+    },
+  };
+}
+
+/** The recipe to compose: a snapshot's is its lockfile's, an upgrade's the current one. */
+function recipePackages(req: UpgradeRequest, request: Request): readonly string[] {
+  const locked = req.snapshot ? req.lockfile?.lock.base.recipe : undefined;
+  return locked ?? request.recipe?.packages ?? [];
+}
+
+/** The version a snapshot's lockfile records (the upgrade that wrote it composed that version). */
+function snapshotVersion(req: UpgradeRequest): string | undefined {
+  const v = req.snapshot ? req.lockfile?.lock.base.version : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** `req` whose --lockfile-out lockfile records the version of the composed base. */
+function withVersion(req: UpgradeRequest, version: string): UpgradeRequest {
+  const out = req.onLockfile;
+  return out ? { ...req, onLockfile: (l) => out({ ...l, base: { ...l.base, version } }) } : req;
 }
 
 /** The Request part of an origin (the origin's records of the last result left out). */

@@ -9,6 +9,7 @@ import type { Sysroot } from '../sysroot/index.js';
 import { inspectLocalRpm, type LocalRpm } from './local-rpms.js';
 import { resolveUninstallNames } from './uninstall-names.js';
 import { editOverrides } from './overrides.js';
+import { recipeCommitOf } from './sources/recipe.js';
 import { addRemote, baseSourceOf, importRemoteTrust, isOciSpec, ociSource, ostreeLocalSource, ostreeRemoteSource, pullBaseRev, remoteOf, type BaseSource } from './sources/index.js';
 import type { EngineRequest, RemoteBase } from './types.js';
 
@@ -36,13 +37,13 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   if (change.kind === 'override-remove' || change.kind === 'override-reset' || change.kind === 'override-replace' || change.kind === 'override-replace-repo') return editOverrides(sysroot, req, current);
   if (change.kind === 'uninstall') return { request: removePackages(current, resolveUninstallNames(sysroot, current, change.packages), o), newLocal: [] };
   if (change.kind === 'deploy') {
-    if (current.recipe) {
-      throw new LayerError('LAYER_USAGE', `deploy: the base ${current.baseRef} is composed from a recipe; it has no commits to choose from`, {
-        hint: 'layer deploy takes a commit of an OSTree-ref base (layer init --from-ostree, layer rebase REPO:REF)',
-      });
-    }
-    const commit = await pullBaseRev(sysroot.store, current.baseRef, change.rev, req.report);
-    return { request: { ...setBase(current, current.baseRef, commit, null), pinned: true }, newLocal: [] };
+    // No REV: the base commit of --lockfile (a recipe base's snapshot is engine/recipe-deploy.ts).
+    const rev = change.rev ?? req.lockfile?.lock.base.commit ?? undefined;
+    if (rev === undefined) throw new LayerError('LAYER_USAGE', 'layer deploy: give one revision (a checksum or version=V) or --lockfile FILE');
+    // A recipe base: an earlier composition of the recipe, from the history of its ref in this store.
+    const commit = current.recipe ? recipeCommitOf(sysroot.store, current.baseRef, rev)
+      : await pullBaseRev(sysroot.store, current.baseRef, rev, req.report);
+    return { request: { ...setBase(current, current.baseRef, commit, current.recipe ?? null), pinned: true }, newLocal: [] };
   }
   if (change.kind === 'rebase') {
     // A new remote (--from-remote), an OCI image, a remote the store knows (NAME:REF), else a local REPO:REF.

@@ -367,10 +367,15 @@ describe('--best and --nobest', () => {
 });
 
 describe('lockfiles and upgrade', () => {
-  it('upgrade of a recipe base refuses --lockfile-out instead of ignoring it', () => {
+  it('upgrade of a recipe base writes --lockfile-out (the recomposed tree) and refuses --lockfile (deploy --lockfile takes it)', () => {
     const s = cloneSysroot(base, 'upgrade-lock');
-    const r = layer(['upgrade', '--sysroot', s, '--lockfile-out', join(tempDir('upgrade-lock-out'), 'lock.json')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/upgrade of a recipe base does not take --lockfile\/--lockfile-out yet \[LAYER_USAGE\]/);
+    const file = join(tempDir('upgrade-lock-out'), 'lock.json');
+    const r = layer(['upgrade', '--sysroot', s, '--lockfile-out', file, '--unchanged-exit-77']);
+    expect(r.code, r.stderr).toBe(77);
+    const lock = JSON.parse(readFileSync(file, 'utf8'));
+    expect(lock.base).toMatchObject({ ref: 'demo/base', commit: null, recipe: expect.arrayContaining(['bash']) });
+    const pinned = layer(['upgrade', '--sysroot', s, '--lockfile', file]);
+    expect(pinned.code).toBe(2);
+    expect(pinned.stderr).toMatch(/upgrade of a recipe base does not take --lockfile \[LAYER_USAGE\]\nhint: layer deploy --lockfile FILE/);
   });
 });

@@ -79,7 +79,8 @@ export async function run(argv: string[]): Promise<number> {
     onLockWait: (holder) => process.stderr.write(`${formatLockWait(holder)}\n`),
     ...(gate.gate ? { gate: gate.gate } : {}),
   });
-  if (r.result) lock.finish(r.result);
+  // Also when nothing changed or for --check: the lockfile of what the upgrade planned (nightly runs record it).
+  if (r.outcome !== 'pinned') lock.finish(r.result ?? { outcome: 'unchanged' });
   const checks = gate.checks();
   const written = await upgradeReport(p, r, { sysroot, command: `layer upgrade ${argv.join(' ')}`, ...(reposdir ? { reposdir: resolve(reposdir) } : {}), ...(checks ? { checks } : {}) });
   const json = { ...upgradeJson(r), ...checksJson(checks), ...(written ? { report: written.html, 'report-ms': written.ms } : {}) };
