@@ -1,8 +1,9 @@
 /**
  * dnf `excludepkgs` / `includepkgs`: fnmatch-style globs (`*`, `?`, `[...]`) matched against
  * every package-spec form dnf accepts: name, name.arch, name-version, name-version-release,
- * name-version-release.arch, and the same with the epoch (`name-1:2.0-3.x86_64`, also `0:`).
- * Patterns that match no package of the repo are reported, as dnf warns about them.
+ * name-version-release.arch, and the last three with the epoch (`name-1:2.0`, `name-1:2.0-3.x86_64`,
+ * also `0:`).
+ * Patterns that match no package of the repo are reported (dnf 4.14 says nothing about them).
  */
 import type { PackageRecord } from '../solver/types.js';
 
@@ -32,8 +33,9 @@ export type NameFilter = (pkg: PackageRecord) => boolean;
 export function specForms(p: Pick<PackageRecord, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string[] {
   const vr = `${p.version}-${p.release}`;
   const evr = `${p.epoch}:${vr}`;
-  const forms = [p.name, `${p.name}.${p.arch}`, `${p.name}-${p.version}`, `${p.name}-${vr}`, `${p.name}-${vr}.${p.arch}`, `${p.name}-${evr}`, `${p.name}-${evr}.${p.arch}`];
-  return forms;
+  // hawkey's forms: NAME, NA, NEV, NEVR, NEVRA, the epoch optional in the last three.
+  return [p.name, `${p.name}.${p.arch}`, `${p.name}-${p.version}`, `${p.name}-${vr}`, `${p.name}-${vr}.${p.arch}`,
+    `${p.name}-${p.epoch}:${p.version}`, `${p.name}-${evr}`, `${p.name}-${evr}.${p.arch}`];
 }
 
 /**

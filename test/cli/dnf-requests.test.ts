@@ -4,14 +4,14 @@
  * one (the alphabetically first of several), and installonly packages (kernels) live side by
  * side up to `installonly_limit`. layer's final set is read with real rpm from the deployment.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo } from '../support/createrepo.js';
+import { dnfInstall as dnfOracle, type DnfResult } from '../support/dnf-oracle.js';
 import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
 import { requireTool, rpmIn } from '../support/tools.js';
-import { cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures } from './helpers.js';
+import { cloneSysroot, ensureBuilt, initSysroot, layer, layeredByRpm as layeredOver, layerJson, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures } from './helpers.js';
 
 const file = (path: string) => [{ path, content: `${path}\n` }];
 
@@ -66,29 +66,13 @@ beforeAll(async () => {
 
 afterAll(() => removeTempDirs());
 
-/** dnf 4.14 installing `specs` into a fresh installroot: the installed NEVRAs, or its error. */
-function dnfInstall(specs: string[], setopts: string[] = [], root = join(tempDir('dnfreq-root'), 'root'), config?: string): { nevras: string[]; out: string; root: string } {
-  mkdirSync(root, { recursive: true });
-  const r = output('dnf', [...(config ? ['-c', config] : []), '--installroot', root, `--setopt=reposdir=${dnfReposdir}`, `--setopt=cachedir=${join(root, '..', 'cache')}`,
-    '--releasever=12', '--nogpgcheck', '-y', ...setopts.map((o) => `--setopt=${o}`), 'install', ...specs]);
-  // Debian's rpm keeps dnf's installroot database at its own default dbpath inside the root.
-  const nevras = output('rpm', ['--root', root, '-qa', '--qf', '%{NEVRA}\\n']).split('\n').filter(Boolean).sort();
-  return { nevras, out: r, root };
+/** dnf 4.14 installing `specs` into a fresh installroot from the fixture repo alone (with `config` as dnf.conf). */
+function dnfInstall(specs: string[], setopts: string[] = [], root = join(tempDir('dnfreq-root'), 'root'), config?: string): DnfResult {
+  return dnfOracle(dnfReposdir, specs, setopts, root, config);
 }
 
-/** A tool's stdout and stderr together. */
-function output(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return `${r.stdout}${r.stderr}`;
-}
-
-/** The packages layered on deployment 0 of `sysroot`, read by real rpm from its tree. */
-function layeredByRpm(sysroot: string): string[] {
-  const d = layerJson(['status', '--sysroot', sysroot]).deployments[0];
-  const all = rpmIn(d.path, ['-qa', '--qf', '%{NEVRA}\\n']).stdout.split('\n').filter(Boolean);
-  const baseSet = new Set(rpmIn(layerJson(['status', '--sysroot', base]).deployments[0].path, ['-qa', '--qf', '%{NEVRA}\\n']).stdout.split('\n'));
-  return all.filter((n) => !baseSet.has(n)).sort();
-}
+/** The packages layered on deployment 0 of `sysroot` over the base, read by real rpm. */
+const layeredByRpm = (sysroot: string) => layeredOver(sysroot, base);
 
 describe('obsoletes on install by name', () => {
   it('installing tea takes tea-ng, which obsoletes it; the step says so; dnf agrees', () => {

@@ -12,7 +12,7 @@ import { buildDemoFixtures } from '../../fixtures/demo/build.js';
 import { mountsUnder } from '../../src/compose/scratch.js';
 import { makeRepo } from '../support/createrepo.js';
 import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
-import { requireTool } from '../support/tools.js';
+import { requireTool, rpmIn } from '../support/tools.js';
 export { requireTool };
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -181,4 +181,11 @@ export function cloneSysroot(src: string, tag = 'copy'): string {
 export function ostreeFsck(sysroot: string): string {
   requireTool('ostree');
   return execFileSync('ostree', [`--repo=${join(sysroot, 'ostree/repo')}`, 'fsck'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The NEVRAs of deployment 0 of `sysroot` that are not in deployment 0 of `base`, read by real rpm from the trees, sorted. */
+export function layeredByRpm(sysroot: string, base: string): string[] {
+  const nevras = (s: string) => rpmIn(layerJson(['status', '--sysroot', s]).deployments[0].path, ['-qa', '--qf', '%{NEVRA}\\n']).stdout.split('\n').filter(Boolean);
+  const baseSet = new Set(nevras(base));
+  return nevras(sysroot).filter((n) => !baseSet.has(n)).sort();
 }
