@@ -15,18 +15,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYERED, RECIPE, upgradeRepos, upRepoFile } from '../support/upgrade-fixtures.js';
-import { cloneSysroot, ensureBuilt, layer, layerJson, ostreeFsck, removeTempDirs, requireTool, tempDir } from './helpers.js';
+import { cloneSysroot, ensureBuilt, layer, layerJson, ostreeFsck, removeTempDirs, requireTool, tempDir, layerOk, recipeSysroots } from './helpers.js';
 
 const rd: Record<'v1' | 'v2' | 'v3', string> = { v1: '', v2: '', v3: '' };
 /** Recipe bases on v1: without layered packages, and with LAYERED layered (booted). */
 let plain: string;
 let layered: string;
 
-function ok(args: string[]): string {
-  const r = layer(args);
-  if (r.code !== 0) throw new Error(`layer ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = layerOk;
 
 function ostree(sysroot: string, ...args: string[]): string {
   return execFileSync('ostree', [`--repo=${join(sysroot, 'ostree/repo')}`, ...args], { encoding: 'utf8' }).trim();
@@ -48,11 +44,7 @@ beforeAll(async () => {
     rd[v] = tempDir(`repos-${v}`);
     writeFileSync(join(rd[v], 'up.repo'), upRepoFile(repos[v]));
   }
-  plain = join(tempDir('plain'), 'sysroot');
-  ok(['init', '--sysroot', plain, '--osname', 'demo', '--reposdir', rd.v1, ...RECIPE]);
-  layered = cloneSysroot(plain, 'layered');
-  ok(['install', '--sysroot', layered, '--reposdir', rd.v1, ...LAYERED]);
-  ok(['boot-pending', '--sysroot', layered]);
+  ({ plain, layered } = recipeSysroots(rd.v1, RECIPE, LAYERED, ''));
 }, 300_000);
 
 afterAll(() => removeTempDirs());

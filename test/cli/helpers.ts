@@ -72,6 +72,26 @@ export function layerJson<T = any>(args: string[], expect = 0): T {
   return JSON.parse(r.stdout) as T;
 }
 
+/** `layer ARGS`, which must exit 0: its stdout (else the test fails with stderr). */
+export function layerOk(args: string[]): string {
+  const r = layer(args);
+  if (r.code !== 0) throw new Error(`layer ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * The upgrade tests' two starting points: `plain`, a recipe base composed from `reposdir`, and
+ * `layered`, a copy with `layeredPkgs` installed and booted.
+ */
+export function recipeSysroots(reposdir: string, recipe: readonly string[], layeredPkgs: readonly string[], tag: string): { plain: string; layered: string } {
+  const plain = join(tempDir(`${tag}plain`), 'sysroot');
+  layerOk(['init', '--sysroot', plain, '--osname', 'demo', '--reposdir', reposdir, ...recipe]);
+  const layered = cloneSysroot(plain, `${tag}layered`);
+  layerOk(['install', '--sysroot', layered, '--reposdir', reposdir, ...layeredPkgs]);
+  layerOk(['boot-pending', '--sysroot', layered]);
+  return { plain, layered };
+}
+
 /** Test packages: names say what they test. */
 const TEST_PACKAGES: FixtureSpec[] = [
   { name: 'with-weak', requires: ['dep-a'], recommends: ['weak-b'], files: [{ path: '/usr/share/with-weak/README', content: 'with-weak\n' }] },

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYERED, RECIPE, upgradeRepos, upRepoFile, type UpgradeRepos } from '../support/upgrade-fixtures.js';
-import { cloneSysroot, ensureBuilt, layer, layerJson, ostreeFsck, removeTempDirs, requireTool, tempDir } from './helpers.js';
+import { cloneSysroot, ensureBuilt, layer, layerJson, ostreeFsck, removeTempDirs, requireTool, tempDir, layerOk, recipeSysroots } from './helpers.js';
 
 let repos: UpgradeRepos;
 /** Repo dirs: the release repo alone, with the v2 updates, with the v2 and v3 updates, v2 alone. */
@@ -25,11 +25,7 @@ function reposdir(versions: ('v1' | 'v2' | 'v3')[]): string {
   return d;
 }
 
-function ok(args: string[]): string {
-  const r = layer(args);
-  if (r.code !== 0) throw new Error(`layer ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = layerOk;
 
 beforeAll(async () => {
   ensureBuilt();
@@ -37,11 +33,7 @@ beforeAll(async () => {
   requireTool('dnf');
   repos = await upgradeRepos();
   Object.assign(rd, { v1: reposdir(['v1']), v12: reposdir(['v1', 'v2']), v123: reposdir(['v1', 'v2', 'v3']), v2: reposdir(['v2']) });
-  plain = join(tempDir('sec-plain'), 'sysroot');
-  ok(['init', '--sysroot', plain, '--osname', 'demo', '--reposdir', rd.v1, ...RECIPE]);
-  layered = cloneSysroot(plain, 'sec-layered');
-  ok(['install', '--sysroot', layered, '--reposdir', rd.v1, ...LAYERED]);
-  ok(['boot-pending', '--sysroot', layered]);
+  ({ plain, layered } = recipeSysroots(rd.v1, RECIPE, LAYERED, 'sec-'));
 }, 300_000);
 
 afterAll(() => removeTempDirs());

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultServer } from '../support/http-server.js';
 import { mulberry32 as prng } from '../support/prng.js';
 import { LAYERED, RECIPE, upgradeRepos, upRepoFile, type UpgradeRepos } from '../support/upgrade-fixtures.js';
-import { cloneSysroot, ensureBuilt, layer, layerJson, MAIN, ostreeFsck, removeTempDirs, requireTool, tempDir } from './helpers.js';
+import { cloneSysroot, ensureBuilt, layer, layerJson, MAIN, ostreeFsck, removeTempDirs, requireTool, tempDir, layerOk, recipeSysroots } from './helpers.js';
 
 let repos: UpgradeRepos;
 /** Repo dirs: one `up.repo` per fixture version. */
@@ -30,22 +30,14 @@ function readOrigin(deploymentPath: string): string {
   return readFileSync(`${deploymentPath}.origin`, 'utf8');
 }
 
-function ok(args: string[]): string {
-  const r = layer(args);
-  if (r.code !== 0) throw new Error(`layer ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = layerOk;
 
 beforeAll(async () => {
   ensureBuilt();
   requireTool('ostree');
   repos = await upgradeRepos();
   for (const v of ['v1', 'v2', 'v3'] as const) rd[v] = reposdir(repos[v]);
-  plain = join(tempDir('plain'), 'sysroot');
-  ok(['init', '--sysroot', plain, '--osname', 'demo', '--reposdir', rd.v1, ...RECIPE]);
-  layered = cloneSysroot(plain, 'layered');
-  ok(['install', '--sysroot', layered, '--reposdir', rd.v1, ...LAYERED]);
-  ok(['boot-pending', '--sysroot', layered]);
+  ({ plain, layered } = recipeSysroots(rd.v1, RECIPE, LAYERED, ''));
 }, 300_000);
 
 afterAll(() => removeTempDirs());

@@ -11,33 +11,16 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pullFromRemote } from '../../src/engine/sources/ostree-remote.js';
 import { silentReport } from '../../src/report.js';
 import { deltaDir, generateDelta, indexPath } from '../../src/store/delta/index.js';
 import { ArchiveRepo, Store, exportCommit, updateSummary, type Checksum } from '../../src/store/index.js';
 import { makeSampleTree } from '../store/helpers.js';
-import { ostree, ostreeFsck, requireTool, tempDir } from '../support/tools.js';
-import { startNginx, type Nginx } from './nginx.js';
+import { ostree, ostreeFsck, requireTool } from '../support/tools.js';
+import { fleetScope } from './nginx.js';
 
-const dirs: string[] = [];
-const servers: Nginx[] = [];
-afterAll(async () => {
-  for (const s of servers) await s.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function dir(tag: string): string {
-  const d = tempDir('delta', tag);
-  dirs.push(d);
-  return d;
-}
-
-async function serve(root: string, prefix: string): Promise<Nginx> {
-  const n = await startNginx(root, prefix);
-  servers.push(n);
-  return n;
-}
+const { dir, serve } = fleetScope('delta');
 
 /** Version 1 and 2 of a tree: 2 changes 20 files, adds 30, removes 5, adds a symlink. */
 function trees(d: string): [string, string] {

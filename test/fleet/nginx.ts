@@ -4,10 +4,11 @@
  * is bounded; the access log lets tests count what clients fetched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
-import { requireTool } from '../support/tools.js';
+import { afterAll } from 'vitest';
+import { requireTool, tempDir } from '../support/tools.js';
 
 export interface Nginx {
   port: number;
@@ -98,6 +99,31 @@ http {
       const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
       await gone;
       clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Temp directories and nginx servers for one test file: `dir(tag)` makes a directory, `serve`
+ * starts nginx on a directory; all are stopped and removed after the file's tests.
+ */
+export function fleetScope(prefix: string): { dir(tag: string): string; serve(root: string, confDir: string): Promise<Nginx> } {
+  const dirs: string[] = [];
+  const servers: Nginx[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    dir(tag) {
+      const d = tempDir(prefix, tag);
+      dirs.push(d);
+      return d;
+    },
+    async serve(root, confDir) {
+      const n = await startNginx(root, confDir);
+      servers.push(n);
+      return n;
     },
   };
 }

@@ -5,34 +5,17 @@
  * ostree: same commit, `ostree fsck` clean on the pulled store, the same tree checked out. An
  * interrupted pull resumes fetching only what is missing; a corrupt object is refused.
  */
-import { copyFileSync, cpSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pullFromRemote } from '../../src/engine/sources/ostree-remote.js';
 import { silentReport } from '../../src/report.js';
 import { ArchiveRepo, Store, exportCommit, type Checksum } from '../../src/store/index.js';
 import { makeSampleTree, snapshot } from '../store/helpers.js';
-import { ostree, ostreeFsck, requireTool, tempDir } from '../support/tools.js';
-import { startNginx, type Nginx } from './nginx.js';
+import { ostree, ostreeFsck, requireTool } from '../support/tools.js';
+import { fleetScope } from './nginx.js';
 
-const dirs: string[] = [];
-const servers: Nginx[] = [];
-afterAll(async () => {
-  for (const s of servers) await s.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function dir(tag: string): string {
-  const d = tempDir('fleet', tag);
-  dirs.push(d);
-  return d;
-}
-
-async function serve(root: string, prefix: string): Promise<Nginx> {
-  const n = await startNginx(root, prefix);
-  servers.push(n);
-  return n;
-}
+const { dir, serve } = fleetScope('fleet');
 
 /** A real ostree archive repo of the sample tree (plus many small files), ref `os/base`, with a summary. */
 function realArchive(d: string): { repo: string; tree: string; commit: Checksum } {
