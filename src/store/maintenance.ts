@@ -195,8 +195,11 @@ export function pruneRepo(repo: Repo, opts: PruneOptions = {}): PruneResult {
   const live = reachable(repo, keep.map((r) => refs.get(r) as Checksum), opts.depth ?? -1);
   let removedObjects = 0;
   let freedBytes = 0;
-  for (const [csum, type] of listObjects(repo)) {
-    if (live.has(`${csum}.${type}`)) continue;
+  // Commits go first: a prune killed midway must not leave a commit whose dirtrees are gone
+  // (ostree fsck: "No such metadata object"); orphaned trees and files are harmless.
+  const dead = [...listObjects(repo)].filter(([csum, type]) => !live.has(`${csum}.${type}`));
+  dead.sort((a, b) => Number(b[1] === 'commit') - Number(a[1] === 'commit'));
+  for (const [csum, type] of dead) {
     const path = repo.objectPath(csum, type);
     const st = lstatSync(path);
     if (st.nlink === 1) freedBytes += st.size;
