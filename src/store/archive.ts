@@ -18,7 +18,6 @@
  * pull`) need no lock because objects are immutable and refs are replaced atomically.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { LayerError } from '../errors.js';
@@ -28,7 +27,7 @@ import {
   S_IFLNK, S_IFMT, S_IFREG, be32, decodeCommit, decodeDirTree, decodeXattrs, encodeXattrs, fileHeader, sha256,
   type Checksum, type Commit, type FileMeta, type ObjectType,
 } from './objects.js';
-import { isValidRef, readRefFile, renameIntoObjects, type Repo } from './repo.js';
+import { isValidRef, readRefFile, renameIntoObjects, syncFilesystemOf, type Repo } from './repo.js';
 
 /** Object kinds of an archive repo: the four of every mode plus detached commit metadata. */
 export type ArchiveObjectType = ObjectType | 'commitmeta';
@@ -178,14 +177,9 @@ export class ArchiveRepo {
     return join(this.path, 'tmp', `${tag}-${process.pid}-${++tmpCounter}`);
   }
 
-  /** syncfs(2) through coreutils `sync -f` (Node has no binding). */
+  /** syncfs(2) on the archive's filesystem (see syncFilesystemOf). */
   syncFilesystem(): void {
-    if (!this.fsync) return;
-    try {
-      execFileSync('sync', ['-f', this.path], { stdio: 'ignore' });
-    } catch (err) {
-      throw new LayerError('LAYER_STORE', `syncing ${this.path} failed`, { cause: err, hint: 'coreutils `sync` must be on PATH' });
-    }
+    if (this.fsync) syncFilesystemOf(this.path);
   }
 
   /** Write a file of the repo (ref, summary) atomically: temp file, fsync, rename. */

@@ -124,14 +124,9 @@ export class Repo {
     this.known.clear();
   }
 
-  /** syncfs(2) on the repository's filesystem: Node has no binding, coreutils `sync -f` does it. */
+  /** syncfs(2) on the repository's filesystem (see syncFilesystemOf). */
   syncFilesystem(): void {
-    if (!this.fsync) return;
-    try {
-      execFileSync('sync', ['-f', this.path], { stdio: 'ignore' });
-    } catch (err) {
-      throw new LayerError('LAYER_STORE', `syncing ${this.path} failed`, { cause: err, hint: 'coreutils `sync` must be on PATH' });
-    }
+    if (this.fsync) syncFilesystemOf(this.path);
   }
 
   private refPath(ref: string): string {
@@ -218,4 +213,13 @@ export function renameIntoObjects(madeDirs: Set<string>, tmp: string, dest: stri
     madeDirs.add(dir);
   }
   renameSync(tmp, dest);
+}
+
+/** syncfs(2) on `path`'s filesystem: Node has no binding, coreutils `sync -f` does it. */
+export function syncFilesystemOf(path: string): void {
+  try {
+    execFileSync('sync', ['-f', path], { stdio: 'ignore' });
+  } catch (err) {
+    throw new LayerError('LAYER_STORE', `syncing ${path} failed`, { cause: err, hint: 'coreutils `sync` must be on PATH' });
+  }
 }

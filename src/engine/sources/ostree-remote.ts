@@ -28,7 +28,7 @@ import { LayerError } from '../../errors.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, FetchFailure, Fetcher, SMALL_FILE_LIMIT, joinUrl, type FetchOptions } from '../../net/index.js';
 import type { Report } from '../../report.js';
 import type { BaseSource } from './base-source.js';
-import { remoteVerification, verifySigned, type RemoteVerification } from './remote-verify.js';
+import { remoteOptions, remoteVerification, verifySigned, type RemoteVerification } from './remote-verify.js';
 import { MAX_DETACHED } from '../../store/commitmeta.js';
 import { pullDelta, type DeltaMetadata } from './ostree-delta.js';
 import { checkBaseLayout } from './ostree-local.js';
@@ -288,22 +288,8 @@ export function addRemote(store: Store, name: string, url: string, options: Read
 /** The URL of remote `name` in the store's config, or undefined. */
 export function remoteUrl(store: Store, name: string): string | undefined {
   if (!REMOTE_NAME.test(name)) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(`${store.path}/config`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let inSection = false;
-  for (const line of text.split('\n')) {
-    const h = /^\s*\[(.*)\]\s*$/.exec(line);
-    if (h) inSection = h[1] === `remote "${name}"`;
-    else if (inSection) {
-      const m = /^\s*url\s*=\s*(\S+)\s*$/.exec(line);
-      if (m) return m[1];
-    }
-  }
-  return undefined;
+  const url = remoteOptions(store, name).get('url');
+  return url === undefined || url === '' ? undefined : url;
 }
 
 function dropSection(text: string, section: string): string {
