@@ -246,7 +246,9 @@ export async function exportOci(reader: CommitReader, rev: string, opts: ExportO
 
 type Layers = ExportOciResult['layers'];
 
-function writeManifest(opts: ExportOciOptions & { architecture: string }, commit: Checksum, walked: Walked, written: Written[], layers: Layers): ExportOciResult {
+type Opts = ExportOciOptions & { architecture: string };
+
+function writeManifest(opts: Opts, commit: Checksum, walked: Walked, written: Written[], layers: Layers): ExportOciResult {
   const created = new Date(Number(walked.timestamp) * 1000).toISOString().replace('.000Z', 'Z');
   const labels: Record<string, string> = { 'containers.bootc': '1', 'ostree.commit': commit, 'ostree.final-diffid': written[written.length - 1]?.diffId ?? '' };
   if (walked.version !== undefined) Object.assign(labels, { 'org.opencontainers.image.version': walked.version, version: walked.version });
@@ -258,7 +260,8 @@ function writeManifest(opts: ExportOciOptions & { architecture: string }, commit
     history: layers.map((l, i) => ({ created, created_by: described(l.name, i) })),
   };
   const configDesc = writeJsonBlob(opts.dir, MEDIA.config, config);
-  const manifest = { schemaVersion: 2, mediaType: MEDIA.manifest, config: configDesc, layers: written.map((w) => w.desc), annotations: labels };
+  const layerDescs = written.map((w) => w.desc);
+  const manifest = { schemaVersion: 2, mediaType: MEDIA.manifest, config: configDesc, layers: layerDescs, annotations: labels };
   const manifestDesc = writeJsonBlob(opts.dir, MEDIA.manifest, manifest);
   const tag = opts.tag ?? 'latest';
   writeIndex(opts.dir, manifestDesc, tag);
