@@ -9,3 +9,4 @@ export { exportOci, MAX_CHUNKS, OBJECTS_DIR, OSTREE_LAYER, type ExportOciOptions
 export { importImage, imageCommit, type ImportResult } from './import.js';
 export { readImage, verifyBlob, MEDIA, type Descriptor, type Image, type ImageConfig, type Manifest } from './layout.js';
 export { writeOciArchive } from './archive.js';
+export { exportOciTo, type ExportedImage } from './destination.js';

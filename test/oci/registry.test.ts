@@ -7,7 +7,8 @@
  * pushed by `skopeo copy` to Debian's docker-registry started here, pulled back by `layer init
  * --from-oci registry:…` as the same OSTree commit (ostree fsck, ostree ls). A new compose that
  * adds one package changes two layers; `layer upgrade` fetches those (counted in the registry's
- * access log) and nothing when the manifest is unchanged. A damaged blob deploys nothing.
+ * access log) and nothing when the manifest is unchanged; `layer compose --oci` writes that
+ * image in the same run. A damaged blob deploys nothing.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,9 +130,16 @@ describe('OCI images through a registry', () => {
 
     // A new compose with one more package: its layer and the final one change, the rest keep their digests.
     writeFileSync(recipe, JSON.stringify({ packages: [...BASE_PACKAGES, 'dep-a'], repos: ['test.repo'] }));
-    const c2 = layerJson<{ commit: string }>(['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '2.0', '--workdir', work]);
+    // compose --oci writes the published commit as an image in the same run: the image export makes.
+    const archive2 = join(dir, 'v2.oci.tar');
+    const c2 = layerJson<{ commit: string; image: ExportJson & { destination: string } }>(
+      ['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '2.0', '--workdir', work, '--oci', `oci-archive:${archive2}`]);
     const oci2 = join(dir, 'oci2');
     const e2 = layerJson<ExportJson>(['export', '--oci', oci2, '--repo', repo, REF]);
+    expect(c2.image.commit).toBe(c2.commit);
+    expect(c2.image.destination).toBe(`oci-archive:${archive2}`);
+    expect(c2.image.manifestDigest).toBe(e2.manifestDigest);
+    expect(inspect(`oci-archive:${archive2}`)).toMatchObject({ Digest: e2.manifestDigest, Labels: { 'ostree.commit': c2.commit, version: '2.0' } });
     const old = new Set(e1.layers.map((l) => l.digest));
     const changed = e2.layers.filter((l) => !old.has(l.digest));
     expect(changed.map((l) => l.name)).toEqual([OSTREE_LAYER, 'dep-a']);
