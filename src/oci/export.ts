@@ -4,7 +4,7 @@
  * the tar entries are ostree-tar.ts's):
  *
  * - layer 0, the ostree layer: the root directory, the repo structure, the `.commit` object,
- *   the root `.dirmeta`, then the tree walked depth first (each `.dirtree`, each new `.dirmeta`,
+ *   its `.commitmeta` when it has one (signatures), the root `.dirmeta`, then the tree walked depth first (each `.dirtree`, each new `.dirmeta`,
  *   each directory entry), `var/tmp` when the tree has /var but not /var/tmp, then the content
  *   objects no package owns, each with its hardlinks;
  * - layers 1..n, one per package chunk (from the commit's rpmdb): the repo structure, then the
@@ -60,7 +60,7 @@ export interface ExportOciResult {
 }
 
 /** Layer 0's structure, in order: metadata objects and directory entries. */
-type Step = { kind: 'object'; csum: string; suffix: 'commit' | 'dirtree' | 'dirmeta'; bytes: Buffer } | { kind: 'dir'; path: string; meta: DirMeta };
+type Step = { kind: 'object'; csum: string; suffix: 'commit' | 'commitmeta' | 'dirtree' | 'dirmeta'; bytes: Buffer } | { kind: 'dir'; path: string; meta: DirMeta };
 
 interface Walked {
   steps: Step[];
@@ -78,8 +78,11 @@ function walkCommit(reader: CommitReader, commit: Checksum): Walked {
   const steps: Step[] = [
     { kind: 'dir', path: './', meta: decodeDirMeta(rootMeta) },
     { kind: 'object', csum: commit, suffix: 'commit', bytes: commitBytes },
-    { kind: 'object', csum: c.rootMeta, suffix: 'dirmeta', bytes: rootMeta },
   ];
+  // Detached metadata (signatures) right after the commit, as ostree-ext writes it.
+  const detached = reader.readCommitMeta(commit);
+  if (detached) steps.push({ kind: 'object', csum: commit, suffix: 'commitmeta', bytes: detached });
+  steps.push({ kind: 'object', csum: c.rootMeta, suffix: 'dirmeta', bytes: rootMeta });
   const files = new Map<Checksum, string[]>();
   const seen = new Set<string>([`dirmeta ${c.rootMeta}`]);
   const once = (csum: string, suffix: 'dirtree' | 'dirmeta', read: () => Buffer): Buffer => {

@@ -9,7 +9,8 @@
  *   repository that Debian's ostree fsck's, shows the same commit for, and checks out to the
  *   same tree as layer's own repo (modes, owners, xattrs, bytes): ostree itself reads the
  *   objects as ostree-ext writes them;
- * - layer 0 starts as ostree-ext's does (root, repo structure and config, .commit, .dirmeta) and
+ * - layer 0 starts as ostree-ext's does (root, repo structure and config, .commit, .commitmeta,
+ *   .dirmeta; ostree reads the detached metadata back) and
  *   every .file entry is right after its .file-xattrs-link;
  * - imported back into a fresh store, the byte-identical commit (same checksum, fsck clean).
  * A flipped byte in a layer blob is refused before anything is built; a file changed with
@@ -24,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { exportOci, importImage, MEDIA, openCommitReader, readImage } from '../../src/oci/index.js';
 import { silentReport } from '../../src/report.js';
+import { encodeDetached } from '../../src/store/commitmeta.js';
 import { Store, V } from '../../src/store/index.js';
 import { makeSampleTree, snapshot } from '../store/helpers.js';
 import { ostree, ostreeFsck, requireTool, tempDir } from '../support/tools.js';
@@ -47,6 +49,8 @@ beforeAll(async () => {
   writeFileSync(join(tree, long), 'a name over ustar\'s 100 bytes\n');
   repo = Store.init(join(work, 'repo'), { mode: 'bare', fsync: false });
   commit = await repo.commitTree(tree, { ref: 'sample', metadata: [['version', V.string('7.1')]], timestamp: 1_700_000_000n });
+  // Detached metadata (where signatures go): the image carries it after the commit.
+  writeFileSync(join(repo.path, 'objects', commit.slice(0, 2), `${commit.slice(2)}.commitmeta`), encodeDetached([['layer.test', V.string('detached')]]));
 });
 
 afterAll(() => {
@@ -88,7 +92,8 @@ describe('layer OCI export and import', () => {
     expect(names.slice(0, 5)).toEqual(['./', 'sysroot/', 'sysroot/ostree/', `${root}/`, `${root}/objects/`]);
     expect(names.slice(261, 271)).toEqual([...['extensions', 'refs', 'refs/heads', 'refs/mirrors', 'refs/remotes', 'state', 'tmp', 'tmp/cache'].map((d) => `${root}/${d}/`), `${root}/config`,
       `${root}/objects/${commit.slice(0, 2)}/${commit.slice(2)}.commit`]);
-    expect(names[271]).toMatch(/\.dirmeta$/);
+    expect(names[271]).toBe(`${root}/objects/${commit.slice(0, 2)}/${commit.slice(2)}.commitmeta`);
+    expect(names[272]).toMatch(/\.dirmeta$/);
     const files = names.filter((n) => n.endsWith('.file'));
     expect(files.length).toBeGreaterThan(10);
     for (const f of files) expect(names[names.indexOf(f) - 1]).toBe(f.replace(/\.file$/, '.file-xattrs-link'));
@@ -106,6 +111,7 @@ describe('layer OCI export and import', () => {
     expect(ostreeFsck(xrepo)).toContain('1 commit objects');
     expect(ostree(xrepo, 'show', '--print-metadata-key=version', commit).trim()).toBe("'7.1'");
     expect(ostree(xrepo, 'rev-parse', commit).trim()).toBe(commit);
+    expect(ostree(xrepo, 'show', '--print-detached-metadata-key=layer.test', commit).trim()).toBe("'detached'");
     const co = join(work, 'checkout');
     ostree(repo.path, 'checkout', commit, co);
     ostree(xrepo, 'checkout', commit, join(work, 'checkout-x'));
