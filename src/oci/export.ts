@@ -4,9 +4,10 @@
  * the tar entries are ostree-tar.ts's):
  *
  * - layer 0, the ostree layer: the root directory, the repo structure, the `.commit` object,
- *   its `.commitmeta` when it has one (signatures), the root `.dirmeta`, then the tree walked depth first (each `.dirtree`, each new `.dirmeta`,
- *   each directory entry), `var/tmp` when the tree has /var but not /var/tmp, then the content
- *   objects no package owns, each with its hardlinks;
+ *   its `.commitmeta` when it has one (signatures), the root `.dirmeta`, then the tree walked
+ *   depth first (each `.dirtree`, each new `.dirmeta`, each directory entry), `var/tmp` when
+ *   the tree has /var but not /var/tmp, then the content objects no package owns, each with
+ *   its hardlinks;
  * - layers 1..n, one per package chunk (from the commit's rpmdb): the repo structure, then the
  *   chunk's content objects, each with its hardlinks, and the layer annotation
  *   `ostree.components` (the packages, comma-separated). Over MAX_CHUNKS packages, the ones
