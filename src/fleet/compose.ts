@@ -13,6 +13,10 @@
  * the summary as they were. The work directory is a temp directory removed at the end unless
  * the caller passes its own (`workDir`, kept: its package cache speeds up the next compose).
  *
+ * With `oci`, the published commit is then also written as an OCI image (src/oci: the layout
+ * bootc uses), from the archive repo, also when the compose was unchanged; a failure there
+ * leaves the published ref as it is.
+ *
  * Locking: one compose per archive repo at a time; nothing here enforces it.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +32,7 @@ import type { Request } from '../request/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { ArchiveRepo, Store, commitMetadata, exportCommit, updateSummary, type Checksum, type ExportResult } from '../store/index.js';
 import { generateDelta, type DeltaResult } from '../store/delta/index.js';
+import { exportOciTo, openCommitReader, type ExportedImage } from '../oci/index.js';
 import { createPackageVerifier } from '../trust/index.js';
 import { readRecipe, type Recipe } from './recipe.js';
 import { checkSigningKeys, signCommit, signIfUnsigned, signSummary, wantsSigning, type SignOptions } from './sign.js';
@@ -51,6 +56,8 @@ export interface ComposeRepoRequest {
   sign?: SignOptions;
   /** Generate a static delta from the ref's previous commit to the new one (store/delta). */
   deltas?: boolean;
+  /** Also write the ref's commit as an OCI image (src/oci) once it is published. */
+  oci?: { dest: string; tag?: string };
 }
 
 export interface ComposeRepoResult {
@@ -64,12 +71,24 @@ export interface ComposeRepoResult {
   exported?: ExportResult;
   /** The static delta generated (`deltas`, when the ref had a previous commit). */
   delta?: DeltaResult;
+  /** The OCI image written (`oci`). */
+  image?: ExportedImage;
   timings: Record<string, number>;
 }
 
 const REF_RE = /^(?:[\w\d][-._\w\d]*\/)*[\w\d][-._\w\d]*$/;
 
 export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoResult> {
+  const r = await composeCommit(req);
+  if (!req.oci) return r;
+  // From the archive, after the ref moved: the image is of the commit the fleet's repo serves.
+  const { dest, tag } = req.oci;
+  const started = performance.now();
+  const image = await req.report.section('oci', async () => exportOciTo(openCommitReader(req.repo), r.commit, dest, tag));
+  return { ...r, image, timings: { ...r.timings, oci: Math.round(performance.now() - started) } };
+}
+
+async function composeCommit(req: ComposeRepoRequest): Promise<ComposeRepoResult> {
   if (!REF_RE.test(req.ref)) throw new LayerError('LAYER_USAGE', `invalid ref name '${req.ref}'`, { hint: 'refs match [\\w\\d][-._\\w\\d]* separated by /' });
   const recipe = readRecipe(req.recipe);
   if (wantsSigning(req.sign)) checkSigningKeys(req.sign);

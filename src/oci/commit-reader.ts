@@ -16,6 +16,8 @@ export interface CommitReader {
   /** A ref or checksum → the commit checksum. */
   resolve(rev: string): Checksum;
   readMeta(type: MetaObject, csum: Checksum): Buffer;
+  /** The commit's detached metadata (`.commitmeta`: signatures), if it has any. */
+  readCommitMeta(csum: Checksum): Buffer | undefined;
   /** A content object: its metadata and bytes (empty for a symlink). */
   readContent(csum: Checksum): { meta: FileMeta; content: Buffer };
 }
@@ -45,6 +47,7 @@ function archiveReader(repo: ArchiveRepo): CommitReader {
       return c;
     },
     readMeta: (type, csum) => repo.readObject(csum, type),
+    readCommitMeta: (csum) => (repo.hasObject(csum, 'commitmeta') ? repo.readObject(csum, 'commitmeta') : undefined),
     readContent: (csum) => decodeFilez(repo.readObject(csum, 'file')),
   };
 }
@@ -59,6 +62,14 @@ function storeReader(store: Store): CommitReader {
       return c;
     },
     readMeta: (type, csum) => store.readMetadata(type, csum),
+    readCommitMeta(csum) {
+      try {
+        return readFileSync(join(store.path, 'objects', csum.slice(0, 2), `${csum.slice(2)}.commitmeta`));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new LayerError('LAYER_STORE', `cannot read the commitmeta of ${csum} in ${store.path}`, { cause: err });
+      }
+    },
     readContent(csum) {
       const m = loadContentMeta(store, csum);
       const meta: FileMeta = { uid: m.uid, gid: m.gid, mode: m.mode, xattrs: m.xattrs };

@@ -1,46 +1,52 @@
 /**
- * An OSTree commit as an OCI image (`layer export --oci`), in the shape ostree-native / bootc
- * images have: the tree as plain rootfs content (any container tool unpacks it), the commit's
- * own metadata objects (commit, dirtree, dirmeta) under `sysroot/ostree/repo/objects/` so an
- * importer rebuilds the byte-identical commit, and the labels `ostree.commit`,
- * `ostree.final-diffid`, `containers.bootc` and `version` on the config.
+ * An OSTree commit as an OCI image (`layer export --oci`, `layer compose --oci`) in the layout
+ * bootc and rpm-ostree's ostree-native containers use (ostree-ext's "chunked" encapsulation;
+ * the tar entries are ostree-tar.ts's):
  *
- * Layers are split by owning package (the commit's rpmdb): one layer per package holding its
- * files (and their parent directories), then a final layer with every directory, the files no
- * package owns (the rpmdb itself, generated files) and the OSTree objects. An update that
- * changes one package changes that package's layer and the final one; the others keep their
- * digests, so a registry and a client already holding them transfer nothing for them. Over
- * MAX_LAYERS packages, the packages with the fewest files share one layer.
+ * - layer 0, the ostree layer: the root directory, the repo structure, the `.commit` object,
+ *   its `.commitmeta` when it has one (signatures), the root `.dirmeta`, then the tree walked
+ *   depth first (each `.dirtree`, each new `.dirmeta`, each directory entry), `var/tmp` when
+ *   the tree has /var but not /var/tmp, then the content objects no package owns, each with
+ *   its hardlinks;
+ * - layers 1..n, one per package chunk (from the commit's rpmdb): the repo structure, then the
+ *   chunk's content objects, each with its hardlinks, and the layer annotation
+ *   `ostree.components` (the packages, comma-separated). Over MAX_CHUNKS packages, the ones
+ *   with the fewest objects share the last chunk;
+ * - labels (and the same manifest annotations): `ostree.commit`, `ostree.final-diffid` (the
+ *   diff_id of the last chunk layer: bootc reads every layer up to it as ostree objects),
+ *   `containers.bootc=1`, `version` and `org.opencontainers.image.version`; the architecture
+ *   from the packages (bootc refuses an image of another architecture than the host's).
  *
- * Reproducible: entries sorted by path, mtime 0, numeric owners only, gzip with fixed settings
- * (no name, mtime 0), JSON with a fixed key order and `created` = the commit's timestamp: the
- * same commit always gives the same digests.
+ * An update that changes one package changes its chunk and layer 0 (it holds the commit); the
+ * other layers keep their digests. A content object shared by files of several packages goes
+ * to the first of them by name. Reproducible: fixed entry order (tree order, then checksums),
+ * mtime 0, numeric owners, fixed gzip settings, `created` = the commit's timestamp.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LayerError } from '../errors.js';
 import { readFilePaths } from '../rpm/files.js';
 import { openRpmdb, RPMDB_DIRS } from '../rpmdb/index.js';
-import { S_IFLNK, S_IFMT, decodeCommit, decodeDirMeta, decodeDirTree, type Checksum, type DirMeta } from '../store/index.js';
+import { decodeCommit, decodeDirMeta, decodeDirTree, type Checksum, type DirMeta } from '../store/index.js';
 import type { CommitReader } from './commit-reader.js';
 import { LayerBlobWriter, MEDIA, writeIndex, writeJsonBlob, type Descriptor, type ImageConfig } from './layout.js';
-import { TAR_END, padding, tarHeader } from './tar.js';
+import { OstreeTarWriter, isStructureDir, tarPath } from './ostree-tar.js';
+import { TAR_END } from './tar.js';
 
-/** Most layers of one image (ostree-rs-ext's default chunking limit is 64 too). */
-export const MAX_LAYERS = 64;
-/** Where the commit's metadata objects go in the final layer (the path ostree-native images use). */
-export const OBJECTS_DIR = 'sysroot/ostree/repo/objects';
-
-/** A tree directory or file, an OSTree object file, or a directory made only to hold the objects. */
-type Node = { kind: 'dir'; meta: Checksum } | { kind: 'file'; csum: Checksum } | { kind: 'object'; bytes: Buffer } | { kind: 'plaindir' };
+/** Most package chunks of one image; layer 0 comes on top (ostree-ext's MAX_CHUNKS, 64). */
+export const MAX_CHUNKS = 64;
+export { OBJECTS_DIR } from './ostree-tar.js';
+/** The name of layer 0 in results and history. */
+export const OSTREE_LAYER = 'the OSTree commit and unowned files';
+/** The layer annotation naming a chunk's packages (ostree-ext's CONTENT_ANNOTATION). */
+export const COMPONENTS = 'ostree.components';
 
 export interface ExportOciOptions {
   /** The OCI layout directory (created or added to). */
   dir: string;
   /** The `org.opencontainers.image.ref.name` of the manifest (default `latest`). */
   tag?: string;
-  /** config.architecture (default amd64). */
+  /** config.architecture (default: from the packages' arch, else the host's). */
   architecture?: string;
 }
 
@@ -48,60 +54,97 @@ export interface ExportOciResult {
   commit: Checksum;
   manifestDigest: string;
   configDigest: string;
-  /** One per layer: what it holds, its digest and diff_id. */
+  /** One per layer, layer 0 first: what it holds, its digest and diff_id. */
   layers: Array<{ name: string; digest: string; diffId: string; size: number; entries: number }>;
   tag: string;
+  architecture: string;
 }
 
-/** Every node of the commit's tree by path ('' the root), and the metadata objects it is made of. */
+/** Layer 0's structure, in order: metadata objects and directory entries. */
+type Step = { kind: 'object'; csum: string; suffix: 'commit' | 'commitmeta' | 'dirtree' | 'dirmeta'; bytes: Buffer } | { kind: 'dir'; path: string; meta: DirMeta };
+
 interface Walked {
-  nodes: Map<string, Node>;
-  objects: Map<string, Buffer>;
+  steps: Step[];
+  /** Content checksum → its tree paths (tree order). */
+  files: Map<Checksum, string[]>;
   version?: string;
   timestamp: bigint;
+  subject: string;
 }
 
 function walkCommit(reader: CommitReader, commit: Checksum): Walked {
-  const nodes = new Map<string, Node>();
-  const objects = new Map<string, Buffer>();
   const commitBytes = reader.readMeta('commit', commit);
   const c = decodeCommit(commitBytes);
-  objects.set(`${commit}.commit`, commitBytes);
-  const visit = (prefix: string, tree: Checksum, meta: Checksum): void => {
-    nodes.set(prefix, { kind: 'dir', meta });
-    objects.set(`${meta}.dirmeta`, reader.readMeta('dirmeta', meta));
-    const bytes = reader.readMeta('dirtree', tree);
-    objects.set(`${tree}.dirtree`, bytes);
-    const t = decodeDirTree(bytes);
-    const at = (n: string) => (prefix ? `${prefix}/${n}` : n);
-    for (const [name, csum] of t.files) nodes.set(at(name), { kind: 'file', csum });
-    for (const [name, sub, subMeta] of t.dirs) visit(at(name), sub, subMeta);
+  const rootMeta = reader.readMeta('dirmeta', c.rootMeta);
+  const steps: Step[] = [
+    { kind: 'dir', path: './', meta: decodeDirMeta(rootMeta) },
+    { kind: 'object', csum: commit, suffix: 'commit', bytes: commitBytes },
+  ];
+  // Detached metadata (signatures) right after the commit, as ostree-ext writes it.
+  const detached = reader.readCommitMeta(commit);
+  if (detached) steps.push({ kind: 'object', csum: commit, suffix: 'commitmeta', bytes: detached });
+  steps.push({ kind: 'object', csum: c.rootMeta, suffix: 'dirmeta', bytes: rootMeta });
+  const files = new Map<Checksum, string[]>();
+  const seen = new Set<string>([`dirmeta ${c.rootMeta}`]);
+  const once = (csum: string, suffix: 'dirtree' | 'dirmeta', read: () => Buffer): Buffer => {
+    const bytes = read();
+    if (!seen.has(`${suffix} ${csum}`)) steps.push({ kind: 'object', csum, suffix, bytes });
+    seen.add(`${suffix} ${csum}`);
+    return bytes;
   };
-  visit('', c.rootTree, c.rootMeta);
+  let hasVar = false;
+  let hasVarTmp = false;
+  const visit = (prefix: string, tree: Checksum): void => {
+    const t = decodeDirTree(once(tree, 'dirtree', () => reader.readMeta('dirtree', tree)));
+    for (const [name, csum] of t.files) files.set(csum, [...(files.get(csum) ?? []), prefix + name]);
+    for (const [name, sub, subMeta] of t.dirs) {
+      const meta = decodeDirMeta(once(subMeta, 'dirmeta', () => reader.readMeta('dirmeta', subMeta)));
+      const path = prefix + name;
+      hasVar ||= path === 'var';
+      hasVarTmp ||= path === 'var/tmp';
+      if (!isStructureDir(path)) steps.push({ kind: 'dir', path: tarPath(path), meta });
+      visit(`${path}/`, sub);
+    }
+  };
+  visit('', c.rootTree);
+  if (hasVar && !hasVarTmp) steps.push({ kind: 'dir', path: 'var/tmp', meta: { mode: 0o1777, uid: 0, gid: 0, xattrs: [] } });
   const v = c.metadata.find(([k]) => k === 'version')?.[1].value;
-  return { nodes, objects, ...(typeof v === 'string' ? { version: v } : {}), timestamp: c.timestamp };
+  return { steps, files, ...(typeof v === 'string' ? { version: v } : {}), timestamp: c.timestamp, subject: c.subject };
 }
 
-/** Tree path → owning package name, from the commit's rpmdb (none: an empty map). */
-function owners(reader: CommitReader, nodes: Map<string, Node>): Map<string, string> {
-  const out = new Map<string, string>();
-  const dbNode = RPMDB_DIRS.map((d) => nodes.get(`${d}/rpmdb.sqlite`)).find((n) => n?.kind === 'file');
-  if (!dbNode || dbNode.kind !== 'file') return out;
+interface Owners {
+  /** Tree path → owning package name. */
+  paths: Map<string, string>;
+  /** The packages' most common architecture (noarch left out), if any. */
+  arch?: string;
+}
+
+/** Who owns what, from the commit's rpmdb (no rpmdb: nobody). */
+function readOwners(reader: CommitReader, files: Map<Checksum, string[]>): Owners {
+  const byPath = new Map<string, Checksum>();
+  for (const [csum, paths] of files) for (const p of paths) byPath.set(p, csum);
+  const db = RPMDB_DIRS.map((d) => byPath.get(`${d}/rpmdb.sqlite`)).find((c) => c !== undefined);
+  const out: Owners = { paths: new Map() };
+  if (db === undefined) return out;
   const tmp = mkdtempSync(join(tmpdir(), 'layer-oci-rpmdb-'));
   try {
-    writeFileSync(join(tmp, 'rpmdb.sqlite'), reader.readContent(dbNode.csum).content);
-    const db = openRpmdb(join(tmp, 'rpmdb.sqlite'));
+    writeFileSync(join(tmp, 'rpmdb.sqlite'), reader.readContent(db).content);
+    const rpmdb = openRpmdb(join(tmp, 'rpmdb.sqlite'));
     try {
-      const pkgs = [...db.packages()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const arches = new Map<string, number>();
+      const pkgs = [...rpmdb.packages()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const p of pkgs) {
+        if (p.arch !== 'noarch') arches.set(p.arch, (arches.get(p.arch) ?? 0) + 1);
         for (const abs of readFilePaths(p.header, p.nevra)) {
           // OSTree trees keep the packages' /etc as /usr/etc.
           const rel = abs.startsWith('/etc/') ? `usr${abs}` : abs.replace(/^\/+/, '');
-          if (nodes.get(rel)?.kind === 'file' && !out.has(rel)) out.set(rel, p.name);
+          if (byPath.has(rel) && !out.paths.has(rel)) out.paths.set(rel, p.name);
         }
       }
+      const top = [...arches].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+      if (top) out.arch = top[0];
     } finally {
-      db.close();
+      rpmdb.close();
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -109,120 +152,122 @@ function owners(reader: CommitReader, nodes: Map<string, Node>): Map<string, str
   return out;
 }
 
-/** The layers' contents: package name → file paths, at most MAX_LAYERS - 1 groups, then the rest. */
-function planLayers(nodes: Map<string, Node>, own: Map<string, string>): { groups: Array<[string, string[]]>; rest: string[] } {
-  const byPkg = new Map<string, string[]>();
-  const rest: string[] = [];
-  for (const [path, n] of nodes) {
-    if (n.kind !== 'file') continue;
-    const pkg = own.get(path);
-    if (pkg === undefined) rest.push(path);
-    else byPkg.set(pkg, [...(byPkg.get(pkg) ?? []), path]);
-  }
-  let groups = [...byPkg].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (groups.length > MAX_LAYERS - 1) {
-    const bySize = [...groups].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
-    const keep = new Set(bySize.slice(0, MAX_LAYERS - 2).map(([n]) => n));
-    const merged = groups.filter(([n]) => !keep.has(n));
-    groups = [...groups.filter(([n]) => keep.has(n)), [`${merged.length} smaller packages`, merged.flatMap(([, p]) => p)]];
-  }
-  return { groups, rest };
+interface Chunk {
+  name: string;
+  packages: string[];
+  /** Content checksum → paths, in checksum order. */
+  objects: Array<[Checksum, string[]]>;
 }
 
-function parents(path: string): string[] {
-  const parts = path.split('/');
-  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+const byName = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Package chunks (at most MAX_CHUNKS) and the unowned objects layer 0 keeps. */
+function planChunks(files: Map<Checksum, string[]>, owners: Map<string, string>): { chunks: Chunk[]; rest: Array<[Checksum, string[]]> } {
+  const byPkg = new Map<string, Array<[Checksum, string[]]>>();
+  const rest: Array<[Checksum, string[]]> = [];
+  for (const [csum, paths] of [...files].sort(([a], [b]) => byName(a, b))) {
+    const pkgs = paths.map((p) => owners.get(p)).filter((p): p is string => p !== undefined).sort(byName);
+    const entry: [Checksum, string[]] = [csum, [...paths].sort(byName)];
+    const pkg = pkgs[0];
+    if (pkg === undefined) rest.push(entry);
+    else byPkg.set(pkg, [...(byPkg.get(pkg) ?? []), entry]);
+  }
+  let chunks: Chunk[] = [...byPkg].sort(([a], [b]) => byName(a, b)).map(([name, objects]) => ({ name, packages: [name], objects }));
+  if (chunks.length > MAX_CHUNKS) {
+    const bySize = [...chunks].sort((a, b) => b.objects.length - a.objects.length || byName(a.name, b.name));
+    const keep = new Set(bySize.slice(0, MAX_CHUNKS - 1).map((c) => c.name));
+    const merged = chunks.filter((c) => !keep.has(c.name));
+    const objects = merged.flatMap((c) => c.objects).sort(([a], [b]) => byName(a, b));
+    chunks = [...chunks.filter((c) => keep.has(c.name)), { name: `${merged.length} components`, packages: merged.map((c) => c.name), objects }];
+  }
+  return { chunks, rest };
 }
 
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+type Written = { desc: Descriptor; diffId: string; entries: number };
 
-/** Write one layer of `paths` (sorted; directories and files of the tree, or object entries). */
-type Written = { desc: Descriptor; diffId: string };
+async function writeObjects(t: OstreeTarWriter, reader: CommitReader, objects: Array<[Checksum, string[]]>): Promise<number> {
+  let n = 0;
+  for (const [csum, paths] of objects) {
+    const { meta, content } = reader.readContent(csum);
+    await t.content(csum, meta, content, paths);
+    n += 2 + paths.length;
+  }
+  return n;
+}
 
-async function writeLayer(dir: string, reader: CommitReader, nodes: Map<string, Node>, paths: string[]): Promise<Written> {
+async function writeOstreeLayer(dir: string, reader: CommitReader, walked: Walked, rest: Array<[Checksum, string[]]>): Promise<Written> {
   const w = new LayerBlobWriter(dir);
-  const metas = new Map<Checksum, DirMeta>();
-  for (const path of paths) {
-    const n = nodes.get(path);
-    if (!n) throw new LayerError('LAYER_INTERNAL', `assertion failed: no node for ${path}`);
-    if (n.kind === 'dir') {
-      const m = metas.get(n.meta) ?? decodeDirMeta(reader.readMeta('dirmeta', n.meta));
-      metas.set(n.meta, m);
-      await w.write(tarHeader({ path, type: 'dir', mode: m.mode, uid: m.uid, gid: m.gid, size: 0, xattrs: m.xattrs }));
-    } else if (n.kind === 'plaindir') {
-      await w.write(tarHeader({ path, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0 }));
-    } else if (n.kind === 'object') {
-      await w.write(tarHeader({ path, type: 'file', mode: 0o644, uid: 0, gid: 0, size: n.bytes.length }));
-      await w.write(n.bytes);
-      await w.write(padding(n.bytes.length));
-    } else {
-      const { meta, content } = reader.readContent(n.csum);
-      const link = (meta.mode & S_IFMT) === S_IFLNK;
-      const common = { path, mode: meta.mode, uid: meta.uid, gid: meta.gid, xattrs: meta.xattrs };
-      await w.write(tarHeader(link ? { ...common, type: 'symlink', size: 0, linkname: meta.target ?? '' } : { ...common, type: 'file', size: content.length }));
-      if (!link) {
-        await w.write(content);
-        await w.write(padding(content.length));
-      }
-    }
+  const t = new OstreeTarWriter(w);
+  const [root, ...steps] = walked.steps;
+  if (root?.kind === 'dir') await t.dir(root.path, root.meta);
+  await t.repoStructure();
+  for (const s of steps) {
+    if (s.kind === 'dir') await t.dir(s.path, s.meta);
+    else await t.metaObject(s.csum, s.suffix, s.bytes);
   }
+  const entries = walked.steps.length + (await writeObjects(t, reader, rest));
   await w.write(TAR_END);
-  return w.finish();
+  return { ...(await w.finish()), entries };
+}
+
+async function writeChunkLayer(dir: string, reader: CommitReader, chunk: Chunk): Promise<Written> {
+  const w = new LayerBlobWriter(dir);
+  const t = new OstreeTarWriter(w);
+  await t.repoStructure();
+  const entries = await writeObjects(t, reader, chunk.objects);
+  await w.write(TAR_END);
+  const r = await w.finish();
+  return { desc: { ...r.desc, annotations: { [COMPONENTS]: [...chunk.packages].sort(byName).join(',') } }, diffId: r.diffId, entries };
+}
+
+/** Node's process.arch → the OCI / Go architecture name. */
+function hostArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+/** An RPM arch → the OCI / Go architecture name. */
+function ociArch(rpmArch: string): string {
+  return ({ x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', i686: '386' } as Record<string, string>)[rpmArch] ?? rpmArch;
 }
 
 /** Export commit `rev` of the repo `reader` reads as an OCI image into `opts.dir`. */
 export async function exportOci(reader: CommitReader, rev: string, opts: ExportOciOptions): Promise<ExportOciResult> {
   const commit = reader.resolve(rev);
-  const { nodes, objects, version, timestamp } = walkCommit(reader, commit);
-  const { groups, rest } = planLayers(nodes, owners(reader, nodes));
+  const walked = walkCommit(reader, commit);
+  const owners = readOwners(reader, walked.files);
+  const { chunks, rest } = planChunks(walked.files, owners.paths);
   const layers: ExportOciResult['layers'] = [];
-  const descs: Descriptor[] = [];
-  const diffIds: string[] = [];
-  const add = async (name: string, paths: string[]) => {
-    const sorted = [...new Set(paths)].filter((p) => p !== '').sort(byteOrder);
-    const r = await writeLayer(opts.dir, reader, nodes, sorted);
-    descs.push(r.desc);
-    diffIds.push(r.diffId);
-    layers.push({ name, digest: r.desc.digest, diffId: r.diffId, size: r.desc.size, entries: sorted.length });
+  const written: Written[] = [];
+  const add = (name: string, r: Written) => {
+    written.push(r);
+    layers.push({ name, digest: r.desc.digest, diffId: r.diffId, size: r.desc.size, entries: r.entries });
   };
-  for (const [name, files] of groups) await add(name, files.flatMap((f) => [...parents(f), f]));
-  // The final layer: every directory, unowned files, and the OSTree objects (with their directories).
-  const finalNodes = new Map(nodes);
-  const finalPaths = [...nodes].filter(([, n]) => n.kind === 'dir').map(([p]) => p).concat(rest);
-  for (const [name, bytes] of [...objects].sort(([a], [b]) => byteOrder(a, b))) {
-    const p = `${OBJECTS_DIR}/${name.slice(0, 2)}/${name.slice(2)}`;
-    finalNodes.set(p, { kind: 'object', bytes });
-    finalPaths.push(p);
-    for (const d of parents(p)) {
-      if (!finalNodes.has(d)) finalNodes.set(d, { kind: 'plaindir' });
-      finalPaths.push(d);
-    }
-  }
-  const sorted = [...new Set(finalPaths)].filter((p) => p !== '').sort(byteOrder);
-  const fin = await writeLayer(opts.dir, reader, finalNodes, sorted);
-  descs.push(fin.desc);
-  diffIds.push(fin.diffId);
-  layers.push({ name: 'the rest and the OSTree commit', digest: fin.desc.digest, diffId: fin.diffId, size: fin.desc.size, entries: sorted.length });
-  return writeManifest(opts, commit, version, timestamp, descs, diffIds, layers);
+  add(OSTREE_LAYER, await writeOstreeLayer(opts.dir, reader, walked, rest));
+  for (const c of chunks) add(c.name, await writeChunkLayer(opts.dir, reader, c));
+  const architecture = opts.architecture ?? (owners.arch !== undefined ? ociArch(owners.arch) : hostArch());
+  return writeManifest({ ...opts, architecture }, commit, walked, written, layers);
 }
 
-function writeManifest(opts: ExportOciOptions, commit: Checksum, version: string | undefined, timestamp: bigint, descs: Descriptor[], diffIds: string[], layers: ExportOciResult['layers']): ExportOciResult {
-  const created = new Date(Number(timestamp) * 1000).toISOString().replace('.000Z', 'Z');
-  const labels: Record<string, string> = { 'containers.bootc': '1', 'ostree.commit': commit, 'ostree.final-diffid': diffIds[diffIds.length - 1] ?? '' };
-  if (version !== undefined) labels.version = version;
+type Layers = ExportOciResult['layers'];
+
+type Opts = ExportOciOptions & { architecture: string };
+
+function writeManifest(opts: Opts, commit: Checksum, walked: Walked, written: Written[], layers: Layers): ExportOciResult {
+  const created = new Date(Number(walked.timestamp) * 1000).toISOString().replace('.000Z', 'Z');
+  const labels: Record<string, string> = { 'containers.bootc': '1', 'ostree.commit': commit, 'ostree.final-diffid': written[written.length - 1]?.diffId ?? '' };
+  if (walked.version !== undefined) Object.assign(labels, { 'org.opencontainers.image.version': walked.version, version: walked.version });
+  const described = (name: string, i: number) => (i === 0 ? walked.subject || `ostree export of commit ${commit}` : name);
   const config: ImageConfig = {
-    created, architecture: opts.architecture ?? 'amd64', os: 'linux',
+    created, architecture: opts.architecture, os: 'linux',
     config: { Labels: labels },
-    rootfs: { type: 'layers', diff_ids: diffIds },
-    history: layers.map((l) => ({ created, created_by: `layer export: ${l.name}` })),
+    rootfs: { type: 'layers', diff_ids: written.map((w) => w.diffId) },
+    history: layers.map((l, i) => ({ created, created_by: described(l.name, i) })),
   };
   const configDesc = writeJsonBlob(opts.dir, MEDIA.config, config);
-  const manifest = {
-    schemaVersion: 2, mediaType: MEDIA.manifest, config: configDesc, layers: descs,
-    annotations: { 'ostree.commit': commit, ...(version !== undefined ? { 'org.opencontainers.image.version': version } : {}) },
-  };
+  const layerDescs = written.map((w) => w.desc);
+  const manifest = { schemaVersion: 2, mediaType: MEDIA.manifest, config: configDesc, layers: layerDescs, annotations: labels };
   const manifestDesc = writeJsonBlob(opts.dir, MEDIA.manifest, manifest);
   const tag = opts.tag ?? 'latest';
   writeIndex(opts.dir, manifestDesc, tag);
-  return { commit, manifestDigest: manifestDesc.digest, configDigest: configDesc.digest, layers, tag };
+  return { commit, manifestDigest: manifestDesc.digest, configDigest: configDesc.digest, layers, tag, architecture: opts.architecture };
 }

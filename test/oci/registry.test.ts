@@ -1,17 +1,21 @@
 /**
  * `layer export --oci` and `layer init/upgrade/rebase --from-oci` end to end, real tools as
- * oracles, 127.0.0.1 only: a base composed by `layer compose`, exported as an OCI image split by
- * package (skopeo inspect reads it, the same commit gives the same digests, an oci-archive too),
+ * oracles, 127.0.0.1 only: a base composed by `layer compose`, exported as an OCI image in
+ * ostree-ext's chunked form (skopeo inspect reads it, the same commit gives the same digests, an
+ * oci-archive too; the layers extracted by GNU tar hold a repo ostree fscks and checks out to the
+ * same tree; umoci unpacks the rootfs),
  * pushed by `skopeo copy` to Debian's docker-registry started here, pulled back by `layer init
  * --from-oci registry:…` as the same OSTree commit (ostree fsck, ostree ls). A new compose that
  * adds one package changes two layers; `layer upgrade` fetches those (counted in the registry's
- * access log) and nothing when the manifest is unchanged. A damaged blob deploys nothing.
+ * access log) and nothing when the manifest is unchanged; `layer compose --oci` writes that
+ * image in the same run. A damaged blob deploys nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_PACKAGES, ensureBuilt, layer, layerJson, removeTempDirs, requireTool, tempDir, testFixtures, type Fixtures } from '../cli/helpers.js';
+import { OSTREE_LAYER, readImage } from '../../src/oci/index.js';
 import { ostree, ostreeFsck } from '../support/tools.js';
 import { startRegistry, type Registry } from './registry.js';
 
@@ -63,13 +67,33 @@ describe('OCI images through a registry', () => {
     const exportMs = performance.now() - t;
     expect(e1.commit).toBe(c1.commit);
     const named = e1.layers.map((l) => l.name);
-    expect(named.slice(0, -1)).toEqual([...named.slice(0, -1)].sort());
+    expect(named[0]).toBe(OSTREE_LAYER);
+    expect(named.slice(1)).toEqual([...named.slice(1)].sort());
     for (const p of ['bash', 'coreutils', 'filesystem']) expect(named).toContain(p);
     expect(e1.layers.length).toBeLessThanOrEqual(c1.packages.length + 1);
     const info = inspect(`oci:${oci1}:latest`);
     expect(info.Digest).toBe(e1.manifestDigest);
     expect(info.Labels).toMatchObject({ 'ostree.commit': c1.commit, version: '1.0', 'containers.bootc': '1', 'ostree.final-diffid': e1.layers.at(-1)?.diffId });
     expect(info.Layers).toEqual(e1.layers.map((l) => l.digest));
+    // Each package chunk names its packages (ostree.components), as rpm-ostree's images do.
+    const img1 = await readImage(oci1, 'latest');
+    expect(img1.manifest.layers[0]?.annotations).toBeUndefined();
+    expect(img1.manifest.layers.slice(1).map((l) => l.annotations?.['ostree.components'])).toEqual(named.slice(1));
+    expect(img1.config.architecture).toBe('amd64');
+
+    // The ostree oracle: the layers extracted in order hold a bare-split-xattrs repo that ostree
+    // fscks and checks out to the tree ostree checks out of the compose repo.
+    const x = join(dir, 'extracted');
+    mkdirSync(x);
+    for (const l of img1.manifest.layers) execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xpzf', join(oci1, 'blobs/sha256', l.digest.slice(7)), '-C', x]);
+    const xrepo = join(x, 'sysroot/ostree/repo');
+    expect(ostreeFsck(xrepo)).toContain('1 commit objects');
+    expect(ostree(xrepo, 'rev-parse', c1.commit).trim()).toBe(c1.commit);
+    ostree(repo, 'checkout', c1.commit, join(dir, 'co'));
+    ostree(xrepo, 'checkout', c1.commit, join(dir, 'co-x'));
+    const list = (root: string) => execFileSync('sh', ['-c', `cd ${root} && find . -path ./sysroot/ostree/repo -prune -o -printf '%p %M %U %G %s %l\\n' | sort`], { encoding: 'utf8' });
+    expect(list(join(dir, 'co-x'))).toBe(list(join(dir, 'co')));
+    expect(execFileSync('diff', ['-r', '--no-dereference', join(dir, 'co-x'), join(dir, 'co')], { encoding: 'utf8' })).toBe('');
     // Reproducible, from the bare work store as from the archive; an oci-archive holds the same manifest.
     const again = layerJson<ExportJson>(['export', '--oci', `oci:${join(dir, 'oci1b')}`, '--repo', join(work, 'repo'), c1.commit]);
     expect(again.manifestDigest).toBe(e1.manifestDigest);
@@ -78,9 +102,12 @@ describe('OCI images through a registry', () => {
     expect(inspect(`oci-archive:${archive}`).Digest).toBe(e1.manifestDigest);
 
     // umoci's rootfs is the commit's tree (ostree checkout), plus the commit's objects under /sysroot/ostree/repo.
+    // Containers see usr/etc as etc, and a /var/tmp when the tree has /var but not /var/tmp.
     execFileSync('umoci', ['unpack', '--image', `${oci1}:latest`, join(dir, 'bundle')], { stdio: 'pipe' });
-    ostree(repo, 'checkout', c1.commit, join(dir, 'co'));
-    const list = (root: string) => execFileSync('sh', ['-c', `cd ${root} && find . -path ./sysroot/ostree/repo -prune -o -printf '%p %M %U %G %s %l\\n' | sort`], { encoding: 'utf8' });
+    const rootfs = join(dir, 'bundle/rootfs');
+    renameSync(join(rootfs, 'etc'), join(rootfs, 'usr/etc'));
+    expect(existsSync(join(rootfs, 'var/tmp'))).toBe(existsSync(join(dir, 'co/var')));
+    if (!existsSync(join(dir, 'co/var/tmp'))) rmSync(join(rootfs, 'var/tmp'), { recursive: true, force: true });
     const want = list(join(dir, 'co')).split('\n').filter((l) => !l.startsWith('. '));
     // Directories made only to hold the objects (this tree has no /sysroot) are extra too.
     const holders = ['./sysroot', './sysroot/ostree', './sysroot/ostree/repo'].filter((d) => !want.some((l) => l.startsWith(`${d} `)));
@@ -103,12 +130,19 @@ describe('OCI images through a registry', () => {
 
     // A new compose with one more package: its layer and the final one change, the rest keep their digests.
     writeFileSync(recipe, JSON.stringify({ packages: [...BASE_PACKAGES, 'dep-a'], repos: ['test.repo'] }));
-    const c2 = layerJson<{ commit: string }>(['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '2.0', '--workdir', work]);
+    // compose --oci writes the published commit as an image in the same run: the image export makes.
+    const archive2 = join(dir, 'v2.oci.tar');
+    const c2 = layerJson<{ commit: string; image: ExportJson & { destination: string } }>(
+      ['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '2.0', '--workdir', work, '--oci', `oci-archive:${archive2}`]);
     const oci2 = join(dir, 'oci2');
     const e2 = layerJson<ExportJson>(['export', '--oci', oci2, '--repo', repo, REF]);
+    expect(c2.image.commit).toBe(c2.commit);
+    expect(c2.image.destination).toBe(`oci-archive:${archive2}`);
+    expect(c2.image.manifestDigest).toBe(e2.manifestDigest);
+    expect(inspect(`oci-archive:${archive2}`)).toMatchObject({ Digest: e2.manifestDigest, Labels: { 'ostree.commit': c2.commit, version: '2.0' } });
     const old = new Set(e1.layers.map((l) => l.digest));
     const changed = e2.layers.filter((l) => !old.has(l.digest));
-    expect(changed.map((l) => l.name)).toEqual(['dep-a', 'the rest and the OSTree commit']);
+    expect(changed.map((l) => l.name)).toEqual([OSTREE_LAYER, 'dep-a']);
     push(oci2, image);
 
     // upgrade: the new manifest, then only the changed layers (and the config) are fetched.
