@@ -1,5 +1,7 @@
 /* layer shim: jobs in, transaction or problems out (see ly_solve). */
 #include "shim.h"
+/* solver_dep_fulfilled: libsolv's own test of a (rich) dependency against a solve's decisions */
+#include "solver_private.h"
 
 /* ---------- solving ---------- */
 
@@ -9,6 +11,8 @@ enum { F_CLEANDEPS = 1, F_WEAK = 2, F_FORCEBEST = 4 };
 enum { S_ALL = 0, S_NAME, S_PROVIDES, S_NEVRA, S_SPEC, S_PACKAGE, S_SPEC_OBSOLETERS };
 /* Solver flags word (bit numbers are part of the JS contract in native.ts). */
 enum { SF_ALLOW_DOWNGRADE = 1, SF_ALLOW_UNINSTALL = 2, SF_ALLOW_VENDORCHANGE = 4, SF_IGNORE_WEAK = 8 };
+/* Re-solves for unmet weak picks (exclude_unmet); a longer chain is left to rpm's check. */
+enum { MAX_UNMET_ROUNDS = 16 };
 
 void emit_pkg(Buf *b, Pool *pool, Map *seen, Id p)
 {
@@ -136,18 +140,84 @@ static const char *selector_text(int kind, const char *a1, const char *a2)
 }
 
 /*
+ * libsolv 0.7.23 can choose a weak dependency that cannot be installed. For a rich
+ * `Recommends: (A if B else C)` it builds no package rules for the condition B (it collects
+ * B's literals with one sign only), so a B whose Requires nothing provides is picked to
+ * satisfy the recommends, unchecked; rpm's transaction check then refuses the tree (dnf 4.14
+ * fails the same way). libsolv 0.7.25 (upstream issue #527) never picks it. We reach the
+ * same answer without patching libsolv: every newly installed package whose Requires the
+ * result leaves unmet is excluded from weak dependencies (SOLVER_EXCLUDEFROMWEAK, dnf's
+ * exclude_from_weak) and the solver runs again. A package that is unmet but required
+ * stays excluded to no effect, so each round adds new packages or ends the loop.
+ * `left` collects (package, first unmet Requires) pairs; returns how many were added.
+ */
+static int exclude_unmet(Solver *solv, Queue *job, Queue *left)
+{
+  Pool *pool = solv->pool;
+  Id p, req, *reqp;
+  int i, added = 0;
+
+  for (p = 2; p < pool->nsolvables; p++)
+    {
+      Solvable *s = pool->solvables + p;
+      if (solv->decisionmap[p] <= 0 || s->repo == pool->installed || !s->requires)
+        continue;
+      for (reqp = s->repo->idarraydata + s->requires; (req = *reqp) != 0; reqp++)
+        if (req != SOLVABLE_PREREQMARKER && !solver_dep_fulfilled(solv, req))
+          break;
+      if (!req)
+        continue;
+      for (i = 0; i < left->count && left->elements[i] != p; i += 2)
+        ;
+      if (i < left->count)
+        continue;
+      queue_push2(left, p, req);
+      queue_push2(job, SOLVER_SOLVABLE | SOLVER_EXCLUDEFROMWEAK, p);
+      added++;
+    }
+  return added;
+}
+
+static Solver *new_solver(Pool *pool, int sflags)
+{
+  Solver *solv = solver_create(pool);
+  solver_set_flag(solv, SOLVER_FLAG_ALLOW_DOWNGRADE, (sflags & SF_ALLOW_DOWNGRADE) != 0);
+  solver_set_flag(solv, SOLVER_FLAG_ALLOW_UNINSTALL, (sflags & SF_ALLOW_UNINSTALL) != 0);
+  solver_set_flag(solv, SOLVER_FLAG_ALLOW_VENDORCHANGE, (sflags & SF_ALLOW_VENDORCHANGE) != 0);
+  solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, (sflags & SF_IGNORE_WEAK) != 0);
+  return solv;
+}
+
+/* "W id dep" for each package exclude_unmet left out that the final result does not install. */
+static void emit_left_out(Buf *b, Solver *solv, Map *seen, Queue *left)
+{
+  int i;
+  for (i = 0; i < left->count; i += 2)
+    {
+      Id p = left->elements[i];
+      if (solv->decisionmap[p] > 0)
+        continue;
+      emit_pkg(b, solv->pool, seen, p);
+      buf_str(b, "W\t"); buf_int(b, p);
+      buf_str(b, "\t"); buf_text(b, pool_dep2str(solv->pool, left->elements[i + 1]));
+      buf_str(b, "\n");
+    }
+}
+
+/*
  * Run jobs; returns result lines:
  *   K id name evr arch repo     package table (each referenced solvable once)
  *   T kind reason id obs,ids     transaction step in install order
+ *   W id dep                     a weak pick left out: it requires dep, which nothing gives
  *   X action text                a job selector matched nothing
  *   P text / U type source target dep text / S / E text   problems, rules, solutions, elements
  */
 API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
 {
   Buf b = {0};
-  Queue job, sel, q;
+  Queue job, sel, q, left;
   Map seen, excluded;
-  int i, nexcluded = 0, nomatch = 0;
+  int i, nexcluded = 0, nomatch = 0, solved, round;
   const char *p = jobbuf, *end = jobbuf + joblen;
   Solver *solv;
   Map *oldconsidered = pool->considered;
@@ -155,6 +225,7 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
   queue_init(&job);
   queue_init(&sel);
   queue_init(&q);
+  queue_init(&left);
   map_init(&seen, pool->nsolvables);
   map_init(&excluded, 0);
 
@@ -223,7 +294,7 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
 
   if (nomatch)
     {
-      queue_free(&job); queue_free(&sel); queue_free(&q);
+      queue_free(&job); queue_free(&sel); queue_free(&q); queue_free(&left);
       map_free(&seen); map_free(&excluded);
       return buf_done(&b);
     }
@@ -238,14 +309,18 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
       pool->considered = cons;
     }
 
-  solv = solver_create(pool);
-  solver_set_flag(solv, SOLVER_FLAG_ALLOW_DOWNGRADE, (sflags & SF_ALLOW_DOWNGRADE) != 0);
-  solver_set_flag(solv, SOLVER_FLAG_ALLOW_UNINSTALL, (sflags & SF_ALLOW_UNINSTALL) != 0);
-  solver_set_flag(solv, SOLVER_FLAG_ALLOW_VENDORCHANGE, (sflags & SF_ALLOW_VENDORCHANGE) != 0);
-  solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, (sflags & SF_IGNORE_WEAK) != 0);
-
-  if (solver_solve(solv, &job) == 0)
+  solv = new_solver(pool, sflags);
+  solved = solver_solve(solv, &job) == 0;
+  for (round = 0; solved && round < MAX_UNMET_ROUNDS && exclude_unmet(solv, &job, &left); round++)
     {
+      solver_free(solv);
+      solv = new_solver(pool, sflags);
+      solved = solver_solve(solv, &job) == 0;
+    }
+
+  if (solved)
+    {
+      emit_left_out(&b, solv, &seen, &left);
       Transaction *trans = solver_create_transaction(solv);
       int mode = SOLVER_TRANSACTION_SHOW_ACTIVE | SOLVER_TRANSACTION_SHOW_OBSOLETES |
                  SOLVER_TRANSACTION_SHOW_MULTIINSTALL | SOLVER_TRANSACTION_CHANGE_IS_REINSTALL;
@@ -333,7 +408,7 @@ API char *ly_solve(Pool *pool, const char *jobbuf, int joblen, int sflags)
       solv_free(pool->considered);
       pool->considered = oldconsidered;
     }
-  queue_free(&job); queue_free(&sel); queue_free(&q);
+  queue_free(&job); queue_free(&sel); queue_free(&q); queue_free(&left);
   map_free(&seen); map_free(&excluded);
   return buf_done(&b);
 }

@@ -34,7 +34,7 @@ export function solveSkippingBroken(
   input: SolveInput, skipBroken: boolean, report: Report,
 ): { steps: TransactionStep[]; skipped: SkippedRequest[] } {
   try {
-    return { steps: solveRequest(input), skipped: [] };
+    return { steps: solveRequest(input, report), skipped: [] };
   } catch (err) {
     if (!skipBroken || !(err instanceof LayerError) || !SKIPPABLE.has(err.code)) throw err;
   }
@@ -48,5 +48,5 @@ export function solveSkippingBroken(
   for (const s of skipped) {
     report.warn('request.skipped', `skipping ${s.spec} (--skip-broken): ${s.why}`, { spec: s.spec, why: s.why });
   }
-  return { steps: solveRequest({ ...input, wanted: kept }), skipped };
+  return { steps: solveRequest({ ...input, wanted: kept }, report), skipped };
 }

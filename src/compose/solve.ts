@@ -17,7 +17,8 @@ export const BASE_LOCKED_HINT = 'upgrade the base to get it (the base image deci
 export function baseLockedMessage(base: string, newer: string): string {
   return `base has ${base}; ${newer} is available but the base is locked`;
 }
-import type { Job, Pool, Problem, SolveFlags, TransactionStep } from '../solver/index.js';
+import type { Report } from '../report.js';
+import type { Job, Pool, Problem, SolveFlags, Transaction, TransactionStep } from '../solver/index.js';
 import type { BaseSet } from './base.js';
 
 export interface Wanted {
@@ -59,8 +60,24 @@ function problemText(problems: readonly Problem[]): string {
   return problems.map((p) => `  - ${p.text}${p.rules.length ? `\n${p.rules.map((r) => `      ${r.text}`).join('\n')}` : ''}`).join('\n');
 }
 
-/** Solve; returns the steps in install order or throws LAYER_NO_MATCH / LAYER_UNSOLVABLE / LAYER_BASE_LOCKED. */
-export function solveRequest(input: SolveInput): TransactionStep[] {
+/**
+ * The steps of an accepted transaction. A weak dependency the solver left out because the
+ * result could not satisfy its Requires (libsolv 0.7.23 picks such a package for a rich
+ * `Recommends: (A if B else C)`; newer libsolv does not) is warned about, since dnf 4.14
+ * would have failed the transaction on it.
+ */
+function accepted(t: Transaction, report: Report | undefined): TransactionStep[] {
+  for (const l of t.leftOut ?? []) {
+    report?.warn('solve.weak-left-out', `weak dependency ${l.pkg.nevra} left out: it requires ${l.dep}, which nothing provides`, { package: l.pkg.nevra, requires: l.dep });
+  }
+  return t.steps;
+}
+
+/**
+ * Solve; returns the steps in install order or throws LAYER_NO_MATCH / LAYER_UNSOLVABLE /
+ * LAYER_BASE_LOCKED. `report` gets the warnings of the solve that is kept.
+ */
+export function solveRequest(input: SolveInput, report?: Report): TransactionStep[] {
   const { pool, base, wanted, remove } = input;
   const free = new Set([...remove, ...(input.replace ?? [])]);
   const overridden = (nevra: string) => [...free].some((n) => nevra.startsWith(`${n}-`));
@@ -83,7 +100,7 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
   const res = pool.solve([...jobs, ...locks], flags);
   if (res.ok) {
     const changes = baseChanges(res.transaction.steps).filter((c) => !overridden(c.base));
-    if (changes.length === 0 || input.allowBaseChanges) return res.transaction.steps;
+    if (changes.length === 0 || input.allowBaseChanges) return accepted(res.transaction, report);
   } else if (res.problems.some((p) => p.code === 'LAYER_NO_MATCH')) {
     const missing = res.problems.filter((p) => p.code === 'LAYER_NO_MATCH').map((p) => p.rules[0]?.dep ?? p.text);
     throw new LayerError('LAYER_NO_MATCH', `no package matches ${missing.join(', ')}`, {
@@ -114,7 +131,7 @@ export function solveRequest(input: SolveInput): TransactionStep[] {
       );
     }
   }
-  if (res.ok) return res.transaction.steps;
+  if (res.ok) return accepted(res.transaction, report);
   throw new LayerError('LAYER_UNSOLVABLE', `cannot install ${wanted.map((w) => w.label).join(', ') || 'the request'}:\n${problemText(res.problems)}`, {
     hint: 'the packages named above need something the enabled repos and the base do not provide',
   });

@@ -8,7 +8,7 @@
  */
 import { assert } from '../errors.js';
 import { actionName } from './encode.js';
-import type { Nevra, PackageRef, Problem, ProblemRule, SolveResult, StepKind, StepReason, TransactionStep } from './types.js';
+import type { LeftOutWeak, Nevra, PackageRef, Problem, ProblemRule, SolveResult, StepKind, StepReason, TransactionStep } from './types.js';
 
 /** libsolv SolverRuleinfo values (src/rules.h) -> stable names used in ProblemRule.type. */
 const ruleTypes: Record<number, string> = {
@@ -102,6 +102,7 @@ export function decodeResult(text: string): SolveResult {
   const steps: TransactionStep[] = [];
   const problems: Problem[] = [];
   const noMatch: Problem[] = [];
+  const leftOut: LeftOutWeak[] = [];
   const ref = (id: string): PackageRef => {
     const p = pkgs.get(Number(id));
     assert(p, `solver result references unknown solvable ${id}`);
@@ -132,6 +133,9 @@ export function decodeResult(text: string): SolveResult {
         }
         break;
       }
+      case 'W':
+        leftOut.push({ pkg: ref(at(1)), dep: at(2) });
+        break;
       case 'X': {
         const action = actionName[Number(at(1))] ?? 'install';
         const what = at(2);
@@ -169,5 +173,5 @@ export function decodeResult(text: string): SolveResult {
   }
   if (noMatch.length) return { ok: false, problems: noMatch };
   if (problems.length) return { ok: false, problems };
-  return { ok: true, transaction: { steps } };
+  return { ok: true, transaction: leftOut.length ? { steps, leftOut } : { steps } };
 }

@@ -157,9 +157,18 @@ export interface TransactionStep {
   reason: StepReason;
 }
 
+/** A weak dependency the solver left out because the result would not satisfy its Requires. */
+export interface LeftOutWeak {
+  pkg: PackageRef;
+  /** Its first Requires that nothing in the result provides, as rpm writes it. */
+  dep: string;
+}
+
 /** Steps in rpm install order (libsolv transaction_order). */
 export interface Transaction {
   steps: TransactionStep[];
+  /** Uninstallable weak picks dropped on the way (see exclude_unmet in wasm/shim_solve.c). */
+  leftOut?: LeftOutWeak[];
 }
 
 /** Raw libsolv rule kinds we render; the record is data, the CLI turns it into words. */

@@ -110,6 +110,24 @@ describe('weak dependencies', () => {
   it('a missing recommended package is not an error', () => {
     expect(incoming(solve({ available: [app], jobs: [install('app')] }))).toEqual(['app-1']);
   });
+
+  it('never picks an uninstallable condition of (A if B else C); the transaction names it (libsolv issue #527)', () => {
+    // libsolv's own reproducer: 0.7.23 alone installs xorg-server, whose Requires nothing provides.
+    const pass = pkg('pass', '1', { recommends: ['(xclip if xorg-server else wl-clipboard)'] });
+    const xorg = pkg('xorg-server', '1', { requires: ['missing-req'] });
+    const res = solve({ available: [pass, xorg, pkg('xclip', '1')], jobs: [install('pass')] });
+    expect(incoming(res)).toEqual(['pass-1']);
+    if (!res.ok) return;
+    expect(res.transaction.leftOut).toEqual([{ pkg: expect.objectContaining({ nevra: 'xorg-server-1-1.x86_64' }), dep: 'missing-req' }]);
+    // With the else branch available, C comes instead, as libsolv 0.7.25 picks it.
+    const withC = solve({ available: [pass, xorg, pkg('xclip', '1'), pkg('wl-clipboard', '1')], jobs: [install('pass')] });
+    expect(incoming(withC)).toEqual(['pass-1', 'wl-clipboard-1']);
+  });
+
+  it('a sound weak pick leaves nothing out', () => {
+    const res = solve({ available: [app, docs, lang], jobs: [install('app')] });
+    expect(res.ok && res.transaction.leftOut).toBeUndefined();
+  });
 });
 
 describe('rich dependencies', () => {
