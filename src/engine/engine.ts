@@ -260,18 +260,21 @@ export async function deployPlan(
 ): Promise<ResultCore> {
   for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);
   let origin: Origin = { ...p.request, inputDigest: p.inputDigest, layered: p.layered };
-  if (p.request.baseCommit === '') {
-    // A recipe base was composed: the commit IS the base; nothing is layered on it yet, and
-    // the digest is that of "this base, nothing layered", so a later no-op is unchanged.
+  const gate = current ? req.gate : undefined;
+  // A recipe base was composed: the commit IS the base and moves the base ref, but a gated
+  // one only once its checks passed (a held base leaves the host's refs as they were).
+  const baseRef = p.request.baseCommit === '' ? p.request.baseRef : undefined;
+  if (baseRef !== undefined) {
+    // Nothing is layered on it yet, and the digest is that of "this base, nothing layered",
+    // so a later no-op is unchanged.
     origin = { ...origin, baseCommit: commit, requested: [], layered: [] };
     origin.inputDigest = inputDigestOf({ ...origin }, p.arch, p.options, []);
-    sysroot.store.setRef(p.request.baseRef, commit);
+    if (!gate) sysroot.store.setRef(baseRef, commit);
   }
   if (p.alreadyProvided.length > 0) origin.inactive = p.alreadyProvided.map((a) => a.spec);
   const osname = req.change.kind === 'init' ? req.change.osname : (current as Deployment).osname;
   const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
   const before = current ? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')) : undefined;
-  const gate = current ? req.gate : undefined;
   const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles, ...(gate ? { asDefault: false } : {}) }));
   const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
   let { deployment, removed } = deployed;
@@ -279,8 +282,11 @@ export async function deployPlan(
   if (gate) {
     // Not the default until its checks pass: a kill here leaves the old default (sysroot.ts).
     const passed = await report.section('checks', () => gate(deployment));
-    if (passed) ({ deployment, removed } = await report.section('promote', async () => sysroot.promote(deployment)));
-    else held = true;
+    if (passed) {
+      ({ deployment, removed } = await report.section('promote', async () => sysroot.promote(deployment)));
+      // After the promotion: a kill before it leaves the ref on the old default's base.
+      if (baseRef !== undefined) sysroot.store.setRef(baseRef, commit);
+    } else held = true;
   }
   return {
     outcome: 'deployed', plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, commit,

@@ -266,8 +266,11 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   // The pin is the origin's, not the commit's: the commits stay those an upgrade composes.
   const deployedPlan = x.pinned ? { ...finalPlan, request: { ...finalPlan.request, pinned: true } } : finalPlan;
   const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit);
-  // The ref moves once the deployment exists: a kill before leaves the ref on the deployed base.
-  if (commit !== baseCommit) sysroot.store.setRef(request.baseRef, baseCommit);
+  // The ref moves once the deployment exists and is the default: a kill before leaves the ref
+  // on the deployed base, and a held one (its checks failed) leaves it where it was, so the
+  // ref's history (deploy version=V) has only bases that were deployed and the next upgrade
+  // composes on the old base again. The held deployment's commit keeps its base alive (parent).
+  if (commit !== baseCommit && !deployed.held) sysroot.store.setRef(request.baseRef, baseCommit);
   return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
 }
 
