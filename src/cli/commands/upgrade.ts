@@ -32,13 +32,15 @@ export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--
   --version V        the version metadata of the composed commits (default YYYYMMDD.N)
   --install, --uninstall  also change the layered requests in the same transaction
   --security         only what applicable security advisories require (as dnf upgrade --security:
-                     a package moves only to a version at least as new as an advisory lists)
+                     a package moves only to a version at least as new as an advisory lists);
+                     an OSTree-ref base still moves to the ref's newest commit, whole: there
+                     it restricts the layered packages
   --advisory ID      the same for the named advisories (repeatable, or a comma list)
   --smoke CMD        (repeatable) a shell command line run with sh -c in the new deployment
                      before it becomes the default
   --health-check     run the new deployment's /etc/layer/health.d checks before that too;
                      a failing smoke command or required check: the new deployment is held
-                     (not the default; layer cleanup removes it), exit 4
+                     (not the default; layer cleanup removes it; a recipe base's ref stays), exit 4
   --check-timeout S  time limit per smoke command and health check (default 60)
   --report DIR       write DIR/report.json and DIR/report.html (see README "Nightly upgrade testing")`;
 
