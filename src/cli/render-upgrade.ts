@@ -18,6 +18,13 @@ export interface AvailableUpdateView {
   timestamp: number;
   diff: PackageDiff;
   advisories?: readonly AdvisoryView[];
+  /** The check was restricted to advisories (`--security`, `--advisory`): said in the header. */
+  restriction?: RestrictionView | null;
+}
+
+export interface RestrictionView {
+  security: boolean;
+  advisories: readonly string[];
 }
 
 export interface AdvisoryView {
@@ -48,7 +55,7 @@ export function advisoryDetails(advisories: readonly AdvisoryView[]): string {
 
 /** The AvailableUpdate block, as `rpm-ostree upgrade --check` and `status` print it. */
 export function availableText(u: AvailableUpdateView, indent = ''): string {
-  const lines = ['AvailableUpdate:'];
+  const lines = [u.restriction ? `AvailableUpdate (${restrictionText(u.restriction)}):` : 'AvailableUpdate:'];
   if (u.changed) {
     const when = new Date(u.timestamp * 1000).toISOString().replace('.000Z', 'Z');
     if (u.version) lines.push(`        Version: ${escapeControl(u.version)} (${when})`);
@@ -57,4 +64,14 @@ export function availableText(u: AvailableUpdateView, indent = ''): string {
   if (u.advisories?.length) lines.push(`  SecAdvisories: ${severityCounts(u.advisories)}`);
   lines.push(`           Diff: ${diffSummary(u.diff)}`);
   return lines.map((l) => indent + l).join('\n') + '\n';
+}
+
+/**
+ * What an update was restricted to, for the AvailableUpdate header: `security only`,
+ * `advisory UP-1 only`, `security and advisories UP-1, UP-2 only`.
+ */
+export function restrictionText(r: RestrictionView): string {
+  const ids = r.advisories.map((id) => escapeControl(id));
+  const named = ids.length === 0 ? '' : `${ids.length === 1 ? 'advisory' : 'advisories'} ${ids.join(', ')}`;
+  return `${[r.security ? 'security' : '', named].filter(Boolean).join(' and ')} only`;
 }

@@ -158,7 +158,9 @@ function describe(
   const kept = basePackages.filter((n) => !removed.has(n));
   const layered = steps.filter((s) => INSTALLING.has(s.action)).map((s) => s.nevra);
   const inputDigest = inputDigestOf(request, ctx.arch, ctx.options, steps);
-  const unchanged = ctx.previous !== undefined && ctx.previous.inputDigest === inputDigest;
+  // Origins written before the solution was sorted hold the digest of the solver's order.
+  const was = ctx.previous?.inputDigest;
+  const unchanged = was !== undefined && (was === inputDigest || was === inputDigestOf(request, ctx.arch, ctx.options, steps, 'solver'));
   return {
     request, arch: ctx.arch, options: planOptions(ctx.options),
     base: { commit: (base.commit as Checksum | null) ?? null, packages: basePackages },
@@ -239,13 +241,19 @@ function planOptions(o: ComposeOptions): ComposeOptions {
  * change the tree). Repo metadata is not in it: fresh metadata that resolves to the same
  * packages is no change, and the same request resolving to newer packages is one.
  */
-export function inputDigestOf(request: Request, arch: string, options: ComposeOptions, steps: readonly PlanStep[]): string {
+export function inputDigestOf(
+  request: Request, arch: string, options: ComposeOptions, steps: readonly PlanStep[], order: 'sorted' | 'solver' = 'sorted',
+): string {
+  // Sorted: the solver lists the same steps in another order when the pool differs (another
+  // repo set, `upgrade --security`'s exclusions), and the result is the set, not the order.
+  const solution = steps.map((s) => [s.action, s.nevra, s.repo === LOCAL_REPO ? LOCAL_REPO : 'repo']);
+  if (order === 'sorted') solution.sort((a, b) => (a.join(' ') < b.join(' ') ? -1 : a.join(' ') > b.join(' ') ? 1 : 0));
   const input = {
     v: COMPOSE_VERSION,
     arch,
     request: canonicalRequest(request),
     options: planOptions({ ...options, scriptletTimeoutMs: 0 }),
-    solution: steps.map((s) => [s.action, s.nevra, s.repo === LOCAL_REPO ? LOCAL_REPO : 'repo']),
+    solution,
   };
   return createHash('sha256').update(JSON.stringify(input)).digest('hex');
 }

@@ -10,10 +10,13 @@
  *   not the advisory's own; that is `upgrade-minimal`); otherwise it keeps its installed version.
  * - Names not in the tree (new dependencies) are not restricted, as dnf's solver pulls them freely.
  *
- * Difference from dnf: a recipe base is composed again from the repos, so a kept package must
- * still be in an enabled repo (dnf keeps it from the rpmdb); and an installed dependency that
- * a chosen upgrade needs newer is not upgraded past the filter (dnf would): both end in a
- * clear error instead of a partial upgrade.
+ * Where it applies: a recipe base's packages and the layered ones (engine/upgrade.ts); on an
+ * OSTree-ref base the layered ones only (engine/engine.ts): the new image is taken whole.
+ *
+ * Difference from dnf: a recipe base and the layered packages are composed again from the
+ * repos, so a kept package must still be in an enabled repo (dnf keeps it from the rpmdb); and
+ * an installed dependency that a chosen upgrade needs newer is not upgraded past the filter
+ * (dnf would): both end in a clear error instead of a partial upgrade.
  */
 import { LayerError } from '../errors.js';
 import { compareEvr, formatEvr } from '../nevra.js';
@@ -107,6 +110,7 @@ function restrictedSolveError(e: unknown): unknown {
   if (!(e instanceof LayerError) || (e.code !== 'LAYER_NO_MATCH' && e.code !== 'LAYER_UNSOLVABLE')) return e;
   return new LayerError(e.code, `upgrade restricted to advisories: ${e.message}`, {
     cause: e,
-    hint: 'a recipe base is composed again from the repos: the kept versions must still be in an enabled repo (enable the release repo beside the updates repo), and a needed newer dependency must be in a chosen advisory',
+    hint: 'the layered packages (and a recipe base) are composed again from the repos: the kept versions must still be in an enabled repo '
+      + '(enable the release repo beside the updates repo), and a needed newer dependency must be in a chosen advisory',
   });
 }

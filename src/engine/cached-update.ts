@@ -27,6 +27,21 @@ export interface CachedUpdate {
   advisories: CachedAdvisory[];
   /** sha256 of the update: the new base and the new package set. */
   'update-sha256': string;
+  /**
+   * What the check was restricted to (`--security`, `--advisory`), null when it was not: the
+   * update then is only what those advisories require (a file written before this key: null).
+   */
+  restriction: Restriction | null;
+}
+
+/** An upgrade restricted to advisories (engine/advisory-filter.ts). */
+export interface Restriction {
+  /** Every applicable security advisory (`--security`). */
+  security: boolean;
+  /** Advisory ids named (`--advisory`). */
+  advisories: string[];
+  /** all: base and layered packages (a recipe base); layered: an OSTree-ref base's image is taken whole. */
+  scope: 'all' | 'layered';
 }
 
 export interface CachedAdvisory {
@@ -48,7 +63,8 @@ export function writeCachedUpdate(stateDir: string, u: CachedUpdate): void {
 /** The cached update, or undefined when none was stored (or the file is unreadable). */
 export function readCachedUpdate(stateDir: string): CachedUpdate | undefined {
   try {
-    return JSON.parse(readFileSync(join(stateDir, FILE), 'utf8')) as CachedUpdate;
+    const u = JSON.parse(readFileSync(join(stateDir, FILE), 'utf8')) as CachedUpdate;
+    return { ...u, restriction: u.restriction ?? null };
   } catch {
     return undefined;
   }

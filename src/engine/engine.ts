@@ -32,7 +32,10 @@ import { join } from 'node:path';
 import { diffPackages, listCommitPackages, listPackages } from './db.js';
 import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
 import { dnfComposeOptions } from './dnf-options.js';
-import { readDnfConf } from '../repos/index.js';
+import { readDnfConf, type DnfMainConfig } from '../repos/index.js';
+import type { PlanContext } from '../compose/types.js';
+import { installedLike } from './advisories.js';
+import { restricted, selects } from './advisory-filter.js';
 import { pinsOf, withLockfile } from './lockfile.js';
 import { sourceDateEpoch } from '../compose/apply/rpmdb.js';
 import { hostArch, openRepos } from './repos.js';
@@ -111,21 +114,11 @@ async function composeFor(
       ...edited.newLocal.map((l) => [l.sha256, l.path] as const),
     ]);
     const o = req.options;
-    // --lockfile pins the solve and checks its result; --lockfile-out gets the plan's lockfile.
-    const p = await planErrorsExplained(req, current, () => withLockfile(req, repos, report, () => planCompose(request, {
-      store: sysroot.store, repos, arch, cacheDir, report, localPaths,
-      options: {
-        ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
-        ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...dnfComposeOptions(o, main),
-        ...(o.skipBroken ? { skipBroken: true } : {}),
-        ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
-      },
-      ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
-      ...(current ? { current: { layered: current.origin.layered ?? [], request: current.origin } } : {}),
-      // Only what refuseInactive may refuse needs the newer-version check (an extra solve each).
-      ...(req.change.kind === 'install' && !o.allowInactive ? { newerFor: req.change.packages } : {}),
-      base,
-    })));
+    const ctx = planContextOf(req, { sysroot, current, repos, arch, cacheDir, report, localPaths, base, main });
+    // --lockfile pins the solve and checks its result; --lockfile-out gets the plan's lockfile;
+    // `upgrade --security` keeps the repos to what the chosen advisories require.
+    const p = await planErrorsExplained(req, current, () => withLockfile(req, repos, report,
+      () => restrictedToAdvisories(req, sysroot, current, ctx, () => planCompose(request, ctx))));
     const shown = { plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, ...(current ? { previous: current } : {}) };
     // Refusals come before the question: nobody is asked to confirm what would fail anyway.
     refuseInactive(req, p);
@@ -150,6 +143,52 @@ async function composeFor(
     await scratch?.release();
     await repos.close();
   }
+}
+
+interface PlanInputs {
+  sysroot: Sysroot;
+  current: Deployment | undefined;
+  repos: RepoSet;
+  arch: string;
+  cacheDir: string;
+  report: CollectingReport;
+  localPaths: ReadonlyMap<string, string>;
+  base: BaseSet;
+  main: DnfMainConfig;
+}
+
+/** The plan context of one transaction: the command's options over the deployment's dnf.conf. */
+function planContextOf(req: EngineRequest, x: PlanInputs): PlanContext {
+  const o = req.options;
+  const { sysroot, current, repos, arch, cacheDir, report, localPaths, base } = x;
+  return {
+    store: sysroot.store, repos, arch, cacheDir, report, localPaths,
+    options: {
+      ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.replaceFiles ? { replaceFiles: true } : {}),
+      ...(o.ignoreWeakDeps ? { ignoreWeakDeps: true } : {}), ...dnfComposeOptions(o, x.main),
+      ...(o.skipBroken ? { skipBroken: true } : {}),
+      ...(o.scriptletTimeout ? { scriptletTimeoutMs: o.scriptletTimeout * 1000 } : {}),
+    },
+    ...(current?.origin.inputDigest ? { previous: { commit: current.checksum, inputDigest: current.origin.inputDigest } } : {}),
+    ...(current ? { current: { layered: current.origin.layered ?? [], request: current.origin } } : {}),
+    // Only what refuseInactive may refuse needs the newer-version check (an extra solve each).
+    ...(req.change.kind === 'install' && !o.allowInactive ? { newerFor: req.change.packages } : {}),
+    base,
+  };
+}
+
+/**
+ * `upgrade --security/--advisory` of an OSTree-ref base: the new base is the image's, taken
+ * whole; the layered packages are planned with dnf's advisory filter against the tree the
+ * current deployment has (advisory-filter.ts). Any other change plans unrestricted.
+ */
+async function restrictedToAdvisories<T>(
+  req: EngineRequest, sysroot: Sysroot, current: Deployment | undefined, ctx: PlanContext, plan: () => Promise<T>,
+): Promise<T> {
+  const sel = req.change.kind === 'upgrade' ? req.change.advisories : undefined;
+  if (!current || !selects(sel)) return plan();
+  const installed = installedLike(await listCommitPackages(sysroot.store, current.checksum, ctx.cacheDir));
+  return restricted(sel, ctx, installed, plan);
 }
 
 /**
@@ -260,18 +299,21 @@ export async function deployPlan(
 ): Promise<ResultCore> {
   for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);
   let origin: Origin = { ...p.request, inputDigest: p.inputDigest, layered: p.layered };
-  if (p.request.baseCommit === '') {
-    // A recipe base was composed: the commit IS the base; nothing is layered on it yet, and
-    // the digest is that of "this base, nothing layered", so a later no-op is unchanged.
+  const gate = current ? req.gate : undefined;
+  // A recipe base was composed: the commit IS the base and moves the base ref, but a gated
+  // one only once its checks passed (a held base leaves the host's refs as they were).
+  const baseRef = p.request.baseCommit === '' ? p.request.baseRef : undefined;
+  if (baseRef !== undefined) {
+    // Nothing is layered on it yet, and the digest is that of "this base, nothing layered",
+    // so a later no-op is unchanged.
     origin = { ...origin, baseCommit: commit, requested: [], layered: [] };
     origin.inputDigest = inputDigestOf({ ...origin }, p.arch, p.options, []);
-    sysroot.store.setRef(p.request.baseRef, commit);
+    if (!gate) sysroot.store.setRef(baseRef, commit);
   }
   if (p.alreadyProvided.length > 0) origin.inactive = p.alreadyProvided.map((a) => a.spec);
   const osname = req.change.kind === 'init' ? req.change.osname : (current as Deployment).osname;
   const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
   const before = current ? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')) : undefined;
-  const gate = current ? req.gate : undefined;
   const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles, ...(gate ? { asDefault: false } : {}) }));
   const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
   let { deployment, removed } = deployed;
@@ -279,8 +321,11 @@ export async function deployPlan(
   if (gate) {
     // Not the default until its checks pass: a kill here leaves the old default (sysroot.ts).
     const passed = await report.section('checks', () => gate(deployment));
-    if (passed) ({ deployment, removed } = await report.section('promote', async () => sysroot.promote(deployment)));
-    else held = true;
+    if (passed) {
+      ({ deployment, removed } = await report.section('promote', async () => sysroot.promote(deployment)));
+      // After the promotion: a kill before it leaves the ref on the old default's base.
+      if (baseRef !== undefined) sysroot.store.setRef(baseRef, commit);
+    } else held = true;
   }
   return {
     outcome: 'deployed', plan: p, steps: p.changes, alreadyProvided: p.alreadyProvided, commit,

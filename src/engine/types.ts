@@ -5,6 +5,7 @@ import type { EventData, Report } from '../report.js';
 import type { Checksum } from '../store/index.js';
 import type { ImportedKey } from '../trust/index.js';
 import type { Deployment, EtcChanges, LockWaitHolder } from '../sysroot/index.js';
+import type { AdvisorySelection } from './advisory-filter.js';
 import type { Lockfile } from './lockfile.js';
 import type { RemoteTrust } from './sources/remote-verify.js';
 
@@ -52,7 +53,11 @@ export type Change =
   | { kind: 'install'; packages: string[]; localRpms: string[] }
   | { kind: 'uninstall'; packages: string[] }
   /** A newer base (engine/upgrade.ts), the layered requests re-solved on it; `install`/`uninstall` edit them too. */
-  | { kind: 'upgrade'; install: string[]; uninstall: string[]; unpin?: boolean }
+  | {
+    kind: 'upgrade'; install: string[]; uninstall: string[]; unpin?: boolean;
+    /** `--security` / `--advisory`: the layered packages move only as far as the chosen advisories require (advisory-filter.ts). */
+    advisories?: AdvisorySelection;
+  }
   /**
    * A given commit of the base's ref (checksum or `version=V`), pinned; layered requests re-solved
    * on it. No rev: the lockfile's (its base commit, or for a recipe base its snapshot).

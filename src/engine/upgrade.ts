@@ -5,7 +5,8 @@
  * - An OSTree-ref base: the ref's newest commit (BaseSource.fetch, verbs.ts) becomes the base
  *   of the request, and the one transaction pipeline (engine.ts) plans, applies and deploys it;
  *   `--check` is that pipeline's dry run (the base commit is pulled into the store, so the
- *   layered packages can be planned on its rpmdb; no package is downloaded).
+ *   layered packages can be planned on its rpmdb; no package is downloaded). `--security` /
+ *   `--advisory` restrict the layered packages only: the image is taken whole.
  * - A recipe base: its commit does not exist until it is composed, and the layered packages
  *   cannot be planned on a commit that does not exist. So the preview (and every upgrade) is
  *   planned as ONE solve of the recipe and the layered requests together from nothing (the
@@ -36,7 +37,7 @@ import type { Checksum } from '../store/index.js';
 import { Sysroot, type Deployment } from '../sysroot/index.js';
 import { installedLike, securityAdvisories, type Advisory } from './advisories.js';
 import { restricted, selects, type AdvisorySelection } from './advisory-filter.js';
-import { clearCachedUpdate, writeCachedUpdate, type CachedUpdate } from './cached-update.js';
+import { clearCachedUpdate, writeCachedUpdate, type CachedUpdate, type Restriction } from './cached-update.js';
 import { diffPackages, listCommitPackages, type ListedPackage } from './db.js';
 import { deployPlan, packageTrust, runTransaction } from './engine.js';
 import { keptLocalRpm } from './local-rpms.js';
@@ -86,6 +87,8 @@ export interface UpgradeResult {
   /** Security advisories the update fixes (--check, --preview). */
   advisories?: Advisory[];
   cachedUpdate?: CachedUpdate;
+  /** `--security` / `--advisory`: what restricted the upgrade (absent: nothing did). */
+  restriction?: Restriction;
 }
 
 export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
@@ -105,12 +108,9 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
       hint: 'layer deploy --lockfile FILE composes the recipe base exactly as FILE pins it',
     });
   }
-  if (selects(req.advisories) && !current.origin.recipe) {
-    throw new LayerError('LAYER_USAGE', 'upgrade --security/--advisory is not supported for an OSTree-ref base yet', {
-      hint: 'the base image decides its packages; run layer upgrade without them',
-    });
-  }
   const out = current.origin.recipe ? await recipeUpgrade(req, sysroot, current) : await refUpgrade(req, sysroot, current);
+  const restriction = restrictionOf(req.advisories, out.baseKind);
+  if (restriction) out.restriction = restriction;
   if (req.check && !req.options.downloadOnly) {
     if (out.outcome === 'available') {
       out.advisories = await securityAdvisories({
@@ -135,7 +135,8 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
 /** An OSTree-ref base: the engine's own pipeline with an `upgrade` change (verbs.ts moves the base). */
 async function refUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deployment): Promise<UpgradeResult> {
   const r = await runTransaction({
-    ...req, change: { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] },
+    ...req,
+    change: { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [], ...(req.advisories ? { advisories: req.advisories } : {}) },
     options: { ...req.options, ...(req.check ? { dryRun: true } : {}) },
   });
   const to = r.plan?.request.baseCommit ?? current.origin.baseCommit;
@@ -266,8 +267,11 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   // The pin is the origin's, not the commit's: the commits stay those an upgrade composes.
   const deployedPlan = x.pinned ? { ...finalPlan, request: { ...finalPlan.request, pinned: true } } : finalPlan;
   const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit);
-  // The ref moves once the deployment exists: a kill before leaves the ref on the deployed base.
-  if (commit !== baseCommit) sysroot.store.setRef(request.baseRef, baseCommit);
+  // The ref moves once the deployment exists and is the default: a kill before leaves the ref
+  // on the deployed base, and a held one (its checks failed) leaves it where it was, so the
+  // ref's history (deploy version=V) has only bases that were deployed and the next upgrade
+  // composes on the old base again. The held deployment's commit keeps its base alive (parent).
+  if (commit !== baseCommit && !deployed.held) sysroot.store.setRef(request.baseRef, baseCommit);
   return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
 }
 
@@ -366,5 +370,15 @@ function cachedUpdateOf(current: Deployment, u: UpgradeResult): CachedUpdate {
     packages,
     advisories: (u.advisories ?? []).map((a) => ({ id: a.id, severity: a.severity, title: a.title, cves: a.cves, packages: a.packages })),
     'update-sha256': createHash('sha256').update(JSON.stringify([u.base.to, packages])).digest('hex'),
+    restriction: u.restriction ?? null,
   };
+}
+
+/**
+ * The restriction an upgrade was computed with, for its result and the cached update: an
+ * OSTree-ref base's image is taken whole, so there it restricts the layered packages only.
+ */
+function restrictionOf(sel: AdvisorySelection | undefined, kind: UpgradeResult['baseKind']): Restriction | undefined {
+  if (!selects(sel)) return undefined;
+  return { security: sel.security === true, advisories: [...new Set(sel.ids ?? [])], scope: kind === 'recipe' ? 'all' : 'layered' };
 }

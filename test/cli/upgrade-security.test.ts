@@ -1,7 +1,8 @@
 /**
  * `layer upgrade --security` and `--advisory ID` through the CLI (issue 12), with dnf 4.14 as
  * the oracle: the same v1 install is upgraded by `dnf --installroot upgrade --security` (or
- * `--advisory`) on the same fixture repos, and the final package sets must be equal. The repos
+ * `--advisory`) on the same fixture repos, and the final package sets must be equal (for an
+ * OSTree-ref base, whose image is taken whole, the layered packages). The repos
  * are laid out as a distribution's are: the release repo (v1) beside an updates repo (v2, and
  * v3 for a newer version than the advisory lists).
  */
@@ -155,13 +156,109 @@ describe('nothing applicable', () => {
     expect(dbList(s)).toEqual(dnf.set);
     expect(layerJson(['status', '--sysroot', s]).deployments).toHaveLength(1);
   });
+});
 
-  it('an OSTree-ref base: refused with a clear error (its packages are the image\'s)', () => {
-    const s = join(tempDir('sec-ref'), 'sysroot');
-    ok(['init', '--sysroot', s, '--osname', 'os', '--from-ostree', `${join(plain, 'ostree/repo')}:demo/base`, '--reposdir', rd.v1, 'up-tool']);
-    const r = layer(['upgrade', '--security', '--sysroot', s, '--reposdir', rd.v12]);
-    expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('error: upgrade --security/--advisory is not supported for an OSTree-ref base yet [LAYER_USAGE]');
+/** The packages of `set` whose names the deployment's base does not have: the layered set, as names go. */
+const layeredOf = (set: readonly string[], base: readonly string[]): string[] => {
+  const names = new Set(base.map((n) => n.replace(/-[^-]+-[^-]+$/, '')));
+  return set.filter((n) => !names.has(n.replace(/-[^-]+-[^-]+$/, ''))).sort();
+};
+
+describe('an OSTree-ref base: the image taken whole, the layered packages restricted', () => {
+  /** A sysroot following `src`'s `demo/base` (a recipe base on the release repo), LAYERED on it. */
+  function follower(tag: string): { src: string; s: string } {
+    const src = cloneSysroot(plain, `${tag}-src`);
+    const s = join(tempDir(tag), 'sysroot');
+    ok(['init', '--sysroot', s, '--osname', 'os', '--from-ostree', `${join(src, 'ostree/repo')}:demo/base`, '--reposdir', rd.v1, ...LAYERED]);
+    return { src, s };
+  }
+
+  it('--security: the base moves to the ref\'s newest commit; the layered packages only as far as advisories require, as dnf; cached as "security only"', () => {
+    const { src, s } = follower('ref-sec');
+    // The image's publisher moves the ref: v2 in full (up-core 1.1, up-old obsoleted, up-down 1.0).
+    ok(['upgrade', '--sysroot', src, '--reposdir', rd.v2]);
+    const newBase = layerJson(['status', '--sysroot', src]).deployments[0].checksum as string;
+    const before = layerJson(['status', '--sysroot', s]).deployments[0];
+    const c = layer(['upgrade', '--check', '--security', '--sysroot', s, '--reposdir', rd.v12]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/^AvailableUpdate \(security only\):\n {8}Version: \d{8}\.1 \(.*Z\)\n/);
+    expect(c.stdout).toContain(`         Commit: ${newBase}\n`);
+    expect(c.stdout).toContain('Note: the base moved to its ref\'s newest commit whole');
+    const cached = layerJson(['status', '--sysroot', s])['cached-update'];
+    expect(cached.restriction).toEqual({ security: true, advisories: [], scope: 'layered' });
+    expect(ok(['status', '--sysroot', s])).toContain('  AvailableUpdate (security only):\n');
+    const preview = layerJson(['upgrade', '--preview', '--security', '--sysroot', s, '--reposdir', rd.v12]);
+    expect(preview.restriction).toEqual({ security: true, advisories: [], scope: 'layered' });
+    const up = layer(['upgrade', '--security', '--sysroot', s, '--reposdir', rd.v12]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/^Note: the base moved to its ref's newest commit whole \(an image's packages are its publisher's\); the advisory restriction \(security only\) applied to the layered packages\.\n/);
+    const after = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(after['base-checksum']).toBe(newBase);
+    expect(layerJson(['status', '--sysroot', s])['cached-update']).toBeNull();
+    // The preview is the upgrade.
+    const real = layerJson(['db', 'diff', '--sysroot', s, before.id.replace(/^[^-]+-/, ''), after.id.replace(/^[^-]+-/, '')]);
+    expect(sorted(real)).toEqual(sorted(preview['rpm-diff']));
+    // Layered: up-tool to 1.1 (UP-2026-0002) with its new dependency; up-other keeps 1.0 and
+    // up-plugin is not replaced by its obsoleter: no advisory lists them.
+    // The base's packages: the source sysroot's default is the base commit itself (nothing layered).
+    const base = dbList(src);
+    expect(base).toContain('up-core-1.1-1.noarch');
+    const mine = layeredOf(dbList(s), base);
+    expect(mine).toEqual(['up-helper-1.0-1.noarch', 'up-other-1.0-1.noarch', 'up-plugin-1.0-1.noarch', 'up-tool-1.1-1.noarch']);
+    // dnf upgrade --security of the same v1 install: the same layered packages (names of neither
+    // base: dnf keeps up-old, which the new image dropped for its obsoleter).
+    expect(layeredOf(dnfUpgrade([...RECIPE, ...LAYERED], rd.v12, ['--security']).set, [...base, ...dbList(plain)])).toEqual(mine);
+    // Unrestricted, the same host would take the obsoleter: the restriction is what kept up-plugin.
+    const free = cloneSysroot(s, 'ref-sec-free');
+    ok(['rollback', '--sysroot', free]);
+    ok(['upgrade', '--sysroot', free, '--reposdir', rd.v12]);
+    expect(layeredOf(dbList(free), base)).toContain('up-plugin2-2.0-1.noarch');
+    expect(layer(['upgrade', '--security', '--unchanged-exit-77', '--sysroot', s, '--reposdir', rd.v12]).code).toBe(77);
+    ostreeFsck(s);
+  });
+
+  it('--advisory on an unchanged base: only its package moves (no note, the base stays), as dnf; nothing applicable: 77', () => {
+    const { src, s } = follower('ref-adv');
+    const base = dbList(src);
+    const baseCommit = layerJson(['status', '--sysroot', s]).deployments[0]['base-checksum'];
+    const none = layer(['upgrade', '--check', '--advisory', 'UP-2026-0001', '--sysroot', s, '--reposdir', rd.v12]);
+    // up-core's advisory: a base package; the image decides it, the layered set has nothing to take.
+    expect(none.code).toBe(77);
+    expect(none.stdout).toBe('No updates available.\n');
+    const c = layer(['upgrade', '--check', '--advisory', 'UP-2026-0002', '--sysroot', s, '--reposdir', rd.v12]);
+    expect(c.code, c.stderr).toBe(0);
+    // Both of up-tool 1.1's security advisories are fixed by it (UP-2026-0002 and UP-2026-0004).
+    expect(c.stdout).toBe('AvailableUpdate (advisory UP-2026-0002 only):\n  SecAdvisories: 1 important, 1 low\n           Diff: 1 upgraded, 1 added\n');
+    const up = layer(['upgrade', '--advisory', 'UP-2026-0002', '--sysroot', s, '--reposdir', rd.v12]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).not.toContain('Note:');
+    expect(layerJson(['status', '--sysroot', s]).deployments[0]['base-checksum']).toBe(baseCommit);
+    const mine = layeredOf(dbList(s), base);
+    expect(mine).toEqual(['up-helper-1.0-1.noarch', 'up-other-1.0-1.noarch', 'up-plugin-1.0-1.noarch', 'up-tool-1.1-1.noarch']);
+    expect(layeredOf(dnfUpgrade([...RECIPE, ...LAYERED], rd.v12, ['--advisory', 'UP-2026-0002']).set, base)).toEqual(mine);
+  });
+});
+
+describe('the cached update records its restriction', () => {
+  it('--check --security: status shows "AvailableUpdate (security only):"; --advisory names the ids; a later unrestricted --check replaces it', () => {
+    const s = cloneSysroot(layered, 'cached-sec');
+    const sec = layerJson(['upgrade', '--check', '--security', '--sysroot', s, '--reposdir', rd.v12], 0);
+    expect(sec['cached-update'].restriction).toEqual({ security: true, advisories: [], scope: 'all' });
+    let st = layerJson(['status', '--sysroot', s]);
+    expect(st['cached-update']).toEqual(sec['cached-update']);
+    expect(ok(['status', '--sysroot', s])).toMatch(/\(booted\)\n(.*\n)*? {2}AvailableUpdate \(security only\):\n {10}Version: .*\n {4}SecAdvisories: .*\n {13}Diff: 2 upgraded, 2 added\n/);
+    const both = layer(['upgrade', '--check', '--security', '--advisory', 'UP-2026-0006,UP-2026-0002', '--sysroot', s, '--reposdir', rd.v12]);
+    expect(both.stdout).toMatch(/^AvailableUpdate \(security and advisories UP-2026-0006, UP-2026-0002 only\):\n/);
+    expect(layerJson(['status', '--sysroot', s])['cached-update'].restriction).toEqual({ security: true, advisories: ['UP-2026-0006', 'UP-2026-0002'], scope: 'all' });
+    // Unrestricted: the whole update (downgrades and obsoletes too) replaces the restricted one.
+    const all = layerJson(['upgrade', '--check', '--sysroot', s, '--reposdir', rd.v12], 0);
+    st = layerJson(['status', '--sysroot', s]);
+    expect(st['cached-update']).toEqual(all['cached-update']);
+    expect(st['cached-update'].restriction).toBeNull();
+    const text = ok(['status', '--sysroot', s]);
+    expect(text).toMatch(/\(booted\)\n(.*\n)*? {2}AvailableUpdate:\n/);
+    expect(text).not.toContain('only):');
+    expect(st['cached-update']['rpm-diff'].removed).toContain('up-plugin-1.0-1.noarch');
   });
 });
 

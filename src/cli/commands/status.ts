@@ -96,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   const cached = cachedUpdate(st.sysroot, st.deployments);
   const under = (d: DeploymentView) => (cached && cached.deployment === d.checksum ? availableText({
     changed: cached['ref-has-new-commit'], version: cached.version, checksum: cached.checksum, timestamp: cached.timestamp, diff: cached['rpm-diff'], advisories: cached.advisories,
+    restriction: cached.restriction,
   }, '  ') : '');
   emit(p, { deployments: shown.map(toJson), transaction: null, 'cached-update': cached ?? null, sysroot: st.sysroot }, () =>
     shown.length === 0 ? 'No deployments.\n' : `Deployments:\n${shown.map((d) => text(d, verbose) + under(d)).join('\n')}`);

@@ -12,7 +12,7 @@ import { cliReport, EXIT_UNCHANGED, resultJson, seconds, TRANSACTION_FLAGS } fro
 import { lockTimeout } from '../lock-wait.js';
 import { emit, sysrootOf } from '../output.js';
 import { diffText, resultText } from '../render.js';
-import { advisoryDetails, availableText } from '../render-upgrade.js';
+import { advisoryDetails, availableText, restrictionText } from '../render-upgrade.js';
 import { checksError, checksJson, checksText, EXIT_CHECKS_FAILED, GATE_FLAGS, takeSmoke, upgradeGate, upgradeReport } from '../upgrade-gate.js';
 
 export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--preview] [--unchanged-exit-77]
@@ -32,13 +32,15 @@ export const usage = `layer upgrade [--sysroot DIR] [--reposdir DIR] [--check|--
   --version V        the version metadata of the composed commits (default YYYYMMDD.N)
   --install, --uninstall  also change the layered requests in the same transaction
   --security         only what applicable security advisories require (as dnf upgrade --security:
-                     a package moves only to a version at least as new as an advisory lists)
+                     a package moves only to a version at least as new as an advisory lists);
+                     an OSTree-ref base still moves to the ref's newest commit, whole: there
+                     it restricts the layered packages
   --advisory ID      the same for the named advisories (repeatable, or a comma list)
   --smoke CMD        (repeatable) a shell command line run with sh -c in the new deployment
                      before it becomes the default
   --health-check     run the new deployment's /etc/layer/health.d checks before that too;
                      a failing smoke command or required check: the new deployment is held
-                     (not the default; layer cleanup removes it), exit 4
+                     (not the default; layer cleanup removes it; a recipe base's ref stays), exit 4
   --check-timeout S  time limit per smoke command and health check (default 60)
   --report DIR       write DIR/report.json and DIR/report.html (see README "Nightly upgrade testing")`;
 
@@ -101,6 +103,7 @@ function upgradeJson(r: UpgradeResult): Record<string, unknown> {
     base: r.base,
     'rpm-diff': r.diff,
     ...(r.cachedUpdate ? { 'cached-update': r.cachedUpdate } : {}),
+    restriction: r.restriction ?? null,
     ...(r.result ? { transaction: resultJson(r.result) } : {}),
     ...(r.result?.held ? { held: true } : {}),
   };
@@ -111,14 +114,27 @@ function upgradeText(r: UpgradeResult, sysroot: string, o: { check: boolean; pre
   if (r.outcome === 'pinned') return 'Pinned to commit; no upgrade available (layer deploy --unpin follows the ref again).\n';
   if (r.outcome === 'available') {
     const advisories = r.cachedUpdate?.advisories ?? [];
-    const block = availableText({ changed: r.base.changed, version: r.base.version, checksum: r.base.to, timestamp: r.base.timestamp, diff: r.diff, advisories });
-    return block + (o.preview ? `\n${indent(advisoryDetails(advisories))}${indent(diffText(r.diff))}` : '');
+    const block = availableText({
+      changed: r.base.changed, version: r.base.version, checksum: r.base.to, timestamp: r.base.timestamp,
+      diff: r.diff, advisories, restriction: r.restriction ?? null,
+    });
+    return block + imageNote(r) + (o.preview ? `\n${indent(advisoryDetails(advisories))}${indent(diffText(r.diff))}` : '');
   }
   if (r.outcome === 'downloaded') return 'Packages downloaded and imported; no deployment was made.\n';
   if (!r.result) return diffText(r.diff);
-  if (r.result.held) return diffText(r.diff);
+  if (r.result.held) return imageNote(r) + diffText(r.diff);
   // The package diff, the new deployment, and the next step, as install prints them.
-  return resultText({ ...r.result, diff: r.diff }, sysroot, { tableShown: true });
+  return imageNote(r) + resultText({ ...r.result, diff: r.diff }, sysroot, { tableShown: true });
+}
+
+/**
+ * An OSTree-ref base moved under --security/--advisory: say that the image was taken whole
+ * and only the layered packages were restricted (README "Upgrades").
+ */
+function imageNote(r: UpgradeResult): string {
+  if (r.restriction?.scope !== 'layered' || !r.base.changed) return '';
+  return `Note: the base moved to its ref's newest commit whole (an image's packages are its publisher's); `
+    + `the advisory restriction (${restrictionText(r.restriction)}) applied to the layered packages.\n`;
 }
 
 function indent(text: string): string {
