@@ -87,6 +87,11 @@ describe('layer init with local .rpm files', () => {
     expect(v2.nevras).toEqual(dnfSet(rd.v2, [...args, 'up-tool']));
     expect(v2.nevras).toEqual(expect.arrayContaining(['site-conf-1.0-1.noarch', 'site-tool-1.0-1.noarch', 'up-core-1.1-1.noarch', 'up-tool-1.1-1.noarch']));
     expect(readFileSync(`${v2.path}.origin`, 'utf8')).toContain(`local=${local}`);
+    // status names them as the base's own local packages, apart from the layered requests.
+    const st = layerJson(['status', '--sysroot', s]).deployments[0];
+    expect(st['base-local-packages']).toEqual(['site-tool-1.0-1.noarch', 'site-conf-1.0-1.noarch']);
+    expect(st['requested-packages']).toEqual(['up-tool']);
+    expect(layerOk(['status', '--sysroot', s])).toMatch(/^ {2}BaseLocalPackages: site-tool-1\.0-1\.noarch site-conf-1\.0-1\.noarch$/m);
     expect(rpmIn(v2.path, ['-Va', '--nofiles']).stdout).toBe('');
     expect(ostreeFsck(s)).toMatch(/Verifying content integrity of \d+ commit objects/);
   });
