@@ -24,6 +24,8 @@ export function buildMetadata(plan: Plan, version?: string): [string, Variant][]
     [COMPOSE_KEYS.request, V.string(JSON.stringify({ ...request, pinned: undefined }))],
   ];
   if (request.recipe) out.push([COMPOSE_KEYS.recipe, V.strings(request.recipe.packages)]);
+  // The recipe's local files by content (sha256:NEVRA), as the origin records them.
+  if (request.recipe?.local?.length) out.push([COMPOSE_KEYS.recipeLocal, V.strings(request.recipe.local.map((l) => `${l.sha256}:${l.nevra}`))]);
   if (version) out.push(['version', V.string(version)]);
   return out;
 }

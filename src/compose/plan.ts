@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { LayerError, withContext } from '../errors.js';
 import { compareEvr, formatNevra, nameOf, parseNevra, type Nevra, type NevraParts } from '../nevra.js';
 import type { PayloadSizes } from '../repos/index.js';
-import { canonicalRequest, specsToInstall, type Request } from '../request/index.js';
+import { canonicalRequest, localsToInstall, specsToInstall, type Request } from '../request/index.js';
 import { openRpm, type RpmPackage } from '../rpm/index.js';
 import { loadSolver, Pool, type Job, type PackageRef, type TransactionStep } from '../solver/index.js';
 import type { Checksum } from '../store/index.js';
@@ -87,8 +87,9 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
       // upgrade restricted to advisories (`keep`): there, as in dnf, an obsoleter no chosen
       // advisory lists does not replace what the tree has.
       const obsoleters = ctx.keep === undefined;
-      const jobs = versionGlobJobs(pool, spec, listed) ?? [{ action: 'install', select: { by: 'spec', spec, obsoleters } }];
-      wanted.push(...jobs.map((job) => ({ label: spec, job })));
+      const globbed = versionGlobJobs(pool, spec, listed);
+      if (globbed) wanted.push(...globbed.map((g) => ({ label: spec, job: g.job, older: g.older })));
+      else wanted.push({ label: spec, job: { action: 'install', select: { by: 'spec', spec, obsoleters } } });
     }
   }
   for (const { rpm, path } of locals) {
@@ -114,7 +115,9 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
   }
   const sizes = await sizesOf(ctx, solved);
   const steps = solved.map((s) => toStep(s, sizes));
-  markStandIns(pool, wanted.filter((w) => w.job.select?.by === 'spec').map((w) => w.label), steps);
+  // Skipped specs stand for nothing: no step is installed instead of them.
+  const named = wanted.filter((w) => w.job.select?.by === 'spec' && !skipped.some((s) => s.spec === w.label));
+  markStandIns(pool, named.map((w) => w.label), steps);
   const planned = describe(request, ctx, base, steps, alreadyProvided, locals.map((l) => l.local));
   checkInstallonlyLimit(planned.packages, new Set(planned.base.packages), ctx.options.installonlyLimit ?? DEFAULT_INSTALLONLY_LIMIT);
   return planned;
@@ -269,7 +272,7 @@ function reposOf(ctx: PlanContext): PlanRepo[] {
 
 async function openLocals(request: Request, ctx: PlanContext): Promise<{ rpm: RpmPackage; path: string; local: PlanLocal }[]> {
   const out: { rpm: RpmPackage; path: string; local: PlanLocal }[] = [];
-  for (const l of [...request.requestedLocal, ...(request.replacedLocal ?? [])]) {
+  for (const l of localsToInstall(request)) {
     const path = ctx.localPaths?.get(l.sha256);
     if (path === undefined) {
       throw new LayerError('LAYER_SYSROOT', `local package ${l.nevra} (sha256 ${l.sha256}) is requested but its file is gone`, {

@@ -25,6 +25,8 @@ export interface Wanted {
   /** What the user typed (spec) or the local file's NEVRA. */
   label: string;
   job: Job;
+  /** Jobs to try instead, in order, when `job` cannot be installed and `best` is off (a version glob's older matches). */
+  older?: Job[];
 }
 
 export interface SolveInput {

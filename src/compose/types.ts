@@ -234,5 +234,6 @@ export const COMPOSE_KEYS = {
   repos: 'layer.compose.repos',
   inputDigest: 'layer.compose.input-digest',
   recipe: 'layer.compose.recipe',
+  recipeLocal: 'layer.compose.recipe-local',
   request: 'layer.compose.request',
 } as const;

@@ -4,7 +4,8 @@
  * as dnf's command-line options and --setopt win over dnf.conf.
  */
 import type { ComposeOptions } from '../compose/index.js';
-import type { DnfMainConfig } from '../repos/index.js';
+import { readDnfConf, type DnfMainConfig } from '../repos/index.js';
+import type { Report } from '../report.js';
 import type { EngineOptions } from './types.js';
 
 export function dnfComposeOptions(o: EngineOptions, main: DnfMainConfig): ComposeOptions {
@@ -17,4 +18,11 @@ export function dnfComposeOptions(o: EngineOptions, main: DnfMainConfig): Compos
     ...(notWeak?.length ? { excludeFromWeak: notWeak } : {}),
     ...(main.installonlyPkgs.length ? { installonlyPkgs: main.installonlyPkgs } : {}),
   };
+}
+
+/** The `[main]` of the dnf.conf in `tree`, its malformed values warned about as dnf warns (and left at their defaults). */
+export function readMainConf(tree: string | undefined, report: Report): DnfMainConfig {
+  const main = readDnfConf(tree);
+  for (const message of main.invalid) report.warn('dnf-conf.invalid', message, { message });
+  return main;
 }

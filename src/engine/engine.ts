@@ -23,7 +23,7 @@ import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
 import { LayerError } from '../errors.js';
 import { nameOf } from '../nevra.js';
 import { CollectingReport } from '../report.js';
-import type { Request } from '../request/index.js';
+import { localsToInstall, type Request } from '../request/index.js';
 import { loadSolver } from '../solver/index.js';
 import type { Checksum } from '../store/index.js';
 import { Sysroot, type Deployment, type Origin } from '../sysroot/index.js';
@@ -31,8 +31,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffPackages, listCommitPackages, listPackages } from './db.js';
 import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
-import { dnfComposeOptions } from './dnf-options.js';
-import { readDnfConf, type DnfMainConfig } from '../repos/index.js';
+import { dnfComposeOptions, readMainConf } from './dnf-options.js';
+import type { DnfMainConfig } from '../repos/index.js';
 import type { PlanContext } from '../compose/types.js';
 import { installedLike } from './advisories.js';
 import { restricted, selects } from './advisory-filter.js';
@@ -95,7 +95,7 @@ async function composeFor(
   const arch = req.arch ?? hostArch();
   const cacheDir = join(sysroot.stateDir, 'cache');
   // dnf.conf's [main] of the deployment the new one is made from, as dnf would read it.
-  const main = readDnfConf(merge?.path);
+  const main = readMainConf(merge?.path, report);
   const repos = await openRepos({
     ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(merge ? { tree: merge.path } : {}),
     arch, cacheDir, report, ...pinsOf(req), main,
@@ -110,7 +110,8 @@ async function composeFor(
     baseSet = await readBase(sysroot.store, request.baseCommit === '' ? null : request.baseCommit, async () => (scratch ??= await createScratch(cacheDir)).path, cacheDir);
     const base = baseSet;
     const localPaths = new Map<string, string>([
-      ...[...request.requestedLocal, ...(request.replacedLocal ?? [])].filter((l) => !edited.newLocal.some((n) => n.sha256 === l.sha256)).map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
+      ...localsToInstall(request).filter((l) => !edited.newLocal.some((n) => n.sha256 === l.sha256))
+        .map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
       ...edited.newLocal.map((l) => [l.sha256, l.path] as const),
     ]);
     const o = req.options;

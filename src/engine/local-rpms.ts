@@ -45,9 +45,14 @@ export function keepLocalRpm(stateDir: string, rpm: LocalRpm): string {
   return dest;
 }
 
-/** The kept file for an origin's `requested-local` item; LAYER_SYSROOT when it is gone. */
-export function keptLocalRpm(stateDir: string, sha256: string, nevra: string): string {
+/**
+ * The kept file for an origin's `requested-local` (or recipe `local`) item; LAYER_SYSROOT when
+ * it is gone. A recipe's file cannot be uninstalled: the hint says how to put it back.
+ */
+export function keptLocalRpm(stateDir: string, sha256: string, nevra: string, recipe = false): string {
   const p = join(localRpmDir(stateDir), `${sha256}.rpm`);
-  if (!existsSync(p)) throw new LayerError('LAYER_SYSROOT', `local package ${nevra} (${sha256.slice(0, 12)}) is no longer in ${localRpmDir(stateDir)}`, { hint: `install it again: layer uninstall ${nevra} && layer install ./${nevra}.rpm` });
-  return p;
+  if (existsSync(p)) return p;
+  const hint = recipe ? `copy the same ${nevra}.rpm (sha256 ${sha256}) to ${p}`
+    : `install it again: layer uninstall ${nevra} && layer install ./${nevra}.rpm`;
+  throw new LayerError('LAYER_SYSROOT', `local package ${nevra} (${sha256.slice(0, 12)}) is no longer in ${localRpmDir(stateDir)}`, { hint });
 }

@@ -49,7 +49,8 @@ export interface RemoteBase {
 
 /** What a command asks of the request (request/verbs.ts does the edit). */
 export type Change =
-  | { kind: 'init'; osname: string; packages: string[]; fromOstree?: string; fromRemote?: RemoteBase; fromOci?: string }
+  /** `localRpms`: paths of local `.rpm` files (a recipe base keeps them in its recipe; on an OSTree base they are layered). */
+  | { kind: 'init'; osname: string; packages: string[]; localRpms?: string[]; fromOstree?: string; fromRemote?: RemoteBase; fromOci?: string }
   | { kind: 'install'; packages: string[]; localRpms: string[] }
   | { kind: 'uninstall'; packages: string[] }
   /** A newer base (engine/upgrade.ts), the layered requests re-solved on it; `install`/`uninstall` edit them too. */

@@ -26,8 +26,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { apply, plan as planCompose, type Plan } from '../compose/index.js';
 import type { ApplyContext, PlanContext } from '../compose/types.js';
-import { dnfComposeOptions } from './dnf-options.js';
-import { readDnfConf, type DnfMainConfig } from '../repos/index.js';
+import { dnfComposeOptions, readMainConf } from './dnf-options.js';
+import type { DnfMainConfig } from '../repos/index.js';
 import { LayerError } from '../errors.js';
 import { formatEvr, parseNevra, type Nevra } from '../nevra.js';
 import { CollectingReport, type Report } from '../report.js';
@@ -164,7 +164,7 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
   const cacheDir = join(sysroot.stateDir, 'cache');
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
-  const main = readDnfConf(merge.path);
+  const main = readMainConf(merge.path, report);
   const repos = await openRepos({
     ...(req.reposdir ? { reposdir: req.reposdir } : {}), tree: merge.path, arch, cacheDir, report, main, ...pinsOf(req),
   });
@@ -176,7 +176,11 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
         hint: 'layer uninstall is for layered packages; change the recipe instead (layer rebase)',
       });
     }
-    const recipe = { packages: [...recipePackages(req, request)], repos: repos.active.map((r) => r.id) };
+    // The recipe's local files (layer init ./x.rpm) come with it, from the state dir.
+    const local = request.recipe?.local ?? [];
+    const recipe: Recipe = {
+      packages: [...recipePackages(req, request)], repos: repos.active.map((r) => r.id), ...(local.length ? { local } : {}),
+    };
     const planCtx = planContextOf(req, sysroot, { repos, arch, cacheDir, report }, request, main);
     const before = await listCommitPackages(sysroot.store, current.checksum, cacheDir);
     const version = snapshotVersion(req) ?? versionFor(sysroot.store, null, current.origin.baseCommit, o.version);
@@ -290,7 +294,10 @@ function planContextOf(
   main: DnfMainConfig,
 ): PlanContext {
   const o = req.options;
-  const localPaths = new Map(request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const));
+  const localPaths = new Map([
+    ...(request.recipe?.local ?? []).map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra, true)] as const),
+    ...request.requestedLocal.map((l) => [l.sha256, keptLocalRpm(sysroot.stateDir, l.sha256, l.nevra)] as const),
+  ]);
   return {
     ...c, store: sysroot.store, localPaths,
     options: {

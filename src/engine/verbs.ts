@@ -23,15 +23,19 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
   const change = req.change;
   const o = { idempotent: req.options.idempotent === true };
   if (change.kind === 'init') {
+    const newLocal = await inspectAll(change.localRpms ?? []);
     if (!change.fromOstree && !change.fromRemote && !change.fromOci) {
-      return { request: recipeRequest(change.osname, { packages: change.packages, repos: [] }), newLocal: [] };
+      // A recipe base keeps its local files in the recipe: every recomposition installs them again.
+      const local = newLocal.map((l) => ({ sha256: l.sha256, nevra: l.nevra }));
+      const recipe = { packages: change.packages, repos: [], ...(local.length ? { local } : {}) };
+      return { request: recipeRequest(change.osname, recipe), newLocal };
     }
     const source = change.fromRemote ? recordRemote(sysroot.store, change.fromRemote)
       : change.fromOci ? ociSource(change.fromOci) : ostreeLocalSource(change.fromOstree ?? '');
     const commit = await source.fetch({ store: sysroot.store, report: req.report });
     if (commit === null) throw new LayerError('LAYER_INTERNAL', 'assertion failed: an OSTree base has a commit');
     sysroot.store.setRef(`${change.osname}/base`, commit);
-    return { request: commitRequest(source.refspec, commit, change.packages), newLocal: [] };
+    return { request: addLocalPackages(commitRequest(source.refspec, commit, change.packages), newLocal), newLocal };
   }
   if (!current) throw new LayerError('LAYER_INTERNAL', 'assertion failed: no current request');
   if (change.kind === 'override-remove' || change.kind === 'override-reset' || change.kind === 'override-replace' || change.kind === 'override-replace-repo') return editOverrides(sysroot, req, current);
@@ -66,15 +70,20 @@ export async function editRequest(sysroot: Sysroot, req: EngineRequest, current:
     delete moved.pinned;
     return { request: removePackages(addPackages(moved, change.install, o), change.uninstall, o), newLocal: [] };
   }
-  const newLocal: LocalRpm[] = [];
-  for (const file of change.localRpms) {
-    const l = await inspectLocalRpm(file);
-    // The same file named twice on one command line is one request.
-    if (!newLocal.some((n) => n.sha256 === l.sha256)) newLocal.push(l);
-  }
+  const newLocal = await inspectAll(change.localRpms);
   const withSpecs = addPackages(current, change.packages, o);
   const request = addLocalPackages(withSpecs, newLocal, o);
   return { request, newLocal: newLocal.filter((l) => !current.requestedLocal.some((c) => c.sha256 === l.sha256)) };
+}
+
+/** The local packages named on a command line; the same file named twice is one. */
+async function inspectAll(files: readonly string[]): Promise<LocalRpm[]> {
+  const out: LocalRpm[] = [];
+  for (const file of files) {
+    const l = await inspectLocalRpm(file);
+    if (!out.some((n) => n.sha256 === l.sha256)) out.push(l);
+  }
+  return out;
 }
 
 /** Records `r` as a remote of the store (its keys imported, verification required by them): its source. */

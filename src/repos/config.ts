@@ -59,7 +59,7 @@ export function parseIni(text: string, file: string): RawSection[] {
   return sections;
 }
 
-function parseBool(v: string): boolean | undefined {
+export function parseBool(v: string): boolean | undefined {
   switch (v.toLowerCase()) {
     case '1':
     case 'yes':

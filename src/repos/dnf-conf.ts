@@ -3,12 +3,15 @@
  * itself would read: the deployment's `/etc/dnf/dnf.conf`. Only the options layering honours
  * are taken (`best`, `installonly_limit`, `installonlypkgs`, `exclude_from_weak`, and the global
  * `excludepkgs`/`exclude`/`includepkgs`); the rest of the file is dnf's business and ignored.
- * Command-line flags win over these (the engine merges them). A malformed value is a
- * LAYER_REPO_CONFIG error naming the file and line, as for `.repo` files.
+ * Command-line flags win over these (the engine merges them). A malformed value is what dnf
+ * 4.14 makes of it: a warning in dnf's words ("Invalid configuration value: installonly_limit=1
+ * in FILE; value 1 is not allowed"), and the option keeps its default — dnf goes on with the
+ * transaction, so refusing it here would make layer stricter than the tool users know.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIni, sectionReader } from './config.js';
+import { parseBool, parseIni, sectionReader } from './config.js';
+import { escapeControl } from '../util/escape.js';
 import type { Vars } from './vars.js';
 
 export interface DnfMainConfig {
@@ -22,29 +25,39 @@ export interface DnfMainConfig {
   /** Global excludes and includes: applied to every repo, beside the repo's own. */
   excludepkgs: string[];
   includepkgs: string[];
+  /** Malformed values, in dnf's words (one line each); those options keep their defaults. */
+  invalid: string[];
 }
 
 /** The dnf.conf of a deployment tree (`etc/dnf/dnf.conf`); none (or no tree) gives dnf's defaults. */
 export function readDnfConf(tree: string | undefined, vars: Vars = {}): DnfMainConfig {
   const file = tree === undefined ? undefined : join(tree, 'etc/dnf/dnf.conf');
-  if (file === undefined || !existsSync(file)) return { installonlyPkgs: [], excludepkgs: [], includepkgs: [] };
+  if (file === undefined || !existsSync(file)) return { installonlyPkgs: [], excludepkgs: [], includepkgs: [], invalid: [] };
   return parseDnfConf(readFileSync(file, 'utf8'), file, vars);
 }
 
 /** The `[main]` options of a dnf.conf text (other sections, e.g. repos defined there, are left to dnf). */
 export function parseDnfConf(text: string, file: string, vars: Vars = {}): DnfMainConfig {
   const main = parseIni(text, file).find((s) => s.id === 'main');
-  const out: DnfMainConfig = { installonlyPkgs: [], excludepkgs: [], includepkgs: [] };
+  const out: DnfMainConfig = { installonlyPkgs: [], excludepkgs: [], includepkgs: [], invalid: [] };
   if (!main) return out;
-  const { at, get, bad, bool, int, list } = sectionReader(main, file, vars);
+  const { at, get, list } = sectionReader(main, file, vars);
   out.source = at(main.line);
-  if (get('best')?.value) out.best = bool('best', false);
-  const limit = get('installonly_limit');
-  if (limit?.value) {
-    const n = int('installonly_limit', 3);
-    // libdnf refuses 1 (an upgrade needs room for the old and the new version) and negatives.
-    if (n < 0 || n === 1) bad('installonly_limit', limit.line, `value ${n} is not allowed (0: no limit, or at least 2)`);
-    out.installonlyLimit = n;
+  const invalid = (k: string, value: string, why: string) => out.invalid.push(escapeControl(`Invalid configuration value: ${k}=${value} in ${file}; ${why}`));
+  const best = get('best')?.value;
+  if (best) {
+    const b = parseBool(best);
+    if (b === undefined) invalid('best', best, `invalid boolean value '${best}'`);
+    else out.best = b;
+  }
+  const limit = get('installonly_limit')?.value;
+  if (limit) {
+    // libdnf's words: 1 is refused (an upgrade needs room for the old and the new version), and negatives.
+    const n = /^-?\d+$/.test(limit) ? Number(limit) : undefined;
+    if (n === undefined) invalid('installonly_limit', limit, 'invalid value');
+    else if (n < 0) invalid('installonly_limit', limit, 'negative value is not allowed');
+    else if (n === 1) invalid('installonly_limit', limit, 'value 1 is not allowed');
+    else out.installonlyLimit = n;
   }
   out.installonlyPkgs = list('installonlypkgs');
   if (main.keys.has('exclude_from_weak')) out.excludeFromWeak = list('exclude_from_weak');

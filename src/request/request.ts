@@ -28,6 +28,11 @@ export interface Recipe {
   packages: string[];
   /** Ids of the repos the recipe was composed from (informational; repos come from the tree). */
   repos: string[];
+  /**
+   * Local `.rpm` files of the recipe (`layer init ./x.rpm`), by content: kept in the state dir
+   * like layered local packages, so every recomposition of the base installs the same files.
+   */
+  local?: LocalPackage[];
 }
 
 export interface Request {
@@ -57,6 +62,8 @@ export function canonicalRequest(r: Request): unknown {
   return {
     base: r.baseCommit,
     ...(r.recipe ? { recipe: [...r.recipe.packages].sort() } : {}),
+    // Only when present: the digests of requests without recipe files stay what they were.
+    ...(r.recipe?.local?.length ? { recipeLocal: r.recipe.local.map((l) => l.sha256).sort() } : {}),
     requested: [...r.requested].sort(),
     local: r.requestedLocal.map((l) => l.sha256).sort(),
     removed: [...r.removed].sort(),
@@ -73,6 +80,20 @@ export function sameRequest(a: Request, b: Request): boolean {
 /** The specs compose installs: a base composed from nothing installs its recipe too. */
 export function specsToInstall(r: Request): string[] {
   return r.baseCommit === '' && r.recipe ? [...r.recipe.packages, ...r.requested] : [...r.requested];
+}
+
+/**
+ * The local packages compose installs: the layered ones, the base replacements, and for a base
+ * composed from nothing the recipe's own files.
+ */
+export function localsToInstall(r: Request): LocalPackage[] {
+  const recipe = r.baseCommit === '' ? r.recipe?.local ?? [] : [];
+  return [...recipe, ...r.requestedLocal, ...(r.replacedLocal ?? [])];
+}
+
+/** A copy of a recipe (its lists copied; `local` only when it has items). */
+export function copyRecipe(r: Recipe): Recipe {
+  return { packages: [...r.packages], repos: [...r.repos], ...(r.local?.length ? { local: r.local.map((l) => ({ ...l })) } : {}) };
 }
 
 /** `REPO:NAME`, as the origin records a repo replacement (repo ids may hold ':', names do not). */

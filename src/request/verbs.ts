@@ -5,7 +5,7 @@
 import { LayerError } from '../errors.js';
 import { nameOf } from '../nevra.js';
 import type { Checksum } from '../store/index.js';
-import type { LocalPackage, Recipe, RepoReplacement, Request } from './request.js';
+import { copyRecipe, type LocalPackage, type Recipe, type RepoReplacement, type Request } from './request.js';
 
 export interface EditOptions {
   /** Asking for what is already requested, or removing what is not, is not an error. */
@@ -17,13 +17,13 @@ function copy(r: Request): Request {
     ...r, requested: [...r.requested], requestedLocal: [...r.requestedLocal], removed: [...r.removed],
     ...(r.replacedLocal ? { replacedLocal: [...r.replacedLocal] } : {}),
     ...(r.replacedFromRepo ? { replacedFromRepo: r.replacedFromRepo.map((x) => ({ ...x })) } : {}),
-    ...(r.recipe ? { recipe: { packages: [...r.recipe.packages], repos: [...r.recipe.repos] } } : {}),
+    ...(r.recipe ? { recipe: copyRecipe(r.recipe) } : {}),
   };
 }
 
 /** A request for a new recipe base: the base is composed from `packages`. */
 export function recipeRequest(osname: string, recipe: Recipe): Request {
-  return { baseRef: `${osname}/base`, baseCommit: '' as Checksum, recipe: { packages: [...recipe.packages], repos: [...recipe.repos] }, requested: [], requestedLocal: [], removed: [] };
+  return { baseRef: `${osname}/base`, baseCommit: '' as Checksum, recipe: copyRecipe(recipe), requested: [], requestedLocal: [], removed: [] };
 }
 
 /** A request whose base is an existing commit (`--from-ostree REPO:REF`), layering `packages`. */
@@ -85,7 +85,7 @@ export function setBase(r: Request, baseRef: string, commit: Checksum, recipe: R
   const out = copy(r);
   out.baseRef = baseRef;
   out.baseCommit = commit;
-  if (recipe) out.recipe = { packages: [...recipe.packages], repos: [...recipe.repos] };
+  if (recipe) out.recipe = copyRecipe(recipe);
   else delete out.recipe;
   return out;
 }

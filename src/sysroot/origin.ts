@@ -4,10 +4,10 @@
  * (and layer's `replace-from-repo=`). layer adds
  * `[origin] base-commit=` (the base is pinned, so recomposition is reproducible) and a `[layer]`
  * group for facts about the composed result (input digest, layered NEVRAs), and `[recipe]`
- * (packages=, repos=) for a base composed from packages.
+ * (packages=, repos=, and local= for the recipe's own `.rpm` files) for a base composed from packages.
  */
 import { LayerError } from '../errors.js';
-import { parseRepoReplacement, repoReplacementText } from '../request/index.js';
+import { parseRepoReplacement, repoReplacementText, type LocalPackage } from '../request/index.js';
 import { isChecksum, type Checksum } from '../store/index.js';
 import type { Origin } from './types.js';
 
@@ -44,13 +44,25 @@ export function formatOrigin(o: Origin): string {
     lines.push('');
   }
   // A recipe base: what it was composed from, so it can be composed again (upgrade).
-  if (o.recipe) lines.push('[recipe]', `packages=${list(o.recipe.packages)}`, `repos=${list(o.recipe.repos)}`, '');
+  if (o.recipe) {
+    const local = o.recipe.local?.length ? [`local=${list(o.recipe.local.map((l) => `${l.sha256}:${l.nevra}`))}`] : [];
+    lines.push('[recipe]', `packages=${list(o.recipe.packages)}`, `repos=${list(o.recipe.repos)}`, ...local, '');
+  }
   const extra: string[] = [];
   if (o.inputDigest) extra.push(`input-digest=${o.inputDigest}`);
   if (o.layered && o.layered.length > 0) extra.push(`layered=${list(o.layered)}`);
   if (o.inactive && o.inactive.length > 0) extra.push(`inactive=${list(o.inactive)}`);
   if (extra.length > 0) lines.push('[layer]', ...extra, '');
   return lines.join('\n');
+}
+
+/** A list of `<sha256>:<nevra>` items (local packages by content); `key` and `file` name it in errors. */
+function localItems(value: string | undefined, key: string, file: string): LocalPackage[] {
+  return splitList(value).map((s) => {
+    const i = s.indexOf(':');
+    if (i !== 64) throw new LayerError('LAYER_SYSROOT', `${file}: ${key} item '${s}' is not <sha256>:<nevra>`);
+    return { sha256: s.slice(0, i), nevra: s.slice(i + 1) };
+  });
 }
 
 /** Parse an origin file; `file` names it in errors. */
@@ -82,19 +94,11 @@ export function parseOrigin(text: string, file: string): Origin {
     baseRef,
     baseCommit: baseCommit as Checksum,
     requested: splitList(pkgs?.get('requested')),
-    requestedLocal: splitList(pkgs?.get('requested-local')).map((s) => {
-      const i = s.indexOf(':');
-      if (i !== 64) throw new LayerError('LAYER_SYSROOT', `${file}: requested-local item '${s}' is not <sha256>:<nevra>`);
-      return { sha256: s.slice(0, i), nevra: s.slice(i + 1) };
-    }),
+    requestedLocal: localItems(pkgs?.get('requested-local'), 'requested-local', file),
     removed: splitList(groups.get('overrides')?.get('remove')),
   };
   if (origin?.has('override-commit')) o.pinned = true;
-  const replacedLocal = splitList(groups.get('overrides')?.get('replace-local')).map((s) => {
-    const i = s.indexOf(':');
-    if (i !== 64) throw new LayerError('LAYER_SYSROOT', `${file}: replace-local item '${s}' is not <sha256>:<nevra>`);
-    return { sha256: s.slice(0, i), nevra: s.slice(i + 1) };
-  });
+  const replacedLocal = localItems(groups.get('overrides')?.get('replace-local'), 'replace-local', file);
   if (replacedLocal.length > 0) o.replacedLocal = replacedLocal;
   const fromRepo = splitList(groups.get('overrides')?.get('replace-from-repo')).map((s) => {
     const r = parseRepoReplacement(s);
@@ -103,7 +107,10 @@ export function parseOrigin(text: string, file: string): Origin {
   });
   if (fromRepo.length > 0) o.replacedFromRepo = fromRepo;
   const recipe = groups.get('recipe');
-  if (recipe) o.recipe = { packages: splitList(recipe.get('packages')), repos: splitList(recipe.get('repos')) };
+  if (recipe) {
+    const local = localItems(recipe.get('local'), 'local', file);
+    o.recipe = { packages: splitList(recipe.get('packages')), repos: splitList(recipe.get('repos')), ...(local.length ? { local } : {}) };
+  }
   const digest = layer?.get('input-digest');
   if (digest) o.inputDigest = digest;
   const layered = splitList(layer?.get('layered'));

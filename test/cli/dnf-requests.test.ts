@@ -36,6 +36,9 @@ const SPECS: FixtureSpec[] = [
   { name: 'needy', version: '1.0', files: file('/usr/share/needy/1') },
   { name: 'needy', version: '2.0', requires: ['needy-helper-nowhere'], files: file('/usr/share/needy/2') },
   ...['1.0', '2.0'].map((v): FixtureSpec => ({ name: 'kmod-demo', version: v, provides: ['installonlypkg(kernel-module)'], files: file(`/usr/lib/kmod-demo/${v}`) })),
+  // Each installable alone, not together.
+  { name: 'clash-a', conflicts: ['clash-b'], files: file('/usr/share/clash-a/v') },
+  { name: 'clash-b', files: file('/usr/share/clash-b/v') },
 ];
 
 let f: Fixtures;
@@ -157,6 +160,24 @@ describe('--skip-broken', () => {
     // Skipped specs are not recorded: the next change does not try them again.
     expect(layerJson(['status', '--sysroot', s]).deployments[0]['requested-packages']).toEqual(['kernel-1.0']);
   });
+
+  it('two specs that conflict only together: the earlier one is kept and the later skipped, in either order, as dnf does', () => {
+    for (const specs of [['clash-a', 'sugar', 'clash-b'], ['clash-b', 'sugar', 'clash-a']]) {
+      const [first, , later] = specs;
+      const dnf = dnfInstall(['--skip-broken', ...specs]);
+      expect(dnf.out, specs.join()).toMatch(new RegExp(`Skipping packages with conflicts:[\\s\\S]*\\n ${later}\\s`));
+      expect(dnf.nevras).toEqual([`${first}-1.0-1.noarch`, 'sugar-1.0-1.noarch'].sort());
+      const s = cloneSysroot(base, 'skip-combined');
+      expect(layer(['install', '--sysroot', s, '--reposdir', reposdir, ...specs]).code).toBe(1);
+      const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--skip-broken', ...specs]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`warning: skipping ${later} \\(--skip-broken\\): cannot be installed together with the requests before it: `
+        + 'package clash-a-1\\.0-1\\.noarch conflicts with clash-b provided by clash-b-1\\.0-1\\.noarch'));
+      expect(r.stdout).not.toMatch(/instead of/);
+      expect(layeredByRpm(s), specs.join()).toEqual(dnf.nevras);
+      expect(layerJson(['status', '--sysroot', s]).deployments[0]['requested-packages']).toEqual([first, 'sugar']);
+    }
+  });
 });
 
 describe('globs in the version parts of a spec', () => {
@@ -171,6 +192,25 @@ describe('globs in the version parts of a spec', () => {
     const none = layer(['install', '--sysroot', s, '--reposdir', reposdir, '--dry-run', 'kernel-9.*']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no package matches kernel-9\.\* \[LAYER_NO_MATCH\]/);
+  });
+
+  it('when the newest match cannot be installed, an older one is taken without best (--nobest), with a warning; --best refuses; dnf agrees', () => {
+    const spec = 'needy-*.0-1.noarch';
+    for (const flag of [[], ['--nobest']]) {
+      const dnf = dnfInstall([...flag, spec]);
+      expect(dnf.nevras, flag.join()).toEqual(['needy-1.0-1.noarch']);
+      expect(dnf.out).toMatch(/Skipping packages with broken dependencies:\n needy +noarch +2\.0-1/);
+      const s = cloneSysroot(base, 'glob-nobest');
+      const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, ...flag, spec]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning: needy-\*\.0-1\.noarch: installing needy-1\.0-1\.noarch, not the newest match needy-2\.0-1\.noarch: nothing provides needy-helper-nowhere needed by needy-2\.0-1\.noarch/);
+      expect(layeredByRpm(s)).toEqual(dnf.nevras);
+      expect(layerJson(['status', '--sysroot', s]).deployments[0]['requested-packages']).toEqual([spec]);
+    }
+    expect(dnfInstall(['--best', spec]).out).toMatch(/cannot install the best candidate for the job\n\s+- nothing provides needy-helper-nowhere/);
+    const best = layer(['install', '--sysroot', cloneSysroot(base, 'glob-best'), '--reposdir', reposdir, '--best', spec]);
+    expect(best.code).toBe(1);
+    expect(best.stderr).toMatch(/nothing provides needy-helper-nowhere needed by needy-2\.0-1\.noarch[\s\S]*\[LAYER_UNSOLVABLE\]/);
   });
 });
 
@@ -247,15 +287,29 @@ describe('dnf.conf [main] options', () => {
     expect(layeredByRpm(s)).toEqual(['brew-1.0-1.noarch', 'milk-1.0-1.noarch']);
   });
 
-  it('a malformed value in dnf.conf is a one-line LAYER_REPO_CONFIG error naming the file and line; nothing changes', () => {
+  it('a malformed value in dnf.conf (installonly_limit=1) is warned about in dnf 4.14\'s words and the default limit (3) holds, as dnf does', () => {
+    const conf = '[main]\ngpgcheck=1\ninstallonly_limit=1\nbest=maybe\n';
+    const confFile = join(tempDir('dnfreq-conf-bad'), 'dnf.conf');
+    writeFileSync(confFile, conf);
     const s = cloneSysroot(base, 'dnf-conf-bad');
     const d = layerJson(['status', '--sysroot', s]).deployments[0];
     mkdirSync(join(d.path, 'etc/dnf'), { recursive: true });
-    writeFileSync(join(d.path, 'etc/dnf/dnf.conf'), '[main]\ngpgcheck=1\ninstallonly_limit=1\n');
-    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, 'brew']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/etc\/dnf\/dnf\.conf:3: \[main\] installonly_limit: value 1 is not allowed \(0: no limit, or at least 2\) \[LAYER_REPO_CONFIG\]/);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
-    expect(layerJson(['status', '--sysroot', s]).deployments[0].id).toBe(d.id);
+    writeFileSync(join(d.path, 'etc/dnf/dnf.conf'), conf);
+    const kernels = ['kernel-1.0', 'kernel-2.0', 'kernel-3.0'];
+    // dnf: a warning per value, then the transaction with the defaults (three kernels fit, four do not).
+    const dnf = dnfInstall(kernels, [], undefined, confFile);
+    expect(dnf.out).toContain(`Invalid configuration value: installonly_limit=1 in ${confFile}; value 1 is not allowed`);
+    expect(dnf.out).toContain(`Invalid configuration value: best=maybe in ${confFile}; invalid boolean value 'maybe'`);
+    expect(dnf.nevras).toHaveLength(3);
+    expect(dnfInstall([...kernels, 'kernel-4.0'], [], undefined, confFile).out).toMatch(/conflicting requests/);
+    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, ...kernels]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: Invalid configuration value: installonly_limit=1 in \S+\/etc\/dnf\/dnf\.conf; value 1 is not allowed$/m);
+    expect(r.stderr).toMatch(/^warning: Invalid configuration value: best=maybe in \S+\/etc\/dnf\/dnf\.conf; invalid boolean value 'maybe'$/m);
+    expect(layeredByRpm(s)).toEqual(dnf.nevras);
+    const four = layer(['install', '--sysroot', s, '--reposdir', reposdir, 'kernel-4.0']);
+    expect(four.stderr).toMatch(/installonly_limit is 3: kernel would have 4 versions/);
+    // On the command line the value is refused by both: dnf's --setopt is a config error.
+    expect(dnfInstall(['kernel-1.0'], ['installonly_limit=1']).out).toMatch(/Config error: Error parsing --setopt with key 'installonly_limit', value '1': value 1 is not allowed/);
   });
 });

@@ -1,7 +1,7 @@
 /** The request as a value: verbs are pure edits; the origin file reads and writes it whole. */
 import { describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { addBaseRemovals, addLocalPackages, addLocalReplacements, addPackages, addRepoReplacements, resetOverrides, canonicalRequest, commitRequest, recipeRequest, removePackages, sameRequest, setBase, specsToInstall } from '../../src/request/index.js';
+import { addBaseRemovals, addLocalPackages, addLocalReplacements, addPackages, addRepoReplacements, resetOverrides, canonicalRequest, commitRequest, recipeRequest, removePackages, sameRequest, setBase, specsToInstall, localsToInstall } from '../../src/request/index.js';
 import type { Checksum } from '../../src/store/index.js';
 import { formatOrigin, parseOrigin } from '../../src/sysroot/index.js';
 
@@ -42,6 +42,24 @@ describe('request verbs', () => {
     const rebased = setBase(composed, 'other:ref', C2, null);
     expect(rebased.recipe).toBeUndefined();
     expect(rebased.requested).toEqual(['openssl']);
+  });
+
+  it('a recipe\'s local files: installed while the base is composed, kept by setBase, in the digest and the origin', () => {
+    const files = [{ sha256: SHA, nevra: 'site-1-1.noarch' }];
+    const recipe = recipeRequest('demo', { packages: ['bash'], repos: ['base'], local: files });
+    expect(localsToInstall(recipe)).toEqual(files);
+    const composed = addLocalPackages(setBase(recipe, 'demo/base', C1, recipe.recipe ?? null), [{ sha256: 'd'.repeat(64), nevra: 'l-1-1.noarch' }]);
+    // The base commit has them: only the layered file is installed on it.
+    expect(localsToInstall(composed).map((l) => l.nevra)).toEqual(['l-1-1.noarch']);
+    expect(composed.recipe?.local).toEqual(files);
+    const plain = recipeRequest('demo', { packages: ['bash'], repos: ['base'] });
+    expect(sameRequest(plain, recipe)).toBe(false);
+    // Without recipe files the canonical form is the one earlier deployments' digests were made of.
+    expect(Object.keys(canonicalRequest(plain) as object)).toEqual(['base', 'recipe', 'requested', 'local', 'removed']);
+    const back = parseOrigin(formatOrigin({ ...composed }), 'test.origin');
+    expect(back).toEqual(composed);
+    expect(() => parseOrigin('[origin]\nbaserefspec=demo/base\nbase-commit=' + C1 + '\n[recipe]\npackages=bash;\nrepos=;\nlocal=nohash:x;\n', 'bad.origin'))
+      .toThrow(/bad\.origin: local item 'nohash:x' is not <sha256>:<nevra>/);
   });
 
   it('sameRequest and the canonical form ignore order', () => {

@@ -14,7 +14,9 @@ export const usage = `layer install [--sysroot DIR] [--reposdir DIR] [-n|--dry-r
 
 /**
  * A local package argument as a path: `./x.rpm`, `/abs/x.rpm`, or a `file://` URL (scheme in
- * any case, as dnf accepts) naming an existing `.rpm`; undefined for a package spec.
+ * any case, as dnf accepts); undefined for a package spec. As in dnf, an argument ending in
+ * `.rpm` is a file: one that does not exist is LAYER_USAGE (dnf: "Can not load RPM file"),
+ * not a spec that matches no package.
  */
 export function localRpmPath(arg: string): string | undefined {
   let path = arg;
@@ -26,13 +28,26 @@ export function localRpmPath(arg: string): string | undefined {
     }
     if (!existsSync(path)) throw new LayerError('LAYER_USAGE', `local package ${path} (from ${arg}) does not exist`);
   }
-  return path.endsWith('.rpm') && existsSync(path) ? resolve(path) : undefined;
+  if (!path.endsWith('.rpm')) return undefined;
+  if (!existsSync(path)) throw new LayerError('LAYER_USAGE', `local package ${path} does not exist`, { hint: 'give the path of an .rpm file (or a file:// URL)' });
+  return resolve(path);
 }
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs('install', argv, TRANSACTION_FLAGS);
   needPackages('install', p.positionals);
-  const local = p.positionals.map(localRpmPath).filter((x): x is string => x !== undefined);
-  const names = p.positionals.filter((a) => localRpmPath(a) === undefined);
+  const { names, local } = splitLocalRpms(p.positionals);
   return runChange(p, { kind: 'install', packages: names, localRpms: local }, `layer install ${argv.join(' ')}`);
+}
+
+/** Command-line package arguments: specs, and local `.rpm` files (as absolute paths). */
+export function splitLocalRpms(args: readonly string[]): { names: string[]; local: string[] } {
+  const names: string[] = [];
+  const local: string[] = [];
+  for (const a of args) {
+    const path = localRpmPath(a);
+    if (path === undefined) names.push(a);
+    else local.push(path);
+  }
+  return { names, local };
 }

@@ -38,6 +38,8 @@ function toJson(d: DeploymentView): object {
     'base-checksum': d.baseChecksum,
     'requested-packages': o.requested,
     'requested-local-packages': o.requestedLocal.map((l) => l.nevra),
+    // A recipe base's own local files (layer init ./x.rpm): part of the base, not layered.
+    ...(o.recipe?.local?.length ? { 'base-local-packages': o.recipe.local.map((l) => l.nevra) } : {}),
     packages: o.requested.filter((p) => !inactive.has(p)),
     'requested-base-removals': o.removed,
     'requested-base-local-replacements': (o.replacedLocal ?? []).map((l) => l.nevra),
@@ -77,6 +79,7 @@ function text(d: DeploymentView, verbose: boolean): string {
   if (o.requested.length) lines.push(`  LayeredPackages: ${o.requested.join(' ')}`);
   if (verbose && d.layeredNevras.length) lines.push(`  LayeredNEVRAs: ${d.layeredNevras.join(' ')}`);
   if (o.requestedLocal.length) lines.push(`  LocalPackages: ${o.requestedLocal.map((l) => l.nevra).join(' ')}`);
+  if (o.recipe?.local?.length) lines.push(`  BaseLocalPackages: ${o.recipe.local.map((l) => l.nevra).join(' ')}`);
   if (o.inactive?.length) lines.push(`  InactiveRequests: ${o.inactive.join(' ')}`);
   const removed = verbose && d.baseChanges.removed.length ? d.baseChanges.removed : o.removed;
   if (removed.length) lines.push(`  RemovedBasePackages: ${removed.join(' ')}`);
