@@ -37,6 +37,13 @@ import type { Deployment, Origin, SysrootStatus } from './types.js';
 
 const DEPLOY_REF_PREFIX = 'layer/deploy/';
 
+/** A ref a deploy sets once its syncfs made the objects durable (`cache`: no fsync of its own, see Repo.setRef). */
+export interface DeployRef {
+  ref: string;
+  commit: Checksum;
+  cache?: boolean;
+}
+
 export interface DeployResult {
   deployment: Deployment;
   etc: EtcChanges;
@@ -182,9 +189,13 @@ export class Sysroot {
    * `asDefault: false` (ostree's `admin deploy --not-as-default`) appends the new deployment
    * to the boot order instead, held (held.ts), every other deployment kept: the caller checks
    * it, then `promote`s it or leaves it held. A kill before the promotion leaves the old default.
+   * `refs` (the compose's package refs, apply's deferRefs) are set after this deploy's syncfs,
+   * which makes their objects durable too — one sync for the whole transaction — and before
+   * the cleanup, so its prune keeps them. `cache` marks those that are only a cache.
    */
   async deploy(
-    osname: string, commit: Checksum, origin: Origin, opts: { etcFiles?: Record<string, string>; asDefault?: boolean } = {},
+    osname: string, commit: Checksum, origin: Origin,
+    opts: { etcFiles?: Record<string, string>; asDefault?: boolean; refs?: readonly DeployRef[] } = {},
   ): Promise<DeployResult> {
     this.requireLock('deploy');
     const before = this.deployments();
@@ -216,6 +227,7 @@ export class Sysroot {
       syncFilesystem(path);
       // Keep the commit from being pruned before it is in the boot list (the syncfs above covered the objects).
       this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit, { synced: true });
+      for (const r of opts.refs ?? []) this.store.setRef(r.ref, r.commit, { synced: true, cache: r.cache === true });
     } catch (err) {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }
