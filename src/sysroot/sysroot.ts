@@ -242,7 +242,7 @@ export class Sysroot {
     swapBootEntries(this.path, keep);
     if (before.length === 0) this.markBooted();
     const removed = before.filter((d) => !keep.some((k) => k.id === d.id && k.osname === d.osname)).map((d) => `${d.osname}/${d.id}`);
-    this.cleanup();
+    this.cleanup({ ifRemoved: true });
     return { deployment: this.deployments()[0]!, etc, removed };
   }
 
@@ -259,7 +259,7 @@ export class Sysroot {
     held.delete(`${d.osname}/${d.id}`);
     writeHeld(this.stateDir, held);
     const removed = others.filter((x) => !keep.includes(x)).map((x) => `${x.osname}/${x.id}`);
-    this.cleanup();
+    this.cleanup({ ifRemoved: true });
     return { deployment: this.find(`${d.osname}/${d.id}`), removed };
   }
 
@@ -301,8 +301,12 @@ export class Sysroot {
    * Remove everything no boot entry names: leftover deployment dirs and refs; then prune the
    * repo. `pending` / `rollback` (rpm-ostree's `cleanup -p` / `-r`) first drop the unpinned
    * deployments before / after the booted one in boot order from the boot entries.
+   * `ifRemoved` (after a deploy or promote): prune only when a deployment went. Otherwise no
+   * object lost its last reference — package refs and deployment refs only grow — and the walk
+   * of every reachable object is the deploy's largest cost after the sync; what a killed run
+   * left unreferenced waits for the next removal or `layer cleanup`.
    */
-  cleanup(opts: { pending?: boolean; rollback?: boolean } = {}): { removedDeployments: string[]; freedBytes: number; removedObjects: number } {
+  cleanup(opts: { pending?: boolean; rollback?: boolean; ifRemoved?: boolean } = {}): { removedDeployments: string[]; freedBytes: number; removedObjects: number } {
     this.requireLock('cleanup');
     if (opts.pending || opts.rollback) {
       const list = this.deployments();
@@ -314,6 +318,7 @@ export class Sysroot {
     const list = this.deployments();
     if (list.some((d) => d.held && d.index > 0)) swapBootEntries(this.path, list.filter((d) => !d.held || d.index === 0).map(toEntry));
     const removedDeployments = this.cleanLeftovers();
+    if (opts.ifRemoved && removedDeployments.length === 0) return { removedDeployments, freedBytes: 0, removedObjects: 0 };
     const r = this.store.prune();
     return { removedDeployments, freedBytes: r.freedBytes, removedObjects: r.removedObjects };
   }

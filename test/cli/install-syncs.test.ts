@@ -3,10 +3,11 @@
  * weaker safety): an install makes its objects durable with exactly one syncfs, and that sync
  * comes before the boot-entry swap makes the new deployment the default. The package refs the
  * compose wrote are set after the sync (real `ostree refs` lists them, `ostree fsck` is clean),
- * and a transaction of packages with nothing to run starts no bubblewrap.
+ * and a transaction of packages with nothing to run starts no bubblewrap. A deploy that
+ * removes no deployment does not prune (nothing lost its last reference); `layer cleanup` does.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneSysroot, ensureBuilt, initSysroot, layerJson, MAIN, ostreeFsck, removeTempDirs, requireTool, tempDir, testFixtures } from './helpers.js';
@@ -51,5 +52,27 @@ describe('durability of an install', () => {
     ostreeFsck(s);
     const st = layerJson(['status', '--sysroot', s]);
     expect(st.deployments[0]['requested-packages']).toContain('many-deps');
+  }, 120_000);
+});
+
+describe('pruning after a deploy', () => {
+  it('only when a deployment went: an orphan commit survives an install, not a cleanup', () => {
+    const s = cloneSysroot(base, 'prune');
+    const repo = `--repo=${join(s, 'ostree/repo')}`;
+    const dir = join(tempDir('syncs-orphan'), 'tree');
+    mkdirSync(join(dir, 'usr/share'), { recursive: true });
+    writeFileSync(join(dir, 'usr/share/orphan'), 'left by a killed run\n');
+    // Real ostree writes the leftover: a commit no ref names, as a crash before the ref leaves.
+    const orphan = execFileSync('ostree', [repo, 'commit', '--orphan', `--tree=dir=${dir}`], { encoding: 'utf8' }).trim();
+    const exists = () => { try { execFileSync('ostree', [repo, 'show', orphan], { stdio: 'ignore' }); return true; } catch { return false; } };
+    expect(exists()).toBe(true);
+    // One deployment before, two after: retention removes nothing.
+    const r = layerJson(['install', '--sysroot', s, 'dep-a']);
+    expect(r['removed-deployments']).toEqual([]);
+    expect(exists()).toBe(true);
+    const c = layerJson(['cleanup', '--sysroot', s]);
+    expect(c['removed-objects']).toBeGreaterThan(0);
+    expect(exists()).toBe(false);
+    ostreeFsck(s);
   }, 120_000);
 });
