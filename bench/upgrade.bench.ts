@@ -16,6 +16,7 @@
  *   check demo     `layer upgrade --check` vs `dnf check-update`, same repos, warm metadata.
  *   check 63k      the same with the demo base repo plus the 63,440-package repo
  *                  (fixtures/deb63k/generate.sh), warm.
+ * BENCH_ONLY=upgrade runs the setup and the upgrade row only.
  * The machine is shared (2 cores, other work running): figures are noisy; compare ratios of
  * the same run only. `--json` stage timings of the last layer upgrade are printed and saved.
  *
@@ -113,6 +114,19 @@ async function main(): Promise<void> {
     rmSync(r2, { recursive: true, force: true });
   }
 
+  if (process.env.BENCH_ONLY === 'upgrade') {
+    const m = { upgradeLayer: median(up.layer), upgradeDnf: median(up.dnf), upgradeLayerCpu: median(up.layerCpu), upgradeDnfCpu: median(up.dnfCpu) };
+    console.log(formatTable([`case (ms, median of ${RUNS})`, 'layer', 'dnf', 'layer/dnf'], [
+      ['upgrade: base + 20 layered packages', m.upgradeLayer, m.upgradeDnf, ratio(m.upgradeLayer, m.upgradeDnf)],
+      ['  same, CPU (user+sys, children)', m.upgradeLayerCpu, m.upgradeDnfCpu, ratio(m.upgradeLayerCpu, m.upgradeDnfCpu)],
+    ]));
+    console.log(`upgrade 20 (wall ms): layer ${JSON.stringify(up.layer)} dnf ${JSON.stringify(up.dnf)}`);
+    console.log(`stage timings of the last layer upgrade (ms): ${JSON.stringify(stages)}`);
+    console.log(`wrote ${writeResult('upgrade-only', { runs: RUNS, medians: m, samples: { up }, stages })}`);
+    rmSync(work, { recursive: true, force: true });
+    rmSync(join(sysroot, '..'), { recursive: true, force: true });
+    return;
+  }
   const check = { layer: [] as number[], dnf: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
     check.layer.push(timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', after], [0, 77]).ms);
