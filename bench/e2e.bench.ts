@@ -44,7 +44,11 @@
  *     wasm tiering budget (src/cli/main.ts);
  *   ~120 ES modules resolved and linked (~50 ms): one CommonJS bundle;
  *   the base rpmdb copied out of the store per run (~9 ms): cached per base commit.
- * What is left (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
+ * install many-deps, issue 9/12 speed work (7 interleaved runs of the 89811c5 bin, this one and
+ * dnf, load 10-13): 5683 / 4026 vs dnf 3230 ms (1.76x -> 1.25x); scriptlets stage 356 -> 1 ms
+ * (no overlay/bwrap/ldconfig when nothing runs), import 718 -> 491, deploy 857 -> 574 (one
+ * syncfs instead of two, no fsync per ref or cached package, no prune when nothing was removed).
+ * What is left of the dry run (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
  * sqlite3 and builtins), wasm instantiation ~7 ms (Emscripten's FS setup included), solve ~8 ms,
  * base-deployment rpmdb check ~6 ms, GC ~6 ms, the rest sysroot/repo file reads.
  */
