@@ -20,6 +20,7 @@
  *   63k dry-run   warm `install --dry-run hello` with the demo base repo plus the 63,440-package
  *                 Debian-derived repo (fixtures/deb63k/generate.sh, from ../shared/tools/deb2rpmmd.py)
  *                 vs dnf --assumeno on the same repos; wall and CPU time, peak RSS (/usr/bin/time)
+ * BENCH_ONLY=install runs the base setup and the install row only.
  * Both are timed as processes (wall clock, startup included), medians of BENCH_RUNS. `layer` is
  * the bin as installed (dist/bin/layer.cjs, rebuilt by this bench: scripts/bundle.mjs); one extra
  * row runs the warm dry run through tsc's dist/cli/main.js, which the tests use.
@@ -43,7 +44,11 @@
  *     wasm tiering budget (src/cli/main.ts);
  *   ~120 ES modules resolved and linked (~50 ms): one CommonJS bundle;
  *   the base rpmdb copied out of the store per run (~9 ms): cached per base commit.
- * What is left (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
+ * install many-deps, issue 9/12 speed work (7 interleaved runs of the 89811c5 bin, this one and
+ * dnf, load 10-13): 5683 / 4026 vs dnf 3230 ms (1.76x -> 1.25x); scriptlets stage 356 -> 1 ms
+ * (no overlay/bwrap/ldconfig when nothing runs), import 718 -> 491, deploy 857 -> 574 (one
+ * syncfs instead of two, no fsync per ref or cached package, no prune when nothing was removed).
+ * What is left of the dry run (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
  * sqlite3 and builtins), wasm instantiation ~7 ms (Emscripten's FS setup included), solve ~8 ms,
  * base-deployment rpmdb check ~6 ms, GC ~6 ms, the rest sysroot/repo file reads.
  */
@@ -94,6 +99,29 @@ function runs(fn: () => number, before?: () => void): number[] {
   return out;
 }
 
+/**
+ * `layer install many-deps` on a fresh copy of the base sysroot vs `dnf -y install many-deps`
+ * on a fresh copy of the installroot, interleaved, RUNS times; the layer side's --json stage
+ * timings of the last run.
+ */
+function installRuns(sysroot: string, root: string, work: string, dnf: (r: string, ...args: string[]) => string[]) {
+  const inst = { layer: [] as number[], dnf: [] as number[], stages: undefined as unknown };
+  for (let i = 0; i < RUNS; i++) {
+    const s = cloneSysroot(sysroot, 'bench-inst');
+    const t0 = performance.now();
+    const r = spawnSync('node', [BIN, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    inst.layer.push(performance.now() - t0);
+    if (r.status !== 0) throw new Error(`layer install exited ${r.status}:\n${r.stderr}`);
+    inst.stages = (JSON.parse(r.stdout) as { timings?: unknown }).timings;
+    rmSync(join(s, '..'), { recursive: true, force: true });
+    const r2 = join(work, `root-${i}`);
+    execFileSync('cp', ['-a', root, r2]);
+    inst.dnf.push(wall('dnf', dnf(r2, '-y', 'install', 'many-deps')));
+    rmSync(r2, { recursive: true, force: true });
+  }
+  return inst;
+}
+
 async function main(): Promise<void> {
   requireTool('dnf');
   ensureBuilt();
@@ -113,6 +141,19 @@ async function main(): Promise<void> {
   const dropLayerMd = () => rmSync(join(sysroot, 'ostree/layer/cache/repos'), { recursive: true, force: true });
   const dropDnfMd = () => rmSync(cache, { recursive: true, force: true });
 
+  if (process.env.BENCH_ONLY === 'install') {
+    // The install row alone (BENCH_ONLY=install), metadata warmed once on both sides first.
+    layerDry()();
+    dnfDry();
+    const inst = installRuns(sysroot, root, work, dnf);
+    const [l, d] = [median(inst.layer), median(inst.dnf)];
+    console.log(formatTable(['case (ms, median of ' + RUNS + ')', 'layer', 'dnf', 'layer/dnf'], [['install many-deps (20 deps)', l, d, ratio(l, d)]]));
+    console.log(`stage timings of the last layer install (ms): ${JSON.stringify(inst.stages)}`);
+    console.log(`wrote ${writeResult('e2e-install', { runs: RUNS, medians: { installLayer: l, installDnf: d }, samples: { inst } })}`);
+    rmSync(work, { recursive: true, force: true });
+    rmSync(join(sysroot, '..'), { recursive: true, force: true });
+    return;
+  }
   const coldLayer = runs(layerDry(), dropLayerMd);
   const coldDnf = runs(dnfDry, dropDnfMd);
   layerDry()();
@@ -122,16 +163,7 @@ async function main(): Promise<void> {
   // The same dry run through tsc's output (what the tests run): what the bundle saves.
   const warmUnbundled = runs(layerDry(MAIN));
 
-  const inst: { layer: number[]; dnf: number[] } = { layer: [], dnf: [] };
-  for (let i = 0; i < RUNS; i++) {
-    const s = cloneSysroot(sysroot, 'bench-inst');
-    inst.layer.push(wall('node', [BIN, 'install', '--sysroot', s, 'many-deps']));
-    rmSync(join(s, '..'), { recursive: true, force: true });
-    const r2 = join(work, `root-${i}`);
-    execFileSync('cp', ['-a', root, r2]);
-    inst.dnf.push(wall('dnf', dnf(r2, '-y', 'install', 'many-deps')));
-    rmSync(r2, { recursive: true, force: true });
-  }
+  const inst = installRuns(sysroot, root, work, dnf);
 
   const s = cloneSysroot(sysroot, 'bench-rb');
   const installed = bin(['install', '--sysroot', s, 'many-deps']);

@@ -16,6 +16,7 @@
  *   check demo     `layer upgrade --check` vs `dnf check-update`, same repos, warm metadata.
  *   check 63k      the same with the demo base repo plus the 63,440-package repo
  *                  (fixtures/deb63k/generate.sh), warm.
+ * BENCH_ONLY=upgrade runs the setup and the upgrade row only.
  * The machine is shared (2 cores, other work running): figures are noisy; compare ratios of
  * the same run only. `--json` stage timings of the last layer upgrade are printed and saved.
  *
@@ -29,6 +30,12 @@
  * deploy 530, download 219, verify 184. A --cpu-prof of one upgrade: 0.9 s idle (child
  * processes, I/O), fsync 280, spawnSync 220 (bubblewrap), open 220, GC 180, readdir/link/lstat
  * ~310: two trees checked out and committed where dnf writes one in place; no cheap hot spot.
+ * Issue 9/12 speed work (one syncfs per transaction instead of four, no per-ref and per-package
+ * fsync, imports four at a time, prune only when a deployment went), 5 interleaved runs of the
+ * before (89811c5) and after bins and dnf, load 10-12: wall 5767 / 4741 vs dnf 2940 ms (1.96x
+ * -> 1.61x), CPU 2030 / 1920 vs 770 ms (2.64x -> 2.49x). Stages after: solve 539, import 392
+ * (was 894), download 166 (was 383), checkout 516, scriptlets 340 (the recomposed base's),
+ * commit 405, deploy 453.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -113,6 +120,21 @@ async function main(): Promise<void> {
     rmSync(r2, { recursive: true, force: true });
   }
 
+  if (process.env.BENCH_ONLY === 'upgrade') {
+    const m = {
+      upgradeLayer: median(up.layer), upgradeDnf: median(up.dnf), upgradeLayerCpu: median(up.layerCpu), upgradeDnfCpu: median(up.dnfCpu),
+    };
+    console.log(formatTable([`case (ms, median of ${RUNS})`, 'layer', 'dnf', 'layer/dnf'], [
+      ['upgrade: base + 20 layered packages', m.upgradeLayer, m.upgradeDnf, ratio(m.upgradeLayer, m.upgradeDnf)],
+      ['  same, CPU (user+sys, children)', m.upgradeLayerCpu, m.upgradeDnfCpu, ratio(m.upgradeLayerCpu, m.upgradeDnfCpu)],
+    ]));
+    console.log(`upgrade 20 (wall ms): layer ${JSON.stringify(up.layer)} dnf ${JSON.stringify(up.dnf)}`);
+    console.log(`stage timings of the last layer upgrade (ms): ${JSON.stringify(stages)}`);
+    console.log(`wrote ${writeResult('upgrade-only', { runs: RUNS, medians: m, samples: { up }, stages })}`);
+    rmSync(work, { recursive: true, force: true });
+    rmSync(join(sysroot, '..'), { recursive: true, force: true });
+    return;
+  }
   const check = { layer: [] as number[], dnf: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
     check.layer.push(timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', after], [0, 77]).ms);

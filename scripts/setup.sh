@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the engine's tests and benchmarks use as oracles / fixture makers.
-APT_PKGS=(rpm rpm2cpio cpio createrepo-c ostree libsolv-tools dnf bubblewrap lz4 attr xz-utils zstd bzip2 python3 binutils emscripten node-acorn dpkg-dev gpg gpg-agent qemu-system-x86 busybox-static e2fsprogs time nginx skopeo umoci docker-registry chromium python3-jsonschema)
+APT_PKGS=(rpm rpm2cpio cpio createrepo-c ostree libsolv-tools dnf bubblewrap lz4 attr xz-utils zstd bzip2 python3 binutils emscripten node-acorn dpkg-dev gpg gpg-agent qemu-system-x86 busybox-static e2fsprogs time nginx skopeo umoci docker-registry chromium python3-jsonschema strace)
 # Commands that prove each package is present (same order as APT_PKGS).
-APT_CMDS=(rpm rpm2cpio cpio createrepo_c ostree testsolv dnf bwrap lz4 getfattr xz zstd bzip2 python3 objdump emcc emcc dpkg-source gpg gpg-agent qemu-system-x86_64 busybox mkfs.ext4 /usr/bin/time /usr/sbin/nginx skopeo umoci docker-registry /usr/bin/chromium /usr/bin/jsonschema)
+APT_CMDS=(rpm rpm2cpio cpio createrepo_c ostree testsolv dnf bwrap lz4 getfattr xz zstd bzip2 python3 objdump emcc emcc dpkg-source gpg gpg-agent qemu-system-x86_64 busybox mkfs.ext4 /usr/bin/time /usr/sbin/nginx skopeo umoci docker-registry /usr/bin/chromium /usr/bin/jsonschema strace)
 
 missing=()
 for i in "${!APT_CMDS[@]}"; do

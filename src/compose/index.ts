@@ -22,7 +22,7 @@ export { baseLockedMessage, BASE_LOCKED_HINT } from './solve.js';
 export { cleanStaleScratch, createScratch, mountsUnder, releaseAllScratch, type Scratch } from './scratch.js';
 export {
   COMPOSE_KEYS, type ApplyContext, type ApplyResult, type ApplyStepName, type ComposeOptions, type ComposeRequest, type ComposeResult,
-  type PackageVerifier, type Plan, type PlanContext, type PlanLocal, type PlanRepo, type PlanStep, type ProvidedRequest, type StepAction, type StepReason,
+  type PackageVerifier, type PendingRef, type Plan, type PlanContext, type PlanLocal, type PlanRepo, type PlanStep, type ProvidedRequest, type StepAction, type StepReason,
 } from './types.js';
 export { runTransactionScriptlets, type TransactionPackage, type TransactionOptions, type TransactionResult, type OwnedFile } from './scriptlets-transaction.js';
 export { runScriptlet, DEFAULT_LUA_SKIPS, type Scriptlet, type ScriptletOutcome, type LuaSkip } from './scriptlets.js';

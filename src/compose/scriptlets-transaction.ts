@@ -16,7 +16,9 @@
  *      layered packages match its prefixes; higher priority first, as rpm orders them.
  *   6. The tree's own ldconfig (when it has one) refreshes /etc/ld.so.cache once: that is
  *      all the allow-listed Lua scriptlets (glibc's %post) would have done, and packages
- *      that install libraries without a scriptlet are covered too. `ldconfig: false` skips it.
+ *      that install libraries without a scriptlet are covered too. It runs when a scriptlet
+ *      ran (it may have written anything) or a layered file is one ldconfig reads
+ *      (readByLdconfig); otherwise the cache cannot have changed. `ldconfig: false` skips it.
  * The first failure stops everything with LAYER_SCRIPTLET (the new deployment is discarded;
  * nothing of the running system has been touched).
  */
@@ -106,7 +108,7 @@ export async function runTransactionScriptlets(
     if (matches.length === 0) continue;
     outcomes.push({ ...(await runScriptlet(tree, pkg, s, { ...opts, triggerFiles: matches })), nevra: pkg.nevra });
   }
-  if (opts.ldconfig !== false) {
+  if (opts.ldconfig !== false && (outcomes.some((o) => o.status === 'ran') || files.some((f) => readByLdconfig(f.path)))) {
     const ldconfig = (await resolveInTree(tree, '/usr/sbin/ldconfig')) ? '/usr/sbin/ldconfig' : (await resolveInTree(tree, '/sbin/ldconfig')) ? '/sbin/ldconfig' : undefined;
     if (ldconfig) {
       const ld = { name: 'layer', nevra: 'layer (ld.so cache refresh)' };
@@ -114,6 +116,34 @@ export async function runTransactionScriptlets(
     } else report.info('scriptlet.no-ldconfig', 'the new tree has no ldconfig; /etc/ld.so.cache left as is');
   }
   return { ownership, outcomes };
+}
+
+/**
+ * Whether ldconfig would look at `path`: its configuration (/etc/ld.so.conf, .d/), or a name it
+ * considers in a library directory — glibc's ldconfig skips every entry whose name neither
+ * starts with "lib" or "ld-" nor contains ".so" (elf/ldconfig.c, search_dir). Directories
+ * count too: a new one may be named by a new ld.so.conf.d file.
+ */
+export function readByLdconfig(path: string): boolean {
+  if (path.includes('/ld.so.conf')) return true;
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return (name.startsWith('lib') || name.startsWith('ld-')) && name.includes('.so');
+}
+
+/**
+ * True when running the transaction could change anything: a layered package has a scriptlet
+ * (even a skipped slot is recorded), a base %transfiletriggerin matches a layered file, a file
+ * is not owned by root:root, or ldconfig would read a layered file. When false the compose
+ * needs no writable view, no bubblewrap and no ldconfig: the tree is final as assembled.
+ */
+export function transactionHasWork(layered: readonly TransactionPackage[], opts: Pick<TransactionOptions, 'installed' | 'ldconfig'> = {}): boolean {
+  if (layered.some((p) => p.scriptlets.length > 0)) return true;
+  const files = layered.flatMap((p) => p.files);
+  if (files.some((f) => f.user !== 'root' || f.group !== 'root')) return true;
+  const paths = files.map((f) => f.path);
+  const triggers = (opts.installed ?? []).flatMap((p) => p.scriptlets.filter((s) => slotOf(s) === 'transfiletriggerin'));
+  if (triggers.some((s) => transFileTriggerMatches(s, paths).length > 0)) return true;
+  return opts.ldconfig !== false && paths.some(readByLdconfig);
 }
 
 /** The default applyOwnership: lchown inside the tree (never following a symlink out of it). */

@@ -173,6 +173,12 @@ export interface ApplyContext {
   extraRpmdbEntries?: () => RpmdbEntry[];
   /** The base as the caller already read it, used when its commit is the plan's; the caller closes it. */
   base?: BaseSet;
+  /**
+   * Leave the imported packages' refs to the caller (ApplyResult.refs) instead of a syncfs and
+   * the refs here: a caller that syncs anyway (the deploy) sets them after its own syncfs, so a
+   * transaction makes its objects durable once. Until then they are unreferenced objects only.
+   */
+  deferRefs?: boolean;
 }
 
 /** Checks opened packages before import (signatures); throws LAYER_RPM_SIGNATURE to refuse. */
@@ -188,7 +194,12 @@ export interface ApplyResult {
   commit?: Checksum;
   /** Milliseconds per step. */
   timings: Record<string, number>;
+  /** With `deferRefs`: the package refs to set (ref → commit) once the objects are durable. */
+  refs?: PendingRef[];
 }
+
+/** A ref to set once the objects it names are durable (ApplyContext.deferRefs). */
+export type PendingRef = readonly [ref: string, commit: Checksum];
 
 /** The one-call convenience: plan + apply for callers without a sysroot (tests, benches, tools). */
 export interface ComposeRequest {

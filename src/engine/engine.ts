@@ -16,7 +16,7 @@
  * --download-only take no lock: they change no deployment, and their scratch space is their
  * own (compose/scratch.ts), so they can run beside a transaction.
  */
-import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type BaseSet, type Plan, type Scratch } from '../compose/index.js';
+import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type BaseSet, type PendingRef, type Plan, type Scratch } from '../compose/index.js';
 import type { RepoSet } from '../repos/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
@@ -26,7 +26,7 @@ import { CollectingReport } from '../report.js';
 import { localsToInstall, type Request } from '../request/index.js';
 import { loadSolver } from '../solver/index.js';
 import type { Checksum } from '../store/index.js';
-import { Sysroot, type Deployment, type Origin } from '../sysroot/index.js';
+import { Sysroot, type DeployRef, type Deployment, type Origin } from '../sysroot/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffPackages, listCommitPackages, listPackages } from './db.js';
@@ -73,8 +73,8 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
     }
     const outcome = await composeFor(req, report, sysroot, current, edited);
     if (outcome.result) return { ...outcome.result, ...collected() };
-    const { plan: p, commit } = outcome;
-    const deployed = await deployPlan(req, report, sysroot, current, edited, p, commit);
+    const { plan: p, commit, refs } = outcome;
+    const deployed = await deployPlan(req, report, sysroot, current, edited, p, commit, refs);
     return { ...deployed, ...collected() };
   } finally {
     sysroot.release();
@@ -90,7 +90,7 @@ function hasLayering(r: Request): boolean {
 /** Plan, refuse or confirm, apply: a result when the transaction ends here, else the commit to deploy. */
 async function composeFor(
   req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited,
-): Promise<{ result: ResultCore; plan?: undefined; commit?: undefined } | { result?: undefined; plan: Plan; commit: Checksum }> {
+): Promise<{ result: ResultCore; plan?: undefined; commit?: undefined } | { result?: undefined; plan: Plan; commit: Checksum; refs?: readonly PendingRef[] }> {
   const merge = sysroot.deployments().find((d) => d.booted) ?? current;
   const arch = req.arch ?? hostArch();
   const cacheDir = join(sysroot.stateDir, 'cache');
@@ -134,11 +134,11 @@ async function composeFor(
     const applied = await apply(p, {
       store: sysroot.store, repos, cacheDir, report, verify: trust.verify, extraRpmdbEntries: trust.entries, base,
       version: versionFor(sysroot.store, p.base.commit, current?.checksum, o.version),
-      ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.downloadOnly ? { until: 'import' as const } : {}),
+      ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.downloadOnly ? { until: 'import' as const } : { deferRefs: true }),
     });
     if (o.downloadOnly) return { result: { ...shown, outcome: 'downloaded' } };
     if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
-    return { plan: p, commit: applied.commit };
+    return { plan: p, commit: applied.commit, ...(applied.refs ? { refs: applied.refs } : {}) };
   } finally {
     baseSet?.rpmdb?.close();
     await scratch?.release();
@@ -294,13 +294,18 @@ function refuseInactive(req: EngineRequest, p: Plan): void {
   });
 }
 
-/** Record the request in the origin, deploy the commit, and diff against the old default. */
+/**
+ * Record the request in the origin, deploy the commit, and diff against the old default.
+ * `refs`: the package refs apply left (deferRefs), set by the deploy after its syncfs.
+ */
 export async function deployPlan(
   req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited, p: Plan, commit: Checksum,
+  refs: readonly PendingRef[] = [],
 ): Promise<ResultCore> {
   for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);
   let origin: Origin = { ...p.request, inputDigest: p.inputDigest, layered: p.layered };
   const gate = current ? req.gate : undefined;
+  const deployRefs: DeployRef[] = refs.map(([ref, c]) => ({ ref, commit: c, cache: true }));
   // A recipe base was composed: the commit IS the base and moves the base ref, but a gated
   // one only once its checks passed (a held base leaves the host's refs as they were).
   const baseRef = p.request.baseCommit === '' ? p.request.baseRef : undefined;
@@ -309,13 +314,14 @@ export async function deployPlan(
     // so a later no-op is unchanged.
     origin = { ...origin, baseCommit: commit, requested: [], layered: [] };
     origin.inputDigest = inputDigestOf({ ...origin }, p.arch, p.options, []);
-    if (!gate) sysroot.store.setRef(baseRef, commit);
+    // Set by the deploy after its syncfs (the objects durable first, as setRef would sync).
+    if (!gate) deployRefs.push({ ref: baseRef, commit });
   }
   if (p.alreadyProvided.length > 0) origin.inactive = p.alreadyProvided.map((a) => a.spec);
   const osname = req.change.kind === 'init' ? req.change.osname : (current as Deployment).osname;
   const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
   const before = current ? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')) : undefined;
-  const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles, ...(gate ? { asDefault: false } : {}) }));
+  const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles, refs: deployRefs, ...(gate ? { asDefault: false } : {}) }));
   const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
   let { deployment, removed } = deployed;
   let held = false;

@@ -249,9 +249,12 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   const baseRequest: Request = { baseRef: request.baseRef, baseCommit: '' as Checksum, recipe, requested: [], requestedLocal: [], removed: [] };
   const basePlan = await planCompose(baseRequest, planCtx);
   const baseTrust = await packageTrust(req, sysroot, repos, basePlan, cacheDir);
-  const baseCommit = (await apply(basePlan, {
-    ...applyCtx, verify: baseTrust.verify, extraRpmdbEntries: baseTrust.entries, version: x.version, parent: current.origin.baseCommit,
-  })).commit;
+  // Both applies leave their package refs to the deploy's one syncfs (deferRefs).
+  const baseApplied = await apply(basePlan, {
+    ...applyCtx, verify: baseTrust.verify, extraRpmdbEntries: baseTrust.entries, version: x.version, parent: current.origin.baseCommit, deferRefs: true,
+  });
+  const baseCommit = baseApplied.commit;
+  const refs = [...(baseApplied.refs ?? [])];
   if (!baseCommit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
   let finalPlan = basePlan;
   let commit = baseCommit;
@@ -263,19 +266,21 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
     assertSameSet(finalPlan.packages, combined.packages, report);
     const trust = await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
     const version = versionFor(sysroot.store, baseCommit, current.checksum, req.options.version);
-    const applied = await apply(finalPlan, { ...applyCtx, verify: trust.verify, extraRpmdbEntries: trust.entries, version });
+    const applied = await apply(finalPlan, { ...applyCtx, verify: trust.verify, extraRpmdbEntries: trust.entries, version, deferRefs: true });
     if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
     commit = applied.commit;
+    refs.push(...(applied.refs ?? []));
     edited = { request: layeredRequest, newLocal: [] };
   } else assertSameSet(basePlan.packages, combined.packages, report);
   // The pin is the origin's, not the commit's: the commits stay those an upgrade composes.
   const deployedPlan = x.pinned ? { ...finalPlan, request: { ...finalPlan.request, pinned: true } } : finalPlan;
-  const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit);
+  const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit, refs);
   // The ref moves once the deployment exists and is the default: a kill before leaves the ref
   // on the deployed base, and a held one (its checks failed) leaves it where it was, so the
   // ref's history (deploy version=V) has only bases that were deployed and the next upgrade
   // composes on the old base again. The held deployment's commit keeps its base alive (parent).
-  if (commit !== baseCommit && !deployed.held) sysroot.store.setRef(request.baseRef, baseCommit);
+  // The deploy's syncfs already made the base commit's objects durable.
+  if (commit !== baseCommit && !deployed.held) sysroot.store.setRef(request.baseRef, baseCommit, { synced: true });
   return { baseCommit, result: { ...deployed, timings: report.timings, scriptlets: report.records('scriptlet.ran'), warnings: report.warnings } };
 }
 

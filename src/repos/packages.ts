@@ -13,7 +13,8 @@
  * removed and fetched again (or, cache-only, reported).
  *
  * Crash safety: temp + rename; a crash leaves at worst a `.tmp-*` file, removed by the next
- * download into that directory. Locking: none; one process per cache dir.
+ * download into that directory, or a torn cached file, which fails the re-hash and is
+ * fetched again (so the cache needs no fsync of its own). Locking: none; one process per cache dir.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -153,7 +154,8 @@ async function fetchToTemp(
         await fh.write(b, 0, b.length, at);
       },
     });
-    await fh.sync();
+    // No fsync: a cached copy is re-hashed before every use (a torn one is fetched again), and
+    // what is imported from it is made durable by the transaction's one syncfs.
   } catch (e) {
     throw oversize(e, `${o.what}: ${url}`);
   } finally {

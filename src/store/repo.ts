@@ -139,8 +139,10 @@ export class Repo {
    * Crash safety: syncfs first so the objects are durable, then temp file + fsync + rename: a
    * reader sees the old or the new value, never a torn one. `synced`: the caller made the
    * objects durable itself (one syncFilesystem after writing many commits, then their refs).
+   * `cache` (with `synced`): no fsync of the ref file either — for refs whose loss in a crash
+   * costs only work (a package's import ref: the package is imported again), never a tree.
    */
-  setRef(ref: string, csum: Checksum | null, opts: { synced?: boolean } = {}): void {
+  setRef(ref: string, csum: Checksum | null, opts: { synced?: boolean; cache?: boolean } = {}): void {
     const path = this.refPath(ref);
     if (csum === null) {
       try {
@@ -157,7 +159,7 @@ export class Repo {
     const fd = openSync(tmp, 'w', 0o644);
     try {
       writeSync(fd, `${csum}\n`);
-      if (this.fsync) fsyncSync(fd);
+      if (this.fsync && !(opts.synced && opts.cache)) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

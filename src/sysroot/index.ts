@@ -4,7 +4,7 @@
  * pins, the one-transaction-at-a-time lock with its queue of waiting writers, the sysroot's
  * settings. See sysroot.ts for the layout and crash-safety contract.
  */
-export { Sysroot, type DeployResult } from './sysroot.js';
+export { Sysroot, type DeployRef, type DeployResult } from './sysroot.js';
 export { formatOrigin, parseOrigin } from './origin.js';
 export { diffEtc, writeMergedEtc, type EtcChanges } from './etc-merge.js';
 export { SysrootLock, formatLockWait, type LockHolder, type LockWaitHolder, type LockWaitOptions } from './lock.js';

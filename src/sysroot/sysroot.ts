@@ -37,6 +37,13 @@ import type { Deployment, Origin, SysrootStatus } from './types.js';
 
 const DEPLOY_REF_PREFIX = 'layer/deploy/';
 
+/** A ref a deploy sets once its syncfs made the objects durable (`cache`: no fsync of its own, see Repo.setRef). */
+export interface DeployRef {
+  ref: string;
+  commit: Checksum;
+  cache?: boolean;
+}
+
 export interface DeployResult {
   deployment: Deployment;
   etc: EtcChanges;
@@ -182,9 +189,13 @@ export class Sysroot {
    * `asDefault: false` (ostree's `admin deploy --not-as-default`) appends the new deployment
    * to the boot order instead, held (held.ts), every other deployment kept: the caller checks
    * it, then `promote`s it or leaves it held. A kill before the promotion leaves the old default.
+   * `refs` (the compose's package refs, apply's deferRefs) are set after this deploy's syncfs,
+   * which makes their objects durable too — one sync for the whole transaction — and before
+   * the cleanup, so its prune keeps them. `cache` marks those that are only a cache.
    */
   async deploy(
-    osname: string, commit: Checksum, origin: Origin, opts: { etcFiles?: Record<string, string>; asDefault?: boolean } = {},
+    osname: string, commit: Checksum, origin: Origin,
+    opts: { etcFiles?: Record<string, string>; asDefault?: boolean; refs?: readonly DeployRef[] } = {},
   ): Promise<DeployResult> {
     this.requireLock('deploy');
     const before = this.deployments();
@@ -216,6 +227,7 @@ export class Sysroot {
       syncFilesystem(path);
       // Keep the commit from being pruned before it is in the boot list (the syncfs above covered the objects).
       this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit, { synced: true });
+      for (const r of opts.refs ?? []) this.store.setRef(r.ref, r.commit, { synced: true, cache: r.cache === true });
     } catch (err) {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }
@@ -230,7 +242,7 @@ export class Sysroot {
     swapBootEntries(this.path, keep);
     if (before.length === 0) this.markBooted();
     const removed = before.filter((d) => !keep.some((k) => k.id === d.id && k.osname === d.osname)).map((d) => `${d.osname}/${d.id}`);
-    this.cleanup();
+    this.cleanup({ ifRemoved: true });
     return { deployment: this.deployments()[0]!, etc, removed };
   }
 
@@ -247,7 +259,7 @@ export class Sysroot {
     held.delete(`${d.osname}/${d.id}`);
     writeHeld(this.stateDir, held);
     const removed = others.filter((x) => !keep.includes(x)).map((x) => `${x.osname}/${x.id}`);
-    this.cleanup();
+    this.cleanup({ ifRemoved: true });
     return { deployment: this.find(`${d.osname}/${d.id}`), removed };
   }
 
@@ -289,8 +301,12 @@ export class Sysroot {
    * Remove everything no boot entry names: leftover deployment dirs and refs; then prune the
    * repo. `pending` / `rollback` (rpm-ostree's `cleanup -p` / `-r`) first drop the unpinned
    * deployments before / after the booted one in boot order from the boot entries.
+   * `ifRemoved` (after a deploy or promote): prune only when a deployment went. Otherwise no
+   * object lost its last reference — package refs and deployment refs only grow — and the walk
+   * of every reachable object is the deploy's largest cost after the sync; what a killed run
+   * left unreferenced waits for the next removal or `layer cleanup`.
    */
-  cleanup(opts: { pending?: boolean; rollback?: boolean } = {}): { removedDeployments: string[]; freedBytes: number; removedObjects: number } {
+  cleanup(opts: { pending?: boolean; rollback?: boolean; ifRemoved?: boolean } = {}): { removedDeployments: string[]; freedBytes: number; removedObjects: number } {
     this.requireLock('cleanup');
     if (opts.pending || opts.rollback) {
       const list = this.deployments();
@@ -302,6 +318,7 @@ export class Sysroot {
     const list = this.deployments();
     if (list.some((d) => d.held && d.index > 0)) swapBootEntries(this.path, list.filter((d) => !d.held || d.index === 0).map(toEntry));
     const removedDeployments = this.cleanLeftovers();
+    if (opts.ifRemoved && removedDeployments.length === 0) return { removedDeployments, freedBytes: 0, removedObjects: 0 };
     const r = this.store.prune();
     return { removedDeployments, freedBytes: r.freedBytes, removedObjects: r.removedObjects };
   }

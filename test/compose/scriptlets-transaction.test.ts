@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { RecordingReport } from '../../src/report.js';
-import { runTransactionScriptlets, type TransactionPackage } from '../../src/compose/scriptlets-transaction.js';
+import { readByLdconfig, runTransactionScriptlets, transactionHasWork, type TransactionPackage } from '../../src/compose/scriptlets-transaction.js';
 import type { Scriptlet } from '../../src/compose/scriptlets.js';
 import { buildRootTree, fetchDebs } from '../../fixtures/demo/debian.js';
 
@@ -121,5 +121,42 @@ describe('runTransactionScriptlets', () => {
     expect(err).toBeInstanceOf(LayerError);
     expect((err as LayerError).message).toMatch(/bad-1-1\.noarch: %pre scriptlet failed with exit status 7[\s\S]*cannot-continue/);
     expect(existsSync(join(tree, 'etc/order.log'))).toBe(false);
+  });
+});
+
+describe('a transaction with nothing to run', () => {
+  const plain = (files: TransactionPackage['files']): TransactionPackage => ({ name: 'data', nevra: 'data-1-1.noarch', scriptlets: [], files });
+  const root = (path: string) => ({ path, user: 'root', group: 'root' });
+
+  it('has no work unless a scriptlet, a matching base trigger, an owner or a library is involved', () => {
+    const data = plain([root('/usr/share/data'), root('/usr/share/data/a')]);
+    expect(transactionHasWork([data])).toBe(false);
+    expect(transactionHasWork([{ ...data, scriptlets: [sh('preun', 'true')] }])).toBe(true);
+    expect(transactionHasWork([plain([{ path: '/usr/share/data/a', user: 'daemon', group: 'root' }])])).toBe(true);
+    const base = [{ name: 'b', nevra: 'b-1-1.noarch', scriptlets: [trigger('/usr/share/data/', 1, 'true')] }];
+    expect(transactionHasWork([data], { installed: base })).toBe(true);
+    expect(transactionHasWork([plain([root('/usr/share/other')])], { installed: base })).toBe(false);
+    expect(transactionHasWork([plain([root('/usr/lib/x86_64-linux-gnu/libz.so.1')])])).toBe(true);
+    expect(transactionHasWork([plain([root('/usr/lib/x86_64-linux-gnu/libz.so.1')])], { ldconfig: false })).toBe(false);
+    expect(transactionHasWork([plain([root('/etc/ld.so.conf.d/x.conf')])])).toBe(true);
+    expect(['/usr/lib/libfoo.so', '/lib64/ld-linux-x86-64.so.2', '/usr/lib/foo.so', '/usr/lib/libfoo.a'].map(readByLdconfig)).toEqual([true, true, false, false]);
+  });
+
+  it('runs the tree ldconfig only for a file it reads: the cache is rebuilt then, untouched otherwise', async () => {
+    const tree = join(work, 't3');
+    await run('cp', ['-a', pristine, tree]);
+    await rm(join(tree, 'etc/ld.so.cache'), { force: true });
+    await writeFile(join(tree, 'usr/share/data-a'), 'x');
+    const none = await runTransactionScriptlets(tree, [plain([root('/usr/share/data-a')])]);
+    expect(none.outcomes).toEqual([]);
+    expect(existsSync(join(tree, 'etc/ld.so.cache'))).toBe(false);
+    // A real shared library (the tree's libattr) under a new name: ldconfig runs.
+    const lib = (await run('sh', ['-c', `ls ${tree}/usr/lib/x86_64-linux-gnu/libattr.so.1.* | head -1`])).stdout.trim();
+    await run('cp', [lib, join(tree, 'usr/lib/x86_64-linux-gnu/libdemo.so.1')]);
+    const withLib = await runTransactionScriptlets(tree, [plain([root('/usr/lib/x86_64-linux-gnu/libdemo.so.1')])]);
+    expect(withLib.outcomes.map((o) => `${o.nevra} ${o.status}`)).toEqual(['layer (ld.so cache refresh) ran']);
+    // The cache the real ldconfig wrote, read back by `ldconfig -p -C`, lists libattr.
+    const listed = (await run('ldconfig', ['-p', '-C', join(tree, 'etc/ld.so.cache')])).stdout;
+    expect(listed).toMatch(/libattr\.so\.1 /);
   });
 });

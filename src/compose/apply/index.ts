@@ -54,7 +54,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
       plan, ctx, base, scratch: scratch.path, root: join(scratch.path, 'root'),
       installs: plan.steps.filter((s) => INSTALLING.has(s.action)),
       kept: base.packages.filter((p) => !removed.has(p.nevra)),
-      paths: new Map(), rpms: new Map(), commits: new Map(),
+      paths: new Map(), rpms: new Map(), commits: new Map(), refs: [],
     };
     for (const [name, step] of STEPS) {
       const t0 = performance.now();
@@ -65,7 +65,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
       }
       if (ctx.until === name) break;
     }
-    return { ...(state.commit ? { commit: state.commit } : {}), timings };
+    return { ...(state.commit ? { commit: state.commit } : {}), timings, ...(ctx.deferRefs ? { refs: state.refs } : {}) };
   } finally {
     if (given === undefined) base.rpmdb?.close();
     await scratch.release();

@@ -2,14 +2,15 @@
  * Step scriptlets: %pre, ownership, %post, %posttrans and the base's %transfiletriggerin run in
  * bubblewrap on an overlay of the assembled tree (overlay.ts), so a scriptlet never writes
  * the store's objects. Scriptlets expect /etc where the tree keeps usr/etc: it is moved there
- * for the duration and back, whatever happens.
+ * for the duration and back, whatever happens. A transaction with nothing to run (see
+ * transactionHasWork) skips all of it: dnf would run nothing either.
  */
 import { readdir, rename, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readScriptlets, TAG } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
 import { withWritableView } from '../overlay.js';
-import { runTransactionScriptlets, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
+import { runTransactionScriptlets, transactionHasWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
 import { slotOf } from '../scriptlets.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
@@ -24,9 +25,11 @@ export async function runScriptlets(s: ApplyState): Promise<void> {
     const prefixes = rpm.header.strings(TAG.PREFIXES);
     return { name: rpm.name, nevra: rpm.nevra, scriptlets: rpm.scriptlets, files: rpm.files, ...(prefixes.length ? { prefixes } : {}) };
   });
-  const before = new Set(await readdir(s.root));
   const timeout = s.plan.options.scriptletTimeoutMs;
   const options = { report: s.ctx.report, installed: baseTriggers(s.kept), ...(timeout ? { timeoutMs: timeout } : {}) };
+  // Nothing to run (no scriptlet, trigger, owner or library): skip the overlay mount and bwrap.
+  if (!transactionHasWork(txn, options)) return;
+  const before = new Set(await readdir(s.root));
   await withEtc(s.root, () => withWritableView(s.root, s.scratch, (view) => runTransactionScriptlets(view, txn, options), s.ctx.report));
   for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(s.root, m)).catch(() => {});
 }

@@ -7,7 +7,7 @@ import type { RpmPackage } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
 import type { Checksum } from '../../store/index.js';
 import type { BaseSet } from '../base.js';
-import type { ApplyContext, Plan, PlanStep } from '../types.js';
+import type { ApplyContext, PendingRef, Plan, PlanStep } from '../types.js';
 
 export interface ApplyState {
   readonly plan: Plan;
@@ -28,6 +28,8 @@ export interface ApplyState {
   readonly rpms: Map<Nevra, RpmPackage>;
   /** import → each package's store commit. */
   readonly commits: Map<Nevra, Checksum>;
+  /** import → the package refs left to the caller (ctx.deferRefs). */
+  readonly refs: PendingRef[];
   /** commit → the new commit. */
   commit?: Checksum;
 }
