@@ -139,10 +139,10 @@ export class Repo {
    * Crash safety: syncfs first so the objects are durable, then temp file + fsync + rename: a
    * reader sees the old or the new value, never a torn one. `synced`: the caller made the
    * objects durable itself (one syncFilesystem after writing many commits, then their refs).
-   * `cache` (with `synced`): no fsync of the ref file either — for refs whose loss in a crash
-   * costs only work (a package's import ref: the package is imported again), never a tree.
+   * The ref file itself is always fsynced: a ref renamed in unsynced would be found empty after
+   * a power loss (delayed allocation), and an empty ref breaks every reader, `ostree fsck` too.
    */
-  setRef(ref: string, csum: Checksum | null, opts: { synced?: boolean; cache?: boolean } = {}): void {
+  setRef(ref: string, csum: Checksum | null, opts: { synced?: boolean } = {}): void {
     const path = this.refPath(ref);
     if (csum === null) {
       try {
@@ -159,7 +159,7 @@ export class Repo {
     const fd = openSync(tmp, 'w', 0o644);
     try {
       writeSync(fd, `${csum}\n`);
-      if (this.fsync && !(opts.synced && opts.cache)) fsyncSync(fd);
+      if (this.fsync) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

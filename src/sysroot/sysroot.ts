@@ -37,11 +37,10 @@ import type { Deployment, Origin, SysrootStatus } from './types.js';
 
 const DEPLOY_REF_PREFIX = 'layer/deploy/';
 
-/** A ref a deploy sets once its syncfs made the objects durable (`cache`: no fsync of its own, see Repo.setRef). */
+/** A ref a deploy sets once its syncfs made the objects durable (no second syncfs; see Repo.setRef). */
 export interface DeployRef {
   ref: string;
   commit: Checksum;
-  cache?: boolean;
 }
 
 export interface DeployResult {
@@ -227,7 +226,7 @@ export class Sysroot {
       syncFilesystem(path);
       // Keep the commit from being pruned before it is in the boot list (the syncfs above covered the objects).
       this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit, { synced: true });
-      for (const r of opts.refs ?? []) this.store.setRef(r.ref, r.commit, { synced: true, cache: r.cache === true });
+      for (const r of opts.refs ?? []) this.store.setRef(r.ref, r.commit, { synced: true });
     } catch (err) {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }
