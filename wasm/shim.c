@@ -98,11 +98,36 @@ API const char *ly_pool_errstr(Pool *pool) { return pool_errstr(pool); }
 
 API void ly_pool_set_installed(Pool *pool, Repo *repo) { pool_set_installed(pool, repo); }
 
-/* Must run after the last repo change and before solving or selecting. */
+/*
+ * Must run after the last repo change and before solving or selecting.
+ *
+ * pool_createwhatprovides frees the string hash ("XXX: should not be here!" in pool.c), and
+ * the first name lookup after it (every selection_make of a job) rebuilds it by rehashing
+ * every string of the pool: 152k strings, ~85 ms of Liftoff code at 63k packages, for a
+ * table the load had just built. The hash only indexes strings, which createwhatprovides
+ * never adds, so it is kept across the call: set aside, then put back if nothing rebuilt it
+ * and no string was added meanwhile (else the set-aside copy is freed). The rel hash is left
+ * to libsolv: no lookup in our solve path rebuilds it, and keeping it would add 2 MB.
+ */
 API void ly_pool_prepare(Pool *pool)
 {
+  Hashtable kept;
+  Hashval mask;
+  int nstrings;
   pool_addfileprovides(pool);
+  kept = pool->ss.stringhashtbl;
+  mask = pool->ss.stringhashmask;
+  nstrings = pool->ss.nstrings;
+  pool->ss.stringhashtbl = 0;
+  pool->ss.stringhashmask = 0;
   pool_createwhatprovides(pool);
+  if (!pool->ss.stringhashtbl && pool->ss.nstrings == nstrings)
+    {
+      pool->ss.stringhashtbl = kept;
+      pool->ss.stringhashmask = mask;
+    }
+  else
+    solv_free(kept);
 }
 /* ---------- dependencies as rpm prints them ---------- */
 

@@ -108,7 +108,7 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
       hint: 'layer deploy --lockfile FILE composes the recipe base exactly as FILE pins it',
     });
   }
-  const out = current.origin.recipe ? await recipeUpgrade(req, sysroot, current) : await refUpgrade(req, sysroot, current);
+  const { before, ...out } = current.origin.recipe ? await recipeUpgrade(req, sysroot, current) : await refUpgrade(req, sysroot, current);
   const restriction = restrictionOf(req.advisories, out.baseKind);
   if (restriction) out.restriction = restriction;
   if (req.check && !req.options.downloadOnly) {
@@ -117,7 +117,7 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
         ...(req.reposdir ? { reposdir: req.reposdir } : {}), ...(req.arch ? { arch: req.arch } : {}),
         tree: (sysroot.deployments().find((d) => d.booted) ?? current).path, cacheDir: join(sysroot.stateDir, 'cache'),
         ...(req.options.cacheOnly ? { cacheOnly: true } : {}), report: req.report,
-        before: await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')), after: out.packages,
+        before: before ?? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')), after: out.packages,
       });
       out.cachedUpdate = cachedUpdateOf(current, out);
       writeCachedUpdate(sysroot.stateDir, out.cachedUpdate);
@@ -132,8 +132,15 @@ export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
   return out;
 }
 
+/**
+ * What recipeUpgrade and refUpgrade found, with the current tree's packages when they read
+ * them: --check's advisories need the same list, and reading a commit's rpmdb again (extract,
+ * open, parse every header) was a tenth of a `--check`.
+ */
+type Found = UpgradeResult & { before?: ListedPackage[] };
+
 /** An OSTree-ref base: the engine's own pipeline with an `upgrade` change (verbs.ts moves the base). */
-async function refUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deployment): Promise<UpgradeResult> {
+async function refUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deployment): Promise<Found> {
   const r = await runTransaction({
     ...req,
     change: { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [], ...(req.advisories ? { advisories: req.advisories } : {}) },
@@ -150,11 +157,11 @@ async function refUpgrade(req: UpgradeRequest, sysroot: Sysroot, current: Deploy
   if (r.outcome === 'deployed') return { outcome: 'deployed', baseKind: 'ostree-local', base, diff: r.diff ?? emptyDiff(), packages, result: r };
   if (r.outcome === 'downloaded') return { outcome: 'downloaded', baseKind: 'ostree-local', base, diff: emptyDiff(), packages, result: r };
   const before = await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache'));
-  return { outcome: 'available', baseKind: 'ostree-local', base, diff: diffPackages(before, listed(packages)), packages };
+  return { outcome: 'available', baseKind: 'ostree-local', base, diff: diffPackages(before, listed(packages)), packages, before };
 }
 
 /** A recipe base: see the module comment. */
-async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deployment): Promise<UpgradeResult> {
+async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deployment): Promise<Found> {
   const o = req.options;
   const mutates = !req.check && !o.downloadOnly;
   const report = new CollectingReport(req.report);
@@ -199,7 +206,7 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
       const was = { ...base, to: o0.baseCommit, changed: false, version: commitVersion(sysroot.store, o0.baseCommit) ?? null };
       return { outcome: 'unchanged', baseKind: 'recipe', base: was, diff, packages: combined.packages };
     }
-    if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages };
+    if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages, before };
     const change: EngineRequest['change'] = req.snapshot ? { kind: 'deploy' } : { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] };
     const engineReq: EngineRequest = { ...req, change };
     const applyCtx: Omit<ApplyContext, 'verify'> = { store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}) };
