@@ -122,7 +122,8 @@ export async function pullDelta(store: Store, url: string, to: Checksum, ctx: Ct
   };
   res.metadata.set(`commit${to}`, { type: 'commit', csum: to, bytes: sb.commit });
   const parts = sb.parts.length;
-  const bar = ctx.progress?.delta({ ...(pick.from ? { from: pick.from } : {}), to, parts, bytes: sb.parts.reduce((n, h) => n + h.size, 0) });
+  const partBytes = sb.parts.reduce((n, h) => n + h.size, 0);
+  const bar = ctx.progress?.delta({ ...(pick.from ? { from: pick.from } : {}), to, parts, bytes: partBytes });
   let metaBytes = 0;
   for (const [i, h] of sb.parts.entries()) {
     if (h.objects.every((o) => o.type === 'file' && store.hasObject(o.csum, 'file'))) {
