@@ -97,6 +97,14 @@ export class Repo {
     renameIntoObjects(this.madeDirs, tmp, this.objectPath(csum, type));
   }
 
+  /** Make sure `objects/XX` of an object exists (once per directory), for an async rename into it. */
+  objectDir(csum: Checksum, type: ObjectType): void {
+    const dir = dirname(this.objectPath(csum, type));
+    if (this.madeDirs.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
   /** Write a metadata object (commit, dirtree, dirmeta): its name is SHA-256 of its bytes. */
   writeMetadata(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array): Checksum {
     const csum = sha256(bytes);

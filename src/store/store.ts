@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { LayerError, withContext } from '../errors.js';
 import type { Variant } from './gvariant/index.js';
-import { writeContentBuffer, writeContentStream } from './content.js';
+import { writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
 import { commitDirectory, writeCommitObject, type CommitOptions, type MutableTree } from './commit-tree.js';
 import { checkoutTree, checkoutUnionTrees, type CheckoutOptions, type UnionOptions } from './checkout.js';
 import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
@@ -47,6 +47,15 @@ export class Store extends Repo {
   async writeContent(meta: FileMeta, content?: Uint8Array | AsyncIterable<Uint8Array>): Promise<Checksum> {
     if (content === undefined || content instanceof Uint8Array) return writeContentBuffer(this, meta, content);
     return writeContentStream(this, meta, content);
+  }
+
+  /**
+   * Store one content object whose bytes are in memory with its system calls off the event
+   * loop (content.ts writeContentAsync), for callers with many objects in flight (a pull).
+   * With `expect`, nothing is written unless the checksum is `expect`. Returns the checksum.
+   */
+  writeContentAsync(meta: FileMeta, content: Uint8Array, expect?: Checksum): Promise<Checksum> {
+    return writeContentAsync(this, meta, content, expect);
   }
 
   /**

@@ -4,6 +4,7 @@
  * delta v1 → v2 that Debian's `ostree static-delta list` and `show` read. With part 0
  * corrupted, `layer upgrade` fails with one line (LAYER_REPO_CHECKSUM) and the sysroot keeps
  * only v1; with the part restored, the upgrade fetches the delta (no object) and deploys v2.
+ * `--events` carries the progress of both pulls (`pull.progress`, `pull.delta`, `pull.delta.part`).
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,12 @@ afterAll(async () => {
   removeTempDirs();
 });
 
+/** The data of the events of `code` in an `--events` file. */
+function eventsOf(file: string, code: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; data?: Record<string, unknown> })
+    .filter((e) => e.code === code).map((e) => e.data ?? {});
+}
+
 interface ComposeJson {
   outcome: string;
   commit: Checksum;
@@ -50,7 +57,13 @@ describe('layer compose --deltas → layer upgrade', () => {
     expect(c1.delta).toBeUndefined();
     nginx = await startNginx(repo, join(dir, 'nginx'));
     const sys = join(dir, 'sysroot');
-    layerJson(['init', '--sysroot', sys, '--osname', 'demo', '--from-remote', nginx.url, '--ref', REF]);
+    const initEvents = join(dir, 'init.events');
+    layerJson(['init', '--sysroot', sys, '--osname', 'demo', '--from-remote', nginx.url, '--ref', REF, '--events', initEvents]);
+    // The full pull's progress: objects and bytes as nginx served them.
+    const pulled = eventsOf(initEvents, 'pull.progress');
+    expect(pulled.at(-1)).toMatchObject({ done: true, present: 0 });
+    const objects = nginx.requests().filter((q) => q.path.includes('/objects/') && q.status === 200);
+    expect(pulled.at(-1)).toMatchObject({ fetched: objects.length, bytes: objects.reduce((n, q) => n + q.bytes, 0) });
 
     writeFileSync(recipe, JSON.stringify({ packages: [...BASE_PACKAGES, 'dep-a'], repos: ['test.repo'] }));
     const c2 = layerJson<ComposeJson>(['compose', '--repo', repo, '--ref', REF, '--recipe', recipe, '--version', '2', '--workdir', work, '--deltas']);
@@ -75,7 +88,11 @@ describe('layer compose --deltas → layer upgrade', () => {
 
     copyFileSync(`${part}.good`, part);
     const before = nginx.requests().length;
-    layerJson(['upgrade', '--sysroot', sys, '--reposdir', f.reposdir]);
+    const upEvents = join(dir, 'upgrade.events');
+    layerJson(['upgrade', '--sysroot', sys, '--reposdir', f.reposdir, '--events', upEvents]);
+    // The delta's progress in --events: the delta, then each part.
+    expect(eventsOf(upEvents, 'pull.delta')).toEqual([expect.objectContaining({ from: c1.commit, to: c2.commit, parts: c2.delta?.parts })]);
+    expect(eventsOf(upEvents, 'pull.delta.part').map((e) => e.part)).toEqual([...Array(c2.delta?.parts ?? 0).keys()]);
     expect(JSON.stringify(layerJson(['status', '--sysroot', sys]))).toContain(c2.commit);
     const served = nginx.requests().slice(before);
     expect(served.some((q) => q.path.endsWith(`${deltaDir(c1.commit, c2.commit)}/0`) && q.status === 200)).toBe(true);

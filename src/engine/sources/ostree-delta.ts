@@ -14,6 +14,7 @@
 import { LayerError } from '../../errors.js';
 import { type FetchOptions, type Fetcher, joinUrl } from '../../net/index.js';
 import type { Report } from '../../report.js';
+import type { PullProgress } from './pull-progress.js';
 import { decompress } from '../../rpm/decompress.js';
 import {
   decodeIndex, decodePartPayload, decodeSuperblock, deltaDir, executePart, indexPath, parseDeltaName,
@@ -42,7 +43,7 @@ export interface DeltaPullResult {
 
 export type GetBytes = (url: string, o: FetchOptions, what: string, optional: boolean) => Promise<Uint8Array | undefined>;
 
-interface Ctx { fetcher: Fetcher; o: FetchOptions; get: GetBytes; report: Report; maxObject: number }
+interface Ctx { fetcher: Fetcher; o: FetchOptions; get: GetBytes; report: Report; maxObject: number; progress?: PullProgress }
 
 /** The delta to use for `to`: from a commit the store has, else from nothing; undefined when none. */
 interface Pick { from?: Checksum; digest: Checksum; bytes: number }
@@ -120,10 +121,15 @@ export async function pullDelta(store: Store, url: string, to: Checksum, ctx: Ct
     ...(pick.from ? { from: pick.from } : {}),
   };
   res.metadata.set(`commit${to}`, { type: 'commit', csum: to, bytes: sb.commit });
+  const parts = sb.parts.length;
+  const partBytes = sb.parts.reduce((n, h) => n + h.size, 0);
+  const bar = ctx.progress?.delta({ ...(pick.from ? { from: pick.from } : {}), to, parts, bytes: partBytes });
   let metaBytes = 0;
   for (const [i, h] of sb.parts.entries()) {
     if (h.objects.every((o) => o.type === 'file' && store.hasObject(o.csum, 'file'))) {
       res.skipped++;
+      ctx.progress?.deltaPart({ part: i, parts, bytes: 0, objects: h.objects.length, skipped: true });
+      bar?.tick(1);
       continue;
     }
     const file = await fetchPart(url, sb, i, h, ctx);
@@ -136,6 +142,9 @@ export async function pullDelta(store: Store, url: string, to: Checksum, ctx: Ct
       if (metaBytes > MAX_DELTA_METADATA) throw new LayerError('LAYER_REPO_CORRUPT', `delta ${deltaDir(sb.from, to)}: over ${MAX_DELTA_METADATA} bytes of metadata objects`);
       res.metadata.set(k, v);
     }
+    ctx.progress?.deltaPart({ part: i, parts, bytes: file.length, objects: h.objects.length, skipped: false });
+    bar?.tick(1);
   }
+  bar?.done();
   return res;
 }

@@ -20,10 +20,18 @@
  * `summary.sig` before a ref is read from it, and the commit against its `.commitmeta` before
  * any of its tree is fetched; the commitmeta is then kept in the store, as ostree does.
  *
- * Limits: a `.filez` is held in memory while it is verified, capped at MAX_FILEZ bytes.
+ * Speed: content objects are written off the event loop (Store.writeContentAsync), so
+ * responses keep being read while files are created; durability is one syncfs before the
+ * caller's ref (Repo.setRef), as ostree does, not one fsync per object.
+ *
+ * Progress: `pull.progress`, `pull.delta` and `pull.delta.part` events (pull-progress.ts).
+ *
+ * Limits: a `.filez` is held in memory while it is verified, capped at MAX_FILEZ bytes; at
+ * most 2 × `concurrency` of them at a time.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import pLimit from 'p-limit';
 import { LayerError } from '../../errors.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, FetchFailure, Fetcher, SMALL_FILE_LIMIT, joinUrl, type FetchOptions } from '../../net/index.js';
 import type { Report } from '../../report.js';
@@ -32,10 +40,12 @@ import { remoteOptions, remoteVerification, verifySigned, type RemoteVerificatio
 import { MAX_DETACHED } from '../../store/commitmeta.js';
 import { pullDelta, type DeltaMetadata } from './ostree-delta.js';
 import { checkBaseLayout } from './ostree-local.js';
+import { PullProgress } from './pull-progress.js';
 import {
   decodeCommit, decodeDirMeta, decodeDirTree, decodeFilez, decodeSummary, isChecksum, isValidRef, sha256,
   type Checksum, type Store,
 } from '../../store/index.js';
+import type { ObjectType } from '../../store/objects.js';
 
 /** Most bytes of one `.filez` (held in memory while verified). */
 export const MAX_FILEZ = 1 << 30;
@@ -103,63 +113,91 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
   const ctx = { ...opts, fetcher };
   const commit = isChecksum(ref) ? ref : await resolveRemoteRef(url, ref, ctx);
   const res: PullResult = { commit, fetched: 0, present: 0, bytes: 0 };
-  const o = fetchOpts(opts);
   // Before any tree object: a refused commit costs two requests and writes nothing.
-  const verified = opts.verify ? await verifyCommit(store, fetcher, url, commit, o, opts.verify) : undefined;
+  const verified = opts.verify ? await verifyCommit(store, fetcher, url, commit, fetchOpts(opts), opts.verify) : undefined;
   if (store.hasObject(commit, 'commit')) {
     res.present++;
     return res;
   }
+  const progress = new PullProgress(opts.report, url);
+  const fromDelta = opts.deltas === false ? undefined : await deltaFirst(store, url, fetcher, opts, res, progress);
+  const walk = objectWalk(store, url, { fetcher, o: fetchOpts(opts), res, progress, fromDelta, concurrency: opts.concurrency ?? 16 });
+  progress.need(1);
+  const commitBytes = verified ?? await walk.fetchMeta('commit', commit);
+  const c = decodeCommit(commitBytes);
+  await opts.report.section('pull', async () => {
+    await settleAll([walk.dirmeta(c.rootMeta), walk.tree(c.rootTree)]);
+  });
+  progress.done();
+  store.writeMetadata('commit', commitBytes);
+  return res;
+}
+
+interface WalkCtx {
+  fetcher: Fetcher;
+  o: FetchOptions;
+  res: PullResult;
+  progress: PullProgress;
+  fromDelta: DeltaMetadata | undefined;
+  /** Requests in flight; twice as many content objects may be held (fetched, being written). */
+  concurrency: number;
+}
+
+/**
+ * The object walk of a pull: each object once (shared subtrees and files are fetched once),
+ * a dirtree written after its subtree. Content objects are decoded on this thread, then
+ * verified and written off it (Store.writeContentAsync); at most 2 × `concurrency` of them are
+ * between request and rename at a time, which bounds memory whatever the tree's size.
+ */
+function objectWalk(store: Store, url: string, w: WalkCtx) {
+  const { fetcher, o, res, progress } = w;
   const objUrl = (csum: Checksum, ext: string) => joinUrl(url, `objects/${csum.slice(0, 2)}/${csum.slice(2)}.${ext}`);
-  const fromDelta = opts.deltas === false ? undefined : await deltaFirst(store, url, fetcher, opts, res);
+  const contentSlots = pLimit(2 * w.concurrency);
   const fetchMeta = async (type: MetaType, csum: Checksum): Promise<Buffer> => {
     // Metadata the delta carried was verified against its name when the part was executed.
-    const carried = fromDelta?.get(type + csum);
-    if (carried) return carried.bytes;
+    const carried = w.fromDelta?.get(type + csum);
+    if (carried) {
+      progress.have();
+      return carried.bytes;
+    }
     const bytes = Buffer.from(await get(fetcher, objUrl(csum, type), { ...o, maxBytes: MAX_METADATA }, `${type} ${csum}`));
     if (sha256(bytes) !== csum) throw mismatch(url, type, csum);
     res.fetched++;
     res.bytes += bytes.length;
+    progress.got(bytes.length);
     return bytes;
   };
+  const countPresent = (): void => {
+    res.present++;
+    progress.have();
+  };
   const seen = new Map<string, Promise<void>>();
-  const once = (key: string, fn: () => Promise<void>): Promise<void> => {
+  /** `fn` once per object; a present object counts as present and runs nothing. */
+  const once = (key: string, type: ObjectType, csum: Checksum, fn: () => Promise<void>): Promise<void> => {
     let p = seen.get(key);
     if (!p) {
-      p = fn();
+      progress.need(1);
+      // For dirtrees, present means complete (written only after their subtree).
+      p = store.hasObject(csum, type) ? Promise.resolve(countPresent()) : fn();
       seen.set(key, p);
     }
     return p;
   };
-  const file = (csum: Checksum) => once(`f${csum}`, async () => {
-    if (store.hasObject(csum, 'file')) {
-      res.present++;
-      return;
-    }
+  const file = (csum: Checksum) => once(`f${csum}`, 'file', csum, () => contentSlots(async () => {
     const bytes = await get(fetcher, objUrl(csum, 'filez'), { ...o, maxBytes: MAX_FILEZ, maxBytesWhat: 'layer\'s limit for one .filez' }, `content ${csum}`);
     const { meta, content } = decodeFilez(bytes, MAX_FILEZ);
-    // The store hashes what it writes and names the object by that: a wrong object lands under
-    // its own (true) name, never under `csum`, and the pull fails here.
-    const written = await store.writeContent(meta, content);
-    if (written !== csum) throw mismatch(url, 'content', csum);
+    // Verified before anything is written: a wrong object is never stored, under any name.
+    if (await store.writeContentAsync(meta, content, csum) !== csum) throw mismatch(url, 'content', csum);
     res.fetched++;
     res.bytes += bytes.length;
-  });
-  const dirmeta = (csum: Checksum) => once(`m${csum}`, async () => {
-    if (store.hasObject(csum, 'dirmeta')) {
-      res.present++;
-      return;
-    }
+    progress.got(bytes.length);
+  }));
+  const dirmeta = (csum: Checksum) => once(`m${csum}`, 'dirmeta', csum, async () => {
     const bytes = await fetchMeta('dirmeta', csum);
     decodeDirMeta(bytes);
     store.writeMetadata('dirmeta', bytes);
   });
-  const tree = (csum: Checksum): Promise<void> => once(`t${csum}`, async () => {
-    // Written only after its subtree: present means complete (see the module comment).
-    if (store.hasObject(csum, 'dirtree')) {
-      res.present++;
-      return;
-    }
+  const tree = (csum: Checksum): Promise<void> => once(`t${csum}`, 'dirtree', csum, async () => {
     const bytes = await fetchMeta('dirtree', csum);
     const t = decodeDirTree(bytes);
     await settleAll([
@@ -168,20 +206,14 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
     ]);
     store.writeMetadata('dirtree', bytes);
   });
-  const commitBytes = verified ?? await fetchMeta('commit', commit);
-  const c = decodeCommit(commitBytes);
-  await opts.report.section('pull', async () => {
-    await settleAll([dirmeta(c.rootMeta), tree(c.rootTree)]);
-  });
-  store.writeMetadata('commit', commitBytes);
-  return res;
+  return { fetchMeta, dirmeta, tree };
 }
 
 /** Apply a static delta to `res.commit` when the server offers one (ostree-delta.ts): its metadata objects. */
-async function deltaFirst(store: Store, url: string, fetcher: Fetcher, opts: PullOptions, res: PullResult)
+async function deltaFirst(store: Store, url: string, fetcher: Fetcher, opts: PullOptions, res: PullResult, progress: PullProgress)
   : Promise<DeltaMetadata | undefined> {
   const r = await pullDelta(store, url, res.commit, {
-    fetcher, o: fetchOpts(opts), report: opts.report, maxObject: MAX_FILEZ,
+    fetcher, o: fetchOpts(opts), report: opts.report, progress, maxObject: MAX_FILEZ,
     get: (u, fo, what, optional) => get(fetcher, u, fo, what, optional as true),
   });
   if (!r) return undefined;
