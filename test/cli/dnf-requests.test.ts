@@ -4,14 +4,13 @@
  * one (the alphabetically first of several), and installonly packages (kernels) live side by
  * side up to `installonly_limit`. layer's final set is read with real rpm from the deployment.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRepo } from '../support/createrepo.js';
 import { dnfInstall as dnfOracle, type DnfResult } from '../support/dnf-oracle.js';
-import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
+import type { FixtureSpec } from '../support/rpmbuild.js';
 import { requireTool, rpmIn } from '../support/tools.js';
-import { cloneSysroot, ensureBuilt, initSysroot, layer, layeredByRpm as layeredOver, layerJson, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures } from './helpers.js';
+import { cloneSysroot, ensureBuilt, initSysroot, oracleRepos, layer, layeredByRpm as layeredOver, layerJson, removeTempDirs, tempDir, testFixtures, type Fixtures } from './helpers.js';
 
 const file = (path: string) => [{ path, content: `${path}\n` }];
 
@@ -51,20 +50,7 @@ beforeAll(async () => {
   ensureBuilt();
   f = await testFixtures();
   base = initSysroot(f, 'dnfreq');
-  const stage = tempDir('dnfreq-stage');
-  const rpms: string[] = [];
-  for (const s of SPECS) {
-    const to = join(stage, `${s.name}-${s.version ?? '1.0'}-1.noarch.rpm`);
-    copyFileSync(await buildRpm(s), to);
-    rpms.push(to);
-  }
-  const repo = tempDir('dnfreq-repo');
-  makeRepo(repo, rpms);
-  reposdir = tempDir('dnfreq-reposdir');
-  writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, req: repo }));
-  // dnf gets the fixture repo alone: its installroot starts empty, the packages need nothing.
-  dnfReposdir = tempDir('dnfreq-dnf-reposdir');
-  writeFileSync(join(dnfReposdir, 'req.repo'), repoFile({ req: repo }));
+  ({ reposdir, dnfReposdir } = await oracleRepos(f, 'dnfreq', SPECS, (s) => `${s.name}-${s.version ?? '1.0'}-1.noarch.rpm`));
 }, 300_000);
 
 afterAll(() => removeTempDirs());

@@ -209,3 +209,27 @@ export function layeredByRpm(sysroot: string, base: string): string[] {
   const baseSet = new Set(nevras(base));
   return nevras(sysroot).filter((n) => !baseSet.has(n)).sort();
 }
+
+/**
+ * A createrepo_c repo of `specs` (built with rpmbuild, each file named by `fileName`) and two
+ * reposdirs for the dnf-oracle tests: layer's (the demo base repo and it) and dnf's (it alone:
+ * dnf's installroot starts empty and the fixture packages need nothing from the base).
+ */
+export async function oracleRepos(
+  f: Fixtures, tag: string, specs: FixtureSpec[], fileName: (s: FixtureSpec) => string,
+): Promise<{ reposdir: string; dnfReposdir: string }> {
+  const stage = tempDir(`${tag}-stage`);
+  const rpms: string[] = [];
+  for (const s of specs) {
+    const to = join(stage, fileName(s));
+    copyFileSync(await buildRpm(s), to);
+    rpms.push(to);
+  }
+  const repo = tempDir(`${tag}-repo`);
+  makeRepo(repo, rpms);
+  const reposdir = tempDir(`${tag}-reposdir`);
+  writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, req: repo }));
+  const dnfReposdir = tempDir(`${tag}-dnf-reposdir`);
+  writeFileSync(join(dnfReposdir, 'req.repo'), repoFile({ req: repo }));
+  return { reposdir, dnfReposdir };
+}

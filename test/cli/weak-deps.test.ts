@@ -10,14 +10,12 @@
  * dependency, a capability only a package that conflicts with B provides; and the recommends
  * on a dependency rather than on the request.
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRepo } from '../support/createrepo.js';
 import { dnfInstall } from '../support/dnf-oracle.js';
-import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
+import type { FixtureSpec } from '../support/rpmbuild.js';
 import { requireTool, rpmIn } from '../support/tools.js';
-import { cloneSysroot, ensureBuilt, initSysroot, layer, layeredByRpm, layerJson, removeTempDirs, repoFile, tempDir, testFixtures } from './helpers.js';
+import { cloneSysroot, ensureBuilt, initSysroot, oracleRepos, layer, layeredByRpm, layerJson, removeTempDirs, tempDir, testFixtures } from './helpers.js';
 
 const file = (path: string) => [{ path, content: `${path}\n` }];
 const pkg = (name: string, more: Partial<FixtureSpec> = {}): FixtureSpec => ({ name, files: file(`/usr/share/${name}/v`), ...more });
@@ -99,19 +97,7 @@ beforeAll(async () => {
   ensureBuilt();
   const f = await testFixtures();
   base = initSysroot(f, 'weakdeps');
-  const stage = tempDir('weakdeps-stage');
-  const rpms: string[] = [];
-  for (const s of SPECS) {
-    const to = join(stage, `${nevra(s.name)}.rpm`);
-    copyFileSync(await buildRpm(s), to);
-    rpms.push(to);
-  }
-  const repo = tempDir('weakdeps-repo');
-  makeRepo(repo, rpms);
-  reposdir = tempDir('weakdeps-reposdir');
-  writeFileSync(join(reposdir, 'test.repo'), repoFile({ base: f.base, req: repo }));
-  dnfReposdir = tempDir('weakdeps-dnf-reposdir');
-  writeFileSync(join(dnfReposdir, 'req.repo'), repoFile({ req: repo }));
+  ({ reposdir, dnfReposdir } = await oracleRepos(f, 'weakdeps', SPECS, (s) => `${nevra(s.name)}.rpm`));
 }, 300_000);
 
 afterAll(() => removeTempDirs());
