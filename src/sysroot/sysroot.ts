@@ -190,7 +190,7 @@ export class Sysroot {
    * it, then `promote`s it or leaves it held. A kill before the promotion leaves the old default.
    * `refs` (the compose's package refs, apply's deferRefs) are set after this deploy's syncfs,
    * which makes their objects durable too — one sync for the whole transaction — and before
-   * the cleanup, so its prune keeps them. `cache` marks those that are only a cache.
+   * the cleanup, so its prune keeps them.
    */
   async deploy(
     osname: string, commit: Checksum, origin: Origin,
