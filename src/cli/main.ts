@@ -12,12 +12,13 @@ import { asLayerError, LayerError } from '../errors.js';
 import { releaseAllScratch } from '../compose/scratch.js';
 
 // V8 tiers hot wasm functions (the solver) up to TurboFan on background threads, and Node waits
-// for those jobs before the process exits: a `layer` command (a dry run solves in ~30 ms) paid
-// 50-110 ms at exit for optimised code it never ran, and the compiles competed with the solve
-// for the CPU. An 11x budget (default 1.8 M) keeps short commands on Liftoff code while long
-// solves (large repos) still tier up. Set here, for the command only: long-lived users of the
-// solver API (benches, tests) keep V8's default. Must run before the wasm module is compiled.
-setFlagsFromString('--wasm-tiering-budget=20000000');
+// for those jobs before the process exits. A raised tiering budget (2e7, then 2e8) still paid
+// it: warm `install --dry-run hello` on the 63k-package repo took 0.85 s wall, 1.2 s CPU, 130 MB;
+// with Liftoff code only 0.68 s, 0.71 s CPU, 102 MB, and a 965-package solve on that repo
+// 1.25 s instead of 1.48 s. A command's solves are too short to repay TurboFan's compiles on
+// 2 cores. Set here, for the command only: long-lived users of the solver API (benches, tests)
+// keep V8's default. Must run before the wasm module is compiled.
+setFlagsFromString('--liftoff-only');
 
 interface Command {
   usage: string;
