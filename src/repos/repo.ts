@@ -13,6 +13,7 @@ import { joinUrl, type Fetcher } from '../net/index.js';
 import { FilelistsParser, type FilelistEntry } from './filelists.js';
 import { needsFullFilelists } from './deps.js';
 import { PrimaryParser } from './primary.js';
+import { readSizesSidecar } from './sizes-sidecar.js';
 import {
   attemptOf,
   checkRepomd,
@@ -262,27 +263,11 @@ export class Repo {
     await writeAtomic(`${base}.facts.json`, JSON.stringify(facts), this.cache.tmpPath('facts'));
   }
 
-  /** Sizes from the `.sizes.tsv` sidecar: only the `only` NEVRAs (a string search each), or all. */
+  /** Sizes from the `.sizes.tsv` sidecar: only the `only` NEVRAs, or all. */
   private async sidecarSizes(only: ReadonlySet<string> | undefined): Promise<Map<string, PayloadSizes> | undefined> {
     const rec = this.current?.repomd.records.get('primary');
     if (rec === undefined) return undefined;
-    const text = await readFile(`${this.cache.dataPath(rec)}.sizes.tsv`, 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    const out = new Map<string, PayloadSizes>();
-    const put = (line: string) => {
-      const [nevra, d, i] = line.split('\t');
-      if (nevra === undefined || nevra === '') return;
-      out.set(nevra, { ...(d ? { downloadSize: Number(d) } : {}), ...(i ? { installSize: Number(i) } : {}) });
-    };
-    if (only === undefined) {
-      for (const line of text.split('\n')) put(line);
-      return out;
-    }
-    for (const nevra of only) {
-      const at = text.indexOf(`\n${nevra}\t`);
-      if (at >= 0) put(text.slice(at + 1, text.indexOf('\n', at + 1)));
-    }
-    return out;
+    return readSizesSidecar(`${this.cache.dataPath(rec)}.sizes.tsv`, only);
   }
 
   /**
