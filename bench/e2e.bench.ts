@@ -20,7 +20,7 @@
  *   63k dry-run   warm `install --dry-run hello` with the demo base repo plus the 63,440-package
  *                 Debian-derived repo (fixtures/deb63k/generate.sh, from ../shared/tools/deb2rpmmd.py)
  *                 vs dnf --assumeno on the same repos; wall and CPU time, peak RSS (/usr/bin/time)
- * BENCH_ONLY=install runs the base setup and the install row only.
+ * BENCH_ONLY=install runs the base setup and the install row only; BENCH_ONLY=63k the 63k rows.
  * Both are timed as processes (wall clock, startup included), medians of BENCH_RUNS. `layer` is
  * the bin as installed (dist/bin/layer.cjs, rebuilt by this bench: scripts/bundle.mjs); one extra
  * row runs the warm dry run through tsc's dist/cli/main.js, which the tests use.
@@ -122,6 +122,38 @@ function installRuns(sysroot: string, root: string, work: string, dnf: (r: strin
   return inst;
 }
 
+type Measured = ReturnType<typeof measured>;
+
+/**
+ * The 63k-package repo: warm dry runs, both sides on the same repo files, interleaved. Warmed
+ * twice: the first layer run reads the XML, the second saves the solver pool snapshot that
+ * later runs put back (src/solver/snapshot.ts). `noSnapshot` is the same run with the snapshot
+ * removed first: the first command after a metadata refresh.
+ */
+function big63Runs(sysroot: string, root: string, work: string, cache: string, baseRepo: string) {
+  const deb = execFileSync('bash', ['fixtures/deb63k/generate.sh'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
+  const big = join(work, 'repos63k');
+  execFileSync('mkdir', ['-p', big]);
+  writeFileSync(join(big, 'big.repo'), `[base]\nname=base\nbaseurl=file://${baseRepo}\ngpgcheck=0\nmetadata_expire=-1\n\n` +
+    `[deb]\nname=deb\nbaseurl=file://${join(ROOT, deb)}\ngpgcheck=0\nmetadata_expire=-1\n`);
+  const layerBig = () => measured('node', [BIN, 'install', '--sysroot', sysroot, '--reposdir', big, '--dry-run', 'hello']);
+  const dnfBig = () => measured('dnf', ['--installroot', root, `--setopt=reposdir=${big}`, `--setopt=cachedir=${cache}`, '--releasever=12', '--nogpgcheck', '-q', '--assumeno', 'install', 'hello'], [0, 1]);
+  const dropSnapshot = () => rmSync(join(sysroot, 'ostree/layer/cache/solver'), { recursive: true, force: true });
+  layerBig();
+  layerBig();
+  dnfBig();
+  const out: { layer: Measured[]; dnf: Measured[]; noSnapshot: Measured[] } = { layer: [], dnf: [], noSnapshot: [] };
+  for (let i = 0; i < RUNS; i++) {
+    out.layer.push(layerBig());
+    out.dnf.push(dnfBig());
+  }
+  for (let i = 0; i < RUNS; i++) {
+    dropSnapshot();
+    out.noSnapshot.push(layerBig());
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   requireTool('dnf');
   ensureBuilt();
@@ -141,6 +173,18 @@ async function main(): Promise<void> {
   const dropLayerMd = () => rmSync(join(sysroot, 'ostree/layer/cache/repos'), { recursive: true, force: true });
   const dropDnfMd = () => rmSync(cache, { recursive: true, force: true });
 
+  if (process.env.BENCH_ONLY === '63k') {
+    // The 63k rows alone (BENCH_ONLY=63k).
+    const big63 = big63Runs(sysroot, root, work, cache, f.base);
+    const med = (xs: Measured[], k: 'wall' | 'cpu' | 'rssMb') => median(xs.map((x) => x[k]));
+    const rows = (['wall', 'cpu', 'rssMb'] as const).map((k) => [`63k dry-run hello, warm: ${k}`, med(big63.layer, k), med(big63.dnf, k), ratio(med(big63.layer, k), med(big63.dnf, k))]);
+    rows.push(['  same, no pool snapshot: wall', med(big63.noSnapshot, 'wall'), med(big63.dnf, 'wall'), ratio(med(big63.noSnapshot, 'wall'), med(big63.dnf, 'wall'))]);
+    console.log(formatTable(['case (median of ' + RUNS + ')', 'layer', 'dnf', 'layer/dnf'], rows));
+    console.log(`wrote ${writeResult('e2e-63k', { runs: RUNS, samples: big63 })}`);
+    rmSync(work, { recursive: true, force: true });
+    rmSync(join(sysroot, '..'), { recursive: true, force: true });
+    return;
+  }
   if (process.env.BENCH_ONLY === 'install') {
     // The install row alone (BENCH_ONLY=install), metadata warmed once on both sides first.
     layerDry()();
@@ -189,25 +233,11 @@ async function main(): Promise<void> {
   const checkLayer = runs(layerCheck);
   const checkDnf = runs(dnfCheck);
 
-  // The 63k-package repo: warm dry runs, both sides on the same repo files.
-  const deb = execFileSync('bash', ['fixtures/deb63k/generate.sh'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
-  const big = join(work, 'repos63k');
-  execFileSync('mkdir', ['-p', big]);
-  writeFileSync(join(big, 'big.repo'), `[base]\nname=base\nbaseurl=file://${f.base}\ngpgcheck=0\nmetadata_expire=-1\n\n` +
-    `[deb]\nname=deb\nbaseurl=file://${join(ROOT, deb)}\ngpgcheck=0\nmetadata_expire=-1\n`);
-  const layerBig = () => measured('node', [BIN, 'install', '--sysroot', sysroot, '--reposdir', big, '--dry-run', 'hello']);
-  const dnfBig = () => measured('dnf', ['--installroot', root, `--setopt=reposdir=${big}`, `--setopt=cachedir=${cache}`, '--releasever=12', '--nogpgcheck', '-q', '--assumeno', 'install', 'hello'], [0, 1]);
-  layerBig();
-  dnfBig();
-  const big63: { layer: ReturnType<typeof measured>[]; dnf: ReturnType<typeof measured>[] } = { layer: [], dnf: [] };
-  for (let i = 0; i < RUNS; i++) {
-    big63.layer.push(layerBig());
-    big63.dnf.push(dnfBig());
-  }
+  const big63 = big63Runs(sysroot, root, work, cache, f.base);
   const med = (xs: ReturnType<typeof measured>[], k: 'wall' | 'cpu' | 'rssMb') => median(xs.map((x) => x[k]));
 
   const m = {
-    big63WallLayer: med(big63.layer, 'wall'), big63WallDnf: med(big63.dnf, 'wall'),
+    big63WallLayer: med(big63.layer, 'wall'), big63WallDnf: med(big63.dnf, 'wall'), big63WallNoSnap: med(big63.noSnapshot, 'wall'),
     big63CpuLayer: med(big63.layer, 'cpu'), big63CpuDnf: med(big63.dnf, 'cpu'),
     big63RssLayer: med(big63.layer, 'rssMb'), big63RssDnf: med(big63.dnf, 'rssMb'),
     dryColdLayer: median(coldLayer), dryColdDnf: median(coldDnf),
@@ -224,6 +254,7 @@ async function main(): Promise<void> {
     ['rollback (engine / process)', m.rollbackEngine, m.rollbackWall, ''],
     ['upgrade --check vs dnf check-update, warm', m.checkLayer, m.checkDnf, ratio(m.checkLayer, m.checkDnf)],
     ['63k repo: dry-run hello, warm, wall', m.big63WallLayer, m.big63WallDnf, ratio(m.big63WallLayer, m.big63WallDnf)],
+    ['63k repo: same, no pool snapshot', m.big63WallNoSnap, m.big63WallDnf, ratio(m.big63WallNoSnap, m.big63WallDnf)],
     ['63k repo: same, CPU (user+sys)', m.big63CpuLayer, m.big63CpuDnf, ratio(m.big63CpuLayer, m.big63CpuDnf)],
     ['63k repo: same, peak RSS (MB)', m.big63RssLayer, m.big63RssDnf, ratio(m.big63RssLayer, m.big63RssDnf)],
   ]));

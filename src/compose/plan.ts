@@ -7,6 +7,7 @@
  * A plan owns a scratch directory only while it runs (scratch.ts); it holds no lock and touches
  * nothing another process uses, so dry runs may run beside a transaction.
  */
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LayerError, withContext } from '../errors.js';
 import { compareEvr, formatNevra, nameOf, parseNevra, type Nevra, type NevraParts } from '../nevra.js';
@@ -64,9 +65,14 @@ export async function plan(request: Request, ctx: PlanContext): Promise<Plan> {
   }
 }
 
+/** Large pools are kept as heap snapshots beside the repo caches (src/solver/snapshot.ts). */
+function snapshotDir(cacheDir: string): string {
+  return join(cacheDir, 'solver');
+}
+
 async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet): Promise<Plan> {
   let request = asked;
-  using pool = new Pool({ arch: ctx.arch });
+  using pool = new Pool({ arch: ctx.arch, snapshots: { dir: snapshotDir(ctx.cacheDir) } });
   pool.setInstalled(pool.addRepo('@System', { kind: 'records', records: base.records }));
   const specs = specsToInstall(request);
   await ctx.repos.refresh(ctx.options.cacheOnly ? { cacheOnly: true } : {});
@@ -106,6 +112,7 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
     installonly: [...INSTALLONLY_PKGS, ...(ctx.options.installonlyPkgs ?? [])],
     ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
   }, ctx.options.skipBroken === true, ctx.report);
+  if (pool.fromSnapshot) ctx.report.info('solve.pool-snapshot', `solver pool put back from a snapshot in ${snapshotDir(ctx.cacheDir)}`, { dir: snapshotDir(ctx.cacheDir) });
   // A skipped spec is left out of the request that gets recorded.
   if (skipped.length) request = { ...request, requested: request.requested.filter((r) => !skipped.some((s) => s.spec === r)) };
   for (const a of alreadyProvided) {

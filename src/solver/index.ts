@@ -12,6 +12,7 @@
 import { heapBytes, loadModule } from './native.js';
 
 export { Pool, Repo, runTestcase, type PoolOptions, type TestcaseRun } from './pool.js';
+export type { SnapshotOptions } from './snapshot.js';
 export { evrcmp } from './evr.js';
 export { evrOf } from './encode.js';
 export { splitEvr } from './decode.js';

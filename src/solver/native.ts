@@ -6,6 +6,7 @@
  * The module is libsolv 0.7.23 + layer's shim (wasm/shim.c) built by wasm/build.sh and
  * committed as wasm/libsolv.{wasm,cjs}.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +45,9 @@ const wasmDir = fileURLToPath(new URL('../../wasm/', import.meta.url));
 
 let mod: LibsolvModule | undefined;
 let loading: Promise<LibsolvModule> | undefined;
+let digest = '';
+/** Bumped each time the whole heap is replaced (snapshot.ts): pointers from before are void. */
+let heapGeneration = 0;
 
 /**
  * Instantiate the wasm module once; later calls return the same instance. Everything else in
@@ -66,6 +70,7 @@ export function loadModule(): Promise<LibsolvModule> {
     // wasmBinary given: the 3.1.6 glue skips fetch() (which fails on file paths under Node 20).
     // libsolv's own messages go to a log inside the shim (ly_take_log), never to stdout.
     const m = await factory({ wasmBinary, print: () => {}, printErr: () => {} });
+    digest = createHash('sha256').update(wasmBinary).digest('hex');
     mod = m;
     return m;
   })();
@@ -79,6 +84,22 @@ export function loadModule(): Promise<LibsolvModule> {
 export function lib(): LibsolvModule {
   if (!mod) throw new LayerError('LAYER_SOLVER', 'libsolv is not loaded', { hint: 'await loadSolver() before using the solver API' });
   return mod;
+}
+
+/** sha256 of the loaded libsolv.wasm: a heap snapshot is only valid for the same binary. */
+export function moduleDigest(): string {
+  lib();
+  return digest;
+}
+
+/** How many times the heap was replaced; pointers kept across a change are no longer valid. */
+export function generation(): number {
+  return heapGeneration;
+}
+
+/** @internal called by snapshot.ts after it replaced the heap. */
+export function heapReplaced(): void {
+  heapGeneration++;
 }
 
 /** Bytes of wasm linear memory currently reserved (grows, never shrinks). */
