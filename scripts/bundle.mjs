@@ -1,5 +1,7 @@
 // Builds the `layer` bin (package.json "bin"): src/cli/main.ts and everything it imports as one
-// CommonJS file, dist/bin/layer.cjs. Run by `npm run build` (scripts/setup.sh) and the e2e bench.
+// CommonJS file, dist/bin/layer-main.cjs, and the bin itself, dist/bin/layer.cjs
+// (src/cli/launch.ts), which runs that bundle through a V8 code cache kept per verb in
+// dist/bin/.code-cache/. Run by `npm run build` (scripts/setup.sh) and the e2e bench.
 //
 // Why a bundle: `node dist/cli/main.js` resolves, reads and links ~120 ES modules per command
 // (~40 ms of a 150 ms dry run). Why CommonJS: Node 20 starts a .cjs entry ~5 ms sooner than an
@@ -11,7 +13,7 @@
 // which a CommonJS file can require() only from Node 20.19 (package.json allows 20.18.1): it is
 // bundled, its addon loaded lazily (see below).
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -41,9 +43,22 @@ const xattrAddon = {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/bin`;
 rmSync(outdir, { recursive: true, force: true });
+const common = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  // src/solver/native.ts finds wasm/ relative to import.meta.url; dist/bin/ is two levels below
+  // the repo root like dist/solver/, so the same relative path holds. The directive comes first
+  // so the whole file stays strict, as the ES modules it is made from are.
+  banner: { js: `"use strict";\nconst __layerModuleUrl = require("node:url").pathToFileURL(__filename).href;` },
+  define: { 'import.meta.url': '__layerModuleUrl' },
+  logLevel: 'warning',
+};
+await build({ ...common, entryPoints: [`${root}src/cli/launch.ts`], outfile: `${outdir}/layer.cjs`, banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } });
 await build({
   entryPoints: [`${root}src/cli/main.ts`],
-  outfile: `${outdir}/layer.cjs`,
+  outfile: `${outdir}/layer-main.cjs`,
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -57,3 +72,4 @@ await build({
   define: { 'import.meta.url': '__layerModuleUrl' },
   logLevel: 'warning',
 });
+chmodSync(`${outdir}/layer.cjs`, 0o755);

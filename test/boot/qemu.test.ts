@@ -56,7 +56,7 @@ function extraLibs(program: string): string[] {
 function installGuestLayer(sysroot: string, osname: string): void {
   if (!existsSync(LAYER)) throw new Error(`${LAYER} is missing: run npm run build`);
   const newestSrc = Math.max(...['src/boot/index.ts', 'src/sysroot/bootloader.ts', 'src/sysroot/sysroot.ts'].map((p) => statSync(join(ROOT, p)).mtimeMs));
-  if (statSync(LAYER).mtimeMs < newestSrc) throw new Error(`${LAYER} is older than src/boot and src/sysroot: run npm run build`);
+  if (statSync(join(ROOT, 'dist/bin/layer-main.cjs')).mtimeMs < newestSrc) throw new Error(`${LAYER} is older than src/boot and src/sysroot: run npm run build`);
   const v = join(sysroot, 'ostree/deploy', osname, 'var/lib');
   const g = join(v, 'layer-guest');
   mkdirSync(join(g, 'lib'), { recursive: true });
@@ -65,7 +65,8 @@ function installGuestLayer(sysroot: string, osname: string): void {
   copyFileSync(node, join(g, 'node'));
   chmodSync(join(g, 'node'), 0o755);
   for (const lib of extraLibs(node)) copyFileSync(lib, join(g, 'lib', lib.split('/').pop()!));
-  copyFileSync(LAYER, join(g, 'layer/dist/bin/layer.cjs'));
+  // The bin (a launcher, src/cli/launch.ts) and the CLI bundle it runs.
+  for (const f of ['layer.cjs', 'layer-main.cjs']) copyFileSync(join(ROOT, 'dist/bin', f), join(g, 'layer/dist/bin', f));
   mkdirSync(join(g, 'layer/wasm'));
   for (const w of ['libsolv.wasm', 'libsolv.cjs']) copyFileSync(join(ROOT, 'wasm', w), join(g, 'layer/wasm', w));
   // The bundle leaves better-sqlite3 (a native addon: the rpmdb) outside; copy it and its loader.
