@@ -32,7 +32,7 @@ export interface SnapshotOptions {
   dir: string;
   /** Only pools with at least this many packages are worth saving (default 10,000). */
   minPackages?: number;
-  /** Snapshots kept, most recently used first (default 2). */
+  /** Snapshots kept, most recently used first (default 3: an upgrade check uses two pools). */
   keep?: number;
 }
 
@@ -65,7 +65,7 @@ export class SnapshotStore {
   constructor(opts: SnapshotOptions) {
     this.dir = opts.dir;
     this.minPackages = opts.minPackages ?? 10_000;
-    this.#keep = Math.max(1, opts.keep ?? 2);
+    this.#keep = Math.max(1, opts.keep ?? 3);
   }
 
   /** Is there a snapshot whose operations start with `ops`? (Then adding can wait.) */
