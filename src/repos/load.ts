@@ -17,7 +17,7 @@ export interface PoolLike {
   addRepo(id: string, source: RepoSource, opts: RepoOptions): SolverRepoLike;
 }
 export interface SolverRepoLike {
-  writeSolv(): Uint8Array;
+  writeSolv(opts?: { solverOnly?: boolean }): Uint8Array;
   /** Number of packages (the real solver Repo has it). */
   readonly size?: number;
 }
@@ -132,7 +132,7 @@ export async function loadRepo(
     const source: RepoSource = { kind: 'rpmmd', primary };
     const solverRepo = pool.addRepo(repo.id, source, solverOptions(repo));
     const packages = solverRepo.size ?? -1;
-    await repo.cache.writeSolv(key, solverRepo.writeSolv(), { packages, fileDepsOutsidePrimary: await analyzeRepo(repo) } satisfies SolvInfo);
+    await repo.cache.writeSolv(key, solverRepo.writeSolv({ solverOnly: true }), { packages, fileDepsOutsidePrimary: await analyzeRepo(repo) } satisfies SolvInfo);
     return { id: repo.id, from: 'xml', packages, filelists };
   }
   const all = await repo.records();
@@ -154,7 +154,7 @@ export async function loadRepo(
   }
   info.packages = records.length;
   const solverRepo = pool.addRepo(repo.id, { kind: 'records', records }, solverOptions(repo));
-  await repo.cache.writeSolv(key, solverRepo.writeSolv(), info);
+  await repo.cache.writeSolv(key, solverRepo.writeSolv({ solverOnly: true }), info);
   // Records stay in memory: compose reads them right after (locations, checksums, sizes);
   // callers that do not can free them with repo.dropRecords().
   return { id: repo.id, from: 'xml', packages: records.length, filelists };

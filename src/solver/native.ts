@@ -34,7 +34,7 @@ export interface LibsolvModule {
   _ly_repo_size(repo: Ptr): number;
   _ly_repo_list(repo: Ptr): Ptr;
   _ly_repo_free(repo: Ptr): void;
-  _ly_repo_write(repo: Ptr): Ptr;
+  _ly_repo_write(repo: Ptr, solverOnly: number): Ptr;
   _ly_solve(pool: Ptr, jobs: Ptr, len: number, flags: number): Ptr;
   _ly_run_testcase(path: Ptr, exitcode: Ptr): Ptr;
   _ly_evrcmp(pool: Ptr, a: Ptr, b: Ptr): number;

@@ -55,10 +55,13 @@ export class Repo {
     return decodePackages(takeString(m, m._ly_repo_list(this.ptrFor(this.#pool))));
   }
 
-  /** The repo as `.solv` bytes (libsolv repo_write), loadable with `{ kind: 'solv' }`. */
-  writeSolv(): Uint8Array {
+  /**
+   * The repo as `.solv` bytes (libsolv repo_write), loadable with `{ kind: 'solv' }`. With
+   * `solverOnly`, only what solving reads: no sizes, locations, checksums, texts (wasm/shim_repo.c).
+   */
+  writeSolv(opts: { solverOnly?: boolean } = {}): Uint8Array {
     const m = lib();
-    const p = m._ly_repo_write(this.ptrFor(this.#pool));
+    const p = m._ly_repo_write(this.ptrFor(this.#pool), opts.solverOnly ? 1 : 0);
     if (!p) throw new LayerError('LAYER_SOLVER', `repo ${this.name}: writing .solv failed`);
     return takeBytes(m, p);
   }

@@ -11,6 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { evrcmp, loadSolver, Pool, runTestcase, solverHeapBytes } from '../../src/solver/index.js';
 import { install, pkg, steps } from './helpers.js';
+import { execFileSync } from 'node:child_process';
+import { requireTool } from '../support/tools.js';
 
 const SHARED_REPOS = fileURLToPath(new URL('../../../shared/data/repos/', import.meta.url));
 
@@ -95,6 +97,36 @@ describe('.solv round trip', () => {
     } finally {
       p1.free();
       p2.free();
+    }
+  });
+
+  it('solverOnly leaves out what no solve reads, as libsolv\'s dumpsolv shows, and solves the same', () => {
+    requireTool('dumpsolv', 'libsolv-tools');
+    const records = [
+      pkg('app', '1.2', { requires: ['/usr/bin/tool'], summary: 'An app', location: 'Packages/app.rpm', downloadSize: 99, installSize: 999, checksum: 'sha256:' + 'cd'.repeat(32), buildTime: 1700000000, sourceRpm: 'app-1.2-1.src.rpm' }),
+      pkg('tool', '1', { files: ['/usr/bin/tool'], summary: 'A tool', location: 'Packages/tool.rpm', downloadSize: 5 }),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'layer-slim-'));
+    const p1 = new Pool({ arch: 'x86_64' });
+    const p2 = new Pool({ arch: 'x86_64' });
+    try {
+      const r1 = p1.addRepo('avail', { kind: 'records', records });
+      const keys = (bytes: Uint8Array): string[] => {
+        const f = join(dir, 'x.solv');
+        writeFileSync(f, bytes);
+        return [...execFileSync('dumpsolv', [f], { encoding: 'utf8' }).matchAll(/^  (\S+) \(type /gm)].map((m) => m[1] ?? '');
+      };
+      const full = keys(r1.writeSolv());
+      const slim = r1.writeSolv({ solverOnly: true });
+      expect(full).toEqual(expect.arrayContaining(['solvable:summary', 'solvable:downloadsize', 'solvable:checksum', 'solvable:mediafile', 'solvable:filelist']));
+      expect(keys(slim).sort()).toEqual(full.filter((k) => !/summary|size|checksum|media|buildtime|source/.test(k)).sort());
+      expect(keys(slim)).toEqual(expect.arrayContaining(['solvable:requires', 'solvable:filelist']));
+      p2.addRepo('avail', { kind: 'solv', bytes: slim });
+      expect(steps(p2.solve([install('app')]))).toEqual(steps(p1.solve([install('app')])));
+    } finally {
+      p1.free();
+      p2.free();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
