@@ -114,7 +114,7 @@ describe('.solv round trip', () => {
       const keys = (bytes: Uint8Array): string[] => {
         const f = join(dir, 'x.solv');
         writeFileSync(f, bytes);
-        return [...execFileSync('dumpsolv', [f], { encoding: 'utf8' }).matchAll(/^  (\S+) \(type /gm)].map((m) => m[1] ?? '');
+        return [...execFileSync('dumpsolv', [f], { encoding: 'utf8' }).matchAll(/^ {2}(\S+) \(type /gm)].map((m) => m[1] ?? '');
       };
       const full = keys(r1.writeSolv());
       const slim = r1.writeSolv({ solverOnly: true });
