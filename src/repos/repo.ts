@@ -123,7 +123,10 @@ export class Repo {
     const now = this.ctx.now?.() ?? Date.now();
     const age = cached?.state === undefined ? Infinity : now - cached.state.fetchedAt;
     const expired = cfg.metadataExpire >= 0 && age >= cfg.metadataExpire * 1000;
-    if (cached !== undefined && cached.state !== undefined && !opts.force && !expired && (await complete(cached))) {
+    // A cache from a baseurl the repo no longer lists is another repo's metadata under this id
+    // (dnf keys its cache by id and URLs): whatever metadata_expire says, fetch from the new one.
+    const moved = cached?.state !== undefined && !cfg.mirrorlist && !cfg.metalink && !cfg.baseurls.includes(cached.state.baseurl);
+    if (cached !== undefined && cached.state !== undefined && !opts.force && !expired && !moved && (await complete(cached))) {
       this.current = cached;
       return 'fresh';
     }

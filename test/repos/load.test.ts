@@ -85,6 +85,24 @@ describe('cache expiry and cache-only', () => {
     expect(server.requests).toEqual([]);
   });
 
+  it('metadata_expire=never, but the baseurl changed: fetched from the new one', async () => {
+    const cacheDir = tmp('cache');
+    const set = (m: string) => repoSet([config(`baseurl=${server.url}/${m}\nmetadata_expire=never`)], cacheDir);
+    const a = set('m1');
+    await a.refresh();
+    await a.close();
+    server.requests.length = 0;
+    const b = set('m2');
+    expect((await b.refresh())[0]!.status).not.toBe('fresh');
+    await b.close();
+    expect(server.requests).toContain('/m2/repodata/repomd.xml');
+    server.requests.length = 0;
+    const c = set('m2');
+    expect((await c.refresh())[0]!.status).toBe('fresh');
+    await c.close();
+    expect(server.requests).toEqual([]);
+  });
+
   it('cacheOnly: LAYER_REPO_OFFLINE when nothing is cached; works offline once cached', async () => {
     const cacheDir = tmp('cache');
     const body = `baseurl=http://127.0.0.1:1/\nmetadata_expire=0`;
