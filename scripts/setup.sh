@@ -50,5 +50,6 @@ elif [ package-lock.json -nt node_modules/.package-lock.json ]; then
 fi
 
 # dist/ by tsc (what the tests import and run), then the `layer` bin: one esbuild bundle in
-# dist/bin/layer.cjs (one file instead of ~120 modules: ~50 ms less startup per command).
+# dist/bin/layer-main.cjs (one file instead of ~120 modules: ~50 ms less startup per command),
+# run by the launcher dist/bin/layer.cjs through a V8 code cache (src/cli/launch.ts).
 npm run --silent build
