@@ -86,7 +86,7 @@ export async function upgradeReport(
   const doc = await buildReport({
     sysroot: s, from, to: s.find(`${to.osname}/${to.id}`), command: x.command, ...(x.reposdir ? { reposdir: x.reposdir } : {}),
     cacheOnly: true, timings: r.result?.timings ?? {}, scriptlets: r.result?.scriptlets ?? [], ...(x.checks ? { checks: x.checks } : {}),
-    ...lockfileOf(p),
+    ...lockfileOf(p), ...(r.restriction ? { restriction: r.restriction } : {}),
   });
   const html = writeReport(resolve(dir), doc).html;
   return { html, ms: Math.round(performance.now() - t0) };

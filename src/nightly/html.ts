@@ -48,7 +48,16 @@ ${lockfileSection(r)}
 function verdictSection(r: ReportDoc): string {
   const f = r['failed-check'];
   const failed = f ? `<section id="failed-check"><h2>Failing check</h2><p><b>${h(f.kind === 'smoke' ? 'smoke command' : `${f.kind} health check`)}</b> <code id="failed-check-name">${h(f.name)}</code>: ${f['timed-out'] ? 'timed out' : `exit ${f.status}`}</p><pre>${h(f.output)}</pre></section>` : '';
-  return `<section id="verdict" class="verdict ${r.verdict}"><h1>${r.verdict === 'unchecked' ? 'NO CHECKS' : r.verdict.toUpperCase()}</h1><p>${h(r.summary)}</p></section>${failed}`;
+  return `<section id="verdict" class="verdict ${r.verdict}"><h1>${r.verdict === 'unchecked' ? 'NO CHECKS' : r.verdict.toUpperCase()}</h1><p>${h(r.summary)}</p>${restrictionLine(r)}</section>${failed}`;
+}
+
+/** `--security` / `--advisory`: what the upgrade was limited to, under the verdict. */
+function restrictionLine(r: ReportDoc): string {
+  const x = r.restriction;
+  if (!x) return '';
+  const what = [...(x.security ? ['security advisories'] : []), ...(x.advisories.length ? [`advisories ${x.advisories.join(', ')}`] : [])].join(' and ');
+  const scope = x.scope === 'layered' ? ' (layered packages; the base image was taken whole)' : '';
+  return `<p id="restriction">Restricted to ${h(what)}${h(scope)}.</p>`;
 }
 
 function deploymentsSection(r: ReportDoc): string {

@@ -17,6 +17,7 @@ import type { Deployment, Sysroot } from '../sysroot/index.js';
 import { securityAdvisories } from '../engine/advisories.js';
 import { diffPackages, type ListedPackage } from '../engine/db.js';
 import type { Lockfile } from '../engine/lockfile.js';
+import type { Restriction } from '../engine/cached-update.js';
 import type { PackageDiff } from '../engine/types.js';
 import type { CheckResult, UpgradeChecks } from '../engine/upgrade-checks.js';
 import { commitVersion } from '../engine/version.js';
@@ -80,6 +81,8 @@ export interface ReportDoc {
   scriptlets: { package: string; kind: string; ms: number; output: string }[];
   checks: ReportCheck[];
   lockfile: Lockfile | null;
+  /** The upgrade was restricted to advisories (`--security`, `--advisory`); null when not. */
+  restriction: Restriction | null;
 }
 
 export interface ReportInput {
@@ -95,6 +98,7 @@ export interface ReportInput {
   scriptlets?: EventData[];
   checks?: UpgradeChecks;
   lockfile?: Lockfile;
+  restriction?: Restriction;
   report?: Report;
 }
 
@@ -121,7 +125,7 @@ export async function buildReport(x: ReportInput): Promise<ReportDoc> {
     size: { from: sizeFrom, to: sizeTo, change: sizeTo - sizeFrom },
     stages: Object.entries(x.timings ?? {}).map(([name, ms]) => ({ name, ms: Math.round(ms) })),
     scriptlets: (x.scriptlets ?? []).map((s) => ({ package: String(s.package ?? ''), kind: String(s.kind ?? ''), ms: Number(s.ms ?? 0), output: String(s.output ?? '') })),
-    checks, lockfile: x.lockfile ?? null,
+    checks, lockfile: x.lockfile ?? null, restriction: x.restriction ?? null,
   };
 }
 

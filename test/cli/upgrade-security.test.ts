@@ -7,9 +7,10 @@
  * v3 for a newer version than the advisory lists).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dumpDom, schemaErrors } from '../support/report-oracles.js';
 import { LAYERED, RECIPE, upgradeRepos, upRepoFile, type UpgradeRepos } from '../support/upgrade-fixtures.js';
 import { cloneSysroot, ensureBuilt, layer, layerJson, ostreeFsck, removeTempDirs, requireTool, tempDir, layerOk, recipeSysroots } from './helpers.js';
 
@@ -119,6 +120,17 @@ describe('upgrade --advisory', () => {
     const diff = previewThenUpgrade(s, rd.v12, ['--advisory', 'UP-2026-0002']);
     expect(diff).toEqual({ upgraded: [{ from: 'up-tool-1.0-1.noarch', to: 'up-tool-1.1-1.noarch' }], downgraded: [], removed: [], added: ['up-helper-1.0-1.noarch'] });
     expect(dbList(s)).toEqual(dnfUpgrade([...RECIPE, ...LAYERED], rd.v12, ['--advisory', 'UP-2026-0002']).set);
+  });
+
+  it('--report records the restriction in report.json (schema-valid) and shows it under the verdict', () => {
+    const s = cloneSysroot(layered, 'adv-report');
+    const out = tempDir('adv-report-out');
+    const r = layer(['upgrade', '--advisory', 'UP-2026-0002', '--report', out, '--sysroot', s, '--reposdir', rd.v12]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(doc.restriction).toEqual({ security: false, advisories: ['UP-2026-0002'], scope: 'all' });
+    expect(schemaErrors(join(out, 'report.json'))).toEqual([]);
+    expect(dumpDom(join(out, 'report.html'))).toContain('Restricted to advisories UP-2026-0002.');
   });
 
   it('repeated or a comma list: the same; a bugfix advisory named by id counts too', () => {
