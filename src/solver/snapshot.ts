@@ -145,11 +145,19 @@ export class SnapshotStore {
     this.#entries = this.#entries?.filter((e) => e !== entry);
   }
 
-  /** Keep the `keep` most recently used snapshots (the one just written among them). */
+  /**
+   * Keep the `keep` most recently used snapshots (the one just written among them), and drop the
+   * temp files of writers that died (a kill during a save).
+   */
   #evict(written: string): void {
     let files: { path: string; mtime: number }[];
     try {
-      files = readdirSync(this.dir)
+      const names = readdirSync(this.dir);
+      for (const n of names) {
+        const pid = /^\.tmp-(\d+)-/.exec(n)?.[1];
+        if (pid !== undefined && !alive(Number(pid))) rmSync(join(this.dir, n), { force: true });
+      }
+      files = names
         .filter((n) => n.endsWith('.snap') && !n.startsWith('.') && n !== written)
         .map((n) => ({ path: join(this.dir, n), mtime: statSync(join(this.dir, n)).mtimeMs }));
     } catch {
@@ -157,6 +165,15 @@ export class SnapshotStore {
     }
     files.sort((a, b) => b.mtime - a.mtime);
     for (const f of files.slice(this.#keep - 1)) rmSync(f.path, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -5,7 +5,8 @@
  * exactly as a pool built the slow way; anything that changes the inputs, damages the file or
  * still holds a pointer into the heap makes the pool be built again.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,7 +66,7 @@ function answers(pool: Pool): SolveResult[] {
 
 function snaps(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((n) => n.endsWith('.snap'));
+    return readdirSync(dir).filter((n) => n.endsWith('.snap') && !n.startsWith('.'));
   } catch {
     return [];
   }
@@ -185,6 +186,20 @@ describe('pool snapshots', () => {
     expect(p.fromSnapshot).toBe(true);
     expect(evrcmp('1.0~rc1-1', '1.0-1')).toBe(-1);
     expect(evrcmp('1.0^git1-1', '1.0-1')).toBe(1);
+  });
+
+  it('a save drops the temp files of writers that died, not of live ones', () => {
+    const dir = join(work, 'tmpfiles');
+    mkdirSync(dir, { recursive: true });
+    const dead = spawnSync('true').pid ?? 0;
+    const stale = join(dir, `.tmp-${dead}-0000-5.snap`);
+    const live = join(dir, `.tmp-${process.pid}-0000-5.snap`);
+    writeFileSync(stale, 'x');
+    writeFileSync(live, 'x');
+    seed(dir);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(snaps(dir)).toHaveLength(1);
   });
 
   it('does not save small pools', () => {
