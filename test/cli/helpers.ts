@@ -3,7 +3,7 @@
  * Debian binaries plus small test packages named for what they test), and a base sysroot made
  * once per test file with `layer init` and copied per test (`cp -a` keeps the hardlinks).
  */
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,19 @@ export interface Run {
 export function layer(args: string[], opts: { env?: Record<string, string> } = {}): Run {
   const r: SpawnSyncReturns<string> = spawnSync('node', [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...opts.env }, maxBuffer: 1 << 26 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `layer ARGS` as a child process without blocking this process's event loop (a fixture server
+ * may run in it, or other runs should overlap); `bin`: another entry than dist/cli/main.js.
+ */
+export function layerAsync(args: string[], opts: { bin?: string } = {}): Promise<Run> {
+  const child = spawn('node', [opts.bin ?? MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
 }
 
 /** `layer --json`, parsed; fails the test with stderr when the exit status is not `expect`. */

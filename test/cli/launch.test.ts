@@ -5,12 +5,11 @@
  * (undici for http repos) still work. Runs a private copy of dist/bin, so other test files
  * using the bin never see a cache change under them.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultServer } from '../support/http-server.js';
-import { ensureBuilt, initSysroot, repoFile, removeTempDirs, ROOT, tempDir, testFixtures, type Fixtures } from './helpers.js';
+import { ensureBuilt, initSysroot, layerAsync, repoFile, removeTempDirs, ROOT, tempDir, testFixtures, type Fixtures } from './helpers.js';
 
 let f: Fixtures;
 let sysroot: string;
@@ -33,14 +32,7 @@ beforeAll(async () => {
 
 afterAll(() => removeTempDirs());
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('node', [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
-}
+const run = (args: string[]) => layerAsync(args, { bin });
 
 describe('the layer bin', () => {
   it('writes a code cache per verb on its first run and then uses it as it is', async () => {

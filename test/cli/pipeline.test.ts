@@ -4,14 +4,14 @@
  * system errors keeping their kind (a full disk is LAYER_IO, the old default intact), and the
  * coded events behind `--json` and `--events`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo } from '../support/createrepo.js';
 import { buildRpm, specText } from '../support/rpmbuild.js';
 import {
-  BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, layer, layerJson, MAIN, ostreeFsck, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures,
+  BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, layer, layerAsync, layerJson, ostreeFsck, removeTempDirs, repoFile, tempDir, testFixtures, type Fixtures,
 } from './helpers.js';
 
 let f: Fixtures;
@@ -25,14 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => removeTempDirs());
 
-function start(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((res) => child.on('close', (code) => res({ code, stderr, stdout })));
-}
+const start = (args: string[]) => layerAsync(args);
 
 /** Run `layer install -n` on `sysroot` in a loop until `until` settles; returns every run's result. */
 async function dryRunsDuring<T>(sysroot: string, until: Promise<T>): Promise<{ code: number | null; stderr: string }[]> {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultServer } from '../support/http-server.js';
 import { mulberry32 as prng } from '../support/prng.js';
 import { LAYERED, RECIPE, upgradeRepos, upRepoFile, type UpgradeRepos } from '../support/upgrade-fixtures.js';
-import { cloneSysroot, ensureBuilt, layer, layerJson, MAIN, ostreeFsck, removeTempDirs, requireTool, tempDir, layerOk, recipeSysroots } from './helpers.js';
+import { cloneSysroot, ensureBuilt, layer, layerAsync, layerJson, MAIN, ostreeFsck, removeTempDirs, requireTool, tempDir, layerOk, recipeSysroots } from './helpers.js';
 
 let repos: UpgradeRepos;
 /** Repo dirs: one `up.repo` per fixture version. */
@@ -222,16 +222,6 @@ describe('recipe base', () => {
     expect(layerJson(['db', 'list', '--sysroot', s]).packages).toContain('up-core-1.0-1.noarch');
   });
 });
-
-/** `layer` as a child process without blocking this process's event loop (the fixture server runs in it). */
-function layerAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
-}
 
 async function jsonAsync(args: string[]): Promise<any> {
   const r = await layerAsync([...args, '--json']);
