@@ -28,6 +28,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const LAYER = join(ROOT, 'dist/bin/layer.cjs');
 /** A TCG boot takes ~10-25 s here (more on a loaded machine); the bound only stops a hung guest. */
 const BOOT_TIMEOUT_MS = 300_000;
+/** Each test boots twice, each boot bounded above; vitest's default (120 s) would cut a slow pair short on a loaded machine. */
+const TWO_BOOTS_MS = 2 * BOOT_TIMEOUT_MS + 60_000;
 
 let f: BootFixtures;
 let work: string;
@@ -159,7 +161,7 @@ describe('booting a layer sysroot in QEMU', () => {
     s.release();
     const second = await bootDefault(s.path, 'direct-2');
     expectBooted(second, { id: ids[0]!, kver, openssl: false });
-  });
+  }, TWO_BOOTS_MS);
 
   it('boots what `layer init` + `layer install openssl` deployed; after `layer rollback` the base without openssl', async () => {
     if (!existsSync(LAYER)) throw new Error(`${LAYER} is missing: run npm run build`);
@@ -189,5 +191,5 @@ describe('booting a layer sysroot in QEMU', () => {
     layer('rollback', '--sysroot', sysroot);
     const second = await bootDefault(sysroot, 'cli-2');
     expectBooted(second, { id: base!.id, kver: newest, openssl: false });
-  });
+  }, TWO_BOOTS_MS);
 });
