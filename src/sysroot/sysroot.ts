@@ -188,9 +188,10 @@ export class Sysroot {
    * `asDefault: false` (ostree's `admin deploy --not-as-default`) appends the new deployment
    * to the boot order instead, held (held.ts), every other deployment kept: the caller checks
    * it, then `promote`s it or leaves it held. A kill before the promotion leaves the old default.
-   * `refs` (the compose's package refs, apply's deferRefs) are set after this deploy's syncfs,
-   * which makes their objects durable too — one sync for the whole transaction — and before
-   * the cleanup, so its prune keeps them.
+   * `refs` (the compose's package refs, apply's deferRefs) are written before this deploy's
+   * syncfs and renamed in after it, which makes their objects and values durable too — one
+   * sync for the whole transaction, no fsync per ref — and before the cleanup, so its prune
+   * keeps them.
    */
   async deploy(
     osname: string, commit: Checksum, origin: Origin,
@@ -223,10 +224,14 @@ export class Sysroot {
       // The tree's kernel + initramfs into boot/ostree/<os>-<bootcsum>/ (shared when already there).
       kernel = await stageKernel(this.path, osname, path);
       writeFileDurable(`${path}.origin`, formatOrigin(origin));
+      // The package refs are a cache (a lost one means importing the package again): their
+      // values are written before the syncfs, which makes them durable with the objects, and
+      // renamed in after it, without an fsync each.
+      const staged = (opts.refs ?? []).map((r) => this.store.stageRef(r.ref, r.commit));
       syncFilesystem(path);
       // Keep the commit from being pruned before it is in the boot list (the syncfs above covered the objects).
       this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit, { synced: true });
-      for (const r of opts.refs ?? []) this.store.setRef(r.ref, r.commit, { synced: true });
+      for (const r of staged) this.store.publishRef(r);
     } catch (err) {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }
