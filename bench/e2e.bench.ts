@@ -57,6 +57,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, MAIN, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
+import { settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { buildOsUpdate } from '../fixtures/demo/os-update.js';
@@ -108,6 +109,7 @@ function installRuns(sysroot: string, root: string, work: string, dnf: (r: strin
   const inst = { layer: [] as number[], dnf: [] as number[], stages: undefined as unknown };
   for (let i = 0; i < RUNS; i++) {
     const s = cloneSysroot(sysroot, 'bench-inst');
+    settle(s);
     const t0 = performance.now();
     const r = spawnSync('node', [BIN, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
     inst.layer.push(performance.now() - t0);
@@ -116,6 +118,7 @@ function installRuns(sysroot: string, root: string, work: string, dnf: (r: strin
     rmSync(join(s, '..'), { recursive: true, force: true });
     const r2 = join(work, `root-${i}`);
     execFileSync('cp', ['-a', root, r2]);
+    settle(r2);
     inst.dnf.push(wall('dnf', dnf(r2, '-y', 'install', 'many-deps')));
     rmSync(r2, { recursive: true, force: true });
   }

@@ -45,6 +45,7 @@ import { buildOsUpdate } from '../fixtures/demo/os-update.js';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, repoFile, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
 import type { FixtureSpec } from '../test/support/rpmbuild.js';
 import { fixtureRepo } from '../test/support/upgrade-fixtures.js';
+import { settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
   let stages: unknown;
   for (let i = 0; i < RUNS; i++) {
     const s = cloneSysroot(sysroot, 'bench-up-run');
+    settle(s);
     const r = timed('node', [BIN, 'upgrade', '--sysroot', s, '--reposdir', after, '--json']);
     up.layer.push(r.ms);
     up.layerCpu.push(r.cpu);
@@ -114,6 +116,7 @@ async function main(): Promise<void> {
     rmSync(join(s, '..'), { recursive: true, force: true });
     const r2 = join(work, `root-${i}`);
     execFileSync('cp', ['-a', root, r2]);
+    settle(r2);
     const d = timed('dnf', dnf(r2, after, '-y', 'upgrade'));
     up.dnf.push(d.ms);
     up.dnfCpu.push(d.cpu);
