@@ -100,22 +100,37 @@ function runs(fn: () => number, before?: () => void): number[] {
   return out;
 }
 
+/** BENCH_BEFORE=/path/to/dist/bin/layer.cjs of another build: its runs are interleaved too. */
+const BEFORE = process.env.BENCH_BEFORE;
+
+/** `layer install many-deps` by `bin` on a fresh, settled copy of `sysroot`: wall ms and --json timings. */
+function layerInstall(bin: string, sysroot: string): { ms: number; stages: unknown } {
+  const s = cloneSysroot(sysroot, 'bench-inst');
+  settle(s);
+  const t0 = performance.now();
+  const r = spawnSync('node', [bin, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`layer install exited ${r.status}:\n${r.stderr}`);
+  rmSync(join(s, '..'), { recursive: true, force: true });
+  return { ms, stages: (JSON.parse(r.stdout) as { timings?: unknown }).timings };
+}
+
 /**
  * `layer install many-deps` on a fresh copy of the base sysroot vs `dnf -y install many-deps`
- * on a fresh copy of the installroot, interleaved, RUNS times; the layer side's --json stage
- * timings of the last run.
+ * on a fresh copy of the installroot, interleaved, RUNS times (and BENCH_BEFORE's bin, when
+ * given); the layer side's --json stage timings of the last run.
  */
 function installRuns(sysroot: string, root: string, work: string, dnf: (r: string, ...args: string[]) => string[]) {
-  const inst = { layer: [] as number[], dnf: [] as number[], stages: undefined as unknown };
+  const inst = { layer: [] as number[], dnf: [] as number[], before: [] as number[], stages: undefined as unknown, beforeStages: undefined as unknown };
   for (let i = 0; i < RUNS; i++) {
-    const s = cloneSysroot(sysroot, 'bench-inst');
-    settle(s);
-    const t0 = performance.now();
-    const r = spawnSync('node', [BIN, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    inst.layer.push(performance.now() - t0);
-    if (r.status !== 0) throw new Error(`layer install exited ${r.status}:\n${r.stderr}`);
-    inst.stages = (JSON.parse(r.stdout) as { timings?: unknown }).timings;
-    rmSync(join(s, '..'), { recursive: true, force: true });
+    if (BEFORE) {
+      const b = layerInstall(BEFORE, sysroot);
+      inst.before.push(b.ms);
+      inst.beforeStages = b.stages;
+    }
+    const a = layerInstall(BIN, sysroot);
+    inst.layer.push(a.ms);
+    inst.stages = a.stages;
     const r2 = join(work, `root-${i}`);
     execFileSync('cp', ['-a', root, r2]);
     settle(r2);
@@ -151,6 +166,10 @@ async function main(): Promise<void> {
     const inst = installRuns(sysroot, root, work, dnf);
     const [l, d] = [median(inst.layer), median(inst.dnf)];
     console.log(formatTable(['case (ms, median of ' + RUNS + ')', 'layer', 'dnf', 'layer/dnf'], [['install many-deps (20 deps)', l, d, ratio(l, d)]]));
+    if (BEFORE) {
+      const b = median(inst.before);
+      console.log(`BENCH_BEFORE (${BEFORE}): ${b} ms, ${ratio(b, d)} of dnf; stages of its last run: ${JSON.stringify(inst.beforeStages)}`);
+    }
     console.log(`stage timings of the last layer install (ms): ${JSON.stringify(inst.stages)}`);
     console.log(`wrote ${writeResult('e2e-install', { runs: RUNS, medians: { installLayer: l, installDnf: d }, samples: { inst } })}`);
     rmSync(work, { recursive: true, force: true });
