@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     console.log(formatTable(['case (ms, median of ' + RUNS + ')', 'layer', 'dnf', 'layer/dnf'], [['install many-deps (20 deps)', l, d, ratio(l, d)]]));
     if (BEFORE) {
       const b = median(inst.before);
-      console.log(`BENCH_BEFORE (${BEFORE}): ${b} ms, ${ratio(b, d)} of dnf; stages of its last run: ${JSON.stringify(inst.beforeStages)}`);
+      console.log(`BENCH_BEFORE (${BEFORE}): ${Math.round(b)} ms, ${ratio(b, d).toFixed(2)}x of dnf; stages of its last run: ${JSON.stringify(inst.beforeStages)}`);
     }
     console.log(`stage timings of the last layer install (ms): ${JSON.stringify(inst.stages)}`);
     console.log(`wrote ${writeResult('e2e-install', { runs: RUNS, medians: { installLayer: l, installDnf: d }, samples: { inst } })}`);

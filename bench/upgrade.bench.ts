@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     console.log(`upgrade 20 (wall ms): layer ${JSON.stringify(up.layer)} dnf ${JSON.stringify(up.dnf)}`);
     if (beforeBin) {
       const [b, bc] = [median(prior.ms), median(prior.cpu)];
-      console.log(`BENCH_BEFORE (${beforeBin}): wall ${b} ms (${ratio(b, m.upgradeDnf)} of dnf), CPU ${bc} ms (${ratio(bc, m.upgradeDnfCpu)}); stages: ${JSON.stringify(prior.stages)}`);
+      console.log(`BENCH_BEFORE (${beforeBin}): wall ${Math.round(b)} ms (${ratio(b, m.upgradeDnf).toFixed(2)}x of dnf), CPU ${Math.round(bc)} ms (${ratio(bc, m.upgradeDnfCpu).toFixed(2)}x); stages: ${JSON.stringify(prior.stages)}`);
     }
     console.log(`stage timings of the last layer upgrade (ms): ${JSON.stringify(stages)}`);
     console.log(`wrote ${writeResult('upgrade-only', { runs: RUNS, medians: m, samples: { up }, stages })}`);
