@@ -9,7 +9,8 @@
  * - Composing: `checkoutUnion([{ commit, owner }], dir, { replaceFiles })` throws
  *   `FileConflictError` (code LAYER_FILE_CONFLICT, `.conflict = { path, owners }`) before
  *   writing anything; `commitTree(dir, { parent, ref, subject, metadata, timestamp })` re-uses
- *   checksums of files hardlinked from the store.
+ *   checksums of files hardlinked from the store. Without a checkout: `unionOf(commits)` (a
+ *   UnionDir, undefined on a conflict), edited, then `commitUnion` gives the same commit.
  * - Upkeep: `fsck()` → `{ objects, problems[] }` records; `prune({ keepRefs, depth })`.
  */
 export { Store, commitMetadata, type CommitInfo, type InitOptions } from './store.js';
