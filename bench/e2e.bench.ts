@@ -57,6 +57,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, MAIN, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
+import { settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { buildOsUpdate } from '../fixtures/demo/os-update.js';
@@ -99,24 +100,50 @@ function runs(fn: () => number, before?: () => void): number[] {
   return out;
 }
 
+/** BENCH_BEFORE=/path/to/dist/bin/layer.cjs of another build: its runs are interleaved too. */
+const BEFORE = process.env.BENCH_BEFORE;
+
+/** `layer install many-deps` by `bin` on a fresh, settled copy of `sysroot`: wall ms and --json timings. */
+function layerInstall(bin: string, sysroot: string): { ms: number; cpu: number; stages: unknown } {
+  const s = cloneSysroot(sysroot, 'bench-inst');
+  settle(s);
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', 'LAYERBENCH %U %S %M', 'node', bin, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`layer install exited ${r.status}:\n${r.stderr}`);
+  rmSync(join(s, '..'), { recursive: true, force: true });
+  const m = /LAYERBENCH ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  const cpu = m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN;
+  return { ms, cpu, stages: (JSON.parse(r.stdout) as { timings?: unknown }).timings };
+}
+
 /**
  * `layer install many-deps` on a fresh copy of the base sysroot vs `dnf -y install many-deps`
- * on a fresh copy of the installroot, interleaved, RUNS times; the layer side's --json stage
- * timings of the last run.
+ * on a fresh copy of the installroot, interleaved, RUNS times (and BENCH_BEFORE's bin, when
+ * given); the layer side's --json stage timings of the last run.
  */
 function installRuns(sysroot: string, root: string, work: string, dnf: (r: string, ...args: string[]) => string[]) {
-  const inst = { layer: [] as number[], dnf: [] as number[], stages: undefined as unknown };
+  const inst = {
+    layer: [] as number[], dnf: [] as number[], before: [] as number[], stages: undefined as unknown, beforeStages: undefined as unknown,
+    layerCpu: [] as number[], dnfCpu: [] as number[], beforeCpu: [] as number[],
+  };
   for (let i = 0; i < RUNS; i++) {
-    const s = cloneSysroot(sysroot, 'bench-inst');
-    const t0 = performance.now();
-    const r = spawnSync('node', [BIN, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    inst.layer.push(performance.now() - t0);
-    if (r.status !== 0) throw new Error(`layer install exited ${r.status}:\n${r.stderr}`);
-    inst.stages = (JSON.parse(r.stdout) as { timings?: unknown }).timings;
-    rmSync(join(s, '..'), { recursive: true, force: true });
+    if (BEFORE) {
+      const b = layerInstall(BEFORE, sysroot);
+      inst.before.push(b.ms);
+      inst.beforeCpu.push(b.cpu);
+      inst.beforeStages = b.stages;
+    }
+    const a = layerInstall(BIN, sysroot);
+    inst.layer.push(a.ms);
+    inst.layerCpu.push(a.cpu);
+    inst.stages = a.stages;
     const r2 = join(work, `root-${i}`);
     execFileSync('cp', ['-a', root, r2]);
-    inst.dnf.push(wall('dnf', dnf(r2, '-y', 'install', 'many-deps')));
+    settle(r2);
+    const d = measured('dnf', dnf(r2, '-y', 'install', 'many-deps'));
+    inst.dnf.push(d.wall);
+    inst.dnfCpu.push(d.cpu);
     rmSync(r2, { recursive: true, force: true });
   }
   return inst;
@@ -192,6 +219,12 @@ async function main(): Promise<void> {
     const inst = installRuns(sysroot, root, work, dnf);
     const [l, d] = [median(inst.layer), median(inst.dnf)];
     console.log(formatTable(['case (ms, median of ' + RUNS + ')', 'layer', 'dnf', 'layer/dnf'], [['install many-deps (20 deps)', l, d, ratio(l, d)]]));
+    const [lc, dc] = [median(inst.layerCpu), median(inst.dnfCpu)];
+    console.log(`CPU (user+sys, children): layer ${Math.round(lc)} ms, dnf ${Math.round(dc)} ms, ${ratio(lc, dc).toFixed(2)}x`);
+    if (BEFORE) {
+      const [b, bc] = [median(inst.before), median(inst.beforeCpu)];
+      console.log(`BENCH_BEFORE (${BEFORE}): ${Math.round(b)} ms, ${ratio(b, d).toFixed(2)}x of dnf; CPU ${Math.round(bc)} ms, ${ratio(bc, dc).toFixed(2)}x; stages of its last run: ${JSON.stringify(inst.beforeStages)}`);
+    }
     console.log(`stage timings of the last layer install (ms): ${JSON.stringify(inst.stages)}`);
     console.log(`wrote ${writeResult('e2e-install', { runs: RUNS, medians: { installLayer: l, installDnf: d }, samples: { inst } })}`);
     rmSync(work, { recursive: true, force: true });

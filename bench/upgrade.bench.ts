@@ -45,6 +45,7 @@ import { buildOsUpdate } from '../fixtures/demo/os-update.js';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, repoFile, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
 import type { FixtureSpec } from '../test/support/rpmbuild.js';
 import { fixtureRepo } from '../test/support/upgrade-fixtures.js';
+import { settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
@@ -105,15 +106,30 @@ async function main(): Promise<void> {
 
   const up = { layer: [] as number[], dnf: [] as number[], layerCpu: [] as number[], dnfCpu: [] as number[] };
   let stages: unknown;
-  for (let i = 0; i < (process.env.BENCH_ONLY === 'check' ? 0 : RUNS); i++) {
+  // BENCH_BEFORE=/path/to/dist/bin/layer.cjs of another build: its runs are interleaved too.
+  const beforeBin = process.env.BENCH_BEFORE;
+  const prior = { ms: [] as number[], cpu: [] as number[], stages: undefined as unknown };
+  const layerUpgrade = (bin: string) => {
     const s = cloneSysroot(sysroot, 'bench-up-run');
-    const r = timed('node', [BIN, 'upgrade', '--sysroot', s, '--reposdir', after, '--json']);
+    settle(s);
+    const r = timed('node', [bin, 'upgrade', '--sysroot', s, '--reposdir', after, '--json']);
+    rmSync(join(s, '..'), { recursive: true, force: true });
+    return { ...r, stages: (JSON.parse(r.stdout) as { transaction?: { timings?: unknown } }).transaction?.timings };
+  };
+  for (let i = 0; i < (process.env.BENCH_ONLY === 'check' ? 0 : RUNS); i++) {
+    if (beforeBin) {
+      const b = layerUpgrade(beforeBin);
+      prior.ms.push(b.ms);
+      prior.cpu.push(b.cpu);
+      prior.stages = b.stages;
+    }
+    const r = layerUpgrade(BIN);
     up.layer.push(r.ms);
     up.layerCpu.push(r.cpu);
-    stages = (JSON.parse(r.stdout) as { transaction?: { timings?: unknown } }).transaction?.timings;
-    rmSync(join(s, '..'), { recursive: true, force: true });
+    stages = r.stages;
     const r2 = join(work, `root-${i}`);
     execFileSync('cp', ['-a', root, r2]);
+    settle(r2);
     const d = timed('dnf', dnf(r2, after, '-y', 'upgrade'));
     up.dnf.push(d.ms);
     up.dnfCpu.push(d.cpu);
@@ -129,6 +145,10 @@ async function main(): Promise<void> {
       ['  same, CPU (user+sys, children)', m.upgradeLayerCpu, m.upgradeDnfCpu, ratio(m.upgradeLayerCpu, m.upgradeDnfCpu)],
     ]));
     console.log(`upgrade 20 (wall ms): layer ${JSON.stringify(up.layer)} dnf ${JSON.stringify(up.dnf)}`);
+    if (beforeBin) {
+      const [b, bc] = [median(prior.ms), median(prior.cpu)];
+      console.log(`BENCH_BEFORE (${beforeBin}): wall ${Math.round(b)} ms (${ratio(b, m.upgradeDnf).toFixed(2)}x of dnf), CPU ${Math.round(bc)} ms (${ratio(bc, m.upgradeDnfCpu).toFixed(2)}x); stages: ${JSON.stringify(prior.stages)}`);
+    }
     console.log(`stage timings of the last layer upgrade (ms): ${JSON.stringify(stages)}`);
     console.log(`wrote ${writeResult('upgrade-only', { runs: RUNS, medians: m, samples: { up }, stages })}`);
     rmSync(work, { recursive: true, force: true });

@@ -179,6 +179,11 @@ export interface ApplyContext {
    * transaction makes its objects durable once. Until then they are unreferenced objects only.
    */
   deferRefs?: boolean;
+  /**
+   * Build the commit from objects when nothing but the rpmdb writer would touch the tree
+   * (apply/direct.ts; default true). false always checks the tree out and commits it again.
+   */
+  direct?: boolean;
 }
 
 /** Checks opened packages before import (signatures); throws LAYER_RPM_SIGNATURE to refuse. */
@@ -194,6 +199,8 @@ export interface ApplyResult {
   commit?: Checksum;
   /** Milliseconds per step. */
   timings: Record<string, number>;
+  /** The commit was built from objects, without a checkout (apply/direct.ts). */
+  direct?: true;
   /** With `deferRefs`: the package refs to set (ref → commit) once the objects are durable. */
   refs?: PendingRef[];
 }

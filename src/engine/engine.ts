@@ -305,7 +305,7 @@ export async function deployPlan(
   for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);
   let origin: Origin = { ...p.request, inputDigest: p.inputDigest, layered: p.layered };
   const gate = current ? req.gate : undefined;
-  const deployRefs: DeployRef[] = refs.map(([ref, c]) => ({ ref, commit: c }));
+  const deployRefs: DeployRef[] = refs.map(([ref, c]) => ({ ref, commit: c, cache: true }));
   // A recipe base was composed: the commit IS the base and moves the base ref, but a gated
   // one only once its checks passed (a held base leaves the host's refs as they were).
   const baseRef = p.request.baseCommit === '' ? p.request.baseRef : undefined;

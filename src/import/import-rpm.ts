@@ -34,6 +34,8 @@ export interface ImportOptions {
    * per package.
    */
   deferRef?: boolean;
+  /** The package as the caller already opened it from `path` (openRpm): its headers are not read again. */
+  opened?: RpmPackage;
 }
 
 export interface ImportResult {
@@ -64,7 +66,7 @@ const root = (e: PayloadEntry) => e.user === 'root' && e.group === 'root';
 /** Import the RPM at `path` into `store` (or reuse the earlier import of the same package). */
 export async function importRpm(store: Store, path: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const report = opts.report ?? silentReport;
-  const pkg = await openRpm(path);
+  const pkg = opts.opened ?? (await openRpm(path));
   const ref = packageRef(pkg);
   const headerSha = createHash('sha256').update(pkg.header.blob).digest('hex');
   const existing = store.readRef(ref);

@@ -22,5 +22,5 @@
 export { openRpmdb, Rpmdb, formatNevra, type InstalledPackage } from './read.js';
 export { writeRpmdb, packageEntry, installedEntry, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
 export type { InstallStamp } from './installed.js';
-export { locateRpmdb, rpmdbWriteDir, RPMDB_DIR, RPMDB_DIRS } from './locate.js';
+export { locateRpmdb, rpmdbWriteDir, RPMDB_DIR, RPMDB_DIRS, SQLITE_NAME } from './locate.js';
 export { INDEX_TABLES, REQUIRED_TABLES } from './schema.js';

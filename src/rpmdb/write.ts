@@ -54,6 +54,12 @@ export interface WriteRpmdbOptions extends InstallStamp {
    * is opt-in: in an ostree deployment /var is not taken from the commit.
    */
   links?: readonly RpmdbLink[];
+  /**
+   * fsync the file before its rename and the directory after (default true). A tree that is
+   * committed to the store next gets its durability there (one syncfs before any ref names
+   * it): syncing the scratch copy first only waits for the disk.
+   */
+  durable?: boolean;
 }
 
 export interface WrittenRpmdb {
@@ -130,11 +136,11 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
     } finally {
       db.close();
     }
-    fsyncPath(tmp);
+    if (opts.durable !== false) fsyncPath(tmp);
     settleOld(file);
     fs.renameSync(tmp, file);
     for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(`${file}${side}`, { force: true });
-    fsyncPath(dir);
+    if (opts.durable !== false) fsyncPath(dir);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw withContext(`writing ${file}`, err);

@@ -83,14 +83,7 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
     const key = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
     const seen = key === undefined ? undefined : local.get(key);
     if (seen) return seen;
-    const uid = owner ? owner.uid : st.uid;
-    const gid = owner ? owner.gid : st.gid;
-    let csum: Checksum;
-    if (st.isSymbolicLink()) {
-      csum = writeContentBuffer(repo, { uid, gid, mode: st.mode, target: readlinkSync(path), xattrs: [] });
-    } else {
-      csum = writeContentFromPath(repo, path, { uid, gid, mode: st.mode, xattrs: readXattrs(path) }, st.size);
-    }
+    const csum = writeEntryObject(repo, path, st, owner);
     if (key !== undefined) local.set(key, csum);
     return csum;
   };
@@ -120,6 +113,17 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
   } finally {
     progress?.done();
   }
+}
+
+/**
+ * Store the file or symlink at `path` (its lstat `st`) as a content object, exactly as
+ * committing a directory holding it would; returns its checksum.
+ */
+export function writeEntryObject(repo: Repo, path: string, st: Stats, owner?: { uid: number; gid: number }): Checksum {
+  const uid = owner ? owner.uid : st.uid;
+  const gid = owner ? owner.gid : st.gid;
+  if (st.isSymbolicLink()) return writeContentBuffer(repo, { uid, gid, mode: st.mode, target: readlinkSync(path), xattrs: [] });
+  return writeContentFromPath(repo, path, { uid, gid, mode: st.mode, xattrs: readXattrs(path) }, st.size);
 }
 
 /** A directory tree assembled in memory: names → content checksums and subtrees. */

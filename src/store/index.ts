@@ -9,11 +9,13 @@
  * - Composing: `checkoutUnion([{ commit, owner }], dir, { replaceFiles })` throws
  *   `FileConflictError` (code LAYER_FILE_CONFLICT, `.conflict = { path, owners }`) before
  *   writing anything; `commitTree(dir, { parent, ref, subject, metadata, timestamp })` re-uses
- *   checksums of files hardlinked from the store.
+ *   checksums of files hardlinked from the store. Without a checkout: `unionOf(commits)` (a
+ *   UnionDir, undefined on a conflict), edited, then `commitUnion` gives the same commit.
  * - Upkeep: `fsck()` → `{ objects, problems[] }` records; `prune({ keepRefs, depth })`.
  */
 export { Store, commitMetadata, type CommitInfo, type InitOptions } from './store.js';
 export { MutableTree, type CommitOptions } from './commit-tree.js';
+export { UnionDir } from './union.js';
 export { FileConflictError, type FileConflict, type CheckoutOptions, type UnionOptions } from './checkout.js';
 export type { TreeDiff, FsckProblem, FsckResult, PruneOptions, PruneResult } from './maintenance.js';
 export type { RepoMode, RepoOptions } from './repo.js';

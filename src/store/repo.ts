@@ -175,6 +175,27 @@ export class Repo {
     renameSync(tmp, path);
   }
 
+  /**
+   * The first half of setRef for a caller about to syncfs anyway: `ref`'s new value is written
+   * to a temp file, neither fsynced nor renamed. After the caller's syncFilesystem (which makes
+   * the objects and this file durable), `publishRef` renames it in: a power loss can then lose
+   * the rename, never leave an empty ref. A crash before it leaves a temp file prune removes.
+   */
+  stageRef(ref: string, csum: Checksum): StagedRef {
+    const path = this.refPath(ref);
+    if (!isChecksum(csum)) throw new LayerError('LAYER_STORE', `stageRef ${ref}: '${csum}' is not a checksum`);
+    if (!this.hasObject(csum, 'commit')) throw new LayerError('LAYER_STORE', `stageRef ${ref}: commit ${csum} is not in ${this.path}`);
+    const tmp = this.tmpPath('ref');
+    writeFileSync(tmp, `${csum}\n`, { mode: 0o644 });
+    return { path, tmp };
+  }
+
+  /** Rename a staged ref in (after the syncfs that covered its temp file). */
+  publishRef(staged: StagedRef): void {
+    mkdirSync(dirname(staged.path), { recursive: true });
+    renameSync(staged.tmp, staged.path);
+  }
+
   /** The commit `ref` points at, or undefined when there is no such ref. */
   readRef(ref: string): Checksum | undefined {
     return readRefFile(this.refPath(ref), ref, this.path);
@@ -198,6 +219,12 @@ export class Repo {
     if (existsSync(base) && statSync(base).isDirectory()) visit('');
     return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
+}
+
+/** A ref value written by stageRef, waiting for publishRef. */
+export interface StagedRef {
+  readonly path: string;
+  readonly tmp: string;
 }
 
 /** The checksum a ref file holds (any repo mode); undefined when the ref does not exist. */

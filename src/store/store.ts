@@ -2,16 +2,17 @@
  * `Store`: layer's OSTree repository, the verbs other stages call. Revisions (`rev`) are a ref
  * name or a 64-hex commit checksum everywhere.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { LayerError, withContext } from '../errors.js';
 import type { Variant } from './gvariant/index.js';
 import { writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
-import { commitDirectory, writeCommitObject, type CommitOptions, type MutableTree } from './commit-tree.js';
+import { commitDirectory, writeCommitObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
 import { checkoutTree, checkoutUnionTrees, type CheckoutOptions, type UnionOptions } from './checkout.js';
 import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
 import { decodeCommit, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
 import { Repo, type RepoMode, type RepoOptions } from './repo.js';
 import { describe, lookup, readFileAt, walkRaw, type TreeEntry } from './tree.js';
+import { unionTrees, type UnionDir } from './union.js';
 
 export interface InitOptions extends RepoOptions {
   /** Default: `bare` when running as root (real owners, modes, xattrs), else `bare-user`. */
@@ -70,6 +71,32 @@ export class Store extends Repo {
   /** Commit a tree assembled in memory (RPM import). */
   async commitMutableTree(tree: MutableTree, opts: CommitOptions = {}): Promise<Checksum> {
     return this.finishCommit(tree.write(this), opts);
+  }
+
+  /**
+   * The union of several commits built from their tree objects (union.ts): what
+   * `checkoutUnion` then `commitTree` would commit, without the checkout. Undefined on a file
+   * conflict (the checkout reports it). Edit it, then `commitUnion` it.
+   */
+  unionOf(commits: readonly string[], opts: UnionOptions = {}): UnionDir | undefined {
+    const roots = commits.map((rev) => {
+      const c = this.readCommit(rev);
+      return [c.rootTree, c.rootMeta] as const;
+    });
+    return unionTrees(this, roots, opts.replaceFiles ? { replaceFiles: true } : {});
+  }
+
+  /** Commit a union from `unionOf` (its untouched directories' objects are reused). */
+  async commitUnion(root: UnionDir, opts: CommitOptions = {}): Promise<Checksum> {
+    return this.finishCommit(root.write(this), opts);
+  }
+
+  /**
+   * Store the file or symlink at `path` as a content object, as `commitTree` of a directory
+   * holding it would (with `owner`, as that owner). Returns its checksum.
+   */
+  writeEntry(path: string, owner?: { uid: number; gid: number }): Checksum {
+    return writeEntryObject(this, path, lstatSync(path), owner);
   }
 
   private finishCommit(root: [Checksum, Checksum], opts: CommitOptions): Checksum {

@@ -41,6 +41,12 @@ const DEPLOY_REF_PREFIX = 'layer/deploy/';
 export interface DeployRef {
   ref: string;
   commit: Checksum;
+  /**
+   * A cache ref (a package's import): its value is written before the syncfs and renamed in
+   * after it without an fsync, so a power loss may lose it (the package is imported again).
+   * Other refs (a base ref) are set with their own fsync after the syncfs.
+   */
+  cache?: boolean;
 }
 
 export interface DeployResult {
@@ -188,9 +194,10 @@ export class Sysroot {
    * `asDefault: false` (ostree's `admin deploy --not-as-default`) appends the new deployment
    * to the boot order instead, held (held.ts), every other deployment kept: the caller checks
    * it, then `promote`s it or leaves it held. A kill before the promotion leaves the old default.
-   * `refs` (the compose's package refs, apply's deferRefs) are set after this deploy's syncfs,
-   * which makes their objects durable too — one sync for the whole transaction — and before
-   * the cleanup, so its prune keeps them.
+   * `refs` (the compose's package refs, apply's deferRefs; a recomposed base's ref) are set
+   * after this deploy's syncfs, which makes their objects durable too — one sync for the whole
+   * transaction — and before the cleanup, so its prune keeps them. Cache refs (DeployRef.cache)
+   * are written before the syncfs and only renamed in after it, with no fsync each.
    */
   async deploy(
     osname: string, commit: Checksum, origin: Origin,
@@ -223,10 +230,16 @@ export class Sysroot {
       // The tree's kernel + initramfs into boot/ostree/<os>-<bootcsum>/ (shared when already there).
       kernel = await stageKernel(this.path, osname, path);
       writeFileDurable(`${path}.origin`, formatOrigin(origin));
+      // The package refs are a cache (a lost one means importing the package again): their
+      // values are written before the syncfs, which makes them durable with the objects, and
+      // renamed in after it, without an fsync each.
+      const refs = opts.refs ?? [];
+      const staged = refs.filter((r) => r.cache).map((r) => this.store.stageRef(r.ref, r.commit));
       syncFilesystem(path);
       // Keep the commit from being pruned before it is in the boot list (the syncfs above covered the objects).
       this.store.setRef(DEPLOY_REF_PREFIX + `${osname}/${id}`, commit, { synced: true });
-      for (const r of opts.refs ?? []) this.store.setRef(r.ref, r.commit, { synced: true });
+      for (const r of refs) if (!r.cache) this.store.setRef(r.ref, r.commit, { synced: true });
+      for (const r of staged) this.store.publishRef(r);
     } catch (err) {
       throw withContext(`deploying ${commit.slice(0, 12)}`, err);
     }

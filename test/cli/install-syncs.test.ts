@@ -2,7 +2,8 @@
  * The durability rule of a transaction, watched with strace (issues 9 and 12: speed without
  * weaker safety): an install makes its objects durable with exactly one syncfs, and that sync
  * comes before the boot-entry swap makes the new deployment the default. The package refs the
- * compose wrote are set after the sync (real `ostree refs` lists them, `ostree fsck` is clean),
+ * compose wrote are written before the sync and renamed in after it, with no fsync each (real
+ * `ostree refs` lists them, `ostree fsck` is clean),
  * and a transaction of packages with nothing to run starts no bubblewrap. A deploy that
  * removes no deployment does not prune (nothing lost its last reference); `layer cleanup` does.
  */
@@ -32,7 +33,7 @@ function traced(calls: string, args: string[]): string[] {
 describe('durability of an install', () => {
   it('one syncfs, before the boot entries switch; package refs set after it; no bwrap for packages without scriptlets', () => {
     const s = cloneSysroot(base, 'syncs');
-    const lines = traced('syncfs,rename,execve', ['install', '--sysroot', s, 'many-deps']);
+    const lines = traced('syncfs,rename,execve,fsync', ['install', '--sysroot', s, 'many-deps']);
     const syncs = lines.map((l, i) => [l, i] as const).filter(([l]) => /\bsyncfs\(/.test(l) && !l.includes('resumed'));
     expect(syncs.length, syncs.map(([l]) => l).join('\n')).toBe(1);
     const at = syncs[0]?.[1] ?? -1;
@@ -43,6 +44,10 @@ describe('durability of an install', () => {
     const refRenames = lines.map((l, i) => [l, i] as const).filter(([l]) => /rename\(.*refs\/heads\/layer\/pkg\//.test(l));
     expect(refRenames.length).toBe(21);
     expect(refRenames.every(([, i]) => i > at)).toBe(true);
+    // Their values were written before the sync, which covered them: no fsync per package ref,
+    // only the deployment's own ref is fsynced.
+    const refSyncs = lines.filter((l) => /\bfsync\(\d+<[^>]*\/repo\/tmp\/ref-/.test(l));
+    expect(refSyncs.length, refSyncs.join('\n')).toBe(1);
     expect(lines.some((l) => /execve\("[^"]*bwrap"/.test(l))).toBe(false);
 
     // `ostree refs PREFIX` lists the refs under it without the prefix.

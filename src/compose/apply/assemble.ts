@@ -2,6 +2,8 @@
  * Step checkout: the base (minus the files of packages the plan removes) unioned with every
  * installed package's commit, by hardlinks, into `<scratch>/root`. A file two sources ship
  * with different content is a conflict naming both owners (a base package by its rpmdb entry).
+ * When nothing but the rpmdb writer would touch that tree, no tree is made: the union is built
+ * from objects instead (direct.ts).
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +12,8 @@ import { TAG } from '../../rpm/index.js';
 import { FileConflictError, type Checksum } from '../../store/index.js';
 import { rpmPathOf, treePathOf } from '../../util/image-paths.js';
 import type { BaseSet } from '../base.js';
+import { directUnion } from './direct.js';
+import { scriptletsHaveWork } from './scriptlets.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
 
@@ -44,6 +48,9 @@ async function prunedBase(s: ApplyState): Promise<Checksum | null> {
 }
 
 export async function assemble(s: ApplyState): Promise<void> {
+  // Nothing but the rpmdb writer would touch the tree: build it from objects (direct.ts).
+  s.union = directUnion(s, scriptletsHaveWork(s));
+  if (s.union) return;
   const baseCommit = await prunedBase(s);
   const layers = [
     ...(baseCommit ? [{ commit: baseCommit, owner: '@base' }] : []),

@@ -1,5 +1,5 @@
-/** Step commit: the assembled tree as a commit whose parent is the base, with the plan as metadata. */
-import type { Checksum } from '../../store/index.js';
+/** Step commit: the assembled tree (or direct.ts's union) as a commit whose parent is the base, with the plan as metadata. */
+import type { Checksum, CommitOptions } from '../../store/index.js';
 import { buildMetadata } from '../metadata.js';
 import { sourceDateEpoch } from './rpmdb.js';
 import type { ApplyState } from './state.js';
@@ -9,11 +9,12 @@ export async function commit(s: ApplyState): Promise<void> {
   // Reproducible commits: with SOURCE_DATE_EPOCH (a lockfile sets it) the timestamp is fixed,
   // and the same inputs give the same checksum in any sysroot (the tree itself already is).
   const epoch = sourceDateEpoch();
-  s.commit = await ctx.store.commitTree(s.root, {
+  const opts: CommitOptions = {
     ...(epoch !== undefined ? { timestamp: BigInt(epoch) } : {}),
     parent: (plan.base.commit as Checksum | null) ?? ctx.parent ?? null,
     subject: plan.layered.length ? `layer: ${plan.layered.join(', ')}` : 'layer: base',
     metadata: buildMetadata(plan, ctx.version),
     ...(ctx.ref ? { ref: ctx.ref } : {}),
-  });
+  };
+  s.commit = s.union ? await ctx.store.commitUnion(s.union, opts) : await ctx.store.commitTree(s.root, opts);
 }

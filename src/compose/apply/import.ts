@@ -24,7 +24,9 @@ export async function importPackages(s: ApplyState): Promise<void> {
   const refs: PendingRef[] = [];
   const limit = pLimit(IMPORTS_IN_FLIGHT);
   const results = await Promise.allSettled(s.installs.map((step) => limit(async () => {
-    const imported = await importRpm(s.ctx.store, need(s.paths, step.nevra, 'downloaded file'), { report: s.ctx.report, deferRef: true });
+    const path = need(s.paths, step.nevra, 'downloaded file');
+    const opened = need(s.rpms, step.nevra, 'opened package');
+    const imported = await importRpm(s.ctx.store, path, { report: s.ctx.report, deferRef: true, opened });
     s.commits.set(step.nevra, imported.commit);
     if (!imported.reused) refs.push([imported.ref, imported.commit]);
     progress.tick(1);

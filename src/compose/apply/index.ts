@@ -5,13 +5,14 @@
  *   verify      headers and digests; the signature policy (ctx.verify)
  *   check       rpm's transaction check: every Requires satisfied, no Conflicts (depcheck.ts)
  *   import      one store commit per package (reused when imported before)
- *   checkout    base (minus removed packages' files) ∪ packages, by hardlinks
+ *   checkout    base (minus removed packages' files) ∪ packages, by hardlinks; or, when
+ *               nothing but the rpmdb writer would touch that tree, from objects (direct.ts)
  *   scriptlets  in bubblewrap on an overlay; the store's objects are never written
  *   kernel      a tree with a kernel gets its initramfs and mount points (src/boot)
  *   rpmdb       the new tree's database
  *   commit      parent = base; metadata: the request, the packages, the repos, the digest
  *
- * Crash safety: everything is built in this composition's own scratch directory, removed at
+ * Crash safety: everything is built in memory or in this composition's own scratch directory, removed at
  * the end whatever happens; the store only gains objects (unreferenced until the commit, which
  * is written last). The base commit and every deployment stay as they were.
  */
@@ -65,7 +66,10 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
       }
       if (ctx.until === name) break;
     }
-    return { ...(state.commit ? { commit: state.commit } : {}), timings, ...(ctx.deferRefs ? { refs: state.refs } : {}) };
+    return {
+      ...(state.commit ? { commit: state.commit } : {}), timings, ...(ctx.deferRefs ? { refs: state.refs } : {}),
+      ...(state.union ? { direct: true as const } : {}),
+    };
   } finally {
     if (given === undefined) base.rpmdb?.close();
     await scratch.release();

@@ -1,10 +1,12 @@
 /**
  * Step rpmdb: the new tree's database — the kept base packages' headers verbatim plus the
- * installed packages' headers with install tags — written as rpm 4.18 writes it.
+ * installed packages' headers with install tags — written as rpm 4.18 writes it. Not fsynced:
+ * the commit copies it into the store, whose one syncfs (at the deploy) makes it durable.
  */
 import { lstat, mkdir, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { installedEntry, packageEntry, RPMDB_DIR, writeRpmdb, type RpmdbEntry } from '../../rpmdb/index.js';
+import { directDatabase } from './direct.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
 
@@ -15,7 +17,11 @@ export async function writeDatabase(s: ApplyState): Promise<void> {
     ...(s.ctx.extraRpmdbEntries?.() ?? []),
   ];
   const installTid = sourceDateEpoch() ?? Math.floor(Date.now() / 1000);
-  const written = writeRpmdb(s.root, entries, { installTid });
+  if (s.union) {
+    directDatabase(s, s.union, entries, installTid);
+    return;
+  }
+  const written = writeRpmdb(s.root, entries, { installTid, durable: false });
   // A base keeping its database elsewhere (rpm-ostree's usr/share/rpm) keeps it there;
   // usr/lib/sysimage/rpm then points at it, so rpm's current default path finds it too.
   const sysimage = join(s.root, RPMDB_DIR);

@@ -19,19 +19,30 @@ import { need } from './state.js';
 const MOUNT_POINTS = ['tmp', 'run', 'proc', 'dev', 'sys', 'var'];
 
 export async function runScriptlets(s: ApplyState): Promise<void> {
-  if (s.installs.length === 0) return;
+  if (s.union || s.installs.length === 0) return;
+  const { txn, options } = transaction(s);
+  // Nothing to run (no scriptlet, trigger, owner or library): skip the overlay mount and bwrap.
+  if (!transactionHasWork(txn, options)) return;
+  const before = new Set(await readdir(s.root));
+  await withEtc(s.root, () => withWritableView(s.root, s.scratch, (view) => runTransactionScriptlets(view, txn, options), s.ctx.report));
+  for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(s.root, m)).catch(() => {});
+}
+
+/** Whether this step would run anything (a scriptlet, a base trigger, an owner, ldconfig). */
+export function scriptletsHaveWork(s: ApplyState): boolean {
+  if (s.installs.length === 0) return false;
+  const { txn, options } = transaction(s);
+  return transactionHasWork(txn, options);
+}
+
+function transaction(s: ApplyState): { txn: TransactionPackage[]; options: TransactionOptions } {
   const txn: TransactionPackage[] = s.installs.map((step) => {
     const rpm = need(s.rpms, step.nevra, 'opened package');
     const prefixes = rpm.header.strings(TAG.PREFIXES);
     return { name: rpm.name, nevra: rpm.nevra, scriptlets: rpm.scriptlets, files: rpm.files, ...(prefixes.length ? { prefixes } : {}) };
   });
   const timeout = s.plan.options.scriptletTimeoutMs;
-  const options = { report: s.ctx.report, installed: baseTriggers(s.kept), ...(timeout ? { timeoutMs: timeout } : {}) };
-  // Nothing to run (no scriptlet, trigger, owner or library): skip the overlay mount and bwrap.
-  if (!transactionHasWork(txn, options)) return;
-  const before = new Set(await readdir(s.root));
-  await withEtc(s.root, () => withWritableView(s.root, s.scratch, (view) => runTransactionScriptlets(view, txn, options), s.ctx.report));
-  for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(s.root, m)).catch(() => {});
+  return { txn, options: { report: s.ctx.report, installed: baseTriggers(s.kept), ...(timeout ? { timeoutMs: timeout } : {}) } };
 }
 
 /**

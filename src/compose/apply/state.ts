@@ -5,7 +5,7 @@
 import type { Nevra } from '../../nevra.js';
 import type { RpmPackage } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
-import type { Checksum } from '../../store/index.js';
+import type { Checksum, UnionDir } from '../../store/index.js';
 import type { BaseSet } from '../base.js';
 import type { ApplyContext, PendingRef, Plan, PlanStep } from '../types.js';
 
@@ -30,6 +30,11 @@ export interface ApplyState {
   readonly commits: Map<Nevra, Checksum>;
   /** import → the package refs left to the caller (ctx.deferRefs). */
   readonly refs: PendingRef[];
+  /**
+   * checkout → the new tree as an object-level union when no scratch tree is needed
+   * (direct.ts); the later steps then edit it instead of `root`, which is never created.
+   */
+  union?: UnionDir;
   /** commit → the new commit. */
   commit?: Checksum;
 }

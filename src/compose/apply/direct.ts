@@ -1,0 +1,87 @@
+/**
+ * Composing without a scratch tree: when nothing would touch the assembled tree but the rpmdb
+ * writer, the new commit is built from objects. The base and package commits are unioned at
+ * the object level (store union.ts), the new rpmdb file (and rpm-ostree's usr/share/rpm link
+ * when missing) becomes a content object, and the commit is written, with the same checksums
+ * the checkout → rpmdb → commit path gives for the same inputs (test/compose/direct.test.ts).
+ *
+ * Why: that path links every file of the base into a scratch directory and reads every one
+ * back, a few syscalls per file, to recommit a tree that differs in a few directories.
+ *
+ * `directUnion` says undefined whenever one of the path's other effects could happen, and the
+ * caller then takes the checkout: a removal (prunedBase), a scriptlet, trigger, non-root owner
+ * or ldconfig input (scriptlets.ts), a kernel (kernel.ts), a file conflict (reported by the
+ * checkout), an rpmdb not plainly in usr/lib/sysimage/rpm, a setgid or xattr-carrying parent
+ * directory (it would change what a new file is created with), a repository not in bare mode
+ * or a caller not root (hardlinked checkouts then carry other owners and modes).
+ */
+import { lstatSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeRpmdb, SQLITE_NAME, RPMDB_DIR, type RpmdbEntry } from '../../rpmdb/index.js';
+import { decodeDirMeta, type Store, type UnionDir } from '../../store/index.js';
+import type { ApplyState } from './state.js';
+import { need } from './state.js';
+
+/** What rpm-ostree's usr/share/rpm link points at (rpmdb/write.ts LINK_TARGETS). */
+const SHARE_LINK = '../lib/sysimage/rpm';
+
+/** The object-level union for this plan, or undefined when the checkout path must run. */
+export function directUnion(s: ApplyState, hasWork: boolean): UnionDir | undefined {
+  const { plan, ctx } = s;
+  const base = plan.base.commit;
+  if (ctx.direct === false || hasWork || !base || plan.removed.length > 0) return undefined;
+  if (ctx.store.mode !== 'bare' || process.geteuid?.() !== 0) return undefined;
+  const commits = [base, ...s.installs.map((step) => need(s.commits, step.nevra, 'package commit'))];
+  const root = ctx.store.unionOf(commits, plan.options.replaceFiles ? { replaceFiles: true } : {});
+  if (!root || hasKernel(ctx.store, root) || !rpmdbPlain(ctx.store, root)) return undefined;
+  return root;
+}
+
+/** Whether kernel.ts could find or prepare a kernel (any usr/lib/modules/KVER/vmlinuz; any doubt counts). */
+function hasKernel(store: Store, root: UnionDir): boolean {
+  const lib = root.find(store, 'usr/lib');
+  if (!lib || lib.files.has('modules')) return true;
+  const modules = lib.dir(store, 'modules');
+  if (!modules) return false;
+  if (modules.files.size > 0) return true;
+  return [...modules.dirs.keys()].some((kver) => {
+    const d = modules.dir(store, kver);
+    return d === undefined || d.files.has('vmlinuz') || d.dirs.has('vmlinuz');
+  });
+}
+
+/** A directory whose metadata leaves new entries as the process creates them (no setgid, no xattrs). */
+function plainParent(store: Store, dir: UnionDir): boolean {
+  const m = decodeDirMeta(store.readMetadata('dirmeta', dir.meta));
+  return (m.mode & 0o2000) === 0 && m.xattrs.length === 0;
+}
+
+/** The rpmdb is usr/lib/sysimage/rpm/rpmdb.sqlite alone, and usr/share/rpm exists or can be linked plainly. */
+function rpmdbPlain(store: Store, root: UnionDir): boolean {
+  const rpm = root.find(store, RPMDB_DIR);
+  if (!rpm || [...rpm.files.keys()].join('/') !== SQLITE_NAME || !plainParent(store, rpm)) return false;
+  const share = root.find(store, 'usr/share');
+  if (!share) return false;
+  return share.files.has('rpm') || share.dirs.has('rpm') || plainParent(store, share);
+}
+
+/**
+ * Step rpmdb without a tree: the database is written to a directory of its own in the scratch
+ * and stored as the object the checkout path would commit (owned by this process, as a file
+ * it creates in a plain directory is); the usr/share/rpm link likewise when the base lacks it.
+ */
+export function directDatabase(s: ApplyState, root: UnionDir, entries: readonly RpmdbEntry[], installTid: number): void {
+  const { store } = s.ctx;
+  const owner = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  const tree = join(s.scratch, 'rpmdb-root');
+  const written = writeRpmdb(tree, entries, { installTid, links: [], durable: false });
+  const rpm = root.find(store, RPMDB_DIR);
+  const share = root.find(store, 'usr/share');
+  if (!rpm || !share) throw new Error('assertion failed: directUnion checked usr/lib/sysimage/rpm and usr/share');
+  rpm.files.set(SQLITE_NAME, store.writeEntry(written.file, owner));
+  if (share.files.has('rpm') || share.dirs.has('rpm')) return;
+  const link = join(tree, 'share-rpm');
+  mkdirSync(tree, { recursive: true });
+  if (!lstatSync(link, { throwIfNoEntry: false })) symlinkSync(SHARE_LINK, link);
+  share.files.set('rpm', store.writeEntry(link, owner));
+}
