@@ -49,6 +49,8 @@ import type { ObjectType } from '../../store/objects.js';
 
 /** Most bytes of one `.filez` (held in memory while verified). */
 export const MAX_FILEZ = 1 << 30;
+/** Connections per server (net/http1.ts: thousands of small GETs are where undici's per-request cost shows). */
+const HTTP1_CONNECTIONS = 8;
 /** Most bytes of a summary or a commit/dirtree object. */
 const MAX_METADATA = 64 << 20;
 
@@ -109,7 +111,7 @@ export async function resolveRemoteRef(url: string, ref: string, opts: PullOptio
 
 /** Pull the commit `ref` names (or a commit checksum) from the archive repo at `url` into `store`. */
 export async function pullFromRemote(store: Store, url: string, ref: string, opts: PullOptions): Promise<PullResult> {
-  const fetcher = opts.fetcher ?? new Fetcher({ concurrency: opts.concurrency ?? 16 });
+  const fetcher = opts.fetcher ?? new Fetcher({ concurrency: opts.concurrency ?? 16, http1Connections: HTTP1_CONNECTIONS });
   const ctx = { ...opts, fetcher };
   const commit = isChecksum(ref) ? ref : await resolveRemoteRef(url, ref, ctx);
   const res: PullResult = { commit, fetched: 0, present: 0, bytes: 0 };
