@@ -180,13 +180,13 @@ export class Fetcher {
   async bytes(url: string, opts: FetchOptions): Promise<Uint8Array> {
     let parts: Uint8Array[] = [];
     const maxBytes = opts.maxBytes ?? SMALL_FILE_LIMIT;
-    const small = `layer's ${formatBytes(SMALL_FILE_LIMIT)} limit for files of undeclared size`;
-    const maxBytesWhat = opts.maxBytesWhat ?? (opts.maxBytes === undefined ? small : undefined);
+    const maxBytesWhat = opts.maxBytesWhat ?? (opts.maxBytes === undefined ? `layer's ${formatBytes(SMALL_FILE_LIMIT)} limit for files of undeclared size` : undefined);
     await this.stream(url, { ...opts, maxBytes, ...(maxBytesWhat !== undefined ? { maxBytesWhat } : {}) }, {
       reset: () => void (parts = []),
       chunk: (b) => void parts.push(b),
     });
-    return Buffer.concat(parts);
+    // One part (a small reply): no copy.
+    return parts.length === 1 && parts[0] !== undefined ? parts[0] : Buffer.concat(parts);
   }
 
   private async once(
