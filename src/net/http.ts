@@ -26,6 +26,7 @@ import {
   formatBytes,
   type TransferLimits,
 } from './limits.js';
+import { Http1Pool } from './http1.js';
 import { isLocal, localPath } from './url.js';
 
 // undici costs ~75 ms to load: imported only when an http(s) transfer really happens, so a
@@ -90,6 +91,12 @@ export interface FetcherOptions {
   backoffMs?: number;
   /** Most ms spent waiting between retries of one URL (default RETRY_BUDGET_MS). */
   retryBudgetMs?: number;
+  /**
+   * Plain `http://` without a proxy through the lean client (http1.ts) with this many
+   * connections per server, instead of undici: for many small files from one server (an
+   * OSTree pull), where undici's per-request CPU cost dominates. Default: off (undici).
+   */
+  http1Connections?: number;
 }
 
 /** Receives a transfer; awaited per chunk. `reset` discards partial data before a retry. */
@@ -110,11 +117,13 @@ export class Fetcher {
   private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly backoffMs: number;
   private readonly retryBudgetMs: number;
+  private readonly http1: Http1Pool | undefined;
 
   constructor(opts: FetcherOptions = {}) {
     this.limit = pLimit(opts.concurrency ?? 4);
     this.backoffMs = opts.backoffMs ?? BACKOFF_MS;
     this.retryBudgetMs = opts.retryBudgetMs ?? RETRY_BUDGET_MS;
+    if (opts.http1Connections !== undefined) this.http1 = new Http1Pool(Math.max(1, opts.http1Connections), KEEP_ALIVE_MS);
   }
 
   private dispatcher(u: Undici, opts: FetchOptions): Dispatcher {
@@ -127,7 +136,7 @@ export class Fetcher {
       const base: Dispatcher =
         opts.proxy !== undefined
           ? new ProxyAgent({ uri: opts.proxy, connect, requestTls: connect })
-          : new Agent({ connect, keepAliveTimeout: 10_000, connections: 8 });
+          : new Agent({ connect, keepAliveTimeout: KEEP_ALIVE_MS, connections: 8 });
       d = base.compose(interceptors.redirect({ maxRedirections: 5 }));
       this.dispatchers.set(key, d);
     }
@@ -171,13 +180,13 @@ export class Fetcher {
   async bytes(url: string, opts: FetchOptions): Promise<Uint8Array> {
     let parts: Uint8Array[] = [];
     const maxBytes = opts.maxBytes ?? SMALL_FILE_LIMIT;
-    const small = `layer's ${formatBytes(SMALL_FILE_LIMIT)} limit for files of undeclared size`;
-    const maxBytesWhat = opts.maxBytesWhat ?? (opts.maxBytes === undefined ? small : undefined);
+    const maxBytesWhat = opts.maxBytesWhat ?? (opts.maxBytes === undefined ? `layer's ${formatBytes(SMALL_FILE_LIMIT)} limit for files of undeclared size` : undefined);
     await this.stream(url, { ...opts, maxBytes, ...(maxBytesWhat !== undefined ? { maxBytesWhat } : {}) }, {
       reset: () => void (parts = []),
       chunk: (b) => void parts.push(b),
     });
-    return Buffer.concat(parts);
+    // One part (a small reply): no copy.
+    return parts.length === 1 && parts[0] !== undefined ? parts[0] : Buffer.concat(parts);
   }
 
   private async once(
@@ -189,17 +198,16 @@ export class Fetcher {
   ): Promise<void> {
     const what = opts.maxBytesWhat ? ` (${opts.maxBytesWhat})` : '';
     const tooLarge = () => new FetchFailure(url, `reply longer than ${opts.maxBytes} bytes${what}; stopped reading`, true, 'too-large');
-    const deliver = async (b: Uint8Array) => {
-      try {
-        await sink.chunk(b);
-      } catch (e) {
-        throw new SinkError(e);
-      }
-      opts.onBytes?.(b.length);
-    };
-    if (isLocal(url)) return this.local(url, opts.maxBytes, deliver, tooLarge);
+    if (isLocal(url)) return this.local(url, opts.maxBytes, (b) => deliver(sink, opts, b), tooLarge);
     if (!/^https?:\/\//.test(url)) throw new FetchFailure(url, 'unsupported URL scheme', true, 'local');
     if (deadline !== undefined && Date.now() >= deadline.at) throw pastDeadline(url, deadline.ms);
+    const t: Transfer = { url, opts, limits, sink, deadline, tooLarge };
+    if (this.http1 && opts.proxy === undefined && url.startsWith('http://')) return this.lean(this.http1, t, 0);
+    return this.viaUndici(t);
+  }
+
+  private async viaUndici(t: Transfer): Promise<void> {
+    const { url, opts, limits, deadline, tooLarge } = t;
     const guard = new Guard();
     if (deadline !== undefined) guard.after(deadline.at - Date.now(), () => pastDeadline(url, deadline.ms));
     try {
@@ -213,8 +221,7 @@ export class Fetcher {
       if (res.statusCode !== 200) {
         // Not drained: an error page could be endless too.
         discard(res.body);
-        const permanent = res.statusCode < 500 && res.statusCode !== 429 && res.statusCode !== 408;
-        throw new FetchFailure(url, `HTTP ${res.statusCode}`, permanent, 'status');
+        throw statusFailure(url, res.statusCode);
       }
       const declared = Number(res.headers['content-length'] ?? NaN);
       if (Number.isFinite(declared) && declared > opts.maxBytes) {
@@ -226,7 +233,8 @@ export class Fetcher {
         const slow = watch.check();
         return slow === undefined ? undefined : new FetchFailure(url, slow, true, 'too-slow');
       });
-      const got = await readBody(res.body, { url, maxBytes: opts.maxBytes, watch, guard, deliver, tooLarge });
+      const toSink = (b: Uint8Array) => deliver(t.sink, opts, b);
+      const got = await readBody(res.body, { url, maxBytes: opts.maxBytes, watch, guard, deliver: toSink, tooLarge });
       if (Number.isFinite(declared) && got !== declared) {
         throw new FetchFailure(url, `truncated body: ${got} of ${declared} bytes`, false);
       }
@@ -235,10 +243,58 @@ export class Fetcher {
     }
   }
 
+  /**
+   * One attempt through the lean client: no timers or abort signals of its own (the socket's
+   * idle timeout covers silence; the deadline and minrate are checked on every received
+   * buffer), and the sink is called directly, awaited only when it returns a promise.
+   * Redirects are followed here (at most MAX_REDIRECTS; https targets go through undici).
+   */
+  private async lean(pool: Http1Pool, t: Transfer, hops: number): Promise<void> {
+    const { url, opts, limits, deadline, tooLarge } = t;
+    const watch = new RateWatch(limits.minrate, limits.timeout * 1000);
+    const idleMs = Math.max(1, opts.timeout * 1000);
+    let status = 0;
+    let location: string | undefined;
+    let got = 0;
+    try {
+      await pool.get({ url: new URL(url), idleMs: deadline ? Math.max(1, Math.min(idleMs, deadline.at - Date.now())) : idleMs }, {
+        head: (code, headers) => {
+          status = code;
+          location = headers.get('location');
+          if (code !== 200) return false; // not read: an error page could be endless too
+          if (Number(headers.get('content-length') ?? 0) > opts.maxBytes) throw tooLarge();
+          return true;
+        },
+        chunk: (b) => {
+          if (got + b.length > opts.maxBytes) throw tooLarge();
+          got += b.length;
+          watch.tick(b.length);
+          return deliver(t.sink, opts, b);
+        },
+        check: (silent) => {
+          if (deadline !== undefined && Date.now() >= deadline.at) return pastDeadline(url, deadline.ms);
+          if (silent) return undefined; // a stalled peer is the idle timeout's (retried), not minrate's
+          const slow = watch.check();
+          return slow === undefined ? undefined : new FetchFailure(url, slow, true, 'too-slow');
+        },
+      });
+    } catch (e) {
+      if (e instanceof SinkError || e instanceof FetchFailure) throw e;
+      throw new FetchFailure(url, got > 0 ? `transfer interrupted after ${got} bytes: ${describe(e)}` : describe(e), false);
+    }
+    if (status === 200) return;
+    if (status >= 300 && status < 400 && location !== undefined && hops < MAX_REDIRECTS) {
+      const next = new URL(location, url).href;
+      const moved = { ...t, url: next };
+      return next.startsWith('http://') ? this.lean(pool, moved, hops + 1) : this.viaUndici(moved);
+    }
+    throw statusFailure(url, status);
+  }
+
   private async local(
     url: string,
     maxBytes: number,
-    deliver: (b: Uint8Array) => Promise<void>,
+    deliver: (b: Uint8Array) => void | Promise<void>,
     tooLarge: () => FetchFailure,
   ): Promise<void> {
     let got = 0;
@@ -259,6 +315,7 @@ export class Fetcher {
   }
 
   async close(): Promise<void> {
+    this.http1?.close();
     const ds = [...this.dispatchers.values()];
     this.dispatchers.clear();
     await Promise.all(ds.map((d) => d.close().catch(() => {})));
@@ -266,6 +323,46 @@ export class Fetcher {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const KEEP_ALIVE_MS = 10_000;
+const MAX_REDIRECTS = 5;
+
+/** One attempt's inputs. */
+interface Transfer {
+  url: string;
+  opts: FetchOptions & { maxBytes: number };
+  limits: TransferLimits;
+  sink: Sink;
+  deadline: Deadline | undefined;
+  tooLarge: () => FetchFailure;
+}
+
+/**
+ * Hand a chunk to the sink, then count it: synchronously when the sink is synchronous (no
+ * promise per chunk), else once its promise settles. A sink's error comes out as a SinkError.
+ */
+function deliver(sink: Sink, opts: FetchOptions, b: Uint8Array): void | Promise<void> {
+  let r: void | Promise<void>;
+  try {
+    r = sink.chunk(b);
+  } catch (e) {
+    throw new SinkError(e);
+  }
+  if (r === undefined) {
+    opts.onBytes?.(b.length);
+    return;
+  }
+  return r.then(
+    () => opts.onBytes?.(b.length),
+    (e: unknown) => {
+      throw new SinkError(e);
+    },
+  );
+}
+
+function statusFailure(url: string, status: number): FetchFailure {
+  const permanent = status < 500 && status !== 429 && status !== 408;
+  return new FetchFailure(url, `HTTP ${status}`, permanent, 'status');
+}
 
 interface Deadline {
   at: number;
@@ -317,7 +414,7 @@ interface BodyReader {
   maxBytes: number;
   watch: RateWatch;
   guard: Guard;
-  deliver: (b: Uint8Array) => Promise<void>;
+  deliver: (b: Uint8Array) => void | Promise<void>;
   tooLarge: () => FetchFailure;
 }
 

@@ -5,7 +5,8 @@
  * ostree: same commit, `ostree fsck` clean on the pulled store, the same tree checked out. An
  * interrupted pull resumes fetching only what is missing; a corrupt object is refused.
  */
-import { copyFileSync, cpSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, cpSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pullFromRemote } from '../../src/engine/sources/ostree-remote.js';
@@ -75,6 +76,36 @@ describe('pull from an archive repo over HTTP', () => {
     // -U checks out as the user (owners and setuid bits dropped): compare the content.
     const content = (p: string) => snapshot(p, { noOwner: true, noXattrs: true }).map((e) => [e.path, e.data]);
     expect(content(join(d, 'co'))).toEqual(content(tree));
+  }, 120_000);
+
+  it('objects past the big-object bound: a bounded GET, then again unbounded and alone; the tree intact', async () => {
+    const d = dir('pull-big');
+    const tree = join(d, 'tree');
+    makeSampleTree(tree);
+    // Incompressible files (their .filez is past the bound: the first GET stops at the
+    // Content-Length, the second is unbounded) and a compressible one (its .filez is small, its
+    // declared content past the bound: fetched once, decoded alone).
+    mkdirSync(join(tree, 'big'), { recursive: true });
+    for (let i = 0; i < 4; i++) writeFileSync(join(tree, 'big', `noise${i}`), randomBytes(200_000 + i));
+    writeFileSync(join(tree, 'big', 'zeros'), Buffer.alloc(1_000_000));
+    const src = Store.init(join(d, 'src'), { mode: 'bare', fsync: false });
+    const commit = await src.commitTree(tree, { subject: 'big' });
+    const archive = ArchiveRepo.init(join(d, 'served'), { fsync: false });
+    exportCommit(src, commit, archive, { ref: 'fleet/base' });
+    const web = await serve(archive.path, join(d, 'nginx'));
+    const store = Store.init(join(d, 'store'), { mode: 'bare-user', fsync: false });
+    const r = await pullFromRemote(store, web.url, 'fleet/base', { report: silentReport, bigObject: 64 << 10 });
+    expect(r.commit).toBe(commit);
+    store.setRef('fleet/base', commit);
+    expect(ostreeFsck(store.path)).toContain('1 commit objects');
+    expect(ostree(store.path, 'ls', '-R', '-C', '-X', commit)).toBe(ostree(src.path, 'ls', '-R', '-C', '-X', commit));
+    // Each object GET once, except the four whose .filez is past the bound: twice.
+    const gets = new Map<string, number>();
+    for (const q of web.requests()) if (q.path.endsWith('.filez')) gets.set(q.path, (gets.get(q.path) ?? 0) + 1);
+    const noise = [0, 1, 2, 3].map((i) => ostree(src.path, 'ls', '-C', commit, `/big/noise${i}`).trim().split(/\s+/)[4] ?? '');
+    const twice = [...gets].filter(([, n]) => n === 2).map(([p]) => p.replace(/^.*objects\/(..)\/(.*)\.filez$/, '$1$2')).sort();
+    expect(twice).toEqual([...noise].sort());
+    expect([...gets.values()].every((n) => n <= 2)).toBe(true);
   }, 120_000);
 
   it('resumes an interrupted pull fetching only the missing objects; refuses a corrupt object', async () => {

@@ -26,8 +26,12 @@
  *
  * Progress: `pull.progress`, `pull.delta` and `pull.delta.part` events (pull-progress.ts).
  *
- * Limits: a `.filez` is held in memory while it is verified, capped at MAX_FILEZ bytes; at
- * most 2 × `concurrency` of them at a time.
+ * Limits: a `.filez` is held in memory while it is verified, capped at MAX_FILEZ bytes. Up to
+ * 2 × `concurrency` objects are in flight, but only while each stays within BIG_OBJECT bytes
+ * (compressed and inflated): a larger one (a server's Content-Length says so, or its header
+ * declares a larger content) is fetched and written alone, one at a time. Peak memory is then
+ * about 2 × concurrency × 2 × BIG_OBJECT (1 GiB at the defaults) plus one object of at most
+ * MAX_FILEZ and its content, not 2 × concurrency of those (64 GiB).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -49,6 +53,10 @@ import type { ObjectType } from '../../store/objects.js';
 
 /** Most bytes of one `.filez` (held in memory while verified). */
 export const MAX_FILEZ = 1 << 30;
+/** Objects larger than this (compressed or inflated) are pulled one at a time (see Limits above). */
+export const BIG_OBJECT = 16 << 20;
+/** Connections per server (net/http1.ts: thousands of small GETs are where undici's per-request cost shows). */
+const HTTP1_CONNECTIONS = 8;
 /** Most bytes of a summary or a commit/dirtree object. */
 const MAX_METADATA = 64 << 20;
 
@@ -67,6 +75,8 @@ export interface PullOptions {
   verify?: RemoteVerification;
   /** Use a static delta when the server offers one (default true). */
   deltas?: boolean;
+  /** Bytes past which an object is pulled alone (default BIG_OBJECT; tests lower it). */
+  bigObject?: number;
 }
 
 export interface PullResult {
@@ -109,7 +119,7 @@ export async function resolveRemoteRef(url: string, ref: string, opts: PullOptio
 
 /** Pull the commit `ref` names (or a commit checksum) from the archive repo at `url` into `store`. */
 export async function pullFromRemote(store: Store, url: string, ref: string, opts: PullOptions): Promise<PullResult> {
-  const fetcher = opts.fetcher ?? new Fetcher({ concurrency: opts.concurrency ?? 16 });
+  const fetcher = opts.fetcher ?? new Fetcher({ concurrency: opts.concurrency ?? 16, http1Connections: HTTP1_CONNECTIONS });
   const ctx = { ...opts, fetcher };
   const commit = isChecksum(ref) ? ref : await resolveRemoteRef(url, ref, ctx);
   const res: PullResult = { commit, fetched: 0, present: 0, bytes: 0 };
@@ -121,7 +131,9 @@ export async function pullFromRemote(store: Store, url: string, ref: string, opt
   }
   const progress = new PullProgress(opts.report, url);
   const fromDelta = opts.deltas === false ? undefined : await deltaFirst(store, url, fetcher, opts, res, progress);
-  const walk = objectWalk(store, url, { fetcher, o: fetchOpts(opts), res, progress, fromDelta, concurrency: opts.concurrency ?? 16 });
+  const walk = objectWalk(store, url, {
+    fetcher, o: fetchOpts(opts), res, progress, fromDelta, concurrency: opts.concurrency ?? 16, bigObject: opts.bigObject ?? BIG_OBJECT,
+  });
   progress.need(1);
   const commitBytes = verified ?? await walk.fetchMeta('commit', commit);
   const c = decodeCommit(commitBytes);
@@ -141,6 +153,8 @@ interface WalkCtx {
   fromDelta: DeltaMetadata | undefined;
   /** Requests in flight; twice as many content objects may be held (fetched, being written). */
   concurrency: number;
+  /** Objects past this many bytes are pulled alone. */
+  bigObject: number;
 }
 
 /**
@@ -183,15 +197,8 @@ function objectWalk(store: Store, url: string, w: WalkCtx) {
     }
     return p;
   };
-  const file = (csum: Checksum) => once(`f${csum}`, 'file', csum, () => contentSlots(async () => {
-    const bytes = await get(fetcher, objUrl(csum, 'filez'), { ...o, maxBytes: MAX_FILEZ, maxBytesWhat: 'layer\'s limit for one .filez' }, `content ${csum}`);
-    const { meta, content } = decodeFilez(bytes, MAX_FILEZ);
-    // Verified before anything is written: a wrong object is never stored, under any name.
-    if (await store.writeContentAsync(meta, content, csum) !== csum) throw mismatch(url, 'content', csum);
-    res.fetched++;
-    res.bytes += bytes.length;
-    progress.got(bytes.length);
-  }));
+  const fetchAndWrite = contentFetcher(store, url, w, objUrl);
+  const file = (csum: Checksum) => once(`f${csum}`, 'file', csum, () => contentSlots(() => fetchAndWrite(csum)));
   const dirmeta = (csum: Checksum) => once(`m${csum}`, 'dirmeta', csum, async () => {
     const bytes = await fetchMeta('dirmeta', csum);
     decodeDirMeta(bytes);
@@ -207,6 +214,36 @@ function objectWalk(store: Store, url: string, w: WalkCtx) {
     store.writeMetadata('dirtree', bytes);
   });
   return { fetchMeta, dirmeta, tree };
+}
+
+/**
+ * Fetch, verify and write one content object: fetched with at most `bigObject` bytes; past
+ * that (or when its header declares a larger content), again without that bound and written
+ * alone, holding the one big-object slot.
+ */
+function contentFetcher(store: Store, url: string, w: WalkCtx, objUrl: (csum: Checksum, ext: string) => string) {
+  const { fetcher, o, res, progress } = w;
+  const bigSlot = pLimit(1);
+  const filez = (csum: Checksum, maxBytes: number) => fetcher.bytes(objUrl(csum, 'filez'), { ...o, maxBytes, maxBytesWhat: 'layer\'s limit for one .filez' });
+  const write = async (csum: Checksum, bytes: Uint8Array): Promise<void> => {
+    const { meta, content } = decodeFilez(bytes, MAX_FILEZ);
+    // Verified before anything is written: a wrong object is never stored, under any name.
+    if (await store.writeContentAsync(meta, content, csum) !== csum) throw mismatch(url, 'content', csum);
+    res.fetched++;
+    res.bytes += bytes.length;
+    progress.got(bytes.length);
+  };
+  const fetchAndWrite = async (csum: Checksum): Promise<void> => {
+    const small = await filez(csum, w.bigObject).catch((e: unknown) => {
+      if (e instanceof FetchFailure && e.kind === 'too-large') return undefined;
+      throw fetchError(e, `content ${csum}`);
+    });
+    if (small && declaredSize(small) <= w.bigObject) return write(csum, small);
+    await bigSlot(async () => write(csum, small ?? await filez(csum, MAX_FILEZ).catch((e: unknown) => {
+      throw fetchError(e, `content ${csum}`);
+    })));
+  };
+  return fetchAndWrite;
 }
 
 /** Apply a static delta to `res.commit` when the server offers one (ostree-delta.ts): its metadata objects. */
@@ -274,8 +311,23 @@ async function get(fetcher: Fetcher, url: string, o: FetchOptions, what: string,
     if (!(err instanceof FetchFailure)) throw err;
     const notFound = err.kind === 'status' && /HTTP 404/.test(err.reason) || (err.kind === 'local' && /ENOENT|no such file/i.test(err.reason));
     if (optional && notFound) return undefined;
-    throw new LayerError('LAYER_REPO_UNREACHABLE', `fetching ${what}: ${err.message}`, { cause: err });
+    throw fetchError(err, what);
   }
+}
+
+/** A transfer's failure as the pull reports it (anything else passes through). */
+function fetchError(err: unknown, what: string): unknown {
+  if (!(err instanceof FetchFailure)) return err;
+  return new LayerError('LAYER_REPO_UNREACHABLE', `fetching ${what}: ${err.message}`, { cause: err });
+}
+
+/**
+ * The content size a `.filez` header declares: its first field, a big-endian u64 at offset 8
+ * (formats.md §2.4.3); checked again when the object is decoded. Unreadable: 0 (decoding fails).
+ */
+function declaredSize(b: Uint8Array): number {
+  if (b.length < 16) return 0;
+  return Number(Buffer.from(b.buffer, b.byteOffset, b.byteLength).readBigUInt64BE(8));
 }
 
 /**
