@@ -98,6 +98,18 @@ describe('lean HTTP/1.1 client', () => {
     expect(srv.connections).toBe(1);
   });
 
+  it('a malformed chunk size, or a chunked body past maxBytes, fails the transfer at once', async () => {
+    reset();
+    srv.routes.set('/bad', (s) => void s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'));
+    srv.routes.set('/huge', (s) => void s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffff\r\n' + 'x'.repeat(4096)));
+    const f = new Fetcher({ http1Connections: 1 });
+    const t0 = Date.now();
+    await expect(f.bytes(`${srv.url}/bad`, opts())).rejects.toThrow(/chunk size/);
+    await expect(f.bytes(`${srv.url}/huge`, opts({ maxBytes: 1024 }))).rejects.toThrow(/longer than 1024 bytes/);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await f.close();
+  });
+
   it('interim 100 replies are skipped; an HTTP/1.0 body without a length is read until close', async () => {
     reset();
     srv.routes.set('/old', (s) => {
