@@ -70,30 +70,47 @@ function publishOrDrop(repo: Repo, tmp: string, csum: Checksum): void {
   else repo.publish(tmp, csum, 'file');
 }
 
+/** A bare repo's symlink object, just created at `tmp`: its owner and the objects' mtime. */
+function finishLink(tmp: string, meta: FileMeta): void {
+  lchownSync(tmp, meta.uid, meta.gid);
+  lutimesSync(tmp, 0, 0);
+}
+
+/**
+ * The temp file of a content object, opened as `fd` (closed here): its body (a regular file's
+ * bytes, or a bare-user symlink's target), then mode, owner, times and xattrs. Shared by the
+ * sync and the async writer, which differ only in how they create the file and rename it in.
+ */
+function fillFile(repo: Repo, tmp: string, fd: number, meta: FileMeta, content: Uint8Array): void {
+  try {
+    const body = isLink(meta) ? Buffer.from(`${meta.target}\0`) : content;
+    let off = 0;
+    while (off < body.length) off += writeSync(fd, body, off);
+    finishFd(repo, fd, meta);
+  } finally {
+    closeSync(fd);
+  }
+  finishXattrs(repo, tmp, meta);
+}
+
+/** A bare repo stores a symlink as a symlink, which cannot carry xattrs here. */
+function bareLink(repo: Repo, meta: FileMeta): boolean {
+  if (!isLink(meta) || repo.mode !== 'bare') return false;
+  if (meta.xattrs.length > 0) throw new LayerError('LAYER_STORE', `symlink → ${meta.target}: xattrs on symlinks are not supported`);
+  return true;
+}
+
 /** Write a content object whose bytes are in memory. Returns its checksum. */
 export function writeContentBuffer(repo: Repo, meta: FileMeta, content: Uint8Array = new Uint8Array(0)): Checksum {
   checkFileMeta(meta, 'content object');
-  const h = createHash('sha256').update(fileHeader(meta));
-  if (!isLink(meta)) h.update(content);
-  const csum = h.digest('hex') as Checksum;
+  const csum = contentChecksum(meta, content);
   if (repo.hasObject(csum, 'file')) return csum;
   const tmp = repo.tmpPath('file');
-  if (isLink(meta) && repo.mode === 'bare') {
-    if (meta.xattrs.length > 0) throw new LayerError('LAYER_STORE', `symlink → ${meta.target}: xattrs on symlinks are not supported`);
+  if (bareLink(repo, meta)) {
     symlinkSync(meta.target as string, tmp);
-    lchownSync(tmp, meta.uid, meta.gid);
-    lutimesSync(tmp, 0, 0);
+    finishLink(tmp, meta);
   } else {
-    const body = isLink(meta) ? Buffer.from(`${meta.target}\0`) : content;
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      let off = 0;
-      while (off < body.length) off += writeSync(fd, body, off);
-      finishFd(repo, fd, meta);
-    } finally {
-      closeSync(fd);
-    }
-    finishXattrs(repo, tmp, meta);
+    fillFile(repo, tmp, openSync(tmp, 'wx', 0o600), meta, content);
   }
   repo.publish(tmp, csum, 'file');
   return csum;
@@ -114,22 +131,11 @@ export async function writeContentAsync(repo: Repo, meta: FileMeta, content: Uin
   const csum = contentChecksum(meta, content);
   if ((expect !== undefined && csum !== expect) || repo.hasObject(csum, 'file')) return csum;
   const tmp = repo.tmpPath('file');
-  if (isLink(meta) && repo.mode === 'bare') {
-    if (meta.xattrs.length > 0) throw new LayerError('LAYER_STORE', `symlink → ${meta.target}: xattrs on symlinks are not supported`);
+  if (bareLink(repo, meta)) {
     await symlink(meta.target as string, tmp);
-    lchownSync(tmp, meta.uid, meta.gid);
-    lutimesSync(tmp, 0, 0);
+    finishLink(tmp, meta);
   } else {
-    const fd = await openFd(tmp);
-    try {
-      const body = isLink(meta) ? Buffer.from(`${meta.target}\0`) : content;
-      let off = 0;
-      while (off < body.length) off += writeSync(fd, body, off);
-      finishFd(repo, fd, meta);
-    } finally {
-      closeSync(fd);
-    }
-    finishXattrs(repo, tmp, meta);
+    fillFile(repo, tmp, await openFd(tmp), meta, content);
   }
   repo.objectDir(csum, 'file');
   await rename(tmp, repo.objectPath(csum, 'file'));
