@@ -115,7 +115,7 @@ export class Pool implements Disposable {
 
   /** @internal */
   checkAlive(what: string): number {
-    if (this.#freed) throw new LayerError('LAYER_SOLVER', `${what}: used after its pool was freed`);
+    this.#notFreed(what);
     this.#materialize();
     return this.#ptr;
   }
@@ -143,7 +143,7 @@ export class Pool implements Disposable {
    * naming the repo and, where known, the package; the pool is left as it was.
    */
   addRepo(name: string, source: RepoSource, opts: RepoOptions = {}): Repo {
-    if (this.#freed) throw new LayerError('LAYER_SOLVER', `adding repo ${name}: used after its pool was freed`);
+    this.#notFreed(`adding repo ${name}`);
     if (!name || /[\0\t\n]/.test(name)) throw new LayerError('LAYER_SOLVER', `invalid repo name ${JSON.stringify(name)}`);
     if (this.#repos.has(name)) throw new LayerError('LAYER_SOLVER', `repo ${name} is already in the pool`);
     const prio = opts.priority ?? 0;
@@ -176,7 +176,7 @@ export class Pool implements Disposable {
 
   /** Mark `repo` as the installed system (its packages are what is on disk). */
   setInstalled(repo: Repo): void {
-    if (this.#freed) throw new LayerError('LAYER_SOLVER', 'setInstalled: used after its pool was freed');
+    this.#notFreed('setInstalled');
     if (this.#repos.get(repo.name) !== repo) throw new LayerError('LAYER_SOLVER', `repo ${repo.name} belongs to another pool`);
     this.#record({ key: `installed ${repo.name}`, run: (m, pool) => m._ly_pool_set_installed(pool, repo.ptrFor(this)) });
     this.#dirty = true;
@@ -223,6 +223,10 @@ export class Pool implements Disposable {
 
   [Symbol.dispose](): void {
     this.free();
+  }
+
+  #notFreed(what: string): void {
+    if (this.#freed) throw new LayerError('LAYER_SOLVER', `${what}: used after its pool was freed`);
   }
 
   /** Run `op` now, or only record it while a snapshot may still stand for everything so far. */
