@@ -72,7 +72,8 @@ function snapshotDir(cacheDir: string): string {
 
 async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet): Promise<Plan> {
   let request = asked;
-  using pool = new Pool({ arch: ctx.arch, snapshots: { dir: snapshotDir(ctx.cacheDir) } });
+  const snapshots = { dir: snapshotDir(ctx.cacheDir) };
+  using pool = new Pool({ arch: ctx.arch, snapshots });
   pool.setInstalled(pool.addRepo('@System', { kind: 'records', records: base.records }));
   const specs = specsToInstall(request);
   await ctx.repos.refresh(ctx.options.cacheOnly ? { cacheOnly: true } : {});
@@ -112,7 +113,7 @@ async function solveAndDescribe(asked: Request, ctx: PlanContext, base: BaseSet)
     installonly: [...INSTALLONLY_PKGS, ...(ctx.options.installonlyPkgs ?? [])],
     ...(ctx.options.excludeFromWeak?.length ? { excludeFromWeak: ctx.options.excludeFromWeak } : {}),
   }, ctx.options.skipBroken === true, ctx.report);
-  if (pool.fromSnapshot) ctx.report.info('solve.pool-snapshot', `solver pool put back from a snapshot in ${snapshotDir(ctx.cacheDir)}`, { dir: snapshotDir(ctx.cacheDir) });
+  if (pool.fromSnapshot) ctx.report.info('solve.pool-snapshot', `solver pool put back from a snapshot in ${snapshots.dir}`, { dir: snapshots.dir });
   // A skipped spec is left out of the request that gets recorded.
   if (skipped.length) request = { ...request, requested: request.requested.filter((r) => !skipped.some((s) => s.spec === r)) };
   for (const a of alreadyProvided) {

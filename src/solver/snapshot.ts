@@ -235,9 +235,10 @@ function isZeroPage(heap: Uint8Array, page: number): boolean {
  * it back: malloc's own bookkeeping is all that stays in those pages.
  */
 function scrubFree(m: LibsolvModule): void {
-  const runs = nonZeroRuns(m.HEAPU8);
-  const last = runs.at(-1);
-  const top = last ? (last[0] + last[1]) * PAGE : 0;
+  // The end of the last page in use (scanned from the top: the heap's tail is mostly untouched).
+  let top = Math.ceil(m.HEAPU8.length / PAGE);
+  while (top > 0 && isZeroPage(m.HEAPU8, top - 1)) top--;
+  top *= PAGE;
   const taken: number[] = [];
   for (const size of [1 << 20, 1 << 16, 1 << 12, 1 << 9]) {
     for (;;) {
