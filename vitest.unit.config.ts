@@ -18,6 +18,7 @@ export default defineConfig({
       'test/sysroot/origin*.test.ts',
     ],
     testTimeout: 60_000,
+    globalSetup: ['./test/support/run-tmp.ts'],
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
