@@ -7,13 +7,15 @@
  * (layer, rpmbuild, ostree) without touching the tests. LAYER_KEEP_TEST_DIRS=1 keeps it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountsUnder } from '../../src/compose/scratch.js';
 
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'layer-test-run-'));
+  // Mode as /tmp's: tests that drop to another user (nobody) make their dirs in here too.
+  chmodSync(dir, 0o1777);
   process.env.TMPDIR = dir;
   return () => {
     if (process.env.LAYER_KEEP_TEST_DIRS === '1') {
