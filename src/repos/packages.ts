@@ -12,14 +12,19 @@
  * stays bounded whatever the server sends. A cached copy is re-hashed before use; one that no longer verifies is
  * removed and fetched again (or, cache-only, reported).
  *
+ * A package of a local repo (file:// baseurl) is used where it lies, as dnf does: copying it into
+ * the cache bought nothing (the repo is on this machine) and cost a new file per package. It is
+ * hashed against its primary record like a download; one that is missing or differs goes the
+ * usual way (cache, then every mirror).
+ *
  * Crash safety: temp + rename; a crash leaves at worst a `.tmp-*` file, removed by the next
  * download into that directory, or a torn cached file, which fails the re-hash and is
  * fetched again (so the cache needs no fsync of its own). Locking: none; one process per cache dir.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { LayerError, ioError } from '../errors.js';
 import { silentReport, type Report } from '../report.js';
@@ -51,6 +56,8 @@ export interface DownloadedPackage {
   /** True when the verified cached copy was used. */
   cached: boolean;
   bytes: number;
+  /** True when the file is the local repo's own copy (nothing was copied into the cache). */
+  inPlace?: boolean;
 }
 
 const ALGOS = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
@@ -64,16 +71,28 @@ function parseChecksum(what: string, c: string | undefined): { algo: string; hex
   return { algo, hex: c.slice(i + 1).toLowerCase() };
 }
 
+/** A file's size and digest, or undefined when it cannot be read. One read per MiB: most packages take one. */
 async function hashFile(path: string, algo: string): Promise<{ hex: string; size: number } | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return undefined;
+  }
   const h = createHash(algo);
+  const buf = Buffer.allocUnsafe(1 << 20);
   let size = 0;
   try {
-    for await (const b of createReadStream(path)) {
-      h.update(b as Buffer);
-      size += (b as Buffer).length;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
     }
   } catch {
     return undefined;
+  } finally {
+    await fh.close();
   }
   return { hex: h.digest('hex'), size };
 }
@@ -177,6 +196,8 @@ async function downloadOne(
   const what = `package ${record.nevra ?? record.name} from repo ${repo.id}`;
   if (!record.location) throw new LayerError('LAYER_REPO_CORRUPT', `${what}: the repo metadata gives no location`);
   const sum = parseChecksum(what, record.checksum);
+  const local = await inPlace(item, sum);
+  if (local) return local;
   const dir = join(opts.cacheDir, repo.id);
   let sweep = cleaned.get(dir);
   if (sweep === undefined) {
@@ -221,6 +242,26 @@ async function downloadOne(
   throw new LayerError(code, `${what}: cannot download ${record.location}; tried:\n${attempts.length ? describeAttempts(attempts) : '  (no mirror to try)'}`, {
     hint: `configured at ${repo.config.source}`,
   });
+}
+
+/** The package as its local repo holds it, when a file:// baseurl has it with the right size and checksum. */
+async function inPlace(item: PackageDownload, sum: { algo: string; hex: string }): Promise<DownloadedPackage | undefined> {
+  const { repo, record } = item;
+  if (!record.location || record.location.split('/').includes('..')) return undefined;
+  for (const base of repo.config.baseurls) {
+    if (!base.startsWith('file:')) continue;
+    let path: string;
+    try {
+      path = fileURLToPath(joinUrl(base, record.location));
+    } catch {
+      continue;
+    }
+    const have = await hashFile(path, sum.algo);
+    if (have && have.hex === sum.hex && (record.downloadSize === undefined || have.size === record.downloadSize)) {
+      return { path, cached: false, bytes: have.size, inPlace: true };
+    }
+  }
+  return undefined;
 }
 
 /** A system error of this machine's cache (disk full, read-only, quota, or a path under `dir`) as LAYER_IO. */

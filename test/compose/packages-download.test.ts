@@ -1,7 +1,7 @@
 /**
  * downloadPackages (src/repos/packages.ts) over real HTTP on 127.0.0.1: checksum from the
  * primary record, mirrors tried in order, verified cache reuse, a damaged cached copy fetched
- * again, cache-only errors naming the package.
+ * again, cache-only errors naming the package; a local (file://) repo's packages used in place.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,9 +18,10 @@ let good: FaultServer;
 let bad: FaultServer;
 let set: RepoSet;
 let items: PackageDownload[];
+let demo: Awaited<ReturnType<typeof demoRepos>>;
 
 beforeAll(async () => {
-  const demo = await demoRepos();
+  demo = await demoRepos();
   ws = await workspace('layer-pkgdl-');
   good = await new FaultServer(demo.updates).start();
   bad = await new FaultServer(demo.updates).start();
@@ -91,6 +92,41 @@ describe('downloadPackages', () => {
       expect(await readdir(join(ws.dir, 'allbad', 'updates'))).toEqual([]);
     } finally {
       good.clearFaults();
+    }
+  });
+
+  it('packages of a file:// repo are used where they lie, even cache-only; a damaged one falls through to the next baseurl', async () => {
+    const { cp, readdir } = await import('node:fs/promises');
+    const { pathToFileURL } = await import('node:url');
+    const local = join(ws.dir, 'local-updates');
+    await cp(demo.updates, local, { recursive: true });
+    const cfg = parseRepoFile(`[updates]\nbaseurl=${pathToFileURL(local).href}/ ${good.url}/\ngpgcheck=0\nretries=0\n`, 'local.repo', {});
+    const localSet = new RepoSet(cfg, { cacheDir: join(ws.dir, 'md-local'), backoffMs: 5 });
+    try {
+      await localSet.refresh();
+      const repo = localSet.active[0]!;
+      const mine = (await repo.records()).map((record) => ({ repo, record }));
+      const before = good.requests.length;
+      for (const cacheOnly of [false, true]) {
+        const got = await downloadPackages(mine, { cacheDir: join(ws.dir, 'pkgs-local'), cacheOnly });
+        for (const [i, g] of got.entries()) {
+          expect(g.inPlace).toBe(true);
+          expect(g.path.startsWith(`${local}/`)).toBe(true);
+          expect(await sha256(g.path)).toBe(mine[i]!.record.checksum);
+        }
+      }
+      // Nothing was copied, nothing was fetched.
+      expect(await readdir(join(ws.dir, 'pkgs-local')).catch(() => [])).toEqual([]);
+      expect(good.requests.length).toBe(before);
+      // A damaged local file is not used: the package comes from the next baseurl, into the cache.
+      await writeFile(join(local, mine[0]!.record.location!), 'not an rpm');
+      const [again] = await downloadPackages(mine.slice(0, 1), { cacheDir: join(ws.dir, 'pkgs-local') });
+      expect(again!.inPlace).toBeUndefined();
+      expect(again!.path.startsWith(join(ws.dir, 'pkgs-local'))).toBe(true);
+      expect(await sha256(again!.path)).toBe(mine[0]!.record.checksum);
+      expect(good.requests.filter((r) => r.endsWith('.rpm')).length).toBeGreaterThan(0);
+    } finally {
+      await localSet.close();
     }
   });
 });
