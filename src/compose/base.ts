@@ -70,8 +70,9 @@ export async function readBase(
   for (const dir of RPMDB_DIRS) {
     // A file found at the literal path means no component is a symlink: resolveDir would
     // return the same path after one store lookup per component (~5 ms of tree decoding).
-    const real = store.stat(checksum, `${dir}/rpmdb.sqlite`)?.type === 'file' ? dir : resolveDir(store, checksum, dir);
-    if (real === undefined || store.stat(checksum, `${real}/rpmdb.sqlite`)?.type !== 'file') continue;
+    const literal = store.stat(checksum, `${dir}/rpmdb.sqlite`)?.type === 'file';
+    const real = literal ? dir : resolveDir(store, checksum, dir);
+    if (real === undefined || (!literal && store.stat(checksum, `${real}/rpmdb.sqlite`)?.type !== 'file')) continue;
     const bytes = store.readFile(checksum, `${real}/rpmdb.sqlite`);
     // With a cache the copy goes there (and is dropped if it does not open): no scratch needed.
     const kept = cached !== undefined && (await keepCopy(cached, bytes));

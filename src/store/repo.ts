@@ -14,7 +14,7 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
-import { LayerError } from '../errors.js';
+import { LayerError, type ErrorCode } from '../errors.js';
 import { isChecksum, sha256, type Checksum, type ObjectType } from './objects.js';
 
 export type RepoMode = 'bare' | 'bare-user';
@@ -252,11 +252,14 @@ export function renameIntoObjects(madeDirs: Set<string>, tmp: string, dest: stri
   renameSync(tmp, dest);
 }
 
-/** syncfs(2) on `path`'s filesystem: Node has no binding, coreutils `sync -f` does it. */
-export function syncFilesystemOf(path: string): void {
+/**
+ * syncfs(2) on `path`'s filesystem: Node has no binding, coreutils `sync -f` does it. One call
+ * makes a whole transaction's objects and checkouts durable. A failure is `code`'s error.
+ */
+export function syncFilesystemOf(path: string, code: ErrorCode = 'LAYER_STORE'): void {
   try {
     execFileSync('sync', ['-f', path], { stdio: 'ignore' });
   } catch (err) {
-    throw new LayerError('LAYER_STORE', `syncing ${path} failed`, { cause: err, hint: 'coreutils `sync` must be on PATH' });
+    throw new LayerError(code, `syncing ${path} failed`, { cause: err, hint: 'coreutils `sync` must be on PATH' });
   }
 }

@@ -1,8 +1,7 @@
 /** Small durable-write helpers for the sysroot (temp file + fsync + rename, directory fsync). */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
-import { LayerError } from '../errors.js';
+import { syncFilesystemOf } from '../store/repo.js';
 
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -27,11 +26,7 @@ export function writeFileDurable(path: string, data: string): void {
   fsyncDir(dirname(path));
 }
 
-/** syncfs(2) on the filesystem holding `path` (coreutils `sync -f`): makes a whole checkout durable at once. */
+/** syncfs(2) on the filesystem holding `path`: the store's, with the sysroot's error code. */
 export function syncFilesystem(path: string): void {
-  try {
-    execFileSync('sync', ['-f', path], { stdio: 'ignore' });
-  } catch (err) {
-    throw new LayerError('LAYER_SYSROOT', `syncing ${path} failed`, { cause: err, hint: 'coreutils `sync` must be on PATH' });
-  }
+  syncFilesystemOf(path, 'LAYER_SYSROOT');
 }
