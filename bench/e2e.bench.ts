@@ -57,7 +57,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, MAIN, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
-import { settle } from './lib/settle.js';
+import { removeLater, removeNow, settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { buildOsUpdate } from '../fixtures/demo/os-update.js';
@@ -111,7 +111,7 @@ function layerInstall(bin: string, sysroot: string): { ms: number; cpu: number; 
   const r = spawnSync('/usr/bin/time', ['-f', 'LAYERBENCH %U %S %M', 'node', bin, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`layer install exited ${r.status}:\n${r.stderr}`);
-  rmSync(join(s, '..'), { recursive: true, force: true });
+  removeLater(join(s, '..'));
   const m = /LAYERBENCH ([\d.]+) ([\d.]+)/.exec(r.stderr);
   const cpu = m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN;
   return { ms, cpu, stages: (JSON.parse(r.stdout) as { timings?: unknown }).timings };
@@ -144,8 +144,9 @@ function installRuns(sysroot: string, root: string, work: string, dnf: (r: strin
     const d = measured('dnf', dnf(r2, '-y', 'install', 'many-deps'));
     inst.dnf.push(d.wall);
     inst.dnfCpu.push(d.cpu);
-    rmSync(r2, { recursive: true, force: true });
+    removeLater(r2);
   }
+  removeNow();
   return inst;
 }
 

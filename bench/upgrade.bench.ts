@@ -17,6 +17,7 @@
  *   check 63k      the same with the demo base repo plus the 63,440-package repo
  *                  (fixtures/deb63k/generate.sh), warm.
  * BENCH_ONLY=upgrade runs the setup and the upgrade row only; BENCH_ONLY=check the check rows only.
+ * BENCH_PROFILE=DIR writes a V8 CPU profile of each timed layer upgrade into DIR.
  * The machine is shared (2 cores, other work running): figures are noisy; compare ratios of
  * the same run only. `--json` stage timings of the last layer upgrade are printed and saved.
  *
@@ -45,7 +46,7 @@ import { buildOsUpdate } from '../fixtures/demo/os-update.js';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, repoFile, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
 import type { FixtureSpec } from '../test/support/rpmbuild.js';
 import { fixtureRepo } from '../test/support/upgrade-fixtures.js';
-import { settle } from './lib/settle.js';
+import { removeLater, removeNow, settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
@@ -109,11 +110,13 @@ async function main(): Promise<void> {
   // BENCH_BEFORE=/path/to/dist/bin/layer.cjs of another build: its runs are interleaved too.
   const beforeBin = process.env.BENCH_BEFORE;
   const prior = { ms: [] as number[], cpu: [] as number[], stages: undefined as unknown };
+  // BENCH_PROFILE=DIR: a V8 CPU profile of every timed layer upgrade into DIR (`node --cpu-prof`).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, '--cpu-prof-interval=200'] : [];
   const layerUpgrade = (bin: string) => {
     const s = cloneSysroot(sysroot, 'bench-up-run');
     settle(s);
-    const r = timed('node', [bin, 'upgrade', '--sysroot', s, '--reposdir', after, '--json']);
-    rmSync(join(s, '..'), { recursive: true, force: true });
+    const r = timed('node', [...profile, bin, 'upgrade', '--sysroot', s, '--reposdir', after, '--json']);
+    removeLater(join(s, '..'));
     return { ...r, stages: (JSON.parse(r.stdout) as { transaction?: { timings?: unknown } }).transaction?.timings };
   };
   for (let i = 0; i < (process.env.BENCH_ONLY === 'check' ? 0 : RUNS); i++) {
@@ -133,8 +136,9 @@ async function main(): Promise<void> {
     const d = timed('dnf', dnf(r2, after, '-y', 'upgrade'));
     up.dnf.push(d.ms);
     up.dnfCpu.push(d.cpu);
-    rmSync(r2, { recursive: true, force: true });
+    removeLater(r2);
   }
+  removeNow();
 
   if (process.env.BENCH_ONLY === 'upgrade') {
     const m = {
