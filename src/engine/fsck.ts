@@ -2,17 +2,21 @@
  * `layer fsck [--repair]`: the store's own fsck (every object re-hashed, missing ones found),
  * every deployment checked against its commit (each file of the commit present in the tree;
  * /etc and /var are the host's to change), and with `--repair` the packages that own missing or
- * corrupt content objects imported again from the package cache (or the kept local packages):
- * content addressing writes exactly the objects that were lost, so every commit that uses them
- * is whole again.
+ * corrupt content objects imported again from the package cache, the kept local packages, or a
+ * local (file://) repo of a deployment, whose packages are used where they lie and never copied
+ * into the cache: content addressing writes exactly the objects that were lost, so every commit
+ * that uses them is whole again.
  */
 import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LayerError } from '../errors.js';
 import { importRpm, PKG_KEYS } from '../import/index.js';
 import type { Report } from '../report.js';
+import { readRepoConfigs } from '../repos/index.js';
 import { commitMetadata, type Checksum, type FsckProblem } from '../store/index.js';
 import { Sysroot, type LockWaitOptions } from '../sysroot/index.js';
+import { hostArch } from './repos.js';
 
 export interface FsckReport {
   /** Objects the store re-hashed. */
@@ -43,25 +47,43 @@ function checkDeployments(s: Sysroot): FsckReport['deployments'] {
   return out;
 }
 
-/** Every cached `.rpm` (downloads and kept local packages), by file name. */
-function cachedPackages(stateDir: string): Map<string, string> {
+/** Every cached `.rpm` (downloads, kept local packages, then the deployments' local repos), by file name. */
+async function cachedPackages(s: Sysroot): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const visit = (dir: string, depth: number) => {
     if (!existsSync(dir) || depth > 3) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) visit(p, depth + 1);
-      else if (e.name.endsWith('.rpm')) out.set(e.name, p);
+      else if (e.name.endsWith('.rpm') && !out.has(e.name)) out.set(e.name, p);
     }
   };
-  visit(join(stateDir, 'cache', 'packages'), 0);
-  visit(join(stateDir, 'local-rpms'), 0);
+  visit(join(s.stateDir, 'cache', 'packages'), 0);
+  visit(join(s.stateDir, 'local-rpms'), 0);
+  for (const dir of await localRepoDirs(s)) visit(dir, 0);
   return out;
+}
+
+/** The directories of the file:// repos configured in any deployment's /etc/yum.repos.d. */
+async function localRepoDirs(s: Sysroot): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const d of s.deployments()) {
+    const configs = await readRepoConfigs(join(d.path, 'etc/yum.repos.d'), { arch: hostArch() }).catch(() => []);
+    for (const url of configs.flatMap((c) => c.baseurls)) {
+      if (!url.startsWith('file:')) continue;
+      try {
+        dirs.add(fileURLToPath(url));
+      } catch {
+        // Not a local path (file://host/...): nothing to read here.
+      }
+    }
+  }
+  return [...dirs];
 }
 
 async function repair(s: Sysroot, bad: Set<Checksum>, report: Report): Promise<Pick<FsckReport, 'repaired' | 'unrepaired'>> {
   const repaired: FsckReport['repaired'] = [];
-  const cache = cachedPackages(s.stateDir);
+  const cache = await cachedPackages(s);
   const fixed = new Set<Checksum>();
   for (const csum of bad) rmSync(s.store.objectPath(csum, 'file'), { force: true });
   for (const [ref, commit] of s.store.listRefs()) {

@@ -1,8 +1,9 @@
 /**
  * A store that lost an object (issue 10): the next transaction that needs it fails with
  * LAYER_STORE_CORRUPT naming the object (not exit 70 and an ENOENT), `layer fsck` finds it,
- * `layer fsck --repair` imports the owning package again from the package cache, and after it
- * `ostree fsck` is clean and the transaction goes through.
+ * `layer fsck --repair` imports the owning package again from where it is kept (here the
+ * deployment's file:// repo, whose packages are used in place, not copied into the package
+ * cache), and after it `ostree fsck` is clean and the transaction goes through.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => removeTempDirs());
 
 describe('layer fsck', () => {
-  it('a missing content object is named, found by fsck, and repaired from the package cache', () => {
+  it('a missing content object is named, found by fsck, and repaired from the local repo that holds the package', () => {
     const s = cloneSysroot(base, 'fsck');
     expect(layer(['install', '--sysroot', s, 'dep-a']).code).toBe(0);
     expect(layer(['fsck', '--sysroot', s]).code).toBe(0);
@@ -44,6 +45,8 @@ describe('layer fsck', () => {
 
     const fixed = layerJson(['fsck', '--sysroot', s, '--repair']);
     expect(fixed.repaired).toEqual([expect.objectContaining({ package: 'dep-a-1.0-1.noarch', objects: 1 })]);
+    expect(fixed.repaired[0].from).not.toContain(join(s, 'ostree/layer/cache'));
+    expect(fixed.repaired[0].from).toMatch(/\/dep-a-1\.0-1\.noarch\.rpm$/);
     expect(fixed.problems).toEqual([]);
     expect(ostreeFsck(s)).toBeTruthy();
     expect(layer(['install', '--sysroot', s, 'many-dep01']).code).toBe(0);
