@@ -16,10 +16,16 @@ else
 fi
 ((${#benches[@]})) || { echo "bench: no bench/*.bench.ts found" >&2; exit 1; }
 
+# Every temp dir of the run (sysroot copies, installroots, fixture repos) goes under one
+# directory, removed at the end whatever happens, as the tests' run-tmp.ts does.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/layer-bench-run-XXXXXX")
+chmod 1777 "$run_tmp"
+trap 'rm -rf "$run_tmp" 2>/dev/null || { chattr -R -i "$run_tmp"; rm -rf "$run_tmp"; }' EXIT
+
 status=0
 for b in "${benches[@]}"; do
   [ -f "$b" ] || { echo "bench: no such bench: $b" >&2; status=1; continue; }
   echo "== $b"
-  node --import tsx "$b" || { echo "bench: $b failed" >&2; status=1; }
+  TMPDIR="$run_tmp" node --import tsx "$b" || { echo "bench: $b failed" >&2; status=1; }
 done
 exit $status
