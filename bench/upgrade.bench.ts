@@ -37,6 +37,9 @@
  * -> 1.61x), CPU 2030 / 1920 vs 770 ms (2.64x -> 2.49x). Stages after: solve 539, import 392
  * (was 894), download 166 (was 383), checkout 516, scriptlets 340 (the recomposed base's),
  * commit 405, deploy 453.
+ * Session 6 (quiet, 7 interleaved runs, 81216dd's bin as BENCH_BEFORE): wall 1044 / 978 vs dnf
+ * 564 ms (1.85x -> 1.73x), CPU 1190 / 1150 vs 450 ms; download stage 73 -> 26 ms (the base's
+ * packages of a local repo are used in place, src/repos/packages.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
