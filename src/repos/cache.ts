@@ -157,7 +157,8 @@ export class RepoCache {
   private async prune(repomd: Repomd, digest: string): Promise<void> {
     const keep = new Set([...repomd.records.values()].map((r) => basename(this.dataPath(r))));
     for (const f of await readdir(join(this.dir, 'data'))) {
-      if (!keep.has(f.replace(/\.facts\.json$/, ''))) await rm(join(this.dir, 'data', f), { force: true });
+      // A data file's sidecars (repo.ts: facts, sizes) go with it, not before it.
+      if (!keep.has(f.replace(/\.(facts\.json|sizes\.tsv)$/, ''))) await rm(join(this.dir, 'data', f), { force: true });
     }
     for (const f of await readdir(join(this.dir, 'solv'))) {
       if (!f.startsWith(digest)) await rm(join(this.dir, 'solv', f), { force: true });

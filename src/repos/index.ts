@@ -33,7 +33,7 @@ export { readDnfConf, parseDnfConf, type DnfMainConfig } from './dnf-conf.js';
 export { substitute, loadVars, baseArch, type Vars } from './vars.js';
 export type { RepoConfig } from './types.js';
 export { RepoSet, type RepoSetOptions, type RefreshOutcome, type LoadOptions } from './repo-set.js';
-export { Repo, type PayloadSizes, type RefreshStatus, type RefreshOptions } from './repo.js';
+export { Repo, type DownloadRecord, type PayloadSizes, type RefreshStatus, type RefreshOptions } from './repo.js';
 export { type LoadedRepo, type PoolLike, type SolverRepoLike, type LoaderKind } from './load.js';
 export { needsFullFilelists } from './deps.js';
 export { parsePrimary, PrimaryParser, depString, type XmlInput } from './primary.js';

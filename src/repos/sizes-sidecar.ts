@@ -1,31 +1,50 @@
 /**
- * The `.sizes.tsv` sidecar of a repo's primary (`NEVRA<TAB>download<TAB>installed` per line,
- * written with primary's facts): read in 256 KiB chunks, so showing a transaction of a few rows
- * from a 63k-package repo holds neither the 3 MB file nor a 3 MB string (it did, ~6 MB of the
- * dry run's peak RSS).
+ * The `.sizes.tsv` sidecar of a repo's primary, written with primary's facts, one line per
+ * package: `NEVRA<TAB>download<TAB>installed<TAB>location<TAB>checksum` (files of older
+ * versions end after `installed`). Read in 256 KiB chunks, so showing a transaction of a few
+ * rows from a 63k-package repo holds neither the 5 MB file nor a 5 MB string (it did, ~6 MB of
+ * the dry run's peak RSS), and downloading its packages needs no parse of primary.xml.
  */
 import { open } from 'node:fs/promises';
+import type { PackageRecord } from '../solver/types.js';
 import type { PayloadSizes } from './repo.js';
+
+/** One package of the sidecar: its sizes, and where and what to download when known. */
+export interface SidecarRow extends PayloadSizes {
+  location?: string;
+  checksum?: string;
+}
+
+const UNSAFE = /[\t\n\r]/;
+
+/** The sidecar line of a primary record (a location or checksum that cannot sit in TSV is left out). */
+export function sidecarLine(nevra: string, r: PackageRecord): string {
+  const safe = (v: string | undefined) => (v === undefined || UNSAFE.test(v) ? '' : v);
+  return `${nevra}\t${r.downloadSize ?? ''}\t${r.installSize ?? ''}\t${safe(r.location)}\t${safe(r.checksum)}`;
+}
 
 const CHUNK = 1 << 18;
 /** Up to this many wanted NEVRAs are found by searching each chunk; more, by reading every line. */
 const SEARCH_MAX = 32;
 
-/** Sizes of the `only` NEVRAs (all when undefined); undefined when the file cannot be read. */
+/** Rows of the `only` NEVRAs (all when undefined); undefined when the file cannot be read. */
 export async function readSizesSidecar(
   path: string, only: ReadonlySet<string> | undefined,
-): Promise<Map<string, PayloadSizes> | undefined> {
+): Promise<Map<string, SidecarRow> | undefined> {
   let fh;
   try {
     fh = await open(path, 'r');
   } catch {
     return undefined;
   }
-  const out = new Map<string, PayloadSizes>();
+  const out = new Map<string, SidecarRow>();
   const put = (line: string): void => {
-    const [nevra, d, i] = line.split('\t');
+    const [nevra, d, i, location, checksum] = line.split('\t');
     if (nevra === undefined || nevra === '') return;
-    out.set(nevra, { ...(d ? { downloadSize: Number(d) } : {}), ...(i ? { installSize: Number(i) } : {}) });
+    out.set(nevra, {
+      ...(d ? { downloadSize: Number(d) } : {}), ...(i ? { installSize: Number(i) } : {}),
+      ...(location ? { location } : {}), ...(checksum ? { checksum } : {}),
+    });
   };
   const search = only !== undefined && only.size <= SEARCH_MAX ? [...only].map((n) => Buffer.from(`\n${n}\t`)) : undefined;
   try {

@@ -145,6 +145,40 @@ describe('loading into the solver', () => {
     expect(two.result).toEqual(one.result);
   });
 
+  it('what downloading needs (location, checksum, size) comes from the sidecar: primary.xml is not parsed again', async () => {
+    const cacheDir = tmp('cache');
+    const body = `baseurl=${server.url}/m1\nmetadata_expire=0`;
+    const first = repoSet([config(body)], cacheDir);
+    await first.refresh();
+    const one = await installOne(first, 'foo')();
+    const nevra = one.result.ok ? one.result.transaction.steps.find((x) => x.pkg.name === 'foo')!.pkg.nevra : '';
+    const record = (await first.active[0]!.records()).find((r) => `${r.name}-${r.version}-${r.release}.${r.arch}` === nevra.replace(/^[^-]+-\d+:/, 'foo-'))!;
+    await first.close();
+    expect(record.location).toBeTruthy();
+    const want = { name: 'foo', location: record.location, checksum: record.checksum, downloadSize: record.downloadSize };
+
+    // The refresh left the sidecar in place (the cache's prune used to delete it with the old
+    // generation's files, so the first command after every refresh parsed primary again).
+    // A sidecar of an older layer (sizes only): the records are parsed once, and the sidecar is rewritten whole.
+    const dataDir = join(cacheDir, 't', 'data');
+    const tsv = readdirSync(dataDir).find((f) => f.endsWith('.sizes.tsv'))!;
+    const full = readFileSync(join(dataDir, tsv), 'utf8');
+    expect(full).toContain(`${nevra}\t${record.downloadSize}\t${record.installSize}\t${record.location}\t${record.checksum}\n`);
+    writeFileSync(join(dataDir, tsv), full.split('\n').map((l) => l.split('\t').slice(0, 3).join('\t')).join('\n'));
+    const old = repoSet([config(body)], cacheDir);
+    await old.refresh();
+    expect(Object.fromEntries(await old.active[0]!.downloadRecords(new Set([nevra])))).toEqual({ [nevra]: expect.objectContaining(want) });
+    await old.close();
+    expect(readFileSync(join(dataDir, tsv), 'utf8')).toBe(full);
+
+    // Sabotage the cached XML (not its sidecars): parsing it now would fail loudly.
+    for (const f of readdirSync(dataDir)) if (!/\.(tsv|json)$/.test(f)) writeFileSync(join(dataDir, f), Buffer.alloc(statSync(join(dataDir, f)).size, 0x41));
+    const second = repoSet([config(body)], cacheDir);
+    await second.refresh();
+    expect(Object.fromEntries(await second.active[0]!.downloadRecords(new Set([nevra])))).toEqual({ [nevra]: want });
+    await second.close();
+  });
+
   const pick = async (a: string, b: string) => {
       const cacheDir = tmp('cache');
       const set = repoSet([config(`baseurl=${tree.repo}\n${a}`, 'a'), config(`baseurl=${tree.repo}\n${b}`, 'b')], cacheDir);

@@ -1,13 +1,13 @@
 /**
  * The `.sizes.tsv` sidecar read in chunks (src/repos/sizes-sidecar.ts): a few NEVRAs found by
  * search, many by reading each line, both equal to reading the whole file at once, whatever
- * chunk boundary a line straddles.
+ * chunk boundary a line straddles; the location and checksum columns a download reads.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readSizesSidecar } from '../../src/repos/sizes-sidecar.js';
+import { readSizesSidecar, sidecarLine } from '../../src/repos/sizes-sidecar.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'layer-sizes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +44,22 @@ describe('sizes sidecar', () => {
     const all = await readSizesSidecar(path, undefined);
     expect(all?.size).toBe(20_000);
     expect(all).toEqual(whole());
+  });
+
+  it('carries location and checksum when the line has them (older 3-column lines give sizes only)', async () => {
+    const p5 = join(dir, 'five.sizes.tsv');
+    writeFileSync(p5, ['', 'a-1-1.noarch\t10\t20\tPackages/a-1-1.noarch.rpm\tsha256:ab', 'b-1-1.noarch\t11\t\t\t', 'c-1-1.noarch\t12\t22', ''].join('\n'));
+    expect(Object.fromEntries((await readSizesSidecar(p5, undefined))!)).toEqual({
+      'a-1-1.noarch': { downloadSize: 10, installSize: 20, location: 'Packages/a-1-1.noarch.rpm', checksum: 'sha256:ab' },
+      'b-1-1.noarch': { downloadSize: 11 },
+      'c-1-1.noarch': { downloadSize: 12, installSize: 22 },
+    });
+  });
+
+  it('a location or checksum TSV cannot hold is left out (the download then parses primary)', () => {
+    const rec = { name: 'x', epoch: 0, version: '1', release: '1', arch: 'noarch', downloadSize: 5, location: 'P/x\tevil.rpm', checksum: 'sha256:00' };
+    expect(sidecarLine('x-1-1.noarch', rec as never)).toBe('x-1-1.noarch\t5\t\t\tsha256:00');
+    expect(sidecarLine('x-1-1.noarch', { ...rec, location: 'P/x.rpm', checksum: 'sha256:0\n1' } as never)).toBe('x-1-1.noarch\t5\t\tP/x.rpm\t');
   });
 
   it('is undefined for a missing file', async () => {

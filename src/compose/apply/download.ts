@@ -1,13 +1,11 @@
 /**
  * Step download: every package the plan installs, as a verified file in the package cache
- * (repos/packages.ts checks size and checksum against primary.xml). Local packages are used
- * where they are.
+ * (repos/packages.ts checks size and checksum against primary.xml, as the repo's sidecar of it
+ * records them). Local packages, and those of a file:// repo, are used where they are.
  */
 import { join } from 'node:path';
 import { LayerError } from '../../errors.js';
-import { formatNevra } from '../../nevra.js';
-import { downloadPackages, type PackageDownload } from '../../repos/index.js';
-import type { PackageRecord } from '../../solver/index.js';
+import { downloadPackages, type DownloadRecord, type PackageDownload } from '../../repos/index.js';
 import { LOCAL_REPO } from '../plan.js';
 import type { ApplyState } from './state.js';
 
@@ -38,16 +36,20 @@ export async function download(s: ApplyState): Promise<void> {
   });
 }
 
-/** Primary records (location, checksum, sizes) of the installed packages' repos, by repo and NEVRA. */
-async function recordsOf(s: ApplyState): Promise<Map<string, PackageRecord>> {
-  const out = new Map<string, PackageRecord>();
-  const repoIds = new Set(s.installs.map((i) => i.repo).filter((r) => r !== LOCAL_REPO));
+/** What downloading needs (location, checksum, size) of the installed packages, by repo and NEVRA. */
+async function recordsOf(s: ApplyState): Promise<Map<string, DownloadRecord>> {
+  const out = new Map<string, DownloadRecord>();
+  const wanted = new Map<string, Set<string>>();
+  for (const step of s.installs) {
+    if (step.repo === LOCAL_REPO) continue;
+    let set = wanted.get(step.repo);
+    if (set === undefined) wanted.set(step.repo, (set = new Set()));
+    set.add(step.nevra);
+  }
   for (const repo of s.ctx.repos.active) {
-    if (!repoIds.has(repo.id)) continue;
-    for (const r of await repo.records()) {
-      const key = `${repo.id}\0${formatNevra(r)}`;
-      if (!out.has(key)) out.set(key, r);
-    }
+    const only = wanted.get(repo.id);
+    if (only === undefined) continue;
+    for (const [nevra, r] of await repo.downloadRecords(only)) out.set(`${repo.id}\0${nevra}`, r);
   }
   return out;
 }
