@@ -18,7 +18,7 @@ const HEALTH_PACKAGES: FixtureSpec[] = [
   { name: 'health-ok', files: [{ path: '/etc/layer/health.d/required/10-x', content: '#!/bin/sh\necho "service answers"\n', mode: 0o755 }] },
   { name: 'health-broken', files: [{ path: '/etc/layer/health.d/required/20-db', content: '#!/bin/sh\necho "checking the database"\necho "database unreachable" >&2\nexit 1\n', mode: 0o755 }] },
   { name: 'health-wanted-fails', files: [{ path: '/etc/layer/health.d/wanted/50-cache', content: '#!/bin/sh\necho "cache cold"\nexit 2\n', mode: 0o755 }] },
-  { name: 'health-hangs', files: [{ path: '/etc/layer/health.d/required/30-hang', content: '#!/bin/sh\necho "waiting forever"\nexec sleep 600\n', mode: 0o755 }] },
+  { name: 'health-hangs', files: [{ path: '/etc/layer/health.d/required/30-hang', content: '#!/bin/sh\necho "waiting forever"\nexec sleep 31337\n', mode: 0o755 }] },
 ];
 
 let f: Fixtures;
@@ -217,8 +217,9 @@ describe('layer health-check', () => {
     expect(r.stdout).toMatch(/FAIL {2}required\/30-hang {2}timed out after 1 s/);
     expect(r.stdout).toMatch(/waiting forever/);
     expect(r.stderr).toMatch(/required health check 30-hang failed .*timed out after 1 s \[LAYER_HEALTH_CHECK\]/);
-    // No sleep left behind: the whole sandbox was killed.
-    expect(spawnSync('pgrep', ['-f', 'sleep 600']).stdout.toString().trim()).toBe('');
+    // No sleep left behind: the whole sandbox was killed. (An odd duration: a `sleep 600` of
+    // anything else on the machine made this fail once.)
+    expect(spawnSync('pgrep', ['-f', '^sleep 31337$']).stdout.toString().trim()).toBe('');
   });
 
   it('an admin-added check in the deployment /etc runs; a non-executable one is skipped with a warning', () => {
