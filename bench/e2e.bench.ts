@@ -48,8 +48,10 @@
  * dnf, load 10-13): 5683 / 4026 vs dnf 3230 ms (1.76x -> 1.25x); scriptlets stage 356 -> 1 ms
  * (no overlay/bwrap/ldconfig when nothing runs), import 718 -> 491, deploy 857 -> 574 (one
  * syncfs instead of two, no fsync per ref or cached package, no prune when nothing was removed).
- * Session 6 (quiet, 9 interleaved runs, 81216dd's bin as BENCH_BEFORE): 602 / 566 vs dnf 403 ms
- * (1.49x -> 1.41x; the run before gave 1.34x -> 1.42x: noise), CPU 700 / 640 vs 340 ms. Copies
+ * Session 6 (quiet, 9 interleaved runs, 81216dd's bin as BENCH_BEFORE): local repos' packages in
+ * place, 602 / 566 vs dnf 403 ms (1.49x -> 1.41x; the run before gave 1.34x -> 1.42x: noise);
+ * then the download step reading the sizes sidecar instead of parsing primary.xml: 566 / 503 vs
+ * dnf 387 ms (1.46x -> 1.30x), CPU 640 / 600 vs 330 ms, download stage 35 -> 9 ms. Copies
  * are now removed after the last run (lib/settle.ts): with each removed right before the next
  * run, dnf's median was 531-562 ms, after 403-475 ms, and layer swung 626-820 ms between runs.
  * What is left of the dry run (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
