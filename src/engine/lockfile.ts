@@ -31,7 +31,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { LayerError } from '../errors.js';
-import { formatNevra } from '../nevra.js';
 import type { Report } from '../report.js';
 import type { RepoSet } from '../repos/index.js';
 import type { Plan } from '../compose/index.js';
@@ -104,7 +103,9 @@ function withoutEpoch(nevra: string): string {
 /** The lockfile of a plan: the repos it saw and every package of its tree, with checksums from the repos' primary. */
 export async function lockfileOf(plan: Plan, repos: RepoSet, epoch: number): Promise<Lockfile> {
   const fromRepo = new Map(plan.steps.filter((s) => s.repo !== '@System').map((s) => [s.nevra as string, s.repo]));
-  const checksums = await checksumsOf(repos, new Set(fromRepo.values()));
+  const wanted = new Map<string, Set<string>>();
+  for (const [nevra, repo] of fromRepo) if (repo !== LOCAL_REPO) wanted.set(repo, (wanted.get(repo) ?? new Set()).add(nevra));
+  const checksums = await checksumsOf(repos, wanted);
   const packages = plan.packages.map((nevra): LockedPackage => {
     const repo = fromRepo.get(nevra);
     if (repo === undefined) return { nevra, repo: BASE_REPO };
@@ -125,11 +126,16 @@ export async function lockfileOf(plan: Plan, repos: RepoSet, epoch: number): Pro
   };
 }
 
-async function checksumsOf(repos: RepoSet, ids: ReadonlySet<string>): Promise<Map<string, string>> {
+/**
+ * The repo checksums of the `wanted` NEVRAs, by repo: from each repo's sizes sidecar
+ * (Repo.downloadRecords), so a lockfile of a large repo does not parse its whole primary again.
+ */
+async function checksumsOf(repos: RepoSet, wanted: ReadonlyMap<string, ReadonlySet<string>>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const repo of repos.active) {
-    if (!ids.has(repo.id)) continue;
-    for (const rec of await repo.records()) if (rec.checksum) out.set(`${repo.id}\0${formatNevra(rec)}`, rec.checksum);
+    const only = wanted.get(repo.id);
+    if (only === undefined) continue;
+    for (const [nevra, rec] of await repo.downloadRecords(only)) if (rec.checksum) out.set(`${repo.id}\0${nevra}`, rec.checksum);
   }
   return out;
 }
@@ -178,7 +184,7 @@ export async function checkPinnedAvailable(repos: RepoSet, lock: Lockfile, file:
     if (repo.digest !== r['repomd-sha256']) {
       report.warn('lockfile.repomd-changed', `repo ${r.id}: repomd.xml changed since ${file} (sha256 ${r['repomd-sha256'].slice(0, 12)} → ${(repo.digest ?? '').slice(0, 12)}); pinned packages are checked one by one`);
     }
-    const offered = new Map((await repo.records()).map((rec) => [formatNevra(rec) as string, rec.checksum]));
+    const offered = new Map([...await repo.downloadRecords(new Set(pinned.map((p) => p.nevra)))].map(([nevra, rec]) => [nevra, rec.checksum]));
     for (const p of pinned) {
       if (!offered.has(p.nevra)) {
         throw new LayerError('LAYER_LOCKFILE', `${p.nevra}, pinned by ${file}, is gone from repo ${r.id} (repomd.xml sha256 ${(repo.digest ?? '').slice(0, 12)})`, {
