@@ -76,4 +76,12 @@ describe('the layer bin', () => {
       await server.stop();
     }
   });
+
+  it('holds only ASCII, so V8 keeps its source as a one-byte string (half the heap)', async () => {
+    const text = readFileSync(join(ROOT, 'dist/bin/layer-main.cjs'), 'utf8');
+    expect(text.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
+    // The escapes (scripts/bundle.mjs) left it valid JavaScript.
+    const r = await run(['install', '--help']);
+    expect(r.code, r.stderr).toBe(0);
+  });
 });
