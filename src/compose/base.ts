@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
-import { openRpmdb, RPMDB_DIRS, type InstalledPackage, type Rpmdb } from '../rpmdb/index.js';
+import { openRpmdb, openRpmdbWithHeaders, RPMDB_DIRS, writeHeaderList, type InstalledPackage, type Rpmdb } from '../rpmdb/index.js';
 import type { PackageRecord } from '../solver/types.js';
 import type { Store } from '../store/index.js';
 
@@ -49,8 +49,11 @@ const KEEP_CACHED_BASES = 4;
  * With `cacheDir`, the database is extracted once per base commit to
  * `cacheDir/base-rpmdb/<checksum>/rpmdb.sqlite` (a commit never changes, so neither does its
  * rpmdb) and later composes open that copy read-only: a warm dry run skips the store lookups,
- * the copy and its removal (~8 ms). Without it (or when the cached copy is unusable), the
- * database is copied into `scratch` as before (given as a function, it is asked for only then).
+ * the copy and its removal (~8 ms). Beside it goes the database's header list
+ * (rpmdb/headers.ts), from which the installed set is read without loading SQLite at all: a
+ * dry run on the 63k repo peaked ~4 MB higher, and took a few ms longer, with it. Without
+ * `cacheDir` (or when the cached copy is unusable), the database is copied into `scratch` as
+ * before (given as a function, it is asked for only then).
  */
 export async function readBase(
   store: Store, commit: string | null, scratch: string | (() => Promise<string>), cacheDir?: string,
@@ -60,7 +63,8 @@ export async function readBase(
   const cached = cacheDir === undefined ? undefined : join(cacheDir, 'base-rpmdb', checksum);
   if (cached !== undefined && existsSync(join(cached, 'rpmdb.sqlite'))) {
     try {
-      const rpmdb = openRpmdb(join(cached, 'rpmdb.sqlite'));
+      const file = join(cached, 'rpmdb.sqlite');
+      const rpmdb = openRpmdbWithHeaders(file, join(cached, HEADER_LIST)) ?? listed(openRpmdb(file), cached);
       return { commit: checksum, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
     } catch {
       // Only a cache: a damaged copy is dropped and the store's database read again below.
@@ -85,7 +89,8 @@ export async function readBase(
       await writeFile(join(local, 'rpmdb.sqlite'), bytes);
     }
     try {
-      const rpmdb = openRpmdb(join(local, 'rpmdb.sqlite'));
+      const opened = openRpmdb(join(local, 'rpmdb.sqlite'));
+      const rpmdb = kept ? listed(opened, local) : opened;
       return { commit: checksum, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
     } catch (err) {
       if (kept && cached !== undefined) await rm(cached, { recursive: true, force: true });
@@ -95,6 +100,23 @@ export async function readBase(
   throw new LayerError('LAYER_RPMDB', `base commit ${checksum} has no rpmdb (looked in ${RPMDB_DIRS.map((d) => `/${d}`).join(', ')})`, {
     hint: 'a base must carry the rpm database of the packages it contains',
   });
+}
+
+/** The header list a cached base rpmdb keeps beside it. */
+const HEADER_LIST = 'headers.list';
+
+/**
+ * Write the header list of `rpmdb` (a cached base's) into `dir`, if it is not there yet.
+ * A cache: failing to write it only means the next command reads SQLite again.
+ */
+function listed(rpmdb: Rpmdb, dir: string): Rpmdb {
+  try {
+    rpmdb.packages(); // parsed once: the rows below come from it, not from a second query
+    writeHeaderList(join(dir, HEADER_LIST), rpmdb.headerRows());
+  } catch {
+    // Read-only cache, full disk: the database itself still answers.
+  }
+  return rpmdb;
 }
 
 /**

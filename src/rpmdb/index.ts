@@ -5,6 +5,8 @@
  *   `packages()` (hnum, NEVRA, parsed header incl. install-time tags), `nevras()`, `records()`
  *   (PackageRecords for the solver's installed repo, same shape as src/rpm's toRecord),
  *   `ownersOf(path)` (Basenames index, like `rpm -qf`), `whatProvides(cap)`, `close()`.
+ *   `openRpmdbWithHeaders(file, list)`: the same, its packages from a header list (headers.ts)
+ *   written beside an unchanging database, SQLite opened only for the indexes.
  *   Looks in usr/lib/sysimage/rpm, usr/share/rpm, var/lib/rpm (links resolved inside the tree).
  *   bdb/ndb databases are a LAYER_RPMDB error naming the backend. Never writes in the tree: a WAL
  *   database is read from a private copy (with its -wal) so read-only trees work.
@@ -19,7 +21,9 @@
  *   link; `var/lib/rpm -> ../../usr/lib/sysimage/rpm` is opt-in (`links`), since /var of an
  *   ostree deployment does not come from the commit (it needs a tmpfiles.d entry there).
  */
-export { openRpmdb, Rpmdb, formatNevra, type InstalledPackage } from './read.js';
+export { openRpmdb, openRpmdbWithHeaders, Rpmdb, formatNevra, type InstalledPackage } from './read.js';
+export { writeHeaderList, readHeaderList, type HeaderRow } from './headers.js';
+export { sqliteDriverLoaded } from './driver.js';
 export { writeRpmdb, packageEntry, installedEntry, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
 export type { InstallStamp } from './installed.js';
 export { locateRpmdb, rpmdbWriteDir, RPMDB_DIR, RPMDB_DIRS, SQLITE_NAME } from './locate.js';

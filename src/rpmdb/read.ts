@@ -8,6 +8,7 @@ import { LayerError, withContext } from '../errors.js';
 import { parseHeaderBlob, type RpmHeader, TAG } from '../rpm/index.js';
 import type { Nevra, PackageRecord } from '../solver/types.js';
 import { locateRpmdb } from './locate.js';
+import { readHeaderList, type HeaderRow } from './headers.js';
 import { headerRecord } from './record.js';
 import { openSqliteReadOnly, type OpenedSqlite } from './sqlite.js';
 
@@ -27,21 +28,28 @@ export { formatNevra };
 export class Rpmdb {
   /** The sqlite file that was opened (inside the tree; a WAL db is read from a private copy). */
   readonly file: string;
-  private readonly handle: OpenedSqlite;
+  /** The open database; none for one read through its header list (its packages are given). */
+  readonly #handle: OpenedSqlite | undefined;
   private cache: InstalledPackage[] | undefined;
 
-  /** Use {@link openRpmdb}. */
-  constructor(file: string, handle: OpenedSqlite) {
+  /** Use {@link openRpmdb} or {@link openRpmdbWithHeaders}. */
+  constructor(file: string, source: OpenedSqlite | readonly HeaderRow[]) {
     this.file = file;
-    this.handle = handle;
+    if (Array.isArray(source)) this.cache = source.map((r: HeaderRow) => this.toInstalled(r.hnum, r.blob));
+    else this.#handle = source as OpenedSqlite;
   }
 
   /** Every installed package, in header-number order. Throws LAYER_RPMDB on a damaged header. */
   packages(): InstalledPackage[] {
     if (this.cache) return this.cache;
-    const rows = this.handle.db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').all() as { hnum: number; blob: Buffer }[];
-    this.cache = rows.map((r) => this.toInstalled(r.hnum, r.blob));
+    this.cache = this.headerRows().map((r) => this.toInstalled(r.hnum, r.blob));
     return this.cache;
+  }
+
+  /** `Packages` as stored: header numbers and blobs (what a header list keeps). */
+  headerRows(): HeaderRow[] {
+    if (this.cache || !this.#handle) return this.packages().map((p) => ({ hnum: p.hnum, blob: p.header.blob }));
+    return this.#handle.db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').all() as { hnum: number; blob: Buffer }[];
   }
 
   nevras(): Nevra[] {
@@ -60,38 +68,37 @@ export class Rpmdb {
   }
 
   /**
-   * Packages owning `path` (absolute, as rpm lists it), through the Basenames index like `rpm -qf`.
-   * Paths are compared as strings: unlike rpm, symlinked directories are not resolved.
+   * Packages owning `path` (absolute, as rpm lists it), like `rpm -qf`. Paths are compared as
+   * strings: unlike rpm, symlinked directories are not resolved. Read from the headers, whose
+   * BASENAMES are exactly the Basenames index's rows (keys.ts): no SQLite needed for a database
+   * read through its header list.
    */
   ownersOf(path: string): InstalledPackage[] {
     const slash = path.lastIndexOf('/');
     const dir = path.slice(0, slash + 1);
     const base = path.slice(slash + 1);
-    const hits = this.handle.db.prepare('SELECT hnum, idx FROM Basenames WHERE key = ? ORDER BY hnum, idx').all(base) as { hnum: number; idx: number }[];
-    const byHnum = new Map(this.packages().map((p) => [p.hnum, p]));
-    const out: InstalledPackage[] = [];
-    for (const { hnum, idx } of hits) {
-      const p = byHnum.get(hnum);
-      if (!p || out.includes(p)) continue;
+    return this.packages().filter((p) => {
+      const names = p.header.strings(TAG.BASENAMES);
+      if (!names.includes(base)) return false;
       const dirs = p.header.strings(TAG.DIRNAMES);
-      const dirIndex = p.header.numbers(TAG.DIRINDEXES)[idx];
-      if (dirIndex !== undefined && dirs[dirIndex] === dir) out.push(p);
-    }
-    return out;
+      const dirIndexes = p.header.numbers(TAG.DIRINDEXES);
+      return names.some((n, i) => n === base && dirs[dirIndexes[i] ?? -1] === dir);
+    });
   }
 
-  /** Packages providing `capability` by name (the Providename index, as `rpm -q --whatprovides` uses it). */
+  /**
+   * Packages providing `capability` by name, as `rpm -q --whatprovides` finds them through the
+   * Providename index, whose rows are the headers' PROVIDENAME entries (keys.ts).
+   */
   whatProvides(capability: string): InstalledPackage[] {
-    const hnums = this.handle.db.prepare('SELECT DISTINCT hnum FROM Providename WHERE key = ? ORDER BY hnum').all(capability) as { hnum: number }[];
-    const byHnum = new Map(this.packages().map((p) => [p.hnum, p]));
-    return hnums.map((r) => byHnum.get(r.hnum)).filter((p): p is InstalledPackage => p !== undefined);
+    return this.packages().filter((p) => p.header.strings(TAG.PROVIDENAME).includes(capability));
   }
 
   close(): void {
-    this.handle.close();
+    this.#handle?.close();
   }
 
-  private toInstalled(hnum: number, blob: Buffer): InstalledPackage {
+  private toInstalled(hnum: number, blob: Uint8Array): InstalledPackage {
     let header: RpmHeader;
     try {
       header = parseHeaderBlob(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength).slice(), `${this.file}: header #${hnum}`);
@@ -117,6 +124,11 @@ export class Rpmdb {
  */
 export function openRpmdb(target: string): Rpmdb {
   const file = locateRpmdb(target);
+  return new Rpmdb(file, openChecked(file));
+}
+
+/** `file` opened read-only, once it is known to hold a readable `Packages` table. */
+function openChecked(file: string): OpenedSqlite {
   const handle = openSqliteReadOnly(file);
   try {
     const has = handle.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'Packages'").get();
@@ -127,5 +139,16 @@ export function openRpmdb(target: string): Rpmdb {
     if (err instanceof LayerError) throw err;
     throw new LayerError('LAYER_RPMDB', `${file}: unreadable rpmdb: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  return new Rpmdb(file, handle);
+  return handle;
+}
+
+/**
+ * The rpmdb `file` read through its header list `list` (headers.ts), written from the same
+ * database: everything it answers comes from the list, and SQLite is never loaded. Undefined
+ * when the list is missing or damaged: open the database itself then. Only for a database that
+ * cannot change (a commit's, cached by checksum).
+ */
+export function openRpmdbWithHeaders(file: string, list: string): Rpmdb | undefined {
+  const rows = readHeaderList(list);
+  return rows ? new Rpmdb(file, rows) : undefined;
 }

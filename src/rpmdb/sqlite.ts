@@ -14,8 +14,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { LayerError } from '../errors.js';
+import { sqliteDriver } from './driver.js';
 
 const MAGIC = 'SQLite format 3\0';
 
@@ -58,7 +59,7 @@ export function openSqliteReadOnly(file: string): OpenedSqlite {
   const hotJournal = fs.existsSync(`${file}-journal`);
   if (!wal && !hotJournal) {
     try {
-      const db = new Database(file, { readonly: true, fileMustExist: true });
+      const db = new (sqliteDriver())(file, { readonly: true, fileMustExist: true });
       return { db, close: () => db.close() };
     } catch (err) {
       throw wrap(file, err);
@@ -79,7 +80,7 @@ function openCopy(file: string): OpenedSqlite {
       if (fs.existsSync(side)) fs.copyFileSync(side, `${copy}${suffix}`);
     }
     // Read-write on the private copy so SQLite may replay the WAL / roll back a hot journal.
-    db = new Database(copy, { fileMustExist: true });
+    db = new (sqliteDriver())(copy, { fileMustExist: true });
     db.pragma('query_only = 1');
   } catch (err) {
     cleanup();

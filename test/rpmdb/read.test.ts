@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { locateRpmdb, openRpmdb } from '../../src/rpmdb/index.js';
+import { TAG } from '../../src/rpm/index.js';
+import { locateRpmdb, openRpmdb, openRpmdbWithHeaders, readHeaderList, writeHeaderList } from '../../src/rpmdb/index.js';
 import { requireTool, sharedData, sortedLines, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -92,6 +93,85 @@ describe('openRpmdb on the cbl-mariner-2.0 sample', () => {
     expect(locateRpmdb(both)).toBe(path.join(both, 'usr/lib/sysimage/rpm/rpmdb.sqlite'));
     fs.rmSync(path.join(both, 'usr'), { recursive: true });
     expect(locateRpmdb(both)).toBe(path.join(both, 'var/lib/rpm/rpmdb.sqlite'));
+  });
+});
+
+describe('answers from headers and header lists', () => {
+  const sample = (): string => path.join(sharedData('rpmdb/cbl-mariner-2.0'), 'rpmdb.sqlite');
+
+  it('finds owners and providers exactly as rpm\'s Basenames and Providename indexes do', () => {
+    // The oracle is the database rpm wrote: every key of both indexes, asked of the headers.
+    const raw = new Database(sample(), { readonly: true });
+    const db = openRpmdb(sample());
+    try {
+      const byHnum = new Map(db.packages().map((p) => [p.hnum, p.nevra]));
+      const provides = raw.prepare('SELECT key, hnum FROM Providename ORDER BY hnum').all() as { key: string; hnum: number }[];
+      const keys = [...new Set(provides.map((r) => r.key))];
+      expect(keys.length).toBeGreaterThan(500);
+      for (const key of keys) {
+        const want = [...new Set(provides.filter((r) => r.key === key).map((r) => byHnum.get(r.hnum)))];
+        expect(db.whatProvides(key).map((p) => p.nevra), key).toEqual(want);
+      }
+      // Owners: one path per (package, file) row, from the headers' own dirnames.
+      const paths = new Set<string>();
+      for (const p of db.packages()) {
+        const names = p.header.strings(TAG.BASENAMES);
+        const dirs = p.header.strings(TAG.DIRNAMES);
+        const idx = p.header.numbers(TAG.DIRINDEXES);
+        names.forEach((n, i) => paths.add(`${dirs[idx[i] ?? 0]}${n}`));
+      }
+      expect(paths.size).toBeGreaterThan(5_000);
+      // rpm -qf's way: the Basenames rows of the base name, kept where the row's file (idx) sits
+      // in the asked directory.
+      const rows = new Map<string, { hnum: number; idx: number }[]>();
+      for (const r of raw.prepare('SELECT key, hnum, idx FROM Basenames ORDER BY hnum, idx').all() as { key: string; hnum: number; idx: number }[]) {
+        rows.set(r.key, [...(rows.get(r.key) ?? []), r]);
+      }
+      const header = new Map(db.packages().map((p) => [p.hnum, p.header]));
+      let shared = 0;
+      for (const file of paths) {
+        const slash = file.lastIndexOf('/');
+        const want = new Set<number>();
+        for (const r of rows.get(file.slice(slash + 1)) ?? []) {
+          const h = header.get(r.hnum);
+          if (h && h.strings(TAG.DIRNAMES)[h.numbers(TAG.DIRINDEXES)[r.idx] ?? -1] === file.slice(0, slash + 1)) want.add(r.hnum);
+        }
+        const got = db.ownersOf(file).map((p) => p.hnum);
+        expect(got, file).toEqual([...want]);
+        expect(got.length, file).toBeGreaterThan(0);
+        if (got.length > 1) shared++;
+      }
+      expect(shared).toBeGreaterThan(0); // paths several packages own
+      expect(db.ownersOf('/usr/bin/no-such-file')).toEqual([]);
+    } finally {
+      db.close();
+      raw.close();
+    }
+  });
+
+  it('reads a header list back as the same packages, and a damaged list as none', () => {
+    const dir = scratch('header-list');
+    const db = openRpmdb(sample());
+    const list = path.join(dir, 'headers.list');
+    try {
+      writeHeaderList(list, db.headerRows());
+      const fromList = openRpmdbWithHeaders(sample(), list);
+      expect(fromList).toBeDefined();
+      expect(fromList?.packages().map((p) => [p.hnum, p.nevra])).toEqual(db.packages().map((p) => [p.hnum, p.nevra]));
+      expect(fromList?.records()).toEqual(db.records());
+      expect(fromList?.whatProvides('/bin/sh').map((p) => p.name)).toEqual(['bash']);
+      fromList?.close();
+    } finally {
+      db.close();
+    }
+    const bytes = fs.readFileSync(list);
+    expect(readHeaderList(list)?.length).toBe(129);
+    for (const damage of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, Buffer.from([0])]), Buffer.from(bytes.map((b, i) => (i === 5000 ? b ^ 1 : b)))]) {
+      fs.writeFileSync(list, damage);
+      expect(readHeaderList(list)).toBeUndefined();
+      expect(openRpmdbWithHeaders(sample(), list)).toBeUndefined();
+    }
+    expect(openRpmdbWithHeaders(sample(), path.join(dir, 'missing'))).toBeUndefined();
   });
 });
 
