@@ -4,6 +4,7 @@
  * terminal view, the `--json` result and the `--events` JSON-lines stream are three renderings
  * of one event sequence. Tests pass `silentReport` or a `RecordingReport`.
  */
+import { now } from './util/clock.js';
 export interface Progress {
   /** Advance by `n` units (bytes, files, packages). */
   tick(n: number): void;
@@ -52,7 +53,7 @@ export const silentReport: Report = {
  */
 export class EventReport implements Report {
   readonly events: LayerEvent[] = [];
-  private readonly t0 = performance.now();
+  private readonly t0 = now();
   private readonly sinks: ((e: LayerEvent) => void)[];
 
   constructor(...sinks: ((e: LayerEvent) => void)[]) {
@@ -60,21 +61,21 @@ export class EventReport implements Report {
   }
 
   protected emit(e: Omit<LayerEvent, 't'>): void {
-    const event: LayerEvent = { ...e, t: Math.round(performance.now() - this.t0) };
+    const event: LayerEvent = { ...e, t: Math.round(now() - this.t0) };
     this.events.push(event);
     for (const s of this.sinks) s(event);
   }
 
   async section<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.emit({ code: 'stage.start', level: 'data', data: { stage: name } });
-    const t0 = performance.now();
+    const t0 = now();
     let ok = false;
     try {
       const r = await fn();
       ok = true;
       return r;
     } finally {
-      const ms = Math.round(performance.now() - t0);
+      const ms = Math.round(now() - t0);
       this.emit({ code: 'stage.end', level: 'data', data: { stage: name, ms, ok } });
     }
   }
@@ -138,11 +139,11 @@ export class CollectingReport implements Report {
   constructor(private readonly inner: Report) {}
 
   async section<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const t0 = performance.now();
+    const t0 = now();
     try {
       return await this.inner.section(name, fn);
     } finally {
-      this.timings[name] = (this.timings[name] ?? 0) + Math.round(performance.now() - t0);
+      this.timings[name] = (this.timings[name] ?? 0) + Math.round(now() - t0);
     }
   }
   info(code: string, message: string, data?: EventData): void {

@@ -11,6 +11,7 @@ import { withContext } from '../errors.js';
 import type { Report } from '../report.js';
 import { buildInitramfs } from './initramfs.js';
 import { bootChecksum, listKernels } from './kernel.js';
+import { now } from '../util/clock.js';
 
 export { bootChecksum, compareKver, findKernel, listKernels, MODULES_DIR, type TreeKernel } from './kernel.js';
 export { buildInitramfs, initramfsModules, type Initramfs } from './initramfs.js';
@@ -61,7 +62,7 @@ export async function prepareKernel(root: string, report: Report): Promise<{ kve
     ensureBootLayout(root);
     let initramfs = kernel.initramfs;
     if (!initramfs) {
-      const t0 = performance.now();
+      const t0 = now();
       const built = buildInitramfs(root, kernel);
       initramfs = join(kernel.dir, 'initramfs.img');
       writeFileSync(initramfs, built.image);
@@ -69,7 +70,7 @@ export async function prepareKernel(root: string, report: Report): Promise<{ kve
       report.info(
         'boot.initramfs',
         `initramfs for ${kernel.kver}: ${built.modules.length} modules + ${built.busybox}, ` +
-          `${(built.image.length / 1048576).toFixed(1)} MiB in ${Math.round(performance.now() - t0)} ms`,
+          `${(built.image.length / 1048576).toFixed(1)} MiB in ${Math.round(now() - t0)} ms`,
         { kver: kernel.kver, modules: built.modules.map((m) => m.name), bytes: built.image.length },
       );
     }

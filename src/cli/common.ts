@@ -1,6 +1,7 @@
 /** What every command shares: the sysroot path, output (text or --json), the transaction flags. */
 import { resolve } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
+import { createRequire } from 'node:module';
+import type { Interface } from 'node:readline';
 import { LayerError } from '../errors.js';
 import { runTransaction, type Change, type EngineRequest, type EngineResult, type Plan } from '../engine/index.js';
 import { formatLockWait } from '../sysroot/index.js';
@@ -147,11 +148,12 @@ function confirmer(p: Parsed, onShow: () => void): (plan: Plan) => Promise<boole
   };
 }
 
-/** One line from the terminal; end of input (Ctrl-D) is an empty answer, so "no". */
 /**
  * One line reader for the whole command: a transaction may ask twice (the transaction, then a
  * key import), and a reader per question would swallow the answers typed ahead with the first
  * (readline reads what the terminal has, not one line). Closed when the command is done.
+ * node:readline is loaded only when a question is asked: `-y`, `--json` and dry runs never
+ * pay for it (0.5 MB of RSS, a millisecond).
  */
 interface LineReader {
   rl: Interface;
@@ -166,6 +168,7 @@ let reader: LineReader | undefined;
 
 function lineReader(): LineReader {
   if (reader) return reader;
+  const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');
   const r: LineReader = { rl: createInterface({ input: process.stdin, output: process.stdout }), lines: [], waiting: [], closed: false };
   r.rl.on('line', (line: string) => {
     const w = r.waiting.shift();
@@ -186,6 +189,7 @@ export function closeQuestions(): void {
   reader = undefined;
 }
 
+/** One line from the terminal; end of input (Ctrl-D) is an empty answer, so "no". */
 async function question(prompt: string): Promise<string> {
   const r = lineReader();
   process.stdout.write(prompt);

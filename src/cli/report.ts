@@ -7,6 +7,7 @@
 import { appendFileSync, openSync, closeSync } from 'node:fs';
 import { EventReport, type LayerEvent, type Progress } from '../report.js';
 import { escapeControl } from '../util/escape.js';
+import { now } from '../util/clock.js';
 
 export type ReportMode = 'tty' | 'plain' | 'quiet';
 
@@ -57,9 +58,9 @@ export class CliReport extends EventReport {
     let done = 0;
     let last = 0;
     const draw = (final: boolean): void => {
-      const now = performance.now();
-      if (!final && now - last < 80) return;
-      last = now;
+      const t = now();
+      if (!final && t - last < 80) return;
+      last = t;
       const width = 30;
       const bar = total ? '#'.repeat(Math.min(width, Math.round((done / total) * width))).padEnd(width, '.') : '';
       const count = total ? `${human(done, unit)}/${human(total, unit)}` : human(done, unit);

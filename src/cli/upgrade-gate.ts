@@ -20,6 +20,7 @@ import { Sysroot, type Deployment } from '../sysroot/index.js';
 import { escapeControl } from '../util/escape.js';
 import { bool, str, type OptionSpec, type Parsed } from './args.js';
 import { seconds } from './common.js';
+import { now } from '../util/clock.js';
 
 /** The new deployment's checks failed: it was written but is not the default (it is held). */
 export const EXIT_CHECKS_FAILED = 4;
@@ -77,7 +78,7 @@ export function upgradeGate(p: Parsed, smoke: readonly string[], check: boolean)
 export async function upgradeReport(
   p: Parsed, r: UpgradeResult, x: { sysroot: string; command: string; reposdir?: string; checks?: UpgradeChecks },
 ): Promise<{ html: string; ms: number } | undefined> {
-  const t0 = performance.now();
+  const t0 = now();
   const dir = str(p, 'report');
   const to = r.result?.deployment;
   const from = r.result?.previous;
@@ -89,7 +90,7 @@ export async function upgradeReport(
     ...lockfileOf(p), ...(r.restriction ? { restriction: r.restriction } : {}),
   });
   const html = writeReport(resolve(dir), doc).html;
-  return { html, ms: Math.round(performance.now() - t0) };
+  return { html, ms: Math.round(now() - t0) };
 }
 
 function lockfileOf(p: Parsed): { lockfile?: Lockfile } {

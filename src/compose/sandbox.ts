@@ -27,6 +27,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerError } from '../errors.js';
 import { boundedOutput, bwrapHint, killGroup } from '../util/child.js';
+import { now } from '../util/clock.js';
 
 export interface SandboxRun {
   /** argv inside the sandbox; argv[0] is a path in the tree. */
@@ -94,7 +95,7 @@ export function bwrapArgs(tree: string, run: SandboxRun): string[] {
 export function runInSandbox(tree: string, run: SandboxRun): Promise<SandboxResult> {
   const timeoutMs = run.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxOutput = run.maxOutput ?? DEFAULT_MAX_OUTPUT;
-  const t0 = performance.now();
+  const t0 = now();
   return new Promise((resolve, reject) => {
     const child = spawn('bwrap', bwrapArgs(tree, run), { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const out = boundedOutput(maxOutput);
@@ -118,7 +119,7 @@ export function runInSandbox(tree: string, run: SandboxRun): Promise<SandboxResu
       clearTimeout(timer);
       // A script may have left a daemon behind in our process group; never leave strays.
       killGroup(child.pid);
-      resolve({ exitCode: code, signal, timedOut, output: out.text(), ms: performance.now() - t0 });
+      resolve({ exitCode: code, signal, timedOut, output: out.text(), ms: now() - t0 });
     });
     // stdin: EPIPE when the child never reads it is fine.
     child.stdin.on('error', () => {});

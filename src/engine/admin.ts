@@ -8,12 +8,13 @@
 import { join } from 'node:path';
 import { setConfig, Sysroot, type Deployment, type LockWaitOptions, type SysrootConfig } from '../sysroot/index.js';
 import { cleanStaleScratch } from '../compose/scratch.js';
+import { now } from '../util/clock.js';
 
 /** Writers wait their turn: rollback swaps only boot entries, but never under a running transaction. */
 export async function rollback(path: string, command: string, wait: LockWaitOptions = {}): Promise<{ deployment: Deployment; ms: number }> {
-  const t0 = performance.now();
+  const t0 = now();
   const deployment = await lockedWait(path, command, wait, (s) => s.rollback());
-  return { deployment, ms: performance.now() - t0 };
+  return { deployment, ms: now() - t0 };
 }
 
 export async function bootPending(path: string, command: string, wait: LockWaitOptions = {}): Promise<Deployment> {

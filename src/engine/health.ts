@@ -22,6 +22,7 @@ import { silentReport, type Report } from '../report.js';
 import { Sysroot, type Deployment, type LockWaitOptions } from '../sysroot/index.js';
 import { walkTree } from '../util/tree-path.js';
 import { runInDeployment } from './run.js';
+import { now } from '../util/clock.js';
 
 export const HEALTH_DIR = '/etc/layer/health.d';
 export type HealthKind = 'required' | 'wanted';
@@ -102,7 +103,7 @@ export function listHealthChecks(tree: string): { checks: HealthCheck[]; skipped
  */
 export async function runHealthChecks(deploymentPath: string, opts: HealthOptions = {}): Promise<HealthReport> {
   const report = opts.report ?? silentReport;
-  const t0 = performance.now();
+  const t0 = now();
   const { checks, skipped } = listHealthChecks(deploymentPath);
   for (const s of skipped) report.warn('health.skipped', `health check ${s.kind}/${s.name} skipped: ${s.reason}`, { ...s });
   const results: HealthCheckResult[] = [];
@@ -115,7 +116,7 @@ export async function runHealthChecks(deploymentPath: string, opts: HealthOption
   return {
     deployment: deploymentPath,
     healthy: !results.some((r) => r.kind === 'required' && !r.passed),
-    checks: results, skipped, ms: performance.now() - t0,
+    checks: results, skipped, ms: now() - t0,
   };
 }
 

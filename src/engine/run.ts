@@ -38,6 +38,7 @@ import { LayerError } from '../errors.js';
 import { boundedOutput, bwrapHint, killGroup } from '../util/child.js';
 import { Sysroot, type Deployment } from '../sysroot/index.js';
 import { walkTree } from '../util/tree-path.js';
+import { now } from '../util/clock.js';
 
 export interface RunOptions {
   /** Share the host's network (default: none, only a private loopback). */
@@ -189,7 +190,7 @@ export async function runInDeployment(deploymentPath: string, argv: readonly str
 function spawnSandbox(args: string[], argv: readonly string[], opts: RunOptions): Promise<RunResult> {
   const collect = opts.stdio === 'collect';
   const maxOutput = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
-  const t0 = performance.now();
+  const t0 = now();
   return new Promise((resolve, reject) => {
     // fd 3: bwrap's JSON status ("exit-code" appears only when the command ran).
     const child = spawn('bwrap', ['--json-status-fd', '3', ...args, '--', ...argv], {
@@ -220,7 +221,7 @@ function spawnSandbox(args: string[], argv: readonly string[], opts: RunOptions)
       clearTimeout(timer);
       killGroup(child.pid);
       const output = out.text();
-      const ms = performance.now() - t0;
+      const ms = now() - t0;
       const ran = /"exit-code"/.test(status);
       if (!ran && !timedOut) {
         // bwrap said why on stderr (the terminal with 'inherit', `output` with 'collect').

@@ -36,6 +36,7 @@ import { exportOciTo, openCommitReader, type ExportedImage } from '../oci/index.
 import { createPackageVerifier } from '../trust/index.js';
 import { readRecipe, type Recipe } from './recipe.js';
 import { checkSigningKeys, signCommit, signIfUnsigned, signSummary, wantsSigning, type SignOptions } from './sign.js';
+import { now } from '../util/clock.js';
 
 export interface ComposeRepoRequest {
   /** The archive repository (created when absent). */
@@ -83,9 +84,9 @@ export async function composeRepo(req: ComposeRepoRequest): Promise<ComposeRepoR
   if (!req.oci) return r;
   // From the archive, after the ref moved: the image is of the commit the fleet's repo serves.
   const { dest, tag } = req.oci;
-  const started = performance.now();
+  const started = now();
   const image = await req.report.section('oci', async () => exportOciTo(openCommitReader(req.repo), r.commit, dest, tag));
-  return { ...r, image, timings: { ...r.timings, oci: Math.round(performance.now() - started) } };
+  return { ...r, image, timings: { ...r.timings, oci: Math.round(now() - started) } };
 }
 
 async function composeCommit(req: ComposeRepoRequest): Promise<ComposeRepoResult> {
@@ -137,13 +138,13 @@ async function composeCommit(req: ComposeRepoRequest): Promise<ComposeRepoResult
       });
       if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
       const commit = applied.commit;
-      const started = performance.now();
+      const started = now();
       const exported = await report.section('export', async () => exportCommit(store, commit, archive));
-      const exportMs = Math.round(performance.now() - started);
+      const exportMs = Math.round(now() - started);
       // Before the ref moves: a host that sees the new ref finds the delta to it already indexed.
       const delta = req.deltas && previous ? await report.section('delta', async () => generateDelta(archive, previous, commit)) : undefined;
       publish(archive, req.ref, commit, req.sign);
-      const timings = { ...applied.timings, export: exportMs, ...(delta ? { delta: Math.round(performance.now() - started) - exportMs } : {}) };
+      const timings = { ...applied.timings, export: exportMs, ...(delta ? { delta: Math.round(now() - started) - exportMs } : {}) };
       return { outcome: 'composed', ref: req.ref, commit, ...(previous ? { parent: previous } : {}), version, packages: p.packages, exported, ...(delta ? { delta } : {}), timings };
     } finally {
       await repos.close();

@@ -20,6 +20,7 @@ import { silentReport, type Report } from '../report.js';
 import { openRpm, type PayloadEntry, type RpmPackage, TAG } from '../rpm/index.js';
 import { commitMetadata, MutableTree, S_IFDIR, S_IFREG, V, Variant, type Checksum, type FileMeta, type GValue, type Store } from '../store/index.js';
 import { factoryPath, packageRef, placeEntry, tmpfilesQuote } from './rpm-paths.js';
+import { now } from '../util/clock.js';
 
 /** Bumped when the import layout changes, so cached package commits are rebuilt. */
 export const IMPORT_VERSION = 1;
@@ -77,9 +78,9 @@ export async function importRpm(store: Store, path: string, opts: ImportOptions 
     }
   }
   try {
-    const t0 = performance.now();
+    const t0 = now();
     const r = await unpack(store, pkg, ref, headerSha, report, opts.deferRef === true);
-    report.record('import.package', { package: pkg.nevra, ms: Math.round(performance.now() - t0) });
+    report.record('import.package', { package: pkg.nevra, ms: Math.round(now() - t0) });
     return r;
   } catch (err) {
     throw withContext(`importing ${pkg.nevra} (${path})`, err);

@@ -5,6 +5,7 @@
  * (undici for http repos) still work. Runs a private copy of dist/bin, so other test files
  * using the bin never see a cache change under them.
  */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,27 @@ describe('the layer bin', () => {
     // The escapes (scripts/bundle.mjs) left it valid JavaScript.
     const r = await run(['install', '--help']);
     expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('loads neither SQLite nor the modules a dry run has no use for', async () => {
+    // A preloaded probe writes, at exit, the Node modules and the packages the process loaded.
+    const dir = tempDir('launch-probe');
+    const probe = join(dir, 'probe.cjs');
+    const out = join(dir, 'loaded.json');
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)},
+      JSON.stringify({ builtins: process.moduleLoadList, files: Object.keys(require.cache) })));`);
+    // Twice: the first run of a base extracts its rpmdb and writes the header list.
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync('node', ['--require', probe, bin, 'install', '-n', '--sysroot', sysroot, 'dep-a'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/dep-a/);
+    }
+    const loaded = JSON.parse(readFileSync(out, 'utf8')) as { builtins: string[]; files: string[] };
+    expect(loaded.files.filter((f) => f.includes('better-sqlite3'))).toEqual([]);
+    // perf_hooks (the performance global), WebCrypto (the crypto global) and readline (prompts).
+    const unwanted = ['NativeModule perf_hooks', 'NativeModule internal/crypto/webcrypto', 'NativeModule readline'];
+    expect(loaded.builtins.filter((m) => unwanted.includes(m))).toEqual([]);
+    // The probe sees what it should: the bin's own modules.
+    expect(loaded.builtins).toContain('NativeModule vm');
   });
 });

@@ -31,6 +31,7 @@ import type { ApplyState } from './state.js';
 import { verify } from './verify.js';
 import { kernel } from './kernel.js';
 import { join } from 'node:path';
+import { now } from '../../util/clock.js';
 
 const STEPS: readonly [ApplyStepName, (s: ApplyState) => Promise<void>][] = [
   ['download', download],
@@ -58,11 +59,11 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
       paths: new Map(), rpms: new Map(), commits: new Map(), refs: [],
     };
     for (const [name, step] of STEPS) {
-      const t0 = performance.now();
+      const t0 = now();
       try {
         await ctx.report.section(name, () => step(state));
       } finally {
-        timings[name] = Math.round(performance.now() - t0);
+        timings[name] = Math.round(now() - t0);
       }
       if (ctx.until === name) break;
     }

@@ -8,6 +8,7 @@
  * is known so far, exact once `done`.
  */
 import type { Progress, Report } from '../../report.js';
+import { now } from '../../util/clock.js';
 
 /** Least ms between two `pull.progress` events (the last one always comes). */
 export const PROGRESS_MS = 250;
@@ -55,9 +56,9 @@ export class PullProgress {
   }
 
   private emit(final: boolean): void {
-    const now = performance.now();
-    if (!final && now - this.last < PROGRESS_MS) return;
-    this.last = now;
+    const t = now();
+    if (!final && t - this.last < PROGRESS_MS) return;
+    this.last = t;
     this.report.record('pull.progress', {
       url: this.url, fetched: this.fetched, present: this.present, known: this.known, bytes: this.bytes, ...(final ? { done: true } : {}),
     });
