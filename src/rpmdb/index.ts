@@ -23,7 +23,6 @@
  */
 export { openRpmdb, openRpmdbWithHeaders, Rpmdb, formatNevra, type InstalledPackage } from './read.js';
 export { writeHeaderList, readHeaderList, type HeaderRow } from './headers.js';
-export { sqliteDriverLoaded } from './driver.js';
 export { writeRpmdb, packageEntry, installedEntry, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
 export type { InstallStamp } from './installed.js';
 export { locateRpmdb, rpmdbWriteDir, RPMDB_DIR, RPMDB_DIRS, SQLITE_NAME } from './locate.js';

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import { LayerError } from '../errors.js';
-import { sqliteDriver } from './driver.js';
+import { openSqlite } from './driver.js';
 
 const MAGIC = 'SQLite format 3\0';
 
@@ -59,7 +59,7 @@ export function openSqliteReadOnly(file: string): OpenedSqlite {
   const hotJournal = fs.existsSync(`${file}-journal`);
   if (!wal && !hotJournal) {
     try {
-      const db = new (sqliteDriver())(file, { readonly: true, fileMustExist: true });
+      const db = openSqlite(file, { readonly: true, fileMustExist: true });
       return { db, close: () => db.close() };
     } catch (err) {
       throw wrap(file, err);
@@ -80,7 +80,7 @@ function openCopy(file: string): OpenedSqlite {
       if (fs.existsSync(side)) fs.copyFileSync(side, `${copy}${suffix}`);
     }
     // Read-write on the private copy so SQLite may replay the WAL / roll back a hot journal.
-    db = new (sqliteDriver())(copy, { fileMustExist: true });
+    db = openSqlite(copy, { fileMustExist: true });
     db.pragma('query_only = 1');
   } catch (err) {
     cleanup();

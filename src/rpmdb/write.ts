@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sqliteDriver } from './driver.js';
+import { openSqlite } from './driver.js';
 import { LayerError, withContext } from '../errors.js';
 import { parseHeaderBlob, type RpmHeader, TAG } from '../rpm/index.js';
 import { installedHeaderBlob, type InstallStamp } from './installed.js';
@@ -114,7 +114,7 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
   }
   const tmp = path.join(dir, `.${SQLITE_NAME}.tmp-${process.pid}-${Date.now()}`);
   try {
-    const db = new (sqliteDriver())(tmp);
+    const db = openSqlite(tmp);
     try {
       db.pragma('journal_mode = DELETE');
       // The temp file is fsynced once before the rename; per-statement syncs (one per CREATE)
@@ -159,7 +159,7 @@ function settleOld(file: string): void {
   const sides = ['-wal', '-shm', '-journal'].map((s) => `${file}${s}`);
   if (!sides.some((p) => fs.existsSync(p))) return;
   try {
-    const old = new (sqliteDriver())(file, { fileMustExist: true });
+    const old = openSqlite(file, { fileMustExist: true });
     try {
       old.pragma('journal_mode = DELETE');
     } finally {
