@@ -16,6 +16,7 @@ export default defineConfig({
       'test/trust/**/*.test.ts',
       'test/net/**/*.test.ts',
       'test/sysroot/origin*.test.ts',
+      'test/compose/scratch.test.ts',
     ],
     testTimeout: 60_000,
     globalSetup: ['./test/support/run-tmp.ts'],

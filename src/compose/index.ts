@@ -19,7 +19,7 @@ export { plan, inputDigestOf, COMPOSE_VERSION, INSTALLING, LOCAL_REPO } from './
 export { apply } from './apply/index.js';
 export { readBase, type BaseSet } from './base.js';
 export { baseLockedMessage, BASE_LOCKED_HINT } from './solve.js';
-export { cleanStaleScratch, createScratch, mountsUnder, releaseAllScratch, type Scratch } from './scratch.js';
+export { cleanStaleScratch, createScratch, mountsUnder, releaseAllScratch, scratchRemoved, type Scratch } from './scratch.js';
 export {
   COMPOSE_KEYS, type ApplyContext, type ApplyResult, type ApplyStepName, type ComposeOptions, type ComposeRequest, type ComposeResult,
   type PackageVerifier, type PendingRef, type Plan, type PlanContext, type PlanLocal, type PlanRepo, type PlanStep, type ProvidedRequest, type StepAction, type StepReason,

@@ -41,6 +41,22 @@ export interface Scratch {
   readonly path: string;
   /** Remove the directory (unmounting anything left mounted in it). Idempotent. */
   release(): Promise<void>;
+  /** Start removing it and return at once; `scratchRemoved()` waits for every such removal. */
+  releaseLater(): void;
+}
+
+/** Removals started by releaseLater, not yet awaited, and the errors of those that failed. */
+const removing = new Set<Promise<void>>();
+const failedRemovals: unknown[] = [];
+
+/**
+ * Wait until every scratch directory handed to releaseLater is gone; rejects as `release`
+ * would have (a mount left that cannot be unmounted), once all of them have ended.
+ */
+export async function scratchRemoved(): Promise<void> {
+  while (removing.size > 0) await Promise.all([...removing]);
+  const failures = failedRemovals.splice(0);
+  if (failures.length > 0) throw failures[0];
 }
 
 /** A new scratch directory owned by this process. */
@@ -49,12 +65,19 @@ export async function createScratch(cacheDir: string): Promise<Scratch> {
   ownStart ??= startTimeOf(process.pid) ?? '0';
   const path = await mkdtemp(join(cacheDir, `${PREFIX}${process.pid}-${ownStart}-`));
   live.add(path);
+  const release = async (): Promise<void> => {
+    if (!live.delete(path)) return;
+    unmountUnder(path);
+    await rm(path, { recursive: true, force: true }).catch(() => {});
+  };
   return {
     path,
-    async release() {
-      if (!live.delete(path)) return;
-      unmountUnder(path);
-      await rm(path, { recursive: true, force: true }).catch(() => {});
+    release,
+    releaseLater() {
+      const p: Promise<void> = release()
+        .catch((err: unknown) => void failedRemovals.push(err))
+        .finally(() => removing.delete(p));
+      removing.add(p);
     },
   };
 }

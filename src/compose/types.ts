@@ -180,6 +180,13 @@ export interface ApplyContext {
    */
   deferRefs?: boolean;
   /**
+   * Remove the scratch directory in the background instead of waiting for it: the caller
+   * awaits `scratchRemoved()` (compose/scratch.ts) when its own work is done. The engine does,
+   * after the deploy, which the removal then overlaps (an upgrade's base tree is thousands of
+   * entries to unlink).
+   */
+  removeScratchLater?: boolean;
+  /**
    * Build the commit from objects when nothing but the rpmdb writer would touch the tree
    * (apply/direct.ts; default true). false always checks the tree out and commits it again.
    */

@@ -16,7 +16,7 @@
  * --download-only take no lock: they change no deployment, and their scratch space is their
  * own (compose/scratch.ts), so they can run beside a transaction.
  */
-import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, type BaseSet, type PendingRef, type Plan, type Scratch } from '../compose/index.js';
+import { apply, BASE_LOCKED_HINT, baseLockedMessage, cleanStaleScratch, createScratch, inputDigestOf, plan as planCompose, readBase, scratchRemoved, type BaseSet, type PendingRef, type Plan, type Scratch } from '../compose/index.js';
 import type { RepoSet } from '../repos/index.js';
 import { pubkeyEntry } from '../rpmdb/pubkey.js';
 import { createPackageVerifier, keysFromRpmdb } from '../trust/index.js';
@@ -77,6 +77,8 @@ export async function runTransaction(req: EngineRequest): Promise<EngineResult> 
     const deployed = await deployPlan(req, report, sysroot, current, edited, p, commit, refs);
     return { ...deployed, ...collected() };
   } finally {
+    // apply's scratch directory was removed while the deploy ran (removeScratchLater).
+    await scratchRemoved();
     sysroot.release();
   }
 }
@@ -135,6 +137,7 @@ async function composeFor(
       store: sysroot.store, repos, cacheDir, report, verify: trust.verify, extraRpmdbEntries: trust.entries, base,
       version: versionFor(sysroot.store, p.base.commit, current?.checksum, o.version),
       ...(o.cacheOnly ? { cacheOnly: true } : {}), ...(o.downloadOnly ? { until: 'import' as const } : { deferRefs: true }),
+      removeScratchLater: true,
     });
     if (o.downloadOnly) return { result: { ...shown, outcome: 'downloaded' } };
     if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');

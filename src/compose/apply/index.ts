@@ -73,6 +73,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
     };
   } finally {
     if (given === undefined) base.rpmdb?.close();
-    await scratch.release();
+    if (ctx.removeScratchLater) scratch.releaseLater();
+    else await scratch.release();
   }
 }
