@@ -77,6 +77,7 @@ function placeObject(repo: Repo, csum: Checksum, dest: string, hardlink: boolean
   if (hardlink && repo.mode === 'bare') {
     try {
       linkSync(obj, dest);
+      repo.linked.add(csum);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -93,6 +94,7 @@ function placeObject(repo: Repo, csum: Checksum, dest: string, hardlink: boolean
   }
   if (hardlink) {
     linkSync(obj, dest);
+    repo.linked.add(csum);
     return;
   }
   copyFileSync(obj, dest);

@@ -42,6 +42,11 @@ export class Repo {
   /** Metadata objects known to exist, so hot loops skip the stat. */
   private readonly known = new Set<string>();
   private readonly madeDirs = new Set<string>();
+  /**
+   * Content objects this process hardlinked into checkouts: where a re-commit looks for the
+   * inode of a hardlinked file (commit-tree.ts DevinoIndex) instead of stat-ing every object.
+   */
+  readonly linked = new Set<Checksum>();
 
   readonly path: string;
 

@@ -173,6 +173,30 @@ describe.each(['bare', 'bare-user'] as const)('re-commit of a hardlinked checkou
   });
 });
 
+describe('the inode lookup of a re-commit', () => {
+  it('knows the objects this process checked out, and hashes files linked to any other', async () => {
+    const w = work('devino');
+    const a = Store.init(join(w, 'repo'), { fsync: false });
+    const commitA = await treeOf(a, { x: 'a-content' }, 'a');
+    await a.checkout(commitA, join(w, 'co-a'));
+    // Another process (another Store on the same repo) commits and checks out its own tree.
+    const b = Store.open(join(w, 'repo'), { fsync: false });
+    const commitB = await treeOf(b, { y: 'b-content' }, 'b');
+    const coB = join(w, 'co-b');
+    await b.checkout(commitB, coB);
+    // The object behind y is edited in place (same inode), as `ostree fsck` would catch.
+    const y = [...b.walk(commitB)].find((e) => e.path === 'y');
+    writeFileSync(b.objectPath(y?.checksum as Checksum, 'file'), 'edited!!!');
+    const root = (c: Checksum) => b.readCommit(c).rootTree;
+    // b checked y out: its checksum comes from the object's name, the content is not read.
+    expect(root(await b.commitTree(coB, { parent: null }))).toBe(root(commitB));
+    // a never did: y is read and hashed, so the edit shows.
+    expect(root(await a.commitTree(coB, { parent: null }))).not.toBe(root(commitB));
+    // And a's own checkout is still looked up by inode.
+    expect(root(await a.commitTree(join(w, 'co-a'), { parent: null }))).toBe(a.readCommit(commitA).rootTree);
+  });
+});
+
 describe('bad input', () => {
   it('gives clear LayerErrors naming the thing', async () => {
     const w = work('bad');
