@@ -181,9 +181,10 @@ export interface ApplyContext {
   deferRefs?: boolean;
   /**
    * Remove the scratch directory in the background instead of waiting for it: the caller
-   * awaits `scratchRemoved()` (compose/scratch.ts) when its own work is done. The engine does,
-   * after the deploy, which the removal then overlaps (an upgrade's base tree is thousands of
-   * entries to unlink).
+   * awaits `scratchRemoved()` (compose/scratch.ts) when its own work is done. The engine's
+   * install path does, after the deploy, which the removal then overlaps (the deploy works on
+   * the main thread; the removal on libuv's pool). Not worth it when more async reads follow
+   * (the upgrade's layered plan after its base compose): they queue behind the unlinks.
    */
   removeScratchLater?: boolean;
   /**

@@ -24,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { apply, plan as planCompose, scratchRemoved, type Plan } from '../compose/index.js';
+import { apply, plan as planCompose, type Plan } from '../compose/index.js';
 import type { ApplyContext, PlanContext } from '../compose/types.js';
 import { dnfComposeOptions, readMainConf } from './dnf-options.js';
 import type { DnfMainConfig } from '../repos/index.js';
@@ -209,9 +209,11 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
     if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages, before };
     const change: EngineRequest['change'] = req.snapshot ? { kind: 'deploy' } : { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] };
     const engineReq: EngineRequest = { ...req, change };
-    // Scratch directories go in the background, while the rest runs (awaited below).
+    // Scratch directories are removed before apply returns, not in the background: the base
+    // compose's holds a whole tree, whose removal on libuv's pool slowed the layered plan's
+    // reads that follow it (its refresh stage 20 -> 50 ms in the bench).
     const applyCtx: Omit<ApplyContext, 'verify'> = {
-      store: sysroot.store, repos, cacheDir, report, removeScratchLater: true, ...(o.cacheOnly ? { cacheOnly: true } : {}),
+      store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}),
     };
     if (o.downloadOnly) {
       // Every package of the combined plan: the base's and the layered ones, for a later `upgrade -C`.
@@ -227,7 +229,6 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
     return { outcome: 'deployed', baseKind: 'recipe', base: { ...base, to }, diff: deployed.result.diff ?? diff, packages: combined.packages, result: deployed.result };
   } finally {
     await repos.close();
-    await scratchRemoved();
     sysroot.release();
   }
 }
