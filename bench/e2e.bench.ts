@@ -54,6 +54,11 @@
  * dnf 387 ms (1.46x -> 1.30x), CPU 640 / 600 vs 330 ms, download stage 35 -> 9 ms. Copies
  * are now removed after the last run (lib/settle.ts): with each removed right before the next
  * run, dnf's median was 531-562 ms, after 403-475 ms, and layer swung 626-820 ms between runs.
+ * Session 7 (quiet, 11 interleaved runs, 5535ae5's bin as BENCH_BEFORE): install many-deps 679 /
+ * 658 vs dnf 501 ms (1.35x -> 1.31x), CPU 770 / 770 vs 420 ms. 63k dry run (BENCH_ONLY=63k, 5
+ * runs): peak RSS 77.8 vs dnf 81.4 MB (0.96x; was 85.9 vs 81.3, 1.06x) after the base's header
+ * list (no SQLite loaded), no whatprovidesaux, an ASCII bundle and three builtins left unloaded;
+ * wall 409 vs 610 ms (0.67x), CPU 400 vs 590 ms.
  * What is left of the dry run (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
  * sqlite3 and builtins), wasm instantiation ~7 ms (Emscripten's FS setup included), solve ~8 ms,
  * base-deployment rpmdb check ~6 ms, GC ~6 ms, the rest sysroot/repo file reads.

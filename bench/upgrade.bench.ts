@@ -42,6 +42,10 @@
  * packages of a local repo are used in place, src/repos/packages.ts). With the download step
  * reading the sizes sidecar instead of parsing primary.xml too: 1029 / 901 vs dnf 493 ms
  * (2.09x -> 1.83x), CPU 1160 / 1040 vs 400 ms, download stage 88 -> 19 ms.
+ * Session 7 (quiet, 11 interleaved runs, 5535ae5's bin as BENCH_BEFORE): 1006 / 1062 vs dnf
+ * 644 ms (1.56x -> 1.65x), CPU 1150 / 1210 vs 520 ms; the run before 1130 / 1100 vs 718 ms
+ * (1.57x -> 1.53x): within the noise (one bin ranged 921-1204 ms). The commit stage of the
+ * recomposed base 53-71 -> 34-39 ms (the devino index from the objects checked out).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
