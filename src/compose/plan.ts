@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LayerError, withContext } from '../errors.js';
 import { compareEvr, formatNevra, nameOf, parseNevra, type Nevra, type NevraParts } from '../nevra.js';
-import type { PayloadSizes } from '../repos/index.js';
+import { repoPackageKey, type PayloadSizes } from '../repos/index.js';
 import { canonicalRequest, localsToInstall, specsToInstall, type Request } from '../request/index.js';
 import { openRpm, type RpmPackage } from '../rpm/index.js';
 import { loadSolver, Pool, type Job, type PackageRef, type TransactionStep } from '../solver/index.js';
@@ -319,24 +319,13 @@ function providedByBase(base: BaseSet, spec: string): Nevra | undefined {
  * sizes sidecar (never a parse of primary.xml: a table of a few rows must not read 60,000
  * records).
  */
-async function sizesOf(ctx: PlanContext, steps: readonly TransactionStep[]): Promise<Map<string, PayloadSizes>> {
-  const out = new Map<string, PayloadSizes>();
-  const wanted = new Map<string, Set<string>>();
-  for (const s of steps) {
-    if (s.pkg.repo === LOCAL_REPO || s.pkg.repo === '@System') continue;
-    wanted.set(s.pkg.repo, (wanted.get(s.pkg.repo) ?? new Set()).add(s.pkg.nevra));
-  }
-  for (const repo of ctx.repos.active) {
-    const names = wanted.get(repo.id);
-    if (!names) continue;
-    for (const [nevra, sizes] of await repo.payloadSizes(names)) out.set(`${repo.id}\0${nevra}`, sizes);
-  }
-  return out;
+function sizesOf(ctx: PlanContext, steps: readonly TransactionStep[]): Promise<Map<string, PayloadSizes>> {
+  return ctx.repos.payloadSizesOf(steps.map((s) => s.pkg));
 }
 
 function toStep(s: TransactionStep, sizes: Map<string, PayloadSizes>): PlanStep {
   const p = s.pkg;
-  const rec = sizes.get(`${p.repo}\0${p.nevra}`);
+  const rec = sizes.get(repoPackageKey(p.repo, p.nevra));
   const step: PlanStep = {
     action: ACTION[s.kind], reason: s.reason,
     name: p.name, epoch: p.epoch, version: p.version, release: p.release, arch: p.arch,

@@ -32,7 +32,7 @@
 import { readFileSync } from 'node:fs';
 import { LayerError } from '../errors.js';
 import type { Report } from '../report.js';
-import type { RepoSet } from '../repos/index.js';
+import { repoPackageKey, type RepoSet } from '../repos/index.js';
 import type { Plan } from '../compose/index.js';
 import { LOCAL_REPO } from '../compose/plan.js';
 import { writeFileDurable } from '../sysroot/fsutil.js';
@@ -103,9 +103,8 @@ function withoutEpoch(nevra: string): string {
 /** The lockfile of a plan: the repos it saw and every package of its tree, with checksums from the repos' primary. */
 export async function lockfileOf(plan: Plan, repos: RepoSet, epoch: number): Promise<Lockfile> {
   const fromRepo = new Map(plan.steps.filter((s) => s.repo !== '@System').map((s) => [s.nevra as string, s.repo]));
-  const wanted = new Map<string, Set<string>>();
-  for (const [nevra, repo] of fromRepo) if (repo !== LOCAL_REPO) wanted.set(repo, (wanted.get(repo) ?? new Set()).add(nevra));
-  const checksums = await checksumsOf(repos, wanted);
+  // Checksums from the repos' sidecars: a lockfile of a large repo does not parse primary again.
+  const records = await repos.downloadRecordsOf([...fromRepo].map(([nevra, repo]) => ({ repo, nevra })));
   const packages = plan.packages.map((nevra): LockedPackage => {
     const repo = fromRepo.get(nevra);
     if (repo === undefined) return { nevra, repo: BASE_REPO };
@@ -113,7 +112,7 @@ export async function lockfileOf(plan: Plan, repos: RepoSet, epoch: number): Pro
       const local = plan.locals.find((l) => l.nevra === nevra);
       return { nevra, repo, ...(local ? { checksum: `sha256:${local.sha256}` } : {}) };
     }
-    const checksum = checksums.get(`${repo}\0${nevra}`);
+    const checksum = records.get(repoPackageKey(repo, nevra))?.checksum;
     return { nevra, repo, ...(checksum ? { checksum } : {}) };
   }).sort((a, b) => (a.nevra < b.nevra ? -1 : a.nevra > b.nevra ? 1 : 0));
   const r = plan.request;
@@ -124,20 +123,6 @@ export async function lockfileOf(plan: Plan, repos: RepoSet, epoch: number): Pro
     repos: plan.repos.map((x) => ({ id: x.id, 'repomd-sha256': x.digest, revision: x.revision, timestamp: x.timestamp })),
     packages,
   };
-}
-
-/**
- * The repo checksums of the `wanted` NEVRAs, by repo: from each repo's sizes sidecar
- * (Repo.downloadRecords), so a lockfile of a large repo does not parse its whole primary again.
- */
-async function checksumsOf(repos: RepoSet, wanted: ReadonlyMap<string, ReadonlySet<string>>): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const repo of repos.active) {
-    const only = wanted.get(repo.id);
-    if (only === undefined) continue;
-    for (const [nevra, rec] of await repo.downloadRecords(only)) if (rec.checksum) out.set(`${repo.id}\0${nevra}`, rec.checksum);
-  }
-  return out;
 }
 
 /**

@@ -32,7 +32,7 @@ export { readRepoConfigs, parseRepoFile, parseSeconds, type ReadRepoConfigsOptio
 export { readDnfConf, parseDnfConf, type DnfMainConfig } from './dnf-conf.js';
 export { substitute, loadVars, baseArch, type Vars } from './vars.js';
 export type { RepoConfig } from './types.js';
-export { RepoSet, type RepoSetOptions, type RefreshOutcome, type LoadOptions } from './repo-set.js';
+export { RepoSet, repoPackageKey, type RepoPackage, type RepoSetOptions, type RefreshOutcome, type LoadOptions } from './repo-set.js';
 export { Repo, type DownloadRecord, type PayloadSizes, type RefreshStatus, type RefreshOptions } from './repo.js';
 export { type LoadedRepo, type PoolLike, type SolverRepoLike, type LoaderKind } from './load.js';
 export { needsFullFilelists } from './deps.js';

@@ -8,7 +8,7 @@ import { silentReport, type Report } from '../report.js';
 import { Fetcher, type FetcherOptions } from '../net/index.js';
 import { isPrimaryFile } from './filelists.js';
 import { analyzeRepo, loadRepo, type LoadedRepo, type LoaderKind, type PoolLike } from './load.js';
-import { Repo, type RefreshOptions, type RefreshStatus } from './repo.js';
+import { Repo, type DownloadRecord, type PayloadSizes, type RefreshOptions, type RefreshStatus } from './repo.js';
 import type { RepoConfig } from './types.js';
 
 export interface RepoSetOptions extends FetcherOptions {
@@ -40,6 +40,17 @@ export interface LoadOptions {
   loader?: LoaderKind;
 }
 
+/** A package as a repo offers it: the repo's id and the package's NEVRA. */
+export interface RepoPackage {
+  readonly repo: string;
+  readonly nevra: string;
+}
+
+/** The key of a package of one repo in RepoSet's per-package maps. */
+export function repoPackageKey(repo: string, nevra: string): string {
+  return `${repo}\0${nevra}`;
+}
+
 export class RepoSet {
   readonly repos: Repo[];
   private readonly fetcher: Fetcher;
@@ -58,6 +69,33 @@ export class RepoSet {
   /** Repos that refreshed (not skipped). */
   get active(): Repo[] {
     return this.repos.filter((r) => !this.skipped.has(r.id));
+  }
+
+  /**
+   * Download records (location, checksum, size) of packages named by repo and NEVRA, keyed by
+   * {@link repoPackageKey}: each repo's sizes sidecar is read once for all of its packages, and
+   * never the whole primary. Packages of repos that are not active here (local packages, the
+   * installed set) are left out.
+   */
+  downloadRecordsOf(pkgs: Iterable<RepoPackage>): Promise<Map<string, DownloadRecord>> {
+    return this.#perRepo(pkgs, (repo, only) => repo.downloadRecords(only));
+  }
+
+  /** Download and installed sizes of packages named by repo and NEVRA, as downloadRecordsOf. */
+  payloadSizesOf(pkgs: Iterable<RepoPackage>): Promise<Map<string, PayloadSizes>> {
+    return this.#perRepo(pkgs, (repo, only) => repo.payloadSizes(only));
+  }
+
+  async #perRepo<T>(pkgs: Iterable<RepoPackage>, read: (repo: Repo, only: ReadonlySet<string>) => Promise<Map<string, T>>): Promise<Map<string, T>> {
+    const wanted = new Map<string, Set<string>>();
+    for (const p of pkgs) wanted.set(p.repo, (wanted.get(p.repo) ?? new Set()).add(p.nevra));
+    const out = new Map<string, T>();
+    for (const repo of this.active) {
+      const only = wanted.get(repo.id);
+      if (only === undefined) continue;
+      for (const [nevra, value] of await read(repo, only)) out.set(repoPackageKey(repo.id, nevra), value);
+    }
+    return out;
   }
 
   /** Refresh every repo concurrently (transfers share the fetcher's concurrency bound). */

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { RepoSet, parsePrimary, type LoaderKind } from '../../src/repos/index.js';
+import { RepoSet, parsePrimary, repoPackageKey, type LoaderKind } from '../../src/repos/index.js';
 import type { RepoSource } from '../../src/solver/types.js';
 import { gunzipSync } from 'node:zlib';
 import { RecordingReport } from '../../src/report.js';
@@ -176,6 +176,12 @@ describe('loading into the solver', () => {
     const second = repoSet([config(body)], cacheDir);
     await second.refresh();
     expect(Object.fromEntries(await second.active[0]!.downloadRecords(new Set([nevra])))).toEqual({ [nevra]: want });
+    // The set's per-package form: keyed by repo and NEVRA; packages of other repos left out.
+    const byKey = await second.downloadRecordsOf([{ repo: 't', nevra }, { repo: '@local', nevra }, { repo: '@System', nevra }]);
+    expect([...byKey.keys()]).toEqual([repoPackageKey('t', nevra)]);
+    expect(byKey.get(repoPackageKey('t', nevra))).toEqual(want);
+    const sizes = await second.payloadSizesOf([{ repo: 't', nevra }]);
+    expect(sizes.get(repoPackageKey('t', nevra))?.downloadSize).toBe(record.downloadSize);
     await second.close();
   });
 

@@ -5,13 +5,14 @@
  */
 import { join } from 'node:path';
 import { LayerError } from '../../errors.js';
-import { downloadPackages, type DownloadRecord, type PackageDownload } from '../../repos/index.js';
+import { downloadPackages, repoPackageKey, type PackageDownload } from '../../repos/index.js';
 import { LOCAL_REPO } from '../plan.js';
 import type { ApplyState } from './state.js';
 
 export async function download(s: ApplyState): Promise<void> {
   const remote: { nevra: (typeof s.installs)[number]['nevra']; item: PackageDownload }[] = [];
-  const records = await recordsOf(s);
+  // Location, checksum and size of each, from the repos' sidecars (never a parse of primary).
+  const records = await s.ctx.repos.downloadRecordsOf(s.installs);
   for (const step of s.installs) {
     if (step.repo === LOCAL_REPO) {
       const local = s.plan.locals.find((l) => l.nevra === step.nevra);
@@ -20,7 +21,7 @@ export async function download(s: ApplyState): Promise<void> {
       continue;
     }
     const repo = s.ctx.repos.active.find((r) => r.id === step.repo);
-    const record = records.get(`${step.repo}\0${step.nevra}`);
+    const record = records.get(repoPackageKey(step.repo, step.nevra));
     if (!repo || !record) throw new LayerError('LAYER_INTERNAL', `assertion failed: no metadata record for ${step.nevra} in repo ${step.repo}`);
     remote.push({ nevra: step.nevra, item: { repo, record: { ...record, nevra: step.nevra } } });
   }
@@ -34,22 +35,4 @@ export async function download(s: ApplyState): Promise<void> {
     if (!file) throw new LayerError('LAYER_INTERNAL', `assertion failed: no downloaded file for ${r.nevra}`);
     s.paths.set(r.nevra, file.path);
   });
-}
-
-/** What downloading needs (location, checksum, size) of the installed packages, by repo and NEVRA. */
-async function recordsOf(s: ApplyState): Promise<Map<string, DownloadRecord>> {
-  const out = new Map<string, DownloadRecord>();
-  const wanted = new Map<string, Set<string>>();
-  for (const step of s.installs) {
-    if (step.repo === LOCAL_REPO) continue;
-    let set = wanted.get(step.repo);
-    if (set === undefined) wanted.set(step.repo, (set = new Set()));
-    set.add(step.nevra);
-  }
-  for (const repo of s.ctx.repos.active) {
-    const only = wanted.get(repo.id);
-    if (only === undefined) continue;
-    for (const [nevra, r] of await repo.downloadRecords(only)) out.set(`${repo.id}\0${nevra}`, r);
-  }
-  return out;
 }
