@@ -169,14 +169,14 @@ export async function checkPinnedAvailable(repos: RepoSet, lock: Lockfile, file:
     if (repo.digest !== r['repomd-sha256']) {
       report.warn('lockfile.repomd-changed', `repo ${r.id}: repomd.xml changed since ${file} (sha256 ${r['repomd-sha256'].slice(0, 12)} → ${(repo.digest ?? '').slice(0, 12)}); pinned packages are checked one by one`);
     }
-    const offered = new Map([...await repo.downloadRecords(new Set(pinned.map((p) => p.nevra)))].map(([nevra, rec]) => [nevra, rec.checksum]));
+    const offered = await repo.downloadRecords(new Set(pinned.map((p) => p.nevra)));
     for (const p of pinned) {
       if (!offered.has(p.nevra)) {
         throw new LayerError('LAYER_LOCKFILE', `${p.nevra}, pinned by ${file}, is gone from repo ${r.id} (repomd.xml sha256 ${(repo.digest ?? '').slice(0, 12)})`, {
           hint: 'the repo no longer has that version: restore it, or write a new lockfile with --lockfile-out',
         });
       }
-      const sum = offered.get(p.nevra);
+      const sum = offered.get(p.nevra)?.checksum;
       if (p.checksum && sum && sum !== p.checksum) {
         throw new LayerError('LAYER_LOCKFILE', `${p.nevra} in repo ${r.id} has checksum ${sum}, ${file} pins ${p.checksum}`, { hint: 'the package was rebuilt under the same version' });
       }

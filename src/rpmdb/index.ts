@@ -5,8 +5,8 @@
  *   `packages()` (hnum, NEVRA, parsed header incl. install-time tags), `nevras()`, `records()`
  *   (PackageRecords for the solver's installed repo, same shape as src/rpm's toRecord),
  *   `ownersOf(path)` (Basenames index, like `rpm -qf`), `whatProvides(cap)`, `close()`.
- *   `openRpmdbWithHeaders(file, list)`: the same, its packages from a header list (headers.ts)
- *   written beside an unchanging database, SQLite opened only for the indexes.
+ *   `openRpmdbWithHeaders(file, list)`: the same answers from a header list (headers.ts)
+ *   written beside an unchanging database; SQLite is not loaded at all.
  *   Looks in usr/lib/sysimage/rpm, usr/share/rpm, var/lib/rpm (links resolved inside the tree).
  *   bdb/ndb databases are a LAYER_RPMDB error naming the backend. Never writes in the tree: a WAL
  *   database is read from a private copy (with its -wal) so read-only trees work.

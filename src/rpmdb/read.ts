@@ -26,7 +26,10 @@ import { formatNevra, type NevraParts } from '../nevra.js';
 export { formatNevra };
 
 export class Rpmdb {
-  /** The sqlite file that was opened (inside the tree; a WAL db is read from a private copy). */
+  /**
+   * The sqlite file read (inside the tree; a WAL db is read from a private copy), or, read
+   * through a header list, the database the list was written from.
+   */
   readonly file: string;
   /** The open database; none for one read through its header list (its packages are given). */
   readonly #handle: OpenedSqlite | undefined;
