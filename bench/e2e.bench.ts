@@ -68,6 +68,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, MAIN, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
+import { COMMAND, commandLine } from './lib/command.js';
 import { removeLater, removeNow, settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -85,8 +86,8 @@ function measured(cmd: string, args: string[], okCodes = [0]): { wall: number; c
 }
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
-/** The `layer` bin as installed (package.json "bin"): the esbuild bundle of src/cli/main.ts. */
-const BIN = join(ROOT, 'dist/bin/layer.cjs');
+/** The `layer` command as installed (package.json "bin"; bench/lib/command.ts). */
+const BIN = COMMAND;
 
 function wall(cmd: string, args: string[], okCodes = [0]): number {
   const t0 = performance.now();
@@ -98,7 +99,7 @@ function wall(cmd: string, args: string[], okCodes = [0]): number {
 
 /** `layer ARGS` through the bin, as a user runs it. */
 function bin(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(...commandLine(BIN, args), { encoding: 'utf8', maxBuffer: 1 << 26 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -119,7 +120,8 @@ function layerInstall(bin: string, sysroot: string): { ms: number; cpu: number; 
   const s = cloneSysroot(sysroot, 'bench-inst');
   settle(s);
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'LAYERBENCH %U %S %M', 'node', bin, 'install', '--sysroot', s, 'many-deps', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const [cmd, args] = commandLine(bin, ['install', '--sysroot', s, 'many-deps', '--json']);
+  const r = spawnSync('/usr/bin/time', ['-f', 'LAYERBENCH %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`layer install exited ${r.status}:\n${r.stderr}`);
   removeLater(join(s, '..'));
@@ -175,7 +177,7 @@ function big63Runs(sysroot: string, root: string, work: string, cache: string, b
   execFileSync('mkdir', ['-p', big]);
   writeFileSync(join(big, 'big.repo'), `[base]\nname=base\nbaseurl=file://${baseRepo}\ngpgcheck=0\nmetadata_expire=-1\n\n` +
     `[deb]\nname=deb\nbaseurl=file://${join(ROOT, deb)}\ngpgcheck=0\nmetadata_expire=-1\n`);
-  const layerBig = () => measured('node', [BIN, 'install', '--sysroot', sysroot, '--reposdir', big, '--dry-run', 'hello']);
+  const layerBig = () => measured(...commandLine(BIN, ['install', '--sysroot', sysroot, '--reposdir', big, '--dry-run', 'hello']));
   const dnfBig = () => measured('dnf', ['--installroot', root, `--setopt=reposdir=${big}`, `--setopt=cachedir=${cache}`, '--releasever=12', '--nogpgcheck', '-q', '--assumeno', 'install', 'hello'], [0, 1]);
   const dropSnapshot = () => rmSync(join(sysroot, 'ostree/layer/cache/solver'), { recursive: true, force: true });
   layerBig();
@@ -207,7 +209,7 @@ async function main(): Promise<void> {
   wall('dnf', dnf(root, '-y', 'install', ...BASE_PACKAGES));
 
   // dnf --assumeno exits 1 ("Operation aborted") after printing the transaction.
-  const layerDry = (main = BIN) => () => wall('node', [main, 'install', '--sysroot', sysroot, '--dry-run', 'openssl']);
+  const layerDry = (main = BIN) => () => wall(...commandLine(main, ['install', '--sysroot', sysroot, '--dry-run', 'openssl']));
   const dnfDry = () => wall('dnf', dnf(root, '--assumeno', 'install', 'openssl'), [0, 1]);
   const dropLayerMd = () => rmSync(join(sysroot, 'ostree/layer/cache/repos'), { recursive: true, force: true });
   const dropDnfMd = () => rmSync(cache, { recursive: true, force: true });
@@ -271,7 +273,7 @@ async function main(): Promise<void> {
   mkdirSync(upRepos);
   copyFileSync(join(f.reposdir, 'test.repo'), join(upRepos, 'test.repo'));
   writeFileSync(join(upRepos, 'os-updates.repo'), `[os-updates]\nname=os-updates\nbaseurl=file://${await buildOsUpdate()}\ngpgcheck=0\nmetadata_expire=-1\n`);
-  const layerCheck = () => wall('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', upRepos], [0, 77]);
+  const layerCheck = () => wall(...commandLine(BIN, ['upgrade', '--check', '--sysroot', sysroot, '--reposdir', upRepos]), [0, 77]);
   const dnfCheck = () => wall('dnf', ['--installroot', root, `--setopt=reposdir=${upRepos}`, `--setopt=cachedir=${cache}`, '--releasever=12', '--nogpgcheck', '-q', 'check-update'], [0, 100]);
   layerCheck();
   dnfCheck();

@@ -55,11 +55,12 @@ import { buildOsUpdate } from '../fixtures/demo/os-update.js';
 import { BASE_PACKAGES, cloneSysroot, ensureBuilt, initSysroot, repoFile, requireTool, ROOT, testFixtures } from '../test/cli/helpers.js';
 import type { FixtureSpec } from '../test/support/rpmbuild.js';
 import { fixtureRepo } from '../test/support/upgrade-fixtures.js';
+import { COMMAND, commandLine } from './lib/command.js';
 import { removeLater, removeNow, settle } from './lib/settle.js';
 import { formatTable, median, ratio, writeResult } from './lib/stats.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
-const BIN = join(ROOT, 'dist/bin/layer.cjs');
+const BIN = COMMAND;
 const NAMES = Array.from({ length: 20 }, (_, i) => `ub-${String(i).padStart(2, '0')}`);
 
 function layered(version: string): FixtureSpec[] {
@@ -106,12 +107,12 @@ async function main(): Promise<void> {
 
   // The same starting point on both sides: the base plus the 20 packages at 1.0.
   const sysroot = initSysroot(f, 'bench-up');
-  timed('node', [BIN, 'install', '--sysroot', sysroot, '--reposdir', before, ...NAMES]);
-  timed('node', [BIN, 'boot-pending', '--sysroot', sysroot]);
+  timed(...commandLine(BIN, ['install', '--sysroot', sysroot, '--reposdir', before, ...NAMES]));
+  timed(...commandLine(BIN, ['boot-pending', '--sysroot', sysroot]));
   const root = join(work, 'dnfroot');
   timed('dnf', dnf(root, before, '-y', 'install', ...BASE_PACKAGES, ...NAMES));
   // Warm metadata on both sides before anything is timed.
-  timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', after], [0, 77]);
+  timed(...commandLine(BIN, ['upgrade', '--check', '--sysroot', sysroot, '--reposdir', after]), [0, 77]);
   timed('dnf', dnf(root, after, 'check-update'), [0, 100]);
 
   const up = { layer: [] as number[], dnf: [] as number[], layerCpu: [] as number[], dnfCpu: [] as number[] };
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
   const layerUpgrade = (bin: string) => {
     const s = cloneSysroot(sysroot, 'bench-up-run');
     settle(s);
-    const r = timed('node', [...profile, bin, 'upgrade', '--sysroot', s, '--reposdir', after, '--json']);
+    const r = timed(...commandLine(bin, ['upgrade', '--sysroot', s, '--reposdir', after, '--json'], profile));
     removeLater(join(s, '..'));
     return { ...r, stages: (JSON.parse(r.stdout) as { transaction?: { timings?: unknown } }).transaction?.timings };
   };
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
   }
   const check = { layer: [] as number[], dnf: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
-    check.layer.push(timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', after], [0, 77]).ms);
+    check.layer.push(timed(...commandLine(BIN, ['upgrade', '--check', '--sysroot', sysroot, '--reposdir', after]), [0, 77]).ms);
     check.dnf.push(timed('dnf', dnf(root, after, 'check-update'), [0, 100]).ms);
   }
 
@@ -180,12 +181,12 @@ async function main(): Promise<void> {
   // The layered packages' repos stay enabled: their requests are solved again by the check.
   const big = reposDir(work, 'repos-63k', { base: f.base, deb: join(ROOT, deb), 'os-updates': osUpdate, ub: v1, 'ub-updates': v2 });
   // Twice: the first reads the XML, the second saves the solver pool snapshots later runs use.
-  timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', big], [0, 77]);
-  timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', big], [0, 77]);
+  timed(...commandLine(BIN, ['upgrade', '--check', '--sysroot', sysroot, '--reposdir', big]), [0, 77]);
+  timed(...commandLine(BIN, ['upgrade', '--check', '--sysroot', sysroot, '--reposdir', big]), [0, 77]);
   timed('dnf', dnf(root, big, 'check-update'), [0, 100]);
   const check63 = { layer: [] as number[], dnf: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
-    check63.layer.push(timed('node', [BIN, 'upgrade', '--check', '--sysroot', sysroot, '--reposdir', big], [0, 77]).ms);
+    check63.layer.push(timed(...commandLine(BIN, ['upgrade', '--check', '--sysroot', sysroot, '--reposdir', big]), [0, 77]).ms);
     check63.dnf.push(timed('dnf', dnf(root, big, 'check-update'), [0, 100]).ms);
   }
 

@@ -1,7 +1,8 @@
 // Builds the `layer` bin (package.json "bin"): src/cli/main.ts and everything it imports as one
-// CommonJS file, dist/bin/layer-main.cjs, and the bin itself, dist/bin/layer.cjs
-// (src/cli/launch.ts), which runs that bundle through a V8 code cache kept per verb in
-// dist/bin/.code-cache/. Run by `npm run build` (scripts/setup.sh) and the e2e bench.
+// CommonJS file, dist/bin/layer-main.cjs; its launcher, dist/bin/layer.cjs (src/cli/launch.ts),
+// which runs that bundle through a V8 code cache kept per verb in dist/bin/.code-cache/; and the
+// command, dist/bin/layer (src/cli/bin.sh), which starts Node on the launcher. Run by
+// `npm run build` (scripts/setup.sh) and the e2e bench.
 //
 // Why a bundle: `node dist/cli/main.js` resolves, reads and links ~120 ES modules per command
 // (~40 ms of a 150 ms dry run). Why CommonJS: Node 20 starts a .cjs entry ~5 ms sooner than an
@@ -13,7 +14,7 @@
 // which a CommonJS file can require() only from Node 20.19 (package.json allows 20.18.1): it is
 // bundled, its addon loaded lazily (see below).
 import { build } from 'esbuild';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -64,6 +65,11 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3', 'undici'],
+  // import() becomes require() (in a promise): Node 20 loses a vm.Script's dynamic-import
+  // callback when the script comes from V8 cached data, so every import() in a bundle run from
+  // the code cache (src/cli/launch.ts) failed with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: https
+  // repos (undici) from a verb's second run on. Checked below: none is left.
+  supported: { 'dynamic-import': false },
   plugins: [xattrAddon],
   // src/solver/native.ts finds wasm/ relative to import.meta.url; dist/bin/ is two levels below
   // the repo root like dist/solver/, so the same relative path holds. The directive comes first
@@ -80,4 +86,8 @@ await build({
 const mainFile = `${outdir}/layer-main.cjs`;
 const text = readFileSync(mainFile, 'utf8');
 writeFileSync(mainFile, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+if (/\bimport\(/.test(text.replace(/\/\/.*$/gm, ''))) throw new Error(`${mainFile}: an import() is left (see "dynamic-import" above)`);
 chmodSync(`${outdir}/layer.cjs`, 0o755);
+// The command itself: a shell script that starts Node without NODE_EXTRA_CA_CERTS (see there why).
+copyFileSync(`${root}src/cli/bin.sh`, `${outdir}/layer`);
+chmodSync(`${outdir}/layer`, 0o755);

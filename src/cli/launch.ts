@@ -15,7 +15,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { constants, Script } from 'node:vm';
+import { Script } from 'node:vm';
+
+// dist/bin/layer (src/cli/bin.sh) started Node without NODE_EXTRA_CA_CERTS, which Node reads
+// only at startup: set again here, it is back for child processes, and src/net/http.ts reads the
+// file itself for https connections.
+const extraCa = process.env.LAYER_EXTRA_CA_CERTS;
+if (extraCa !== undefined) {
+  delete process.env.LAYER_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS ??= extraCa;
+}
 
 // Before anything is compiled: the flags are part of what V8 checks a cache against, and
 // src/cli/main.ts sets the same one (see there why).
@@ -36,8 +45,8 @@ try {
 const source = readFileSync(main, 'utf8').replace(/^#!/, '//');
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: main,
-  // undici and node:fs/promises stay dynamic import()s in the bundle.
-  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  // No importModuleDynamically: Node 20 drops it for a script made from cached data, so the
+  // bundle holds no import() (scripts/bundle.mjs turns them into require()s and checks).
   ...(cached ? { cachedData: cached } : {}),
 });
 if (cached === undefined || script.cachedDataRejected === true) {

@@ -26,6 +26,7 @@ import {
   formatBytes,
   type TransferLimits,
 } from './limits.js';
+import { extraCa } from './ca.js';
 import { Http1Pool } from './http1.js';
 import { isLocal, localPath } from './url.js';
 
@@ -126,13 +127,13 @@ export class Fetcher {
     if (opts.http1Connections !== undefined) this.http1 = new Http1Pool(Math.max(1, opts.http1Connections), KEEP_ALIVE_MS);
   }
 
-  private dispatcher(u: Undici, opts: FetchOptions): Dispatcher {
+  private dispatcher(u: Undici, opts: FetchOptions, ca: string[] | undefined): Dispatcher {
     const { Agent, ProxyAgent, interceptors } = u;
     const ms = Math.max(1, opts.timeout * 1000);
     const key = `${opts.proxy ?? ''}|${opts.sslverify === false ? 'insecure' : 'verify'}|${ms}`;
     let d = this.dispatchers.get(key);
     if (d === undefined) {
-      const connect = { rejectUnauthorized: opts.sslverify !== false, timeout: ms };
+      const connect = { rejectUnauthorized: opts.sslverify !== false, timeout: ms, ...(ca ? { ca } : {}) };
       const base: Dispatcher =
         opts.proxy !== undefined
           ? new ProxyAgent({ uri: opts.proxy, connect, requestTls: connect })
@@ -212,9 +213,9 @@ export class Fetcher {
     if (deadline !== undefined) guard.after(deadline.at - Date.now(), () => pastDeadline(url, deadline.ms));
     try {
       const ms = Math.max(1, opts.timeout * 1000);
-      const u = await loadUndici();
+      const [u, ca] = await Promise.all([loadUndici(), extraCa()]);
       const res = await u
-        .request(url, { dispatcher: this.dispatcher(u, opts), headersTimeout: ms, bodyTimeout: ms, signal: guard.signal })
+        .request(url, { dispatcher: this.dispatcher(u, opts, ca), headersTimeout: ms, bodyTimeout: ms, signal: guard.signal })
         .catch((e: unknown) => {
           throw guard.why ?? new FetchFailure(url, describe(e), false);
         });
