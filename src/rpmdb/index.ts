@@ -15,7 +15,8 @@
  *   `entries` are `installedEntry(pkg)` for headers kept from the base's rpmdb (stored verbatim)
  *   and `packageEntry(rpmPackage, fileStates?)` for layered packages (region unchanged + the
  *   dribbles rpm adds: signature tags, FILESTATES, INSTALLTIME/COLOR/TID, INSTPREFIXES). All 18
- *   index tables get exactly rpm's rows; journal_mode DELETE; temp file + rename.
+ *   index tables get exactly rpm's rows; DELETE mode in the file (the build journals in memory);
+ *   temp file + rename. `writeRpmdbFile(file, …)`: the same database as a file of its own.
  *   Layout: the database goes where the tree already keeps one (e.g. rpm-ostree's real
  *   usr/share/rpm), else usr/lib/sysimage/rpm with a `usr/share/rpm -> ../lib/sysimage/rpm`
  *   link; `var/lib/rpm -> ../../usr/lib/sysimage/rpm` is opt-in (`links`), since /var of an
@@ -23,7 +24,7 @@
  */
 export { openRpmdb, openRpmdbWithHeaders, Rpmdb, formatNevra, type InstalledPackage } from './read.js';
 export { writeHeaderList, readHeaderList, type HeaderRow } from './headers.js';
-export { writeRpmdb, packageEntry, installedEntry, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
+export { writeRpmdb, writeRpmdbFile, packageEntry, installedEntry, type RpmdbEntry, type RpmdbLink, type WriteRpmdbOptions, type WrittenRpmdb } from './write.js';
 export type { InstallStamp } from './installed.js';
 export { locateRpmdb, rpmdbWriteDir, RPMDB_DIR, RPMDB_DIRS, SQLITE_NAME } from './locate.js';
 export { INDEX_TABLES, REQUIRED_TABLES } from './schema.js';

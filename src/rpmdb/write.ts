@@ -81,6 +81,14 @@ function blobOf(entry: RpmdbEntry, stamp: InstallStamp, i: number): { blob: Uint
   return { blob, header: parseHeaderBlob(blob, `${name} (installed header)`) };
 }
 
+/** Each entry's installed header blob, checked; LAYER_RPMDB naming the package on bad input. */
+function builtEntries(entries: readonly RpmdbEntry[], opts: WriteRpmdbOptions): Array<{ blob: Uint8Array; header: RpmHeader }> {
+  if (!Number.isInteger(opts.installTid) || opts.installTid < 0 || opts.installTid > 0xffffffff) {
+    throw new LayerError('LAYER_RPMDB', `installTid ${opts.installTid} is not a u32`);
+  }
+  return entries.map((e, i) => blobOf(e, opts, i));
+}
+
 function fsyncPath(p: string): void {
   const fd = fs.openSync(p, 'r');
   try {
@@ -98,10 +106,7 @@ function fsyncPath(p: string): void {
  * changes.
  */
 export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opts: WriteRpmdbOptions): WrittenRpmdb {
-  if (!Number.isInteger(opts.installTid) || opts.installTid < 0 || opts.installTid > 0xffffffff) {
-    throw new LayerError('LAYER_RPMDB', `installTid ${opts.installTid} is not a u32`);
-  }
-  const built = entries.map((e, i) => blobOf(e, opts, i));
+  const built = builtEntries(entries, opts);
   const dir = rpmdbWriteDir(treeRoot);
   const file = path.join(dir, SQLITE_NAME);
   try {
@@ -114,28 +119,7 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
   }
   const tmp = path.join(dir, `.${SQLITE_NAME}.tmp-${process.pid}-${Date.now()}`);
   try {
-    const db = openSqlite(tmp);
-    try {
-      db.pragma('journal_mode = DELETE');
-      // The temp file is fsynced once before the rename; per-statement syncs (one per CREATE)
-      // would only make the build slow: nothing can see this file until it is complete.
-      db.pragma('synchronous = OFF');
-      db.transaction(() => createSchema(db))();
-      const putPkg = db.prepare("INSERT INTO 'Packages' (hnum, blob) VALUES (?, ?)");
-      const putIdx = new Map(INDEX_TABLES.map((t) => [t.name, db.prepare(`INSERT INTO '${t.name}' (key, hnum, idx) VALUES (?, ?, ?)`)]));
-      db.transaction(() => {
-        built.forEach(({ blob, header }, i) => {
-          const hnum = i + 1;
-          putPkg.run(hnum, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
-          for (const [table, rows] of indexRows(header)) {
-            const stmt = putIdx.get(table)!;
-            for (const r of rows) stmt.run(typeof r.key === 'string' ? r.key : Buffer.from(r.key), hnum, r.idx);
-          }
-        });
-      })();
-    } finally {
-      db.close();
-    }
+    buildDatabase(tmp, built);
     if (opts.durable !== false) fsyncPath(tmp);
     settleOld(file);
     fs.renameSync(tmp, file);
@@ -147,6 +131,47 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
   }
   for (const link of opts.links ?? ['usr/share/rpm']) makeLink(treeRoot, link);
   return { file, packages: built.length };
+}
+
+/** A new SQLite database at `file` (which must not exist) holding `built`, hnum 1..n. */
+function buildDatabase(file: string, built: ReadonlyArray<{ blob: Uint8Array; header: RpmHeader }>): void {
+  const db = openSqlite(file);
+  try {
+    // Nothing can see this file until it is complete, and a failure discards it: the rollback
+    // journal is kept in memory (no -journal file created and deleted per transaction, each a
+    // new inode on disk) and nothing is synced per statement (the caller syncs the file once).
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('synchronous = OFF');
+    db.transaction(() => createSchema(db))();
+    const putPkg = db.prepare("INSERT INTO 'Packages' (hnum, blob) VALUES (?, ?)");
+    const putIdx = new Map(INDEX_TABLES.map((t) => [t.name, db.prepare(`INSERT INTO '${t.name}' (key, hnum, idx) VALUES (?, ?, ?)`)]));
+    db.transaction(() => {
+      built.forEach(({ blob, header }, i) => {
+        const hnum = i + 1;
+        putPkg.run(hnum, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+        for (const [table, rows] of indexRows(header)) {
+          const stmt = putIdx.get(table)!;
+          for (const r of rows) stmt.run(typeof r.key === 'string' ? r.key : Buffer.from(r.key), hnum, r.idx);
+        }
+      });
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The database alone, as a new file at `file` (a temp path of the caller's, which must not
+ * exist): what writeRpmdb puts in a tree, byte for byte, without the tree. Not synced.
+ */
+export function writeRpmdbFile(file: string, entries: readonly RpmdbEntry[], opts: WriteRpmdbOptions): void {
+  const built = builtEntries(entries, opts);
+  try {
+    buildDatabase(file, built);
+  } catch (err) {
+    fs.rmSync(file, { force: true });
+    throw withContext(`writing ${file}`, err);
+  }
 }
 
 /**

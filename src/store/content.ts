@@ -15,7 +15,7 @@ import {
   readFileSync, readSync, readlinkSync, symlinkSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { rename, symlink } from 'node:fs/promises';
+import { symlink } from 'node:fs/promises';
 import * as xattr from 'fs-xattr';
 import { LayerError } from '../errors.js';
 import {
@@ -137,8 +137,7 @@ export async function writeContentAsync(repo: Repo, meta: FileMeta, content: Uin
   } else {
     fillFile(repo, tmp, await openFd(tmp), meta, content);
   }
-  repo.objectDir(csum, 'file');
-  await rename(tmp, repo.objectPath(csum, 'file'));
+  await repo.publishAsync(tmp, csum, 'file');
   return csum;
 }
 
@@ -194,6 +193,37 @@ export function writeContentFromPath(repo: Repo, src: string, meta: FileMeta, si
     closeSync(inFd);
     closeSync(outFd);
   }
+  const csum = h.digest('hex') as Checksum;
+  if (!repo.hasObject(csum, 'file')) finishXattrs(repo, tmp, meta);
+  publishOrDrop(repo, tmp, csum);
+  return csum;
+}
+
+/**
+ * The regular file the caller wrote at `tmp` (a path from repo.tmpPath) becomes a content object
+ * with `meta`: hashed in place, given the object's owner, mode and times, and renamed in. What
+ * writeContentFromPath stores for the same file, without a second file (a new inode: ~0.4 ms on
+ * the bench disk) and a copy. `tmp` is gone afterwards either way.
+ */
+export function adoptContentFile(repo: Repo, tmp: string, meta: FileMeta): Checksum {
+  checkFileMeta(meta, 'content object');
+  if (isLink(meta)) throw new LayerError('LAYER_STORE', `${tmp}: only regular files are adopted`);
+  const h = createHash('sha256').update(fileHeader(meta));
+  const buf = Buffer.allocUnsafe(BIG);
+  const fd = openSync(tmp, 'r+');
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, BIG, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+    finishFd(repo, fd, meta);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
+  }
+  closeSync(fd);
   const csum = h.digest('hex') as Checksum;
   if (!repo.hasObject(csum, 'file')) finishXattrs(repo, tmp, meta);
   publishOrDrop(repo, tmp, csum);

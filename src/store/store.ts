@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { LayerError, withContext } from '../errors.js';
 import type { Variant } from './gvariant/index.js';
-import { writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
+import { adoptContentFile, readXattrs, writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
 import { commitDirectory, writeCommitObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
 import { checkoutTree, checkoutUnionTrees, type CheckoutOptions, type UnionOptions } from './checkout.js';
 import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
@@ -97,6 +97,12 @@ export class Store extends Repo {
    */
   writeEntry(path: string, owner?: { uid: number; gid: number }): Checksum {
     return writeEntryObject(this, path, lstatSync(path), owner);
+  }
+
+  /** writeEntry for a regular file written at a tmpPath() of this store: renamed in, not copied. */
+  adoptEntry(tmp: string, owner?: { uid: number; gid: number }): Checksum {
+    const st = lstatSync(tmp);
+    return adoptContentFile(this, tmp, { uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mode: st.mode, xattrs: readXattrs(tmp) });
   }
 
   private finishCommit(root: [Checksum, Checksum], opts: CommitOptions): Checksum {

@@ -27,7 +27,7 @@ import { LayerError, withContext } from '../errors.js';
 import { Store, type Checksum } from '../store/index.js';
 import { cleanBootLeftovers, readBootEntries, stageKernel, swapBootEntries, type BootEntry, type BootKernel } from './bootloader.js';
 import { writeMergedEtc, type EtcChanges } from './etc-merge.js';
-import { syncFilesystem, writeFileDurable } from './fsutil.js';
+import { syncFilesystem, writeFileBeforeSync, writeFileDurable } from './fsutil.js';
 import { readConfig } from './config.js';
 import { SysrootLock, type LockWaitOptions } from './lock.js';
 import { formatOrigin, parseOrigin } from './origin.js';
@@ -229,7 +229,8 @@ export class Sysroot {
       }
       // The tree's kernel + initramfs into boot/ostree/<os>-<bootcsum>/ (shared when already there).
       kernel = await stageKernel(this.path, osname, path);
-      writeFileDurable(`${path}.origin`, formatOrigin(origin));
+      // Made durable by the syncfs below, before the deployment is in the boot list (two fsyncs less).
+      writeFileBeforeSync(`${path}.origin`, formatOrigin(origin));
       // The package refs are a cache (a lost one means importing the package again): their
       // values are written before the syncfs, which makes them durable with the objects, and
       // renamed in after it, without an fsync each.
