@@ -150,7 +150,8 @@ function buildDatabase(file: string, built: ReadonlyArray<{ blob: Uint8Array; he
         const hnum = i + 1;
         putPkg.run(hnum, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
         for (const [table, rows] of indexRows(header)) {
-          const stmt = putIdx.get(table)!;
+          const stmt = putIdx.get(table);
+          if (stmt === undefined) throw new Error(`assertion failed: index table ${table} not in INDEX_TABLES`);
           for (const r of rows) stmt.run(typeof r.key === 'string' ? r.key : Buffer.from(r.key), hnum, r.idx);
         }
       });
