@@ -1,10 +1,9 @@
 /** Package lists and diffs of deployments (`layer db list`, `layer db diff`), read from each tree's rpmdb. */
 import { createScratch, readBase } from '../compose/index.js';
 import { LayerError, withContext } from '../errors.js';
-import type { InstalledPackage } from '../rpmdb/index.js';
 import type { Store } from '../store/index.js';
 import { openRpmdb } from '../rpmdb/index.js';
-import { compareEvr, formatEvr, type Nevra } from '../nevra.js';
+import { compareEvr, formatEvr, parseNevra, type Nevra, type NevraParts } from '../nevra.js';
 import type { Deployment } from '../sysroot/index.js';
 import type { PackageDiff } from './types.js';
 
@@ -15,7 +14,7 @@ export interface ListedPackage {
   evr: string;
 }
 
-const listed = (pkgs: readonly InstalledPackage[]): ListedPackage[] =>
+const listed = (pkgs: ReadonlyArray<NevraParts & { nevra: Nevra }>): ListedPackage[] =>
   pkgs.filter((p) => p.name !== 'gpg-pubkey').map((p) => ({ name: p.name, nevra: p.nevra, evr: formatEvr(p) })).sort((a, b) => (a.nevra < b.nevra ? -1 : 1));
 
 /**
@@ -34,6 +33,19 @@ export async function listCommitPackages(store: Store, commit: string, cacheDir:
   } finally {
     await scratch.release();
   }
+}
+
+/**
+ * A plan's package set (Plan.packages) as listed packages: what the rpmdb apply writes for it
+ * holds (apply/rpmdb.ts: the base's packages less the plan's removals, plus its installs), read
+ * without opening that database again (a private copy of it, and every header parsed).
+ */
+export function listedFromPlan(packages: readonly Nevra[]): ListedPackage[] {
+  return listed(packages.map((n) => {
+    const parts = parseNevra(n);
+    if (!parts) throw new LayerError('LAYER_INTERNAL', `assertion failed: plan package '${n}' is not a NEVRA`);
+    return { ...parts, nevra: n };
+  }));
 }
 
 export function listPackages(tree: string): ListedPackage[] {

@@ -29,7 +29,7 @@ import type { Checksum } from '../store/index.js';
 import { Sysroot, type DeployRef, type Deployment, type Origin } from '../sysroot/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffPackages, listCommitPackages, listPackages } from './db.js';
+import { diffPackages, listCommitPackages, listedFromPlan } from './db.js';
 import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
 import { dnfComposeOptions, readMainConf } from './dnf-options.js';
 import type { DnfMainConfig } from '../repos/index.js';
@@ -325,7 +325,7 @@ export async function deployPlan(
   const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
   const before = current ? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')) : undefined;
   const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles, refs: deployRefs, ...(gate ? { asDefault: false } : {}) }));
-  const diff = before ? diffPackages(before, listPackages(deployed.deployment.path)) : undefined;
+  const diff = before ? diffPackages(before, listedFromPlan(p.packages)) : undefined;
   let { deployment, removed } = deployed;
   let held = false;
   if (gate) {
