@@ -22,16 +22,18 @@ const listed = (pkgs: ReadonlyArray<NevraParts & { nevra: Nevra }>): ListedPacka
  * damaged copy in the current deployment must not block the transaction that replaces it).
  */
 export async function listCommitPackages(store: Store, commit: string, cacheDir: string): Promise<ListedPackage[]> {
-  const scratch = await createScratch(cacheDir);
+  // A scratch directory only when the commit's database is not in the cache yet (two inodes
+  // made and removed for nothing, otherwise).
+  let scratch: Awaited<ReturnType<typeof createScratch>> | undefined;
   try {
-    const base = await readBase(store, commit, scratch.path, cacheDir);
+    const base = await readBase(store, commit, async () => (scratch ??= await createScratch(cacheDir)).path, cacheDir);
     try {
       return listed(base.packages);
     } finally {
       base.rpmdb?.close();
     }
   } finally {
-    await scratch.release();
+    await scratch?.release();
   }
 }
 
