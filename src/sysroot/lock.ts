@@ -50,6 +50,8 @@ export interface LockWaitOptions {
 }
 
 const QUEUE_DIR = 'lock-queue';
+/** Sorts after every ticket name (they start with digits): all live tickets are "ahead" of it. */
+const LAST_TICKET = '~';
 
 function processStart(pid: number): string | undefined {
   try {
@@ -120,6 +122,13 @@ export class SysrootLock {
   static async acquireWait(stateDir: string, command: string, opts: LockWaitOptions = {}): Promise<SysrootLock> {
     const queue = join(stateDir, QUEUE_DIR);
     mkdirSync(queue, { recursive: true });
+    // Nobody waiting: no ticket to write and delete (two inode operations per command, 0.3-1 ms
+    // each on the bench disk). A waiter that queues meanwhile arrived after this check; whoever
+    // links the lock first holds it, and the other waits as usual.
+    if (SysrootLock.liveTicketsAhead(queue, LAST_TICKET).length === 0) {
+      const r = SysrootLock.tryAcquire(stateDir, command);
+      if (r instanceof SysrootLock) return r;
+    }
     const start = processStart(process.pid) ?? '';
     const mine = `${process.hrtime.bigint().toString().padStart(20, '0')}-${process.pid}-${start}`;
     // The name is the ticket; the content only helps a human looking at the directory.
