@@ -1,9 +1,10 @@
 /**
  * The `layer` command as installed: dist/bin/layer (src/cli/bin.sh) starts Node without
  * NODE_EXTRA_CA_CERTS, whose certificates still count for https repos; dist/bin/layer.cjs
- * (src/cli/launch.ts) runs the CLI bundle through a V8 code cache per verb. The first run of a verb writes the cache, later runs use it
- * unchanged (V8 accepted it), damaged data is replaced, and dynamic imports inside the bundle
- * (undici for http repos) still work. Runs a private copy of dist/bin, so other test files
+ * (src/cli/launch.ts) runs the CLI bundle through a V8 code cache per verb (and one for its dry
+ * runs). The first run of a verb writes the cache, later runs use it unchanged (V8 accepted it),
+ * damaged data is replaced, and dynamic imports inside the bundle (undici for http repos) still
+ * work. Runs a private copy of dist/bin, so other test files
  * using the bin never see a cache change under them.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultServer } from '../support/http-server.js';
 import { requireTool } from '../support/tools.js';
-import { ensureBuilt, initSysroot, layerAsync, repoFile, removeTempDirs, ROOT, tempDir, testFixtures, type Fixtures } from './helpers.js';
+import { cloneSysroot, ensureBuilt, initSysroot, layerAsync, repoFile, removeTempDirs, ROOT, tempDir, testFixtures, type Fixtures } from './helpers.js';
 
 let f: Fixtures;
 let sysroot: string;
@@ -105,11 +106,25 @@ describe('the layer bin', () => {
         expect(r.code, r.stderr).toBe(0);
         expect(r.stdout).toMatch(/dep-a/);
         expect(server.requests.slice(seen).some((p) => p.endsWith('repomd.xml'))).toBe(true);
-        expect(existsSync(join(cacheDir, 'install.bin'))).toBe(true);
+        expect(existsSync(join(cacheDir, 'install.look.bin'))).toBe(true);
       }
     } finally {
       await server.stop();
     }
+  });
+
+  it('keeps a dry run\'s cache apart from a real run\'s, which compiles more', async () => {
+    const look = join(cacheDir, 'install.look.bin');
+    const dry = await run(['install', '-n', '--sysroot', sysroot, 'dep-a']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const lookMtime = statSync(look).mtimeMs;
+    const real = await run(['install', '--sysroot', cloneSysroot(sysroot, 'launch-real'), 'dep-a', '--json']);
+    expect(real.code, real.stderr).toBe(0);
+    const full = join(cacheDir, 'install.bin');
+    expect(existsSync(full)).toBe(true);
+    expect(statSync(look).mtimeMs).toBe(lookMtime);
+    // The real run's data carries the apply and deploy code a dry run never compiles.
+    expect(statSync(full).size).toBeGreaterThan(statSync(look).size);
   });
 
   it('holds only ASCII, so V8 keeps its source as a one-byte string (half the heap)', async () => {
