@@ -119,7 +119,7 @@ class DirFinisher {
       const [dest, csum] = this.pending[i] as [string, Checksum];
       let m = this.metas.get(csum);
       if (!m) {
-        m = decodeDirMeta(this.repo.readMetadata('dirmeta', csum));
+        m = decodeDirMeta(this.repo.readMetadata('dirmeta', csum), 'store');
         this.metas.set(csum, m);
       }
       if (isRoot) chownSync(dest, m.uid, m.gid);

@@ -121,7 +121,8 @@ export function reachable(repo: Repo, commits: Iterable<Checksum>, depth = -1, o
     if (!repo.hasObject(t, 'dirtree')) return missing('dirtree', t);
     let dt;
     try {
-      dt = decodeDirTree(repo.readMetadata('dirtree', t));
+      // Normal form is the object scan's to check (checkObject); here only the links count.
+      dt = decodeDirTree(repo.readMetadata('dirtree', t), 'store');
     } catch {
       return; // reported by the object scan
     }
@@ -144,7 +145,7 @@ export function reachable(repo: Repo, commits: Iterable<Checksum>, depth = -1, o
       }
       let commit;
       try {
-        commit = decodeCommit(repo.readMetadata('commit', c));
+        commit = decodeCommit(repo.readMetadata('commit', c), 'store');
       } catch {
         break;
       }

@@ -122,7 +122,7 @@ export class Store extends Repo {
   readCommit(rev: string): CommitInfo {
     const checksum = this.resolveRef(rev);
     try {
-      return { checksum, ...decodeCommit(this.readMetadata('commit', checksum)) };
+      return { checksum, ...decodeCommit(this.readMetadata('commit', checksum), 'store') };
     } catch (err) {
       throw withContext(`reading commit ${checksum}`, err);
     }

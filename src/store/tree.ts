@@ -34,7 +34,7 @@ export type RawNode =
 
 export function readDirTree(repo: Repo, csum: Checksum): DirTree {
   try {
-    return decodeDirTree(repo.readMetadata('dirtree', csum));
+    return decodeDirTree(repo.readMetadata('dirtree', csum), 'store');
   } catch (err) {
     if (err instanceof LayerError && err.code === 'LAYER_STORE_CORRUPT') {
       throw new LayerError(err.code, `dirtree ${csum}: ${err.message}`, { cause: err });
@@ -58,7 +58,7 @@ export function* walkRaw(repo: Repo, tree: Checksum, meta: Checksum, prefix = ''
 /** Load the metadata of a raw node. */
 export function describe(repo: Repo, node: RawNode): TreeEntry {
   if (node.kind === 'dir') {
-    const m = decodeDirMeta(repo.readMetadata('dirmeta', node.meta));
+    const m = decodeDirMeta(repo.readMetadata('dirmeta', node.meta), 'store');
     return { path: node.path, type: 'dir', checksum: node.tree, metaChecksum: node.meta, ...m, size: 0 };
   }
   const m = loadContentMeta(repo, node.csum);

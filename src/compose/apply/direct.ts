@@ -52,7 +52,7 @@ function hasKernel(store: Store, root: UnionDir): boolean {
 
 /** A directory whose metadata leaves new entries as the process creates them (no setgid, no xattrs). */
 function plainParent(store: Store, dir: UnionDir): boolean {
-  const m = decodeDirMeta(store.readMetadata('dirmeta', dir.meta));
+  const m = decodeDirMeta(store.readMetadata('dirmeta', dir.meta), 'store');
   return (m.mode & 0o2000) === 0 && m.xattrs.length === 0;
 }
 
