@@ -201,7 +201,9 @@ export async function runScriptlet(
       inner.push(inside, String(opts.instances ?? 1));
     }
     let path = SCRIPT_PATH;
-    const shims = await missingAccountTools(tree);
+    // An interpreter run without a script (`%post -p /sbin/ldconfig`, layer's own ld.so cache
+    // refresh) execs that program alone: only a script can call useradd and friends.
+    const shims = scriptlet.body ? await missingAccountTools(tree) : [];
     if (shims.length > 0) {
       const dir = join(work, 'shims');
       await mkdir(dir, { mode: 0o755 });
