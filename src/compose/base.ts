@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { LayerError, withContext } from '../errors.js';
-import { openRpmdb, openRpmdbWithHeaders, RPMDB_DIRS, writeHeaderList, type InstalledPackage, type Rpmdb } from '../rpmdb/index.js';
+import { openRpmdb, openRpmdbWithHeaders, Rpmdb, RPMDB_DIRS, writeHeaderList, type HeaderRow, type InstalledPackage } from '../rpmdb/index.js';
 import type { PackageRecord } from '../solver/types.js';
-import type { Store } from '../store/index.js';
+import type { Checksum, Store } from '../store/index.js';
 
 export interface BaseSet {
   commit: string | null;
@@ -55,6 +55,17 @@ const KEEP_CACHED_BASES = 4;
  * `cacheDir` (or when the cached copy is unusable), the database is copied into `scratch` as
  * before (given as a function, it is asked for only then).
  */
+/**
+ * The BaseSet of a commit this process just composed, from the rpmdb rows apply wrote into it
+ * (ApplyResult.rpmdbRows): what readBase would read back, without extracting the database from
+ * the store, writing it to the cache and opening it with SQLite (~25 ms of an upgrade, between
+ * composing its base and planning the layered packages on it).
+ */
+export function baseFromRows(commit: Checksum, rows: readonly HeaderRow[]): BaseSet {
+  const rpmdb = new Rpmdb(`commit ${commit}: rpmdb as written`, rows);
+  return { commit, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
+}
+
 export async function readBase(
   store: Store, commit: string | null, scratch: string | (() => Promise<string>), cacheDir?: string,
 ): Promise<BaseSet> {

@@ -9,7 +9,7 @@ import type { Report } from '../report.js';
 import type { RepoSet } from '../repos/index.js';
 import type { Request } from '../request/index.js';
 import type { RpmPackage } from '../rpm/index.js';
-import type { RpmdbEntry } from '../rpmdb/index.js';
+import type { HeaderRow, RpmdbEntry } from '../rpmdb/index.js';
 import type { Checksum, Store } from '../store/index.js';
 import type { BaseSet } from './base.js';
 
@@ -211,6 +211,8 @@ export interface ApplyResult {
   direct?: true;
   /** With `deferRefs`: the package refs to set (ref → commit) once the objects are durable. */
   refs?: PendingRef[];
+  /** The new tree's rpmdb Packages rows: composing on the commit needs no read-back (baseFromRows). */
+  rpmdbRows?: HeaderRow[];
 }
 
 /** A ref to set once the objects it names are durable (ApplyContext.deferRefs). */

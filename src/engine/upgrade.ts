@@ -24,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { apply, plan as planCompose, type Plan } from '../compose/index.js';
+import { apply, baseFromRows, plan as planCompose, type Plan } from '../compose/index.js';
 import type { ApplyContext, PlanContext } from '../compose/types.js';
 import { dnfComposeOptions, readMainConf } from './dnf-options.js';
 import type { DnfMainConfig } from '../repos/index.js';
@@ -274,11 +274,13 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   if (request.requested.length + request.requestedLocal.length > 0) {
     // The layered requests on that commit, checked against the preview before anything more is written.
     const layeredRequest = setBase(request, request.baseRef, baseCommit, recipe);
-    finalPlan = await planCompose(layeredRequest, planCtx);
+    // The new base's packages as its apply wrote them: no read-back of its rpmdb.
+    const onBase = baseApplied.rpmdbRows ? { base: baseFromRows(baseCommit, baseApplied.rpmdbRows) } : {};
+    finalPlan = await planCompose(layeredRequest, { ...planCtx, ...onBase });
     assertSameSet(finalPlan.packages, combined.packages, report);
     const trust = await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
     const version = versionFor(sysroot.store, baseCommit, current.checksum, req.options.version);
-    const applied = await apply(finalPlan, { ...applyCtx, verify: trust.verify, extraRpmdbEntries: trust.entries, version, deferRefs: true });
+    const applied = await apply(finalPlan, { ...applyCtx, ...onBase, verify: trust.verify, extraRpmdbEntries: trust.entries, version, deferRefs: true });
     if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
     commit = applied.commit;
     refs.push(...(applied.refs ?? []));

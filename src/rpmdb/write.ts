@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openSqlite } from './driver.js';
+import type { HeaderRow } from './headers.js';
 import { LayerError, withContext } from '../errors.js';
 import { parseHeaderBlob, type RpmHeader, TAG } from '../rpm/index.js';
 import { installedHeaderBlob, type InstallStamp } from './installed.js';
@@ -66,6 +67,8 @@ export interface WrittenRpmdb {
   /** The database file inside the tree. */
   file: string;
   packages: number;
+  /** Its Packages rows, as openRpmdb would read them back. */
+  rows: HeaderRow[];
 }
 
 const LINK_TARGETS: Record<RpmdbLink, string> = {
@@ -130,7 +133,7 @@ export function writeRpmdb(treeRoot: string, entries: readonly RpmdbEntry[], opt
     throw withContext(`writing ${file}`, err);
   }
   for (const link of opts.links ?? ['usr/share/rpm']) makeLink(treeRoot, link);
-  return { file, packages: built.length };
+  return { file, packages: built.length, rows: rowsOf(built) };
 }
 
 /** A new SQLite database at `file` (which must not exist) holding `built`, hnum 1..n. */
@@ -165,7 +168,7 @@ function buildDatabase(file: string, built: ReadonlyArray<{ blob: Uint8Array; he
  * The database alone, as a new file at `file` (a temp path of the caller's, which must not
  * exist): what writeRpmdb puts in a tree, byte for byte, without the tree. Not synced.
  */
-export function writeRpmdbFile(file: string, entries: readonly RpmdbEntry[], opts: WriteRpmdbOptions): void {
+export function writeRpmdbFile(file: string, entries: readonly RpmdbEntry[], opts: WriteRpmdbOptions): HeaderRow[] {
   const built = builtEntries(entries, opts);
   try {
     buildDatabase(file, built);
@@ -173,7 +176,10 @@ export function writeRpmdbFile(file: string, entries: readonly RpmdbEntry[], opt
     fs.rmSync(file, { force: true });
     throw withContext(`writing ${file}`, err);
   }
+  return rowsOf(built);
 }
+
+const rowsOf = (built: ReadonlyArray<{ blob: Uint8Array }>): HeaderRow[] => built.map(({ blob }, i) => ({ hnum: i + 1, blob }));
 
 /**
  * Folds a replaced database's `-wal` (or hot `-journal`) back into its main file and removes

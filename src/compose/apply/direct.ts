@@ -17,7 +17,7 @@
  */
 import { lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeRpmdbFile, SQLITE_NAME, RPMDB_DIR, type RpmdbEntry } from '../../rpmdb/index.js';
+import { writeRpmdbFile, SQLITE_NAME, RPMDB_DIR, type HeaderRow, type RpmdbEntry } from '../../rpmdb/index.js';
 import { decodeDirMeta, type Store, type UnionDir } from '../../store/index.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
@@ -70,7 +70,7 @@ function rpmdbPlain(store: Store, root: UnionDir): boolean {
  * object the checkout path would commit (owned by this process, as a file it creates in a plain
  * directory is); the usr/share/rpm link likewise when the base lacks it.
  */
-export function directDatabase(s: ApplyState, root: UnionDir, entries: readonly RpmdbEntry[], installTid: number): void {
+export function directDatabase(s: ApplyState, root: UnionDir, entries: readonly RpmdbEntry[], installTid: number): HeaderRow[] {
   const { store } = s.ctx;
   const owner = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
   const rpm = root.find(store, RPMDB_DIR);
@@ -79,12 +79,13 @@ export function directDatabase(s: ApplyState, root: UnionDir, entries: readonly 
   // Built in the store's tmp/ and renamed in as the object: no tree of directories around it,
   // no second copy (each a new inode, 0.3-1 ms apiece on the bench disk).
   const file = store.tmpPath('rpmdb');
-  writeRpmdbFile(file, entries, { installTid, durable: false });
+  const rows = writeRpmdbFile(file, entries, { installTid, durable: false });
   rpm.files.set(SQLITE_NAME, store.adoptEntry(file, owner));
-  if (share.files.has('rpm') || share.dirs.has('rpm')) return;
+  if (share.files.has('rpm') || share.dirs.has('rpm')) return rows;
   const tree = join(s.scratch, 'rpmdb-root');
   const link = join(tree, 'share-rpm');
   mkdirSync(tree, { recursive: true });
   if (!lstatSync(link, { throwIfNoEntry: false })) symlinkSync(SHARE_LINK, link);
   share.files.set('rpm', store.writeEntry(link, owner));
+  return rows;
 }

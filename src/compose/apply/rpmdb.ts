@@ -18,10 +18,11 @@ export async function writeDatabase(s: ApplyState): Promise<void> {
   ];
   const installTid = sourceDateEpoch() ?? Math.floor(Date.now() / 1000);
   if (s.union) {
-    directDatabase(s, s.union, entries, installTid);
+    s.rpmdbRows = directDatabase(s, s.union, entries, installTid);
     return;
   }
   const written = writeRpmdb(s.root, entries, { installTid, durable: false });
+  s.rpmdbRows = written.rows;
   // A base keeping its database elsewhere (rpm-ostree's usr/share/rpm) keeps it there;
   // usr/lib/sysimage/rpm then points at it, so rpm's current default path finds it too.
   const sysimage = join(s.root, RPMDB_DIR);

@@ -4,7 +4,7 @@
  */
 import type { Nevra } from '../../nevra.js';
 import type { RpmPackage } from '../../rpm/index.js';
-import type { InstalledPackage } from '../../rpmdb/index.js';
+import type { HeaderRow, InstalledPackage } from '../../rpmdb/index.js';
 import type { Checksum, UnionDir } from '../../store/index.js';
 import type { BaseSet } from '../base.js';
 import type { ApplyContext, PendingRef, Plan, PlanStep } from '../types.js';
@@ -35,6 +35,8 @@ export interface ApplyState {
    * (direct.ts); the later steps then edit it instead of `root`, which is never created.
    */
   union?: UnionDir;
+  /** rpmdb → the new tree's Packages rows (hnum, blob). */
+  rpmdbRows?: HeaderRow[];
   /** commit → the new commit. */
   commit?: Checksum;
 }
