@@ -280,7 +280,9 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
     assertSameSet(finalPlan.packages, combined.packages, report);
     const trust = await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
     const version = versionFor(sysroot.store, baseCommit, current.checksum, req.options.version);
-    const applied = await apply(finalPlan, { ...applyCtx, ...onBase, verify: trust.verify, extraRpmdbEntries: trust.entries, version, deferRefs: true });
+    const applied = await apply(finalPlan, {
+      ...applyCtx, ...onBase, verify: trust.verify, extraRpmdbEntries: trust.entries, version, deferRefs: true,
+    });
     if (!applied.commit) throw new LayerError('LAYER_INTERNAL', 'assertion failed: apply returned no commit');
     commit = applied.commit;
     refs.push(...(applied.refs ?? []));
