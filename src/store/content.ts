@@ -14,7 +14,7 @@ import {
   closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, open, openSync,
   readFileSync, readSync, readlinkSync, symlinkSync, unlinkSync, writeSync,
 } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { symlink } from 'node:fs/promises';
 import * as xattr from 'fs-xattr';
 import { LayerError } from '../errors.js';
@@ -159,10 +159,29 @@ export async function writeContentStream(repo: Repo, meta: FileMeta, chunks: Asy
       let off = 0;
       while (off < chunk.length) off += writeSync(fd, chunk, off);
     }
+  } catch (err) {
+    dropTemp(tmp, fd);
+    throw err;
+  }
+  return settleTemp(repo, tmp, fd, meta, h);
+}
+
+/** A temp object given up: its fd closed, the file removed. */
+function dropTemp(tmp: string, fd: number): void {
+  closeSync(fd);
+  unlinkSync(tmp);
+}
+
+/**
+ * The end of a temp content object written (or read) through `fd`: the object's metadata, then
+ * renamed in under the checksum `h` gives, or dropped when the store has it already. The temp
+ * file is removed on a failure.
+ */
+function settleTemp(repo: Repo, tmp: string, fd: number, meta: FileMeta, h: Hash): Checksum {
+  try {
     finishFd(repo, fd, meta);
   } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
+    dropTemp(tmp, fd);
     throw err;
   }
   closeSync(fd);
@@ -188,15 +207,13 @@ export function writeContentFromPath(repo: Repo, src: string, meta: FileMeta, si
       let off = 0;
       while (off < n) off += writeSync(outFd, buf, off, n - off);
     }
-    finishFd(repo, outFd, meta);
+  } catch (err) {
+    dropTemp(tmp, outFd);
+    throw err;
   } finally {
     closeSync(inFd);
-    closeSync(outFd);
   }
-  const csum = h.digest('hex') as Checksum;
-  if (!repo.hasObject(csum, 'file')) finishXattrs(repo, tmp, meta);
-  publishOrDrop(repo, tmp, csum);
-  return csum;
+  return settleTemp(repo, tmp, outFd, meta, h);
 }
 
 /**
@@ -217,17 +234,11 @@ export function adoptContentFile(repo: Repo, tmp: string, meta: FileMeta): Check
       if (n === 0) break;
       h.update(buf.subarray(0, n));
     }
-    finishFd(repo, fd, meta);
   } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
+    dropTemp(tmp, fd);
     throw err;
   }
-  closeSync(fd);
-  const csum = h.digest('hex') as Checksum;
-  if (!repo.hasObject(csum, 'file')) finishXattrs(repo, tmp, meta);
-  publishOrDrop(repo, tmp, csum);
-  return csum;
+  return settleTemp(repo, tmp, fd, meta, h);
 }
 
 /** Read every xattr of a path (bare mode objects, trees being committed). Symlinks: none. */
