@@ -22,8 +22,9 @@
  *                 vs dnf --assumeno on the same repos; wall and CPU time, peak RSS (/usr/bin/time)
  * BENCH_ONLY=install runs the base setup and the install row only; BENCH_ONLY=63k the 63k rows.
  * Both are timed as processes (wall clock, startup included), medians of BENCH_RUNS. `layer` is
- * the bin as installed (dist/bin/layer.cjs, rebuilt by this bench: scripts/bundle.mjs); one extra
- * row runs the warm dry run through tsc's dist/cli/main.js, which the tests use.
+ * the command as installed (dist/bin/layer, rebuilt by this bench: scripts/bundle.mjs; a
+ * BENCH_BEFORE layer.cjs runs under node, see lib/command.ts); one extra row runs the warm dry
+ * run through tsc's dist/cli/main.js, which the tests use.
  * Targets: dry-run warm at least as fast as dnf warm; rollback under 100 ms.
  *
  * Results (2-core machine shared with other work, BENCH_RUNS=7, ms):
@@ -62,6 +63,11 @@
  * What is left of the dry run (~95 ms in-process on top of Node's ~55 ms start): module init ~18 ms (better-
  * sqlite3 and builtins), wasm instantiation ~7 ms (Emscripten's FS setup included), solve ~8 ms,
  * base-deployment rpmdb check ~6 ms, GC ~6 ms, the rest sysroot/repo file reads.
+ * Session 8 (15 interleaved runs, 14d5dc3's bin as BENCH_BEFORE, twice in a row): install
+ * many-deps 514 / 408 vs dnf 420 ms (1.22x -> 0.97x), then 541 / 446 vs 386 ms (1.40x -> 1.16x);
+ * CPU 600 / 470 vs 360 and 610 / 520 vs 330 ms. 63k dry run: 76.3 vs 81.1 MB (0.94x), 314 vs
+ * 454 ms wall. README "Speed of installs and upgrades" says what changed (mostly fewer new
+ * inodes, which cost 0.25-1.1 ms each on this disk).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

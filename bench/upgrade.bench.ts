@@ -46,6 +46,9 @@
  * 644 ms (1.56x -> 1.65x), CPU 1150 / 1210 vs 520 ms; the run before 1130 / 1100 vs 718 ms
  * (1.57x -> 1.53x): within the noise (one bin ranged 921-1204 ms). The commit stage of the
  * recomposed base 53-71 -> 34-39 ms (the devino index from the objects checked out).
+ * Session 8 (11 interleaved runs, 14d5dc3's bin as BENCH_BEFORE): 991 / 878 vs dnf 619 ms
+ * (1.60x -> 1.42x), CPU 1160 / 970 vs 510 ms: store reads without the normal-form check, the
+ * new base's rpmdb not read back between the two composes, the shell command, fewer inodes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
