@@ -110,7 +110,9 @@ export class Repo {
     try {
       await rename(tmp, dest);
     } catch (err) {
-      if (this.madeDirs.has(dir) || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // Not madeDirs: another write in flight may have made the directory meanwhile. A missing
+      // temp file fails the second rename the same way.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       mkdirSync(dir, { recursive: true });
       await rename(tmp, dest);
     }
@@ -264,7 +266,7 @@ export function renameIntoObjects(madeDirs: Set<string>, tmp: string, dest: stri
   try {
     renameSync(tmp, dest);
   } catch (err) {
-    if (madeDirs.has(dir) || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     mkdirSync(dir, { recursive: true });
     renameSync(tmp, dest);
   }
