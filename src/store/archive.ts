@@ -109,7 +109,6 @@ export interface ArchiveOptions {
 /** An archive-mode OSTree repository on disk: objects, refs, config. */
 export class ArchiveRepo {
   readonly path: string;
-  private readonly madeDirs = new Set<string>();
 
   private constructor(path: string, readonly fsync: boolean) {
     this.path = resolve(path);
@@ -170,7 +169,7 @@ export class ArchiveRepo {
   writeObject(csum: Checksum, type: ArchiveObjectType, bytes: Uint8Array): void {
     const tmp = this.tmpPath('obj');
     writeFileSync(tmp, bytes, { mode: 0o644 });
-    renameIntoObjects(this.madeDirs, tmp, this.objectPath(csum, type));
+    renameIntoObjects(tmp, this.objectPath(csum, type));
   }
 
   tmpPath(tag: string): string {

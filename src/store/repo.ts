@@ -42,7 +42,6 @@ let tmpCounter = 0;
 export class Repo {
   /** Metadata objects known to exist, so hot loops skip the stat. */
   private readonly known = new Set<string>();
-  private readonly madeDirs = new Set<string>();
   /**
    * Content objects this process hardlinked into checkouts: where a re-commit looks for the
    * inode of a hardlinked file (commit-tree.ts DevinoIndex) instead of stat-ing every object.
@@ -98,25 +97,22 @@ export class Repo {
     return join(this.path, 'tmp', `${tag}-${process.pid}-${++tmpCounter}`);
   }
 
-  /** Rename a finished temp file to its object path, creating `objects/XX` on first use. */
+  /** Rename a finished temp file to its object path, creating `objects/XX` when missing. */
   publish(tmp: string, csum: Checksum, type: ObjectType): void {
-    renameIntoObjects(this.madeDirs, tmp, this.objectPath(csum, type));
+    renameIntoObjects(tmp, this.objectPath(csum, type));
   }
 
   /** publish() through the threadpool. */
   async publishAsync(tmp: string, csum: Checksum, type: ObjectType): Promise<void> {
     const dest = this.objectPath(csum, type);
-    const dir = dirname(dest);
     try {
       await rename(tmp, dest);
     } catch (err) {
-      // Not madeDirs: another write in flight may have made the directory meanwhile. A missing
-      // temp file fails the second rename the same way.
+      // As renameIntoObjects: ENOENT means mkdir -p and one more rename.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dirname(dest), { recursive: true });
       await rename(tmp, dest);
     }
-    this.madeDirs.add(dir);
   }
 
   /** Write a metadata object (commit, dirtree, dirmeta): its name is SHA-256 of its bytes. */
@@ -261,16 +257,16 @@ export function readRefFile(file: string, ref: string, repoPath: string): Checks
  * mode). The rename comes first: in a used repository the directory is there, and a mkdir that
  * fails with EEXIST cost ~55 us each, once per directory and process (97 of them in an install).
  */
-export function renameIntoObjects(madeDirs: Set<string>, tmp: string, dest: string): void {
-  const dir = dirname(dest);
+export function renameIntoObjects(tmp: string, dest: string): void {
   try {
     renameSync(tmp, dest);
   } catch (err) {
+    // Whatever made the directory meanwhile (another write in flight, another process), a
+    // missing temp file fails the second rename the same way: no bookkeeping of made directories.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dirname(dest), { recursive: true });
     renameSync(tmp, dest);
   }
-  madeDirs.add(dir);
 }
 
 /**
