@@ -4,11 +4,11 @@
 #
 # Why a shell script and not layer.cjs itself: when NODE_EXTRA_CA_CERTS is set, Node reads that
 # file and builds OpenSSL's root store before any JavaScript runs, whether or not the process
-# ever opens a TLS connection. With Debian's 140-certificate bundle that is ~100 ms of every
-# command (`node -e 0`: 140 ms with it, 40 ms without, on the bench machine), a fifth of an
-# install. So the variable moves to LAYER_EXTRA_CA_CERTS here; src/cli/launch.ts puts it back
-# for child processes, and src/net/http.ts adds the file's certificates when it first makes an
-# https connection: the certificates still count, only later.
+# ever opens a TLS connection. With Debian's 140-certificate bundle on the bench machine:
+# `node -e 0` 140 ms with it, 40 ms without; `layer status` 195 -> 112 ms; an install ~30 ms
+# (it sets OpenSSL up for hashing anyway). So the variable moves to LAYER_EXTRA_CA_CERTS here;
+# src/cli/launch.ts puts it back for child processes, and src/net/ca.ts adds the file's
+# certificates when the first https connection is made: they still count, only later.
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
   LAYER_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
   export LAYER_EXTRA_CA_CERTS

@@ -44,6 +44,17 @@ function resolveDir(store: Store, commit: string, rel: string): string | undefin
 const KEEP_CACHED_BASES = 4;
 
 /**
+ * The BaseSet of a commit this process just composed, from the rpmdb rows apply wrote into it
+ * (ApplyResult.rpmdbRows): what readBase would read back, without extracting the database from
+ * the store, writing it to the cache and opening it with SQLite (~25 ms of an upgrade, between
+ * composing its base and planning the layered packages on it).
+ */
+export function baseFromRows(commit: Checksum, rows: readonly HeaderRow[]): BaseSet {
+  const rpmdb = new Rpmdb(`commit ${commit}: rpmdb as written`, rows);
+  return { commit, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
+}
+
+/**
  * Read the base commit's rpmdb and open it. A base without one is an error.
  *
  * With `cacheDir`, the database is extracted once per base commit to
@@ -55,17 +66,6 @@ const KEEP_CACHED_BASES = 4;
  * `cacheDir` (or when the cached copy is unusable), the database is copied into `scratch` as
  * before (given as a function, it is asked for only then).
  */
-/**
- * The BaseSet of a commit this process just composed, from the rpmdb rows apply wrote into it
- * (ApplyResult.rpmdbRows): what readBase would read back, without extracting the database from
- * the store, writing it to the cache and opening it with SQLite (~25 ms of an upgrade, between
- * composing its base and planning the layered packages on it).
- */
-export function baseFromRows(commit: Checksum, rows: readonly HeaderRow[]): BaseSet {
-  const rpmdb = new Rpmdb(`commit ${commit}: rpmdb as written`, rows);
-  return { commit, packages: rpmdb.packages(), records: rpmdb.records(), rpmdb };
-}
-
 export async function readBase(
   store: Store, commit: string | null, scratch: string | (() => Promise<string>), cacheDir?: string,
 ): Promise<BaseSet> {

@@ -1,5 +1,5 @@
 /** Package lists and diffs of deployments (`layer db list`, `layer db diff`), read from each tree's rpmdb. */
-import { createScratch, readBase } from '../compose/index.js';
+import { createScratch, readBase, type Scratch } from '../compose/index.js';
 import { LayerError, withContext } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { openRpmdb } from '../rpmdb/index.js';
@@ -24,7 +24,7 @@ const listed = (pkgs: ReadonlyArray<NevraParts & { nevra: Nevra }>): ListedPacka
 export async function listCommitPackages(store: Store, commit: string, cacheDir: string): Promise<ListedPackage[]> {
   // A scratch directory only when the commit's database is not in the cache yet (two inodes
   // made and removed for nothing, otherwise).
-  let scratch: Awaited<ReturnType<typeof createScratch>> | undefined;
+  let scratch: Scratch | undefined;
   try {
     const base = await readBase(store, commit, async () => (scratch ??= await createScratch(cacheDir)).path, cacheDir);
     try {

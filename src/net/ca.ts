@@ -3,8 +3,7 @@
  * file NODE_EXTRA_CA_CERTS names.
  *
  * Node reads that variable only while it starts, and the `layer` command starts it without
- * (src/cli/bin.sh: the read costs ~100 ms of every command, TLS or not); src/cli/launch.ts sets
- * it again. So the file is read here, once, when the first https dispatcher is made. When Node
+ * (src/cli/bin.sh says what that saves); src/cli/launch.ts sets it again. So the file is read here, once, when the first https dispatcher is made. When Node
  * did read it at startup (layer.cjs run directly), the same certificates are simply added twice.
  */
 import { readFileSync } from 'node:fs';
