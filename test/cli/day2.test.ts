@@ -43,12 +43,15 @@ function picture(s: string): string[] {
   return deployments(s).map((d) => `${d['requested-packages'].join('+') || 'base'}${d.pinned ? ' (pinned)' : ''}${d.booted ? ' (booted)' : ''}`);
 }
 
-function spawnLayer(args: string[]): { done: Promise<{ code: number | null; stderr: string; ms: number }>; stderr: () => string; kill: () => void } {
+function spawnLayer(args: string[]): { done: Promise<{ code: number | null; stderr: string; ms: number }>; stderr: () => string; kill: () => void; pid: number } {
   const t0 = Date.now();
   const child = spawn('node', [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { done: new Promise((res) => child.on('close', (code) => res({ code, stderr, ms: Date.now() - t0 }))), stderr: () => stderr, kill: () => child.kill('SIGKILL') };
+  return {
+    done: new Promise((res) => child.on('close', (code) => res({ code, stderr, ms: Date.now() - t0 }))), stderr: () => stderr, kill: () => child.kill('SIGKILL'),
+    pid: child.pid ?? -1,
+  };
 }
 
 function tickets(s: string): string[] {
@@ -295,10 +298,24 @@ describe('concurrent installs', () => {
 
   it('an install SIGKILLed while waiting leaves no ticket; the running install finishes unaffected', async () => {
     const s = cloneSysroot(base, 'killinstall');
+    // A test holder first, so that both installs are sure to queue: a whole install can finish
+    // here before a second process has started (CI once saw the second never wait).
+    const holder = Sysroot.open(s);
+    holder.lock('layer install (test holder)');
     const running = spawnLayer(['install', '--sysroot', s, 'many-deps']);
-    await until('the first install to take the lock', () => existsSync(join(s, 'ostree/layer/lock')));
-    const victim = spawnLayer(['install', '--sysroot', s, 'dep-a']);
-    await until('the second install to wait', () => victim.stderr().includes('Waiting for the sysroot lock'));
+    const victim = await (async () => {
+      try {
+        await until('the first install to wait', () => running.stderr().includes('Waiting for the sysroot lock'));
+        const v = spawnLayer(['install', '--sysroot', s, 'dep-a']);
+        await until('the second install to wait', () => v.stderr().includes('Waiting for the sysroot lock'));
+        expect(tickets(s)).toHaveLength(2);
+        return v;
+      } finally {
+        holder.release();
+      }
+    })();
+    // The first in line takes the lock and runs; the second, still waiting, is told who holds it now.
+    await until('the second install to wait for the first', () => victim.stderr().includes(`held by pid ${running.pid} (layer install`));
     victim.kill();
     expect((await victim.done).code).toBe(null);
     const r = await running.done;
