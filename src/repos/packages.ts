@@ -22,7 +22,8 @@
  * fetched again (so the cache needs no fsync of its own). Locking: none; one process per cache dir.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
@@ -71,31 +72,40 @@ function parseChecksum(what: string, c: string | undefined): { algo: string; hex
   return { algo, hex: c.slice(i + 1).toLowerCase() };
 }
 
-/** A file's size and digest, or undefined when it cannot be read. One read per MiB: most packages take one. */
+/**
+ * A file's size and digest, or undefined when it cannot be read. Read synchronously, one MiB at
+ * a time, yielding to the event loop between MiBs (a large package never stalls downloads in
+ * flight): the files are almost always in the page cache (just downloaded, or a file:// repo),
+ * and the async reads' round trips through libuv's pool cost more than the hashing (35
+ * packages, 11 MB: 21 ms one after another, 11 ms four at a time, 8 ms synchronously).
+ */
 async function hashFile(path: string, algo: string): Promise<{ hex: string; size: number } | undefined> {
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
   }
   const h = createHash(algo);
-  const buf = Buffer.allocUnsafe(1 << 20);
   let size = 0;
   try {
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+      const bytesRead = readSync(fd, HASH_BUFFER, 0, HASH_BUFFER.length, size);
       if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
+      h.update(HASH_BUFFER.subarray(0, bytesRead));
       size += bytesRead;
+      if (bytesRead === HASH_BUFFER.length) await new Promise((r) => setImmediate(r));
     }
   } catch {
     return undefined;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   return { hex: h.digest('hex'), size };
 }
+
+/** hashFile's buffer: shared, since the reads and the hashing of one chunk never interleave with another's. */
+const HASH_BUFFER = Buffer.allocUnsafe(1 << 20);
 
 /**
  * Download every package of `items` (bounded concurrency), returning the local paths in the

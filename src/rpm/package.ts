@@ -4,7 +4,7 @@
  */
 import { formatNevra } from '../nevra.js';
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LayerError } from '../errors.js';
 import type { Nevra } from '../solver/types.js';
@@ -49,40 +49,58 @@ function fmt(what: string, msg: string): LayerError {
   return new LayerError('LAYER_RPM_FORMAT', `${what}: ${msg}`);
 }
 
-async function readAt(fh: FileHandle, pos: number, len: number, fileSize: number, what: string, part: string): Promise<Buffer> {
-  if (pos + len > fileSize) throw fmt(what, `truncated in the ${part} (needs ${pos + len} bytes, file has ${fileSize})`);
-  const buf = Buffer.allocUnsafe(len);
-  const { bytesRead } = await fh.read(buf, 0, len, pos);
-  if (bytesRead !== len) throw fmt(what, `short read in the ${part}`);
-  return buf;
-}
+/**
+ * Reads of the lead and both headers, from one synchronous read of the file's first
+ * `HEAD_READ` bytes: that covers both headers of almost every package, and a larger main header
+ * costs one more read. Synchronous because each await was a round trip through libuv's pool:
+ * eight of them per package (open, stat, lead, two reads per header, close) made the verify
+ * step of an upgrade (35 packages) wait ~20 ms on a file already in the page cache.
+ */
+const HEAD_READ = 64 * 1024;
 
-async function readHeader(fh: FileHandle, pos: number, fileSize: number, what: string, part: string, limits: { maxTags: number; maxData: number }): Promise<{ header: RpmHeader; length: number }> {
-  const pre = await readAt(fh, pos, 16, fileSize, what, part);
-  if (!pre.subarray(0, 8).equals(HEADER_MAGIC)) throw fmt(what, `bad ${part} magic ${pre.subarray(0, 8).toString('hex')}`);
-  const il = pre.readUInt32BE(8);
-  const dl = pre.readUInt32BE(12);
-  // Bounds first, so an absurd il/dl never turns into a huge allocation.
-  if (il < 1 || il > limits.maxTags) throw fmt(what, `${part}: index count ${il} out of range 1..${limits.maxTags}`);
-  if (dl > limits.maxData) throw fmt(what, `${part}: data length ${dl} exceeds ${limits.maxData}`);
-  const length = 16 + il * 16 + dl;
-  const bytes = await readAt(fh, pos, length, fileSize, what, part);
-  const header = parseHeaderBlob(bytes.subarray(8), `${what}: ${part}`, limits);
-  return { header, length };
+class HeadReader {
+  private head: Buffer;
+  constructor(private readonly fd: number, readonly fileSize: number, private readonly what: () => string) {
+    this.head = Buffer.allocUnsafe(Math.min(fileSize, HEAD_READ));
+    this.head = this.head.subarray(0, readSync(fd, this.head, 0, this.head.length, 0));
+  }
+
+  at(pos: number, len: number, part: string): Buffer {
+    if (pos + len > this.fileSize) throw fmt(this.what(), `truncated in the ${part} (needs ${pos + len} bytes, file has ${this.fileSize})`);
+    if (pos + len <= this.head.length) return this.head.subarray(pos, pos + len);
+    const buf = Buffer.allocUnsafe(len);
+    if (readSync(this.fd, buf, 0, len, pos) !== len) throw fmt(this.what(), `short read in the ${part}`);
+    return buf;
+  }
+
+  header(pos: number, part: string, limits: { maxTags: number; maxData: number }): { header: RpmHeader; length: number } {
+    const pre = this.at(pos, 16, part);
+    const what = this.what();
+    if (!pre.subarray(0, 8).equals(HEADER_MAGIC)) throw fmt(what, `bad ${part} magic ${pre.subarray(0, 8).toString('hex')}`);
+    const il = pre.readUInt32BE(8);
+    const dl = pre.readUInt32BE(12);
+    // Bounds first, so an absurd il/dl never turns into a huge allocation.
+    if (il < 1 || il > limits.maxTags) throw fmt(what, `${part}: index count ${il} out of range 1..${limits.maxTags}`);
+    if (dl > limits.maxData) throw fmt(what, `${part}: data length ${dl} exceeds ${limits.maxData}`);
+    const length = 16 + il * 16 + dl;
+    const bytes = this.at(pos, length, part);
+    const header = parseHeaderBlob(bytes.subarray(8), `${what}: ${part}`, limits);
+    return { header, length };
+  }
 }
 
 /** Reads and structurally validates lead and both headers. */
 export async function readLayout(path: string): Promise<RpmFileLayout> {
   let what = path;
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     throw new LayerError('LAYER_RPM_FORMAT', `cannot open package ${path}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    const fileSize = (await fh.stat()).size;
-    const lead = await readAt(fh, 0, LEAD_SIZE, fileSize, what, 'lead');
+    const r = new HeadReader(fd, fstatSync(fd).size, () => what);
+    const lead = r.at(0, LEAD_SIZE, 'lead');
     if (lead.readUInt32BE(0) !== 0xedabeedb) throw fmt(what, 'not an RPM package (bad lead magic)');
     const major = lead[4] ?? 0;
     if (major !== 3 && major !== 4) throw fmt(what, `unsupported RPM major version ${major}`);
@@ -92,15 +110,15 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
     // Until the header is trusted, the lead's name-version-release is the best name we have.
     const printable = leadName.replace(/[^\x21-\x7e]/g, '?');
     if (printable) what = `${printable} (${basename(path)})`;
-    const sig = await readHeader(fh, LEAD_SIZE, fileSize, what, 'signature header', { maxTags: SIG_MAX_TAGS, maxData: SIG_MAX_DATA });
+    const sig = r.header(LEAD_SIZE, 'signature header', { maxTags: SIG_MAX_TAGS, maxData: SIG_MAX_DATA });
     const headerOffset = LEAD_SIZE + sig.length + ((8 - (sig.length % 8)) % 8);
-    const main = await readHeader(fh, headerOffset, fileSize, what, 'main header', { maxTags: 0xffff, maxData: 0x0fffffff });
-    const r = main.header.region;
-    if (r && (r.entries !== main.header.index.length || 8 + r.entries * 16 + r.dataLength !== main.header.blob.length)) {
-      throw fmt(what, `main header has data outside its immutable region (${r.entries} of ${main.header.index.length} entries)`);
+    const main = r.header(headerOffset, 'main header', { maxTags: 0xffff, maxData: 0x0fffffff });
+    const reg = main.header.region;
+    if (reg && (reg.entries !== main.header.index.length || 8 + reg.entries * 16 + reg.dataLength !== main.header.blob.length)) {
+      throw fmt(what, `main header has data outside its immutable region (${reg.entries} of ${main.header.index.length} entries)`);
     }
     return {
-      fileSize,
+      fileSize: r.fileSize,
       signatureHeader: sig.header,
       header: main.header,
       headerOffset,
@@ -108,7 +126,7 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
       lead: { major, minor: lead[5] ?? 0, type: lead.readUInt16BE(6), name: leadName },
     };
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
