@@ -146,6 +146,30 @@ export function transactionHasWork(layered: readonly TransactionPackage[], opts:
   return opts.ldconfig !== false && paths.some(readByLdconfig);
 }
 
+/**
+ * True when all the transaction would do is ldconfig: it has work (transactionHasWork), every
+ * file is root's, and every scriptlet and matching trigger that would run is ldconfig itself
+ * with no script (`%post -p /sbin/ldconfig`, glibc's `%transfiletriggerin -p /sbin/ldconfig`).
+ * ldconfig reads library-named entries, symlinks and ld.so.conf, and writes ld.so.cache and
+ * soname links: such a transaction needs only those in its tree (apply/partial.ts).
+ */
+export function onlyLdconfig(layered: readonly TransactionPackage[], opts: Pick<TransactionOptions, 'installed' | 'ldconfig'> = {}): boolean {
+  if (opts.ldconfig === false || !transactionHasWork(layered, opts)) return false;
+  const files = layered.flatMap((p) => p.files);
+  if (files.some((f) => f.user !== 'root' || f.group !== 'root')) return false;
+  const paths = files.map((f) => f.path);
+  const isLdconfig = (s: Scriptlet) => s.body === undefined && /^(\/usr)?\/sbin\/ldconfig$/.test(s.interpreter ?? '');
+  for (const p of layered) {
+    for (const s of p.scriptlets) if (!skipReason(slotOf(s)) && !isLdconfig(s)) return false;
+  }
+  for (const p of opts.installed ?? []) {
+    for (const s of p.scriptlets) {
+      if (slotOf(s) === 'transfiletriggerin' && transFileTriggerMatches(s, paths).length > 0 && !isLdconfig(s)) return false;
+    }
+  }
+  return true;
+}
+
 /** The default applyOwnership: lchown inside the tree (never following a symlink out of it). */
 function chownInTree(tree: string) {
   return async (own: Ownership, files: readonly OwnedFile[]): Promise<void> => {

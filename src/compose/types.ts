@@ -183,13 +183,13 @@ export interface ApplyContext {
    * Remove the scratch directory in the background instead of waiting for it: the caller
    * awaits `scratchRemoved()` (compose/scratch.ts) when its own work is done. The engine's
    * install path does, after the deploy, which the removal then overlaps (the deploy works on
-   * the main thread; the removal on libuv's pool). Not worth it when more async reads follow
-   * (the upgrade's layered plan after its base compose): they queue behind the unlinks.
+   * the main thread; the removal, `rm -rf` in a child process, on the other core).
    */
   removeScratchLater?: boolean;
   /**
    * Build the commit from objects when nothing but the rpmdb writer would touch the tree
-   * (apply/direct.ts; default true). false always checks the tree out and commits it again.
+   * (apply/direct.ts), and check out only what ldconfig needs when nothing else would
+   * (apply/partial.ts); default true. false always checks the whole tree out and commits it again.
    */
   direct?: boolean;
 }
@@ -209,6 +209,8 @@ export interface ApplyResult {
   timings: Record<string, number>;
   /** The commit was built from objects, without a checkout (apply/direct.ts). */
   direct?: true;
+  /** Only what ldconfig needs was checked out; the commit is the union with it laid over (apply/partial.ts). */
+  partial?: true;
   /** With `deferRefs`: the package refs to set (ref → commit) once the objects are durable. */
   refs?: PendingRef[];
   /** The new tree's rpmdb Packages rows: composing on the commit needs no read-back (baseFromRows). */

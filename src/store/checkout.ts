@@ -12,7 +12,7 @@
  * checks out into a staging directory and renames it).
  */
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, lchownSync, linkSync, lutimesSync, mkdirSync,
+  chmodSync, chownSync, copyFileSync, existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync,
   readdirSync, symlinkSync, utimesSync,
 } from 'node:fs';
 import * as xattr from 'fs-xattr';
@@ -21,6 +21,7 @@ import { loadContentMeta } from './content.js';
 import { S_IFLNK, S_IFMT, decodeDirMeta, type Checksum, type DirMeta } from './objects.js';
 import type { Repo } from './repo.js';
 import { readDirTree, walkRaw, type RawNode } from './tree.js';
+import { UnionDir, type Sealed } from './union.js';
 
 export interface CheckoutOptions {
   /** Hardlink files from the object store instead of copying (default true). */
@@ -201,4 +202,59 @@ export function checkoutUnionTrees(repo: Repo, layers: UnionLayer[], dir: string
   }
   prepareDest(dir);
   materialize(repo, plan.values(), dir, opts.hardlink ?? true);
+}
+
+/** What `checkoutUnionPart` is asked about each file of the union. */
+export interface PartFile {
+  /** Path in the tree, relative ('usr/lib/x/libz.so.1'). */
+  path: string;
+  csum: Checksum;
+  /** Whether the object is a symlink (one lstat of the object, asked only when needed). */
+  isSymlink(): boolean;
+}
+
+/**
+ * Check out part of a union (union.ts): the files `want` accepts, the directories on the way
+ * to them, and the directories `anchor` names (each with its committed metadata, as a full
+ * checkout gives it). Returns every path placed ('' is the root): what `overlayDirectory`
+ * needs to tell an entry deleted in the tree from one never checked out. Bare mode only
+ * (hardlinks; the caller checks).
+ */
+export function checkoutUnionPart(
+  repo: Repo, root: UnionDir, dir: string, want: (f: PartFile) => boolean, anchor: (path: string) => boolean,
+): Set<string> {
+  type Node = { path: string; kind: 'dir'; meta: Checksum } | { path: string; kind: 'file'; csum: Checksum };
+  const isLink = (csum: Checksum) => () => lstatSync(repo.objectPath(csum, 'file')).isSymbolicLink();
+  // Nodes of one directory, in checkout order (the directory first), or none when nothing in it is wanted.
+  type Files = Iterable<readonly [string, Checksum]>;
+  type Dirs = Iterable<readonly [string, UnionDir | Sealed]>;
+  const visit = (files: Files, dirs: Dirs, meta: Checksum, rel: string): Node[] => {
+    const out: Node[] = [];
+    for (const [name, csum] of files) {
+      const path = rel + name;
+      if (want({ path, csum, isSymlink: isLink(csum) })) out.push({ path, kind: 'file', csum });
+    }
+    for (const [name, d] of dirs) {
+      if (d instanceof UnionDir) out.push(...visit(d.files, d.dirs, d.meta, `${rel}${name}/`));
+      else {
+        const t = readDirTree(repo, d[0]);
+        out.push(...visit(t.files, t.dirs.map(([n, sub, m]) => [n, [sub, m] as const] as const), d[1], `${rel}${name}/`));
+      }
+    }
+    const self = rel.slice(0, -1);
+    return out.length > 0 || rel === '' || anchor(self) ? [{ path: self, kind: 'dir', meta }, ...out] : [];
+  };
+  const nodes = visit(root.files, root.dirs, root.meta, '');
+  prepareDest(dir);
+  const placedDirs = new DirFinisher(repo);
+  for (const node of nodes) {
+    const dest = node.path === '' ? dir : `${dir}/${node.path}`;
+    if (node.kind === 'file') place(repo, node.csum, dest, true, node.path);
+    else {
+      if (node.path !== '') mkdirSync(dest, { mode: 0o700 });
+      placedDirs.add(dest, node.meta);
+    }
+  }
+  placedDirs.finish();
+  return new Set(nodes.map((n) => n.path));
 }

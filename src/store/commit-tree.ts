@@ -21,6 +21,7 @@ import {
   S_IFDIR, encodeCommit, encodeDirMeta, encodeDirTree, type Checksum, type DirMeta, type DirTree,
 } from './objects.js';
 import type { Repo } from './repo.js';
+import { UnionDir } from './union.js';
 
 export interface CommitOptions {
   /** Parent commit. Default: the current value of `ref` when given, else none. `null`: none. */
@@ -85,22 +86,9 @@ class DevinoIndex {
 
 /** Write the tree rooted at `dir`; returns [root dirtree, root dirmeta]. */
 export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {}): [Checksum, Checksum] {
-  const devino = opts.reuseHardlinks === false || opts.owner ? undefined : new DevinoIndex(repo);
-  // Hardlinks inside the tree itself: hash each inode once.
-  const local = new Map<string, Checksum>();
   const owner = opts.owner;
   const progress = opts.report?.progress('commit', undefined, 'items');
-
-  const fileChecksum = (path: string, st: Stats): Checksum => {
-    const reused = devino?.lookup(st);
-    if (reused) return reused;
-    const key = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
-    const seen = key === undefined ? undefined : local.get(key);
-    if (seen) return seen;
-    const csum = writeEntryObject(repo, path, st, owner);
-    if (key !== undefined) local.set(key, csum);
-    return csum;
-  };
+  const fileChecksum = fileChecksums(repo, opts.reuseHardlinks === false || owner ? undefined : new DevinoIndex(repo), owner);
 
   const visit = (abs: string, st: Stats): [Checksum, Checksum] => {
     const tree: DirTree = { files: [], dirs: [] };
@@ -126,6 +114,70 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
     throw withContext(`committing ${dir}`, err);
   } finally {
     progress?.done();
+  }
+}
+
+/**
+ * The content checksum of each file committed: the object's own when the file is a hardlink of
+ * one (`devino`), else the file stored as an object; hardlinks inside the tree are stored once.
+ */
+function fileChecksums(
+  repo: Repo, devino: DevinoIndex | undefined, owner?: { uid: number; gid: number },
+): (path: string, st: Stats) => Checksum {
+  const local = new Map<string, Checksum>();
+  return (path, st) => {
+    const reused = devino?.lookup(st);
+    if (reused) return reused;
+    const key = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+    const seen = key === undefined ? undefined : local.get(key);
+    if (seen) return seen;
+    const csum = writeEntryObject(repo, path, st, owner);
+    if (key !== undefined) local.set(key, csum);
+    return csum;
+  };
+}
+
+/**
+ * Lay the tree at `dir` over `root`, a union (union.ts) part of which `checkoutUnionPart`
+ * checked out there (`placed`): afterwards the union is what `commitDirectory` would give for a
+ * full checkout of it changed as `dir` was. Entries in `dir` replace the union's (files by their
+ * checksums, as commitDirectory takes them; directories by their metadata on disk when they
+ * were checked out or are new); a placed entry missing from `dir` was deleted; everything never
+ * checked out stays as it is.
+ */
+export function overlayDirectory(repo: Repo, root: UnionDir, dir: string, placed: ReadonlySet<string>): void {
+  const fileChecksum = fileChecksums(repo, new DevinoIndex(repo));
+  const visit = (abs: string, rel: string, u: UnionDir, st: Stats, fresh: boolean): void => {
+    if (fresh || placed.has(rel)) {
+      u.meta = repo.writeMetadata('dirmeta', encodeDirMeta({ uid: st.uid, gid: st.gid, mode: st.mode, xattrs: readXattrs(abs) }));
+    }
+    const seen = new Set<string>();
+    for (const name of readdirSync(abs)) {
+      seen.add(name);
+      const path = `${abs}/${name}`;
+      const sub = rel === '' ? name : `${rel}/${name}`;
+      const cst = lstatSync(path);
+      if (cst.isDirectory()) {
+        u.files.delete(name);
+        const have = u.dir(repo, name);
+        const d = have ?? new UnionDir(u.meta);
+        if (!have) u.dirs.set(name, d);
+        visit(path, sub, d, cst, !have);
+      } else if (cst.isFile() || cst.isSymbolicLink()) {
+        u.dirs.delete(name);
+        u.files.set(name, fileChecksum(path, cst));
+      } else throw new LayerError('LAYER_STORE', `cannot commit ${path}: device nodes, FIFOs and sockets cannot be stored in OSTree`);
+    }
+    for (const name of [...u.files.keys(), ...u.dirs.keys()]) {
+      if (seen.has(name) || !placed.has(rel === '' ? name : `${rel}/${name}`)) continue;
+      u.files.delete(name);
+      u.dirs.delete(name);
+    }
+  };
+  try {
+    visit(dir, '', root, lstatSync(dir), true);
+  } catch (err) {
+    throw withContext(`committing ${dir}`, err);
   }
 }
 

@@ -6,8 +6,8 @@ import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { LayerError, withContext } from '../errors.js';
 import type { Variant } from './gvariant/index.js';
 import { adoptContentFile, readXattrs, writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
-import { commitDirectory, writeCommitObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
-import { checkoutTree, checkoutUnionTrees, type CheckoutOptions, type UnionOptions } from './checkout.js';
+import { commitDirectory, overlayDirectory, writeCommitObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
+import { checkoutTree, checkoutUnionPart, checkoutUnionTrees, type CheckoutOptions, type PartFile, type UnionOptions } from './checkout.js';
 import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
 import { decodeCommit, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
 import { Repo, type RepoMode, type RepoOptions } from './repo.js';
@@ -84,6 +84,21 @@ export class Store extends Repo {
       return [c.rootTree, c.rootMeta] as const;
     });
     return unionTrees(this, roots, opts.replaceFiles ? { replaceFiles: true } : {});
+  }
+
+  /**
+   * Check out the files of a union `want` accepts (with the directories on their way and those
+   * `anchor` names) into `dir`, by hardlinks (bare mode); returns the paths placed. Change the
+   * tree, then `overlayTree` it onto the union and `commitUnion` that.
+   */
+  checkoutUnionPart(root: UnionDir, dir: string, want: (f: PartFile) => boolean, anchor: (path: string) => boolean): Set<string> {
+    if (this.mode !== 'bare') throw new LayerError('LAYER_INTERNAL', 'assertion failed: a partial checkout needs a bare repository');
+    return checkoutUnionPart(this, root, dir, want, anchor);
+  }
+
+  /** Lay `dir`, partly checked out from `root` (`placed`), over `root` (commit-tree.ts overlayDirectory). */
+  overlayTree(root: UnionDir, dir: string, placed: ReadonlySet<string>): void {
+    overlayDirectory(this, root, dir, placed);
   }
 
   /** Commit a union from `unionOf` (its untouched directories' objects are reused). */

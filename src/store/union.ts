@@ -18,13 +18,14 @@ import type { Repo } from './repo.js';
 import { readDirTree } from './tree.js';
 
 /** A directory no merge has touched: its objects, reused as they are. */
-type Sealed = readonly [tree: Checksum, meta: Checksum];
+export type Sealed = readonly [tree: Checksum, meta: Checksum];
 
 /** A directory being merged: expanded from its dirtree, written again at the end. */
 export class UnionDir {
   readonly files = new Map<string, Checksum>();
   readonly dirs = new Map<string, UnionDir | Sealed>();
-  constructor(readonly meta: Checksum) {}
+  /** Its dirmeta; replaced when a tree laid over the union changed it (commit-tree.ts overlayDirectory). */
+  constructor(public meta: Checksum) {}
 
   /** The subdirectory `name` expanded for editing, or undefined when there is none. */
   dir(repo: Repo, name: string): UnionDir | undefined {

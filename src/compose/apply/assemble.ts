@@ -13,7 +13,8 @@ import { FileConflictError, type Checksum } from '../../store/index.js';
 import { rpmPathOf, treePathOf } from '../../util/image-paths.js';
 import type { BaseSet } from '../base.js';
 import { directUnion } from './direct.js';
-import { scriptletsHaveWork } from './scriptlets.js';
+import { partialUnion } from './partial.js';
+import { scriptletsHaveWork, scriptletsOnlyLdconfig } from './scriptlets.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
 
@@ -51,6 +52,9 @@ export async function assemble(s: ApplyState): Promise<void> {
   // Nothing but the rpmdb writer would touch the tree: build it from objects (direct.ts).
   s.union = directUnion(s, scriptletsHaveWork(s));
   if (s.union) return;
+  // All that would touch it is ldconfig: check out only what ldconfig reads (partial.ts).
+  s.partial = partialUnion(s, scriptletsOnlyLdconfig(s));
+  if (s.partial) return;
   const baseCommit = await prunedBase(s);
   const layers = [
     ...(baseCommit ? [{ commit: baseCommit, owner: '@base' }] : []),

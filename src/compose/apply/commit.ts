@@ -1,6 +1,7 @@
 /** Step commit: the assembled tree (or direct.ts's union) as a commit whose parent is the base, with the plan as metadata. */
 import type { Checksum, CommitOptions } from '../../store/index.js';
 import { buildMetadata } from '../metadata.js';
+import { overlaid } from './partial.js';
 import { sourceDateEpoch } from './rpmdb.js';
 import type { ApplyState } from './state.js';
 
@@ -16,5 +17,7 @@ export async function commit(s: ApplyState): Promise<void> {
     metadata: buildMetadata(plan, ctx.version),
     ...(ctx.ref ? { ref: ctx.ref } : {}),
   };
-  s.commit = s.union ? await ctx.store.commitUnion(s.union, opts) : await ctx.store.commitTree(s.root, opts);
+  if (s.union) s.commit = await ctx.store.commitUnion(s.union, opts);
+  else if (s.partial) s.commit = await ctx.store.commitUnion(overlaid(s, s.partial), opts);
+  else s.commit = await ctx.store.commitTree(s.root, opts);
 }

@@ -38,7 +38,7 @@ export function directUnion(s: ApplyState, hasWork: boolean): UnionDir | undefin
 }
 
 /** Whether kernel.ts could find or prepare a kernel (any usr/lib/modules/KVER/vmlinuz; any doubt counts). */
-function hasKernel(store: Store, root: UnionDir): boolean {
+export function hasKernel(store: Store, root: UnionDir): boolean {
   const lib = root.find(store, 'usr/lib');
   if (!lib || lib.files.has('modules')) return true;
   const modules = lib.dir(store, 'modules');

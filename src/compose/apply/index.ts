@@ -69,7 +69,8 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
     }
     return {
       ...(state.commit ? { commit: state.commit } : {}), timings, ...(ctx.deferRefs ? { refs: state.refs } : {}),
-      ...(state.union ? { direct: true as const } : {}), ...(state.rpmdbRows ? { rpmdbRows: state.rpmdbRows } : {}),
+      ...(state.union ? { direct: true as const } : {}), ...(state.partial ? { partial: true as const } : {}),
+      ...(state.rpmdbRows ? { rpmdbRows: state.rpmdbRows } : {}),
     };
   } finally {
     if (given === undefined) base.rpmdb?.close();

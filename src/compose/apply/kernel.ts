@@ -8,6 +8,6 @@ import { prepareKernel } from '../../boot/index.js';
 import type { ApplyState } from './state.js';
 
 export async function kernel(s: ApplyState): Promise<void> {
-  if (s.union) return; // direct.ts composes only trees without a kernel
+  if (s.union || s.partial) return; // direct.ts and partial.ts compose only trees without a kernel
   await prepareKernel(s.root, s.ctx.report);
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readScriptlets, TAG } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
 import { withWritableView } from '../overlay.js';
-import { runTransactionScriptlets, transactionHasWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
+import { onlyLdconfig, runTransactionScriptlets, transactionHasWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
 import { slotOf } from '../scriptlets.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
@@ -33,6 +33,13 @@ export function scriptletsHaveWork(s: ApplyState): boolean {
   if (s.installs.length === 0) return false;
   const { txn, options } = transaction(s);
   return transactionHasWork(txn, options);
+}
+
+/** Whether all this step would run is ldconfig (scriptlets-transaction.ts onlyLdconfig). */
+export function scriptletsOnlyLdconfig(s: ApplyState): boolean {
+  if (s.installs.length === 0) return false;
+  const { txn, options } = transaction(s);
+  return onlyLdconfig(txn, options);
 }
 
 function transaction(s: ApplyState): { txn: TransactionPackage[]; options: TransactionOptions } {

@@ -7,6 +7,7 @@ import type { RpmPackage } from '../../rpm/index.js';
 import type { HeaderRow, InstalledPackage } from '../../rpmdb/index.js';
 import type { Checksum, UnionDir } from '../../store/index.js';
 import type { BaseSet } from '../base.js';
+import type { PartialTree } from './partial.js';
 import type { ApplyContext, PendingRef, Plan, PlanStep } from '../types.js';
 
 export interface ApplyState {
@@ -35,6 +36,11 @@ export interface ApplyState {
    * (direct.ts); the later steps then edit it instead of `root`, which is never created.
    */
   union?: UnionDir;
+  /**
+   * checkout → when all the scriptlets would run is ldconfig, the part of the tree it needs,
+   * checked out into `root`, and the union it came from (partial.ts).
+   */
+  partial?: PartialTree;
   /** rpmdb → the new tree's Packages rows (hnum, blob). */
   rpmdbRows?: HeaderRow[];
   /** commit → the new commit. */

@@ -1,0 +1,141 @@
+/**
+ * Composing with a partial tree (src/compose/apply/partial.ts) against the full checkout: when
+ * all the scriptlets step runs is ldconfig, only what ldconfig reads is checked out, and for
+ * the same plan the commit must be the full checkout's (SOURCE_DATE_EPOCH fixes the
+ * timestamp): the ld.so.cache real ldconfig writes, the soname links it makes, the rpmdb,
+ * every file never checked out. Fixtures: a real shared library from the host (libbz2, not in
+ * the demo base) shipped without its soname link, the same with `%post -p /usr/sbin/ldconfig`, a
+ * whole base composed from nothing (the demo base's packages have no scriptlets, and its
+ * libraries make ldconfig run: a recipe upgrade's base compose), and what must take the full
+ * checkout (a shell scriptlet, a file owned by another user).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { apply, composeTree, plan, type ComposeResult } from '../../src/compose/index.js';
+import { LayerError } from '../../src/errors.js';
+import { silentReport } from '../../src/report.js';
+import type { Checksum } from '../../src/store/index.js';
+import type { FixtureSpec } from '../support/rpmbuild.js';
+import { ARCH, demoRepos, fixtureRepo, ostreeFsck, repoSetOf, request, requireTools, rpmq, workspace, type Workspace } from './helpers.js';
+
+const LIBDIR = '/usr/lib/x86_64-linux-gnu';
+const HOST_LIB = '/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4';
+
+let ws: Workspace;
+let repos: Record<string, string>;
+let base: ComposeResult;
+let baseNames: string[];
+let saved: string | undefined;
+
+beforeAll(async () => {
+  await requireTools([['rpm', 'rpm'], ['rpmbuild', 'rpm'], ['ostree', 'ostree'], ['createrepo_c', 'createrepo-c'], ['bwrap', 'bubblewrap']]);
+  if (!existsSync(HOST_LIB)) throw new Error(`${HOST_LIB} is missing: apt-get install -y libbz2-1.0 (bash scripts/setup.sh installs bzip2, which needs it)`);
+  const lib = readFileSync(HOST_LIB);
+  const fixtures: FixtureSpec[] = [
+    { name: 'p-lib', files: [{ path: `${LIBDIR}/libbz2.so.1.0.4`, content: lib, mode: 0o644 }] },
+    { name: 'p-lib-post', scripts: { post: { interpreter: '/usr/sbin/ldconfig' } }, files: [{ path: `${LIBDIR}/p-post/libbz2.so.1.0.4`, content: lib }, { path: '/etc/ld.so.conf.d/p-post.conf', content: `${LIBDIR}/p-post\n` }] },
+    { name: 'p-lib-shell', scripts: { post: 'echo post ran\n' }, files: [{ path: `${LIBDIR}/p-shell/libbz2.so.1.0.4`, content: lib }] },
+    { name: 'p-lib-owned', files: [{ path: `${LIBDIR}/p-owned/libbz2.so.1.0.4`, content: lib, user: 'daemon', group: 'daemon' }] },
+  ];
+  const demo = await demoRepos();
+  ws = await workspace('layer-partial-');
+  repos = { base: demo.base, fixtures: await fixtureRepo(join(ws.dir, 'fixtures'), fixtures) };
+  baseNames = demo.packages.filter((p) => p.repo === 'base').map((p) => p.name);
+  base = await composeTree(request(ws, repoSetOf({ base: demo.base }, join(ws.dir, 'md0')), { install: baseNames }));
+}, 240_000);
+
+afterAll(async () => {
+  await ws?.cleanup();
+});
+
+beforeEach(() => {
+  saved = process.env.SOURCE_DATE_EPOCH;
+  process.env.SOURCE_DATE_EPOCH = '1700000000';
+});
+afterEach(() => {
+  if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
+  else process.env.SOURCE_DATE_EPOCH = saved;
+});
+
+type Outcome = { commit?: Checksum; partial?: true; direct?: true; error?: string };
+
+/** Plan `install` on `baseCommit` ('' for none) once, then apply it with the full checkout and as the engine does. */
+async function both(install: string[], baseCommit: Checksum | ''): Promise<[Outcome, Outcome]> {
+  const repoSet = repoSetOf(repos, join(ws.dir, 'md'));
+  const p = await plan(
+    { baseRef: 'partial-test', baseCommit: baseCommit as Checksum, requested: install, requestedLocal: [], removed: [] },
+    { store: ws.store, repos: repoSet, arch: ARCH, cacheDir: ws.cacheDir, options: {}, report: silentReport },
+  );
+  const run = async (direct: boolean): Promise<Outcome> => {
+    try {
+      const r = await apply(p, { store: ws.store, repos: repoSet, cacheDir: ws.cacheDir, report: silentReport, direct });
+      const how = { ...(r.partial ? { partial: r.partial } : {}), ...(r.direct ? { direct: r.direct } : {}) };
+      return { ...(r.commit ? { commit: r.commit } : {}), ...how };
+    } catch (err) {
+      if (!(err instanceof LayerError)) throw err;
+      return { error: `${err.code}: ${err.message}` };
+    }
+  };
+  return [await run(false), await run(true)];
+}
+
+/** Real rpm's package names in a commit, from an `ostree checkout` of it. */
+async function rpmQa(commit: Checksum): Promise<string[]> {
+  const dir = join(ws.dir, `co-${commit.slice(0, 12)}`);
+  execFileSync('ostree', [`--repo=${ws.store.path}`, 'checkout', commit, dir]);
+  try {
+    return (await rpmq(dir, ['-qa', '--qf', '%{NAME}\\n'])).split('\n').filter(Boolean).sort();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const cacheOf = (commit: Checksum) => ws.store.readFile(commit, 'usr/etc/ld.so.cache');
+
+describe('composing with only what ldconfig needs checked out', () => {
+  it('a library layered on a base: the full checkout\'s commit, with the soname link and cache real ldconfig makes', async () => {
+    const [full, part] = await both(['p-lib'], base.commit as Checksum);
+    expect(full.error).toBeUndefined();
+    expect(full.partial).toBeUndefined();
+    expect(part.partial).toBe(true);
+    expect(part.commit).toBe(full.commit);
+    const commit = part.commit as Checksum;
+    expect(ws.store.stat(commit, `${LIBDIR.slice(1)}/libbz2.so.1.0`)?.target).toBe('libbz2.so.1.0.4');
+    expect(cacheOf(commit).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
+    expect(cacheOf(base.commit as Checksum).includes(Buffer.from('libbz2.so.1.0'))).toBe(false);
+    // What was never checked out is still there: the base's binaries and documentation.
+    expect(ws.store.stat(commit, 'usr/bin/bash')?.checksum).toBe(ws.store.stat(base.commit as Checksum, 'usr/bin/bash')?.checksum);
+    expect(await ostreeFsck(ws.store)).toMatch(/no errors found/);
+    expect(await rpmQa(commit)).toEqual(expect.arrayContaining(['p-lib', 'bash', 'coreutils']));
+  }, 120_000);
+
+  it('`%post -p /usr/sbin/ldconfig` and a new ld.so.conf.d file: the same commit both ways', async () => {
+    const [full, part] = await both(['p-lib-post'], base.commit as Checksum);
+    expect(full.error).toBeUndefined();
+    expect(part.partial).toBe(true);
+    expect(part.commit).toBe(full.commit);
+    const commit = part.commit as Checksum;
+    expect(ws.store.stat(commit, `${LIBDIR.slice(1)}/p-post/libbz2.so.1.0`)?.target).toBe('libbz2.so.1.0.4');
+    expect(cacheOf(commit).includes(Buffer.from(`${LIBDIR}/p-post/libbz2.so.1.0`))).toBe(true);
+  }, 120_000);
+
+  it('a base composed from nothing (no scriptlets, libraries): the same commit both ways', async () => {
+    const [full, part] = await both(baseNames, '');
+    expect(full.error).toBeUndefined();
+    expect(part.partial).toBe(true);
+    expect(part.commit).toBe(full.commit);
+  }, 120_000);
+
+  it('takes the full checkout for a shell scriptlet or a file of another owner', async () => {
+    for (const pkg of ['p-lib-shell', 'p-lib-owned']) {
+      const [full, part] = await both([pkg], base.commit as Checksum);
+      expect(full.error).toBeUndefined();
+      expect(part.partial).toBeUndefined();
+      expect(part.direct).toBeUndefined();
+      expect(part.commit).toBe(full.commit);
+    }
+  }, 120_000);
+});
