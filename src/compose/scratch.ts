@@ -12,7 +12,7 @@
  * process of the dead run may still hold it for a moment) before the directory is removed.
  * On SIGINT/SIGTERM the CLI calls `releaseAllScratch()` so an interrupted run leaves nothing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -68,6 +68,11 @@ export async function createScratch(cacheDir: string): Promise<Scratch> {
   const release = async (): Promise<void> => {
     if (!live.delete(path)) return;
     unmountUnder(path);
+    // A checked-out tree (root/) goes with coreutils rm in a child process: a whole base (600
+    // entries) took 13 ms that way against 20 ms through fs.rm, and a removal started by
+    // releaseLater then runs on the other core instead of holding libuv's pool, which the next
+    // stage's reads wait on. Anything smaller (a plan's scratch) is not worth a process.
+    if (existsSync(join(path, 'root'))) await removeTree(path).catch(() => {});
     await rm(path, { recursive: true, force: true }).catch(() => {});
   };
   return {
@@ -80,6 +85,13 @@ export async function createScratch(cacheDir: string): Promise<Scratch> {
       removing.add(p);
     },
   };
+}
+
+/** `rm -rf --one-file-system DIR` (a mount left inside is never crossed); rejects when rm fails. */
+function removeTree(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('rm', ['-rf', '--one-file-system', '--', dir], (err) => (err ? reject(err) : resolve()));
+  });
 }
 
 /** Owner of a scratch directory name; undefined for names this module did not make. */

@@ -24,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { apply, baseFromRows, plan as planCompose, type Plan } from '../compose/index.js';
+import { apply, baseFromRows, plan as planCompose, scratchRemoved, type Plan } from '../compose/index.js';
 import type { ApplyContext, PlanContext } from '../compose/types.js';
 import { dnfComposeOptions, readMainConf } from './dnf-options.js';
 import type { DnfMainConfig } from '../repos/index.js';
@@ -35,11 +35,12 @@ import { addPackages, removePackages, setBase, type Recipe, type Request } from 
 import type { RepoSet } from '../repos/index.js';
 import type { Checksum } from '../store/index.js';
 import { Sysroot, type Deployment } from '../sysroot/index.js';
+import { loadSolver } from '../solver/index.js';
 import { installedLike, securityAdvisories, type Advisory } from './advisories.js';
 import { restricted, selects, type AdvisorySelection } from './advisory-filter.js';
 import { clearCachedUpdate, writeCachedUpdate, type CachedUpdate, type Restriction } from './cached-update.js';
 import { diffPackages, listCommitPackages, type ListedPackage } from './db.js';
-import { deployPlan, packageTrust, runTransaction } from './engine.js';
+import { deployPlan, packageTrust, runTransaction, trustOnBase } from './engine.js';
 import { keptLocalRpm } from './local-rpms.js';
 import { pinsOf, withLockfile } from './lockfile.js';
 import { hostArch, openRepos } from './repos.js';
@@ -92,6 +93,8 @@ export interface UpgradeResult {
 }
 
 export async function runUpgrade(req: UpgradeRequest): Promise<UpgradeResult> {
+  // The solver's wasm compiles on V8's background threads meanwhile, as in runTransaction.
+  loadSolver().catch(() => {});
   const sysroot = Sysroot.open(req.sysroot);
   const current = sysroot.deployments()[0];
   if (!current) throw new LayerError('LAYER_SYSROOT', `${req.sysroot} has no deployments`, { hint: 'run layer init first' });
@@ -264,6 +267,9 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   // Both applies leave their package refs to the deploy's one syncfs (deferRefs).
   const baseApplied = await apply(basePlan, {
     ...applyCtx, verify: baseTrust.verify, extraRpmdbEntries: baseTrust.entries, version: x.version, parent: current.origin.baseCommit, deferRefs: true,
+    // Its scratch tree (the whole base) is removed by a child process while the layered
+    // packages are planned and applied; the removal is awaited once the deploy is done.
+    removeScratchLater: true,
   });
   const baseCommit = baseApplied.commit;
   const refs = [...(baseApplied.refs ?? [])];
@@ -278,7 +284,8 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
     const onBase = baseApplied.rpmdbRows ? { base: baseFromRows(baseCommit, baseApplied.rpmdbRows) } : {};
     finalPlan = await planCompose(layeredRequest, { ...planCtx, ...onBase });
     assertSameSet(finalPlan.packages, combined.packages, report);
-    const trust = await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
+    // Keys trusted by the new base come from the rows just written, as its packages do.
+    const trust = onBase.base ? trustOnBase(req, repos, onBase.base.packages) : await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
     const version = versionFor(sysroot.store, baseCommit, current.checksum, req.options.version);
     const applied = await apply(finalPlan, {
       ...applyCtx, ...onBase, verify: trust.verify, extraRpmdbEntries: trust.entries, version, deferRefs: true,
@@ -291,6 +298,7 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   // The pin is the origin's, not the commit's: the commits stay those an upgrade composes.
   const deployedPlan = x.pinned ? { ...finalPlan, request: { ...finalPlan.request, pinned: true } } : finalPlan;
   const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit, refs);
+  await scratchRemoved();
   // The ref moves once the deployment exists and is the default: a kill before leaves the ref
   // on the deployed base, and a held one (its checks failed) leaves it where it was, so the
   // ref's history (deploy version=V) has only bases that were deployed and the next upgrade

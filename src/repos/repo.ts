@@ -75,6 +75,8 @@ export class Repo {
   private plan: MirrorPlan | undefined;
   private primary: { digest: string; records: PackageRecord[] } | undefined;
   private cacheOnly = false;
+  /** What the last successful refresh of this process covered (refreshedAgain). */
+  private refreshed: { filelists: boolean; cacheOnly: boolean } | undefined;
 
   constructor(
     readonly config: RepoConfig,
@@ -102,6 +104,31 @@ export class Repo {
   }
 
   async refresh(opts: RefreshOptions = {}): Promise<RefreshStatus> {
+    const again = this.refreshedAgain(opts);
+    if (again) return again;
+    const status = await this.refreshNow(opts);
+    this.refreshed = { filelists: opts.filelists === true, cacheOnly: opts.cacheOnly === true };
+    return status;
+  }
+
+  /**
+   * A refresh this process already made that still holds: an upgrade plans up to three times
+   * (the preview, the base, the layered packages), and each plan read repomd.xml, its state
+   * and every data file's presence from the cache again (3-9 ms each on the bench). Metadata
+   * that has expired since, a forced refresh, filelists newly wanted or another cache-only
+   * setting go through refreshNow as before.
+   */
+  private refreshedAgain(opts: RefreshOptions): RefreshStatus | undefined {
+    const r = this.refreshed;
+    const state = this.current?.state;
+    if (!r || opts.force || (opts.filelists && !r.filelists) || r.cacheOnly !== (opts.cacheOnly === true)) return undefined;
+    if (r.cacheOnly) return 'cached';
+    if (state === undefined) return undefined;
+    const age = (this.ctx.now?.() ?? Date.now()) - state.fetchedAt;
+    return this.config.metadataExpire >= 0 && age >= this.config.metadataExpire * 1000 ? undefined : 'fresh';
+  }
+
+  private async refreshNow(opts: RefreshOptions): Promise<RefreshStatus> {
     const cfg = this.config;
     this.cacheOnly = opts.cacheOnly === true;
     await this.cache.prepare();
