@@ -18,6 +18,8 @@
  *                  (fixtures/deb63k/generate.sh), warm.
  * BENCH_ONLY=upgrade runs the setup and the upgrade row only; BENCH_ONLY=check the check rows only.
  * BENCH_PROFILE=DIR writes a V8 CPU profile of each timed layer upgrade into DIR.
+ * BENCH_KEEP=1 (with BENCH_ONLY=upgrade) keeps the starting sysroot, the repos and the dnf root
+ * and prints their paths, for timing or tracing one upgrade by hand.
  * The machine is shared (2 cores, other work running): figures are noisy; compare ratios of
  * the same run only. `--json` stage timings of the last layer upgrade are printed and saved.
  *
@@ -168,6 +170,10 @@ async function main(): Promise<void> {
     }
     console.log(`stage timings of the last layer upgrade (ms): ${JSON.stringify(stages)}`);
     console.log(`wrote ${writeResult('upgrade-only', { runs: RUNS, medians: m, samples: { up }, stages })}`);
+    if (process.env.BENCH_KEEP) {
+      console.log(`kept: --sysroot ${sysroot} --reposdir ${after}; dnf root ${root}, cache ${cache}`);
+      return;
+    }
     rmSync(work, { recursive: true, force: true });
     rmSync(join(sysroot, '..'), { recursive: true, force: true });
     return;
