@@ -71,6 +71,18 @@ function solvKey(repo: Repo, filelists: boolean): string {
 
 /** Does this repo's metadata have file dependencies outside primary's file subset? */
 export async function analyzeRepo(repo: Repo): Promise<boolean> {
+  // Once per generation and process: an upgrade loads the same repos for three plans.
+  const digest = repo.digest;
+  const known = analyzed.get(repo);
+  if (known !== undefined && known.digest === digest) return known.value;
+  const value = await analyzeNow(repo);
+  if (digest !== undefined) analyzed.set(repo, { digest, value });
+  return value;
+}
+
+const analyzed = new WeakMap<Repo, { digest: string; value: boolean }>();
+
+async function analyzeNow(repo: Repo): Promise<boolean> {
   for (const fl of [false, true]) {
     // The sidecar alone: the `.solv` itself (tens of MB for a distribution) is read once, by loadRepo.
     const info = await repo.cache.readSolvInfo(solvKey(repo, fl));
