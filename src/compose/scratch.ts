@@ -39,10 +39,13 @@ const live = new Set<string>();
 
 export interface Scratch {
   readonly path: string;
-  /** Remove the directory (unmounting anything left mounted in it). Idempotent. */
-  release(): Promise<void>;
+  /**
+   * Remove the directory (unmounting anything left mounted in it). Idempotent. `inChild`: it
+   * holds a whole checked-out tree, removed by `rm -rf` in a child process (see below).
+   */
+  release(opts?: { inChild?: boolean }): Promise<void>;
   /** Start removing it and return at once; `scratchRemoved()` waits for every such removal. */
-  releaseLater(): void;
+  releaseLater(opts?: { inChild?: boolean }): void;
 }
 
 /** Removals started by releaseLater, not yet awaited, and the errors of those that failed. */
@@ -65,21 +68,22 @@ export async function createScratch(cacheDir: string): Promise<Scratch> {
   ownStart ??= startTimeOf(process.pid) ?? '0';
   const path = await mkdtemp(join(cacheDir, `${PREFIX}${process.pid}-${ownStart}-`));
   live.add(path);
-  const release = async (): Promise<void> => {
+  const release = async (opts: { inChild?: boolean } = {}): Promise<void> => {
     if (!live.delete(path)) return;
     unmountUnder(path);
-    // A checked-out tree (root/) goes with coreutils rm in a child process: a whole base (600
+    // A whole checked-out tree goes with coreutils rm in a child process: the demo base (600
     // entries) took 13 ms that way against 20 ms through fs.rm, and a removal started by
     // releaseLater then runs on the other core instead of holding libuv's pool, which the next
-    // stage's reads wait on. Anything smaller (a plan's scratch) is not worth a process.
-    if (existsSync(join(path, 'root'))) await removeTree(path).catch(() => {});
+    // stage's reads wait on. Anything smaller is not worth starting a process (~4 ms of this
+    // thread: fork copies the page tables of Node's whole heap).
+    if (opts.inChild) await removeTree(path).catch(() => {});
     await rm(path, { recursive: true, force: true }).catch(() => {});
   };
   return {
     path,
     release,
-    releaseLater() {
-      const p: Promise<void> = release()
+    releaseLater(opts) {
+      const p: Promise<void> = release(opts)
         .catch((err: unknown) => void failedRemovals.push(err))
         .finally(() => removing.delete(p));
       removing.add(p);

@@ -30,6 +30,7 @@ import { runScriptlets } from './scriptlets.js';
 import type { ApplyState } from './state.js';
 import { verify } from './verify.js';
 import { kernel } from './kernel.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { now } from '../../util/clock.js';
 
@@ -50,31 +51,35 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
   const timings: Record<string, number> = {};
   const given = ctx.base !== undefined && ctx.base.commit === plan.base.commit ? ctx.base : undefined;
   const base = given ?? (await readBase(ctx.store, plan.base.commit, scratch.path, ctx.cacheDir));
+  let state: ApplyState | undefined;
   try {
     const removed = new Set<string>(plan.removed);
-    const state: ApplyState = {
+    const s: ApplyState = {
       plan, ctx, base, scratch: scratch.path, root: join(scratch.path, 'root'),
-      installs: plan.steps.filter((s) => INSTALLING.has(s.action)),
+      installs: plan.steps.filter((st) => INSTALLING.has(st.action)),
       kept: base.packages.filter((p) => !removed.has(p.nevra)),
       paths: new Map(), rpms: new Map(), commits: new Map(), refs: [],
     };
+    state = s;
     for (const [name, step] of STEPS) {
       const t0 = now();
       try {
-        await ctx.report.section(name, () => step(state));
+        await ctx.report.section(name, () => step(s));
       } finally {
         timings[name] = Math.round(now() - t0);
       }
       if (ctx.until === name) break;
     }
     return {
-      ...(state.commit ? { commit: state.commit } : {}), timings, ...(ctx.deferRefs ? { refs: state.refs } : {}),
-      ...(state.union ? { direct: true as const } : {}), ...(state.partial ? { partial: true as const } : {}),
-      ...(state.rpmdbRows ? { rpmdbRows: state.rpmdbRows } : {}),
+      ...(s.commit ? { commit: s.commit } : {}), timings, ...(ctx.deferRefs ? { refs: s.refs } : {}),
+      ...(s.union ? { direct: true as const } : {}), ...(s.partial ? { partial: true as const } : {}),
+      ...(s.rpmdbRows ? { rpmdbRows: s.rpmdbRows } : {}),
     };
   } finally {
     if (given === undefined) base.rpmdb?.close();
-    if (ctx.removeScratchLater) scratch.releaseLater();
-    else await scratch.release();
+    // A whole tree was checked out unless the commit came from objects or a partial tree.
+    const inChild = state !== undefined && state.union === undefined && state.partial === undefined && existsSync(join(scratch.path, 'root'));
+    if (ctx.removeScratchLater) scratch.releaseLater({ inChild });
+    else await scratch.release({ inChild });
   }
 }
