@@ -7,17 +7,14 @@
  * hardlinks, an identical file in two packages, differing ones (conflicts, --replace-files),
  * a file against a base directory, and a base without rpm-ostree's usr/share/rpm link.
  */
-import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apply, composeTree, plan, type ComposeResult } from '../../src/compose/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ComposeResult } from '../../src/compose/index.js';
 import type { ComposeOptions } from '../../src/compose/types.js';
-import { LayerError } from '../../src/errors.js';
-import { silentReport } from '../../src/report.js';
 import type { Checksum } from '../../src/store/index.js';
 import type { FixtureSpec } from '../support/rpmbuild.js';
-import { ARCH, demoRepos, fixtureRepo, ostreeFsck, repoSetOf, request, requireTools, rpmq, workspace, type Workspace } from './helpers.js';
+import { applyBothWays, demoBaseWorkspace, fixedSourceDateEpoch, ostreeFsck, requireTools, rpmNames, type Workspace } from './helpers.js';
 
 const fixtures: FixtureSpec[] = [
   {
@@ -44,61 +41,20 @@ const fixtures: FixtureSpec[] = [
 let ws: Workspace;
 let repos: Record<string, string>;
 let base: ComposeResult;
-let saved: string | undefined;
 
 beforeAll(async () => {
   await requireTools([['rpm', 'rpm'], ['rpmbuild', 'rpm'], ['ostree', 'ostree'], ['createrepo_c', 'createrepo-c'], ['bwrap', 'bubblewrap']]);
-  const demo = await demoRepos();
-  ws = await workspace('layer-direct-');
-  repos = { base: demo.base, fixtures: await fixtureRepo(join(ws.dir, 'fixtures'), fixtures) };
-  const baseNames = demo.packages.filter((p) => p.repo === 'base').map((p) => p.name);
-  base = await composeTree(request(ws, repoSetOf({ base: demo.base }, join(ws.dir, 'md0')), { install: baseNames }));
+  ({ ws, repos, base } = await demoBaseWorkspace('layer-direct-', fixtures));
 }, 240_000);
 
 afterAll(async () => {
   await ws?.cleanup();
 });
 
-beforeEach(() => {
-  saved = process.env.SOURCE_DATE_EPOCH;
-  process.env.SOURCE_DATE_EPOCH = '1700000000';
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
-  else process.env.SOURCE_DATE_EPOCH = saved;
-});
+fixedSourceDateEpoch();
 
-type Outcome = { commit?: Checksum; direct?: true; error?: string };
-
-/** Plan `install` on `baseCommit` once, then apply it by checkout and from objects. */
-async function both(install: string[], baseCommit: Checksum, options: ComposeOptions = {}): Promise<[Outcome, Outcome]> {
-  const repoSet = repoSetOf(repos, join(ws.dir, 'md'));
-  const p = await plan(
-    { baseRef: baseCommit, baseCommit, requested: install, requestedLocal: [], removed: [] },
-    { store: ws.store, repos: repoSet, arch: ARCH, cacheDir: ws.cacheDir, options, report: silentReport },
-  );
-  const run = async (direct: boolean): Promise<Outcome> => {
-    try {
-      const r = await apply(p, { store: ws.store, repos: repoSet, cacheDir: ws.cacheDir, report: silentReport, direct });
-      return { ...(r.commit ? { commit: r.commit } : {}), ...(r.direct ? { direct: r.direct } : {}) };
-    } catch (err) {
-      if (!(err instanceof LayerError)) throw err;
-      return { error: `${err.code}: ${err.message}` };
-    }
-  };
-  return [await run(false), await run(true)];
-}
-
-/** Real rpm's package list of a commit, from an `ostree checkout` of it. */
-async function rpmQa(commit: Checksum): Promise<string[]> {
-  const dir = join(ws.dir, `co-${commit.slice(0, 12)}`);
-  execFileSync('ostree', [`--repo=${ws.store.path}`, 'checkout', commit, dir]);
-  try {
-    return (await rpmq(dir, ['-qa', '--qf', '%{NAME}\\n'])).split('\n').filter(Boolean).sort();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const both = (install: string[], baseCommit: Checksum, options: ComposeOptions = {}) => applyBothWays(ws, repos, install, baseCommit, options);
+const rpmQa = (commit: Checksum) => rpmNames(ws, commit);
 
 const baseCommit = (): Checksum => base.commit as Checksum;
 

@@ -10,8 +10,11 @@ import { promisify } from 'node:util';
 import { buildDemoFixtures, type DemoFixtures } from '../../fixtures/demo/build.js';
 import { parseRepoFile, RepoSet } from '../../src/repos/index.js';
 import { silentReport } from '../../src/report.js';
-import { Store } from '../../src/store/index.js';
-import type { ComposeRequest } from '../../src/compose/index.js';
+import { Store, type Checksum } from '../../src/store/index.js';
+import { afterEach, beforeEach } from 'vitest';
+import { apply, composeTree, plan, type ComposeRequest, type ComposeResult } from '../../src/compose/index.js';
+import type { ComposeOptions } from '../../src/compose/types.js';
+import { LayerError } from '../../src/errors.js';
 import { makeRepo } from '../support/createrepo.js';
 import { buildRpm, type FixtureSpec } from '../support/rpmbuild.js';
 
@@ -64,6 +67,78 @@ export function request(ws: Workspace, repos: RepoSet, over: Partial<ComposeRequ
 export async function rpmq(tree: string, args: string[]): Promise<string> {
   const { stdout } = await run('rpm', ['--root', tree, '--dbpath', '/usr/lib/sysimage/rpm', ...args], { maxBuffer: 64 << 20 });
   return stdout;
+}
+
+/** SOURCE_DATE_EPOCH fixed for every test of the calling file (same inputs, same commit checksum), restored after each. */
+export function fixedSourceDateEpoch(value = '1700000000'): void {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.SOURCE_DATE_EPOCH;
+    process.env.SOURCE_DATE_EPOCH = value;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
+    else process.env.SOURCE_DATE_EPOCH = saved;
+  });
+}
+
+/** A workspace whose store holds the demo base composed from its repo; `fixtures` published as a second repo. */
+export async function demoBaseWorkspace(
+  prefix: string, fixtures: FixtureSpec[],
+): Promise<{ ws: Workspace; repos: Record<string, string>; base: ComposeResult; baseNames: string[] }> {
+  const demo = await demoRepos();
+  const ws = await workspace(prefix);
+  const repos = { base: demo.base, fixtures: await fixtureRepo(join(ws.dir, 'fixtures'), fixtures) };
+  const baseNames = demo.packages.filter((p) => p.repo === 'base').map((p) => p.name);
+  const base = await composeTree(request(ws, repoSetOf({ base: demo.base }, join(ws.dir, 'md0')), { install: baseNames }));
+  return { ws, repos, base, baseNames };
+}
+
+/** How an apply went: its commit, or the LayerError it ended with, and which path it took. */
+export interface Outcome {
+  commit?: Checksum;
+  /** Built from objects (apply/direct.ts). */
+  direct?: true;
+  /** Only what ldconfig reads checked out (apply/partial.ts). */
+  partial?: true;
+  error?: string;
+}
+
+/**
+ * Plan `install` on `baseCommit` ('' for a compose from nothing) once, then apply it twice:
+ * with the whole tree checked out (`direct: false`) and as the engine does. The two commits of
+ * the same plan must agree (SOURCE_DATE_EPOCH fixes the timestamp).
+ */
+export async function applyBothWays(
+  ws: Workspace, repos: Record<string, string>, install: string[], baseCommit: Checksum | '', options: ComposeOptions = {},
+): Promise<[full: Outcome, engine: Outcome]> {
+  const repoSet = repoSetOf(repos, join(ws.dir, 'md'));
+  const p = await plan(
+    { baseRef: 'both-ways', baseCommit: baseCommit as Checksum, requested: install, requestedLocal: [], removed: [] },
+    { store: ws.store, repos: repoSet, arch: ARCH, cacheDir: ws.cacheDir, options, report: silentReport },
+  );
+  const once = async (direct: boolean): Promise<Outcome> => {
+    try {
+      const r = await apply(p, { store: ws.store, repos: repoSet, cacheDir: ws.cacheDir, report: silentReport, direct });
+      const how = { ...(r.direct ? { direct: r.direct } : {}), ...(r.partial ? { partial: r.partial } : {}) };
+      return { ...(r.commit ? { commit: r.commit } : {}), ...how };
+    } catch (err) {
+      if (!(err instanceof LayerError)) throw err;
+      return { error: `${err.code}: ${err.message}` };
+    }
+  };
+  return [await once(false), await once(true)];
+}
+
+/** Real rpm's package names in a commit, from an `ostree checkout` of it. */
+export async function rpmNames(ws: Workspace, commit: Checksum): Promise<string[]> {
+  const dir = join(ws.dir, `co-${commit.slice(0, 12)}`);
+  await run('ostree', [`--repo=${ws.store.path}`, 'checkout', commit, dir]);
+  try {
+    return (await rpmq(dir, ['-qa', '--qf', '%{NAME}\\n'])).split('\n').filter(Boolean).sort();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** `ostree fsck` on the store: throws with its output when it is not clean. */

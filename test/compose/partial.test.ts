@@ -9,17 +9,13 @@
  * libraries make ldconfig run: a recipe upgrade's base compose), and what must take the full
  * checkout (a shell scriptlet, a file owned by another user).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apply, composeTree, plan, type ComposeResult } from '../../src/compose/index.js';
-import { LayerError } from '../../src/errors.js';
-import { silentReport } from '../../src/report.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ComposeResult } from '../../src/compose/index.js';
 import type { Checksum } from '../../src/store/index.js';
 import type { FixtureSpec } from '../support/rpmbuild.js';
-import { ARCH, demoRepos, fixtureRepo, ostreeFsck, repoSetOf, request, requireTools, rpmq, workspace, type Workspace } from './helpers.js';
+import { applyBothWays, demoBaseWorkspace, fixedSourceDateEpoch, ostreeFsck, requireTools, rpmNames, type Workspace } from './helpers.js';
 
 const LIBDIR = '/usr/lib/x86_64-linux-gnu';
 const HOST_LIB = '/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4';
@@ -28,7 +24,6 @@ let ws: Workspace;
 let repos: Record<string, string>;
 let base: ComposeResult;
 let baseNames: string[];
-let saved: string | undefined;
 
 beforeAll(async () => {
   await requireTools([['rpm', 'rpm'], ['rpmbuild', 'rpm'], ['ostree', 'ostree'], ['createrepo_c', 'createrepo-c'], ['bwrap', 'bubblewrap']]);
@@ -40,59 +35,17 @@ beforeAll(async () => {
     { name: 'p-lib-shell', scripts: { post: 'echo post ran\n' }, files: [{ path: `${LIBDIR}/p-shell/libbz2.so.1.0.4`, content: lib }] },
     { name: 'p-lib-owned', files: [{ path: `${LIBDIR}/p-owned/libbz2.so.1.0.4`, content: lib, user: 'daemon', group: 'daemon' }] },
   ];
-  const demo = await demoRepos();
-  ws = await workspace('layer-partial-');
-  repos = { base: demo.base, fixtures: await fixtureRepo(join(ws.dir, 'fixtures'), fixtures) };
-  baseNames = demo.packages.filter((p) => p.repo === 'base').map((p) => p.name);
-  base = await composeTree(request(ws, repoSetOf({ base: demo.base }, join(ws.dir, 'md0')), { install: baseNames }));
+  ({ ws, repos, base, baseNames } = await demoBaseWorkspace('layer-partial-', fixtures));
 }, 240_000);
 
 afterAll(async () => {
   await ws?.cleanup();
 });
 
-beforeEach(() => {
-  saved = process.env.SOURCE_DATE_EPOCH;
-  process.env.SOURCE_DATE_EPOCH = '1700000000';
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
-  else process.env.SOURCE_DATE_EPOCH = saved;
-});
+fixedSourceDateEpoch();
 
-type Outcome = { commit?: Checksum; partial?: true; direct?: true; error?: string };
-
-/** Plan `install` on `baseCommit` ('' for none) once, then apply it with the full checkout and as the engine does. */
-async function both(install: string[], baseCommit: Checksum | ''): Promise<[Outcome, Outcome]> {
-  const repoSet = repoSetOf(repos, join(ws.dir, 'md'));
-  const p = await plan(
-    { baseRef: 'partial-test', baseCommit: baseCommit as Checksum, requested: install, requestedLocal: [], removed: [] },
-    { store: ws.store, repos: repoSet, arch: ARCH, cacheDir: ws.cacheDir, options: {}, report: silentReport },
-  );
-  const run = async (direct: boolean): Promise<Outcome> => {
-    try {
-      const r = await apply(p, { store: ws.store, repos: repoSet, cacheDir: ws.cacheDir, report: silentReport, direct });
-      const how = { ...(r.partial ? { partial: r.partial } : {}), ...(r.direct ? { direct: r.direct } : {}) };
-      return { ...(r.commit ? { commit: r.commit } : {}), ...how };
-    } catch (err) {
-      if (!(err instanceof LayerError)) throw err;
-      return { error: `${err.code}: ${err.message}` };
-    }
-  };
-  return [await run(false), await run(true)];
-}
-
-/** Real rpm's package names in a commit, from an `ostree checkout` of it. */
-async function rpmQa(commit: Checksum): Promise<string[]> {
-  const dir = join(ws.dir, `co-${commit.slice(0, 12)}`);
-  execFileSync('ostree', [`--repo=${ws.store.path}`, 'checkout', commit, dir]);
-  try {
-    return (await rpmq(dir, ['-qa', '--qf', '%{NAME}\\n'])).split('\n').filter(Boolean).sort();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
+const both = (install: string[], baseCommit: Checksum | '') => applyBothWays(ws, repos, install, baseCommit);
+const rpmQa = (commit: Checksum) => rpmNames(ws, commit);
 const cacheOf = (commit: Checksum) => ws.store.readFile(commit, 'usr/etc/ld.so.cache');
 
 describe('composing with only what ldconfig needs checked out', () => {
