@@ -68,6 +68,10 @@
  * CPU 600 / 470 vs 360 and 610 / 520 vs 330 ms. 63k dry run: 76.3 vs 81.1 MB (0.94x), 314 vs
  * 454 ms wall. README "Speed of installs and upgrades" says what changed (mostly fewer new
  * inodes, which cost 0.25-1.1 ms each on this disk).
+ * Session 9 (another machine, twice as fast: 11 interleaved runs, d22e9d2's bin as
+ * BENCH_BEFORE): install many-deps 230 / 213 vs dnf 203 ms (1.13x -> 1.05x), CPU 260 / 240 vs
+ * 180 ms; headers read and package files hashed synchronously (verify 15 -> 6 ms). 63k dry run
+ * (5 runs): 150 vs 268 ms wall (0.56x), 76.1 vs 81.5 MB peak RSS (0.93x).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
