@@ -212,9 +212,6 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
     if (req.check) return { outcome: 'available', baseKind: 'recipe', base, diff, packages: combined.packages, before };
     const change: EngineRequest['change'] = req.snapshot ? { kind: 'deploy' } : { kind: 'upgrade', install: req.install ?? [], uninstall: req.uninstall ?? [] };
     const engineReq: EngineRequest = { ...req, change };
-    // Scratch directories are removed before apply returns, not in the background: the base
-    // compose's holds a whole tree, whose removal on libuv's pool slowed the layered plan's
-    // reads that follow it (its refresh stage 20 -> 50 ms in the bench).
     const applyCtx: Omit<ApplyContext, 'verify'> = {
       store: sysroot.store, repos, cacheDir, report, ...(o.cacheOnly ? { cacheOnly: true } : {}),
     };
@@ -267,8 +264,9 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   // Both applies leave their package refs to the deploy's one syncfs (deferRefs).
   const baseApplied = await apply(basePlan, {
     ...applyCtx, verify: baseTrust.verify, extraRpmdbEntries: baseTrust.entries, version: x.version, parent: current.origin.baseCommit, deferRefs: true,
-    // Its scratch tree (the whole base) is removed by a child process while the layered
-    // packages are planned and applied; the removal is awaited once the deploy is done.
+    // Its scratch tree is removed while the layered packages are planned and applied (a whole
+    // checked-out base by rm in a child process, off libuv's pool, where it had slowed that
+    // plan's reads 20 -> 50 ms); the removal is awaited once the deploy is done.
     removeScratchLater: true,
   });
   const baseCommit = baseApplied.commit;
@@ -285,7 +283,9 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
     finalPlan = await planCompose(layeredRequest, { ...planCtx, ...onBase });
     assertSameSet(finalPlan.packages, combined.packages, report);
     // Keys trusted by the new base come from the rows just written, as its packages do.
-    const trust = onBase.base ? trustOnBase(req, repos, onBase.base.packages) : await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
+    const trust = onBase.base
+      ? trustOnBase(req, repos, onBase.base.packages)
+      : await packageTrust(req, sysroot, repos, finalPlan, cacheDir);
     const version = versionFor(sysroot.store, baseCommit, current.checksum, req.options.version);
     const applied = await apply(finalPlan, {
       ...applyCtx, ...onBase, verify: trust.verify, extraRpmdbEntries: trust.entries, version, deferRefs: true,

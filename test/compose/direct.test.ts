@@ -53,7 +53,8 @@ afterAll(async () => {
 
 fixedSourceDateEpoch();
 
-const both = (install: string[], baseCommit: Checksum, options: ComposeOptions = {}) => applyBothWays(ws, repos, install, baseCommit, options);
+const both = (install: string[], baseCommit: Checksum, options: ComposeOptions = {}) =>
+  applyBothWays(ws, repos, install, baseCommit, options);
 const rpmQa = (commit: Checksum) => rpmNames(ws, commit);
 
 const baseCommit = (): Checksum => base.commit as Checksum;

@@ -10,7 +10,6 @@
  * checkout (a shell scriptlet, a file owned by another user).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComposeResult } from '../../src/compose/index.js';
 import type { Checksum } from '../../src/store/index.js';
