@@ -12,7 +12,7 @@
  * checks out into a staging directory and renames it).
  */
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync,
+  chmodSync, chownSync, copyFileSync, existsSync, lchownSync, linkSync, lutimesSync, mkdirSync,
   readdirSync, symlinkSync, utimesSync,
 } from 'node:fs';
 import * as xattr from 'fs-xattr';
@@ -204,36 +204,40 @@ export function checkoutUnionTrees(repo: Repo, layers: UnionLayer[], dir: string
   materialize(repo, plan.values(), dir, opts.hardlink ?? true);
 }
 
-/** What `checkoutUnionPart` is asked about each file of the union. */
-export interface PartFile {
-  /** Path in the tree, relative ('usr/lib/x/libz.so.1'). */
-  path: string;
-  csum: Checksum;
-  /** Whether the object is a symlink (one lstat of the object, asked only when needed). */
-  isSymlink(): boolean;
+/** Every file of a union (union.ts) by its path in the tree ('usr/lib/x/libz.so.1'), untouched directories read from their dirtrees. */
+export function unionFiles(repo: Repo, root: UnionDir): Map<string, Checksum> {
+  const out = new Map<string, Checksum>();
+  const visit = (files: Iterable<readonly [string, Checksum]>, dirs: Iterable<readonly [string, UnionDir | Sealed]>, rel: string): void => {
+    for (const [name, csum] of files) out.set(rel + name, csum);
+    for (const [name, d] of dirs) {
+      if (d instanceof UnionDir) visit(d.files, d.dirs, `${rel}${name}/`);
+      else {
+        const t = readDirTree(repo, d[0]);
+        visit(t.files, t.dirs.map(([n, sub, m]) => [n, [sub, m] as const] as const), `${rel}${name}/`);
+      }
+    }
+  };
+  visit(root.files, root.dirs, '');
+  return out;
 }
 
 /**
- * Check out part of a union (union.ts): the files `want` accepts, the directories on the way
- * to them, and the directories `anchor` names (each with its committed metadata, as a full
- * checkout gives it). Returns every path placed ('' is the root): what `overlayDirectory`
+ * Check out part of a union (union.ts): the files `want` accepts (by path), the directories on
+ * the way to them, and the directories `anchor` names (each with its committed metadata, as a
+ * full checkout gives it). Returns every path placed ('' is the root): what `overlayDirectory`
  * needs to tell an entry deleted in the tree from one never checked out. Bare mode only
  * (hardlinks; the caller checks).
  */
 export function checkoutUnionPart(
-  repo: Repo, root: UnionDir, dir: string, want: (f: PartFile) => boolean, anchor: (path: string) => boolean,
+  repo: Repo, root: UnionDir, dir: string, want: (path: string) => boolean, anchor: (path: string) => boolean,
 ): Set<string> {
   type Node = { path: string; kind: 'dir'; meta: Checksum } | { path: string; kind: 'file'; csum: Checksum };
-  const isLink = (csum: Checksum) => () => lstatSync(repo.objectPath(csum, 'file')).isSymbolicLink();
-  // Nodes of one directory, in checkout order (the directory first), or none when nothing in it is wanted.
   type Files = Iterable<readonly [string, Checksum]>;
   type Dirs = Iterable<readonly [string, UnionDir | Sealed]>;
+  // Nodes of one directory, in checkout order (the directory first), or none when nothing in it is wanted.
   const visit = (files: Files, dirs: Dirs, meta: Checksum, rel: string): Node[] => {
     const out: Node[] = [];
-    for (const [name, csum] of files) {
-      const path = rel + name;
-      if (want({ path, csum, isSymlink: isLink(csum) })) out.push({ path, kind: 'file', csum });
-    }
+    for (const [name, csum] of files) if (want(rel + name)) out.push({ path: rel + name, kind: 'file', csum });
     for (const [name, d] of dirs) {
       if (d instanceof UnionDir) out.push(...visit(d.files, d.dirs, d.meta, `${rel}${name}/`));
       else {

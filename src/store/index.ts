@@ -16,7 +16,7 @@
 export { Store, commitMetadata, type CommitInfo, type InitOptions } from './store.js';
 export { MutableTree, type CommitOptions } from './commit-tree.js';
 export { UnionDir } from './union.js';
-export { FileConflictError, type FileConflict, type CheckoutOptions, type PartFile, type UnionOptions } from './checkout.js';
+export { FileConflictError, type FileConflict, type CheckoutOptions, type UnionOptions } from './checkout.js';
 export type { TreeDiff, FsckProblem, FsckResult, PruneOptions, PruneResult } from './maintenance.js';
 export type { RepoMode, RepoOptions } from './repo.js';
 export { isValidRef } from './repo.js';

@@ -2,12 +2,12 @@
  * `Store`: layer's OSTree repository, the verbs other stages call. Revisions (`rev`) are a ref
  * name or a 64-hex commit checksum everywhere.
  */
-import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { LayerError, withContext } from '../errors.js';
 import type { Variant } from './gvariant/index.js';
-import { adoptContentFile, readXattrs, writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
+import { adoptContentFile, loadContentMeta, readXattrs, writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
 import { commitDirectory, overlayDirectory, writeCommitObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
-import { checkoutTree, checkoutUnionPart, checkoutUnionTrees, type CheckoutOptions, type PartFile, type UnionOptions } from './checkout.js';
+import { checkoutTree, checkoutUnionPart, checkoutUnionTrees, unionFiles, type CheckoutOptions, type UnionOptions } from './checkout.js';
 import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
 import { decodeCommit, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
 import { Repo, type RepoMode, type RepoOptions } from './repo.js';
@@ -91,9 +91,21 @@ export class Store extends Repo {
    * `anchor` names) into `dir`, by hardlinks (bare mode); returns the paths placed. Change the
    * tree, then `overlayTree` it onto the union and `commitUnion` that.
    */
-  checkoutUnionPart(root: UnionDir, dir: string, want: (f: PartFile) => boolean, anchor: (path: string) => boolean): Set<string> {
+  checkoutUnionPart(root: UnionDir, dir: string, want: (path: string) => boolean, anchor: (path: string) => boolean): Set<string> {
     if (this.mode !== 'bare') throw new LayerError('LAYER_INTERNAL', 'assertion failed: a partial checkout needs a bare repository');
     return checkoutUnionPart(this, root, dir, want, anchor);
+  }
+
+  /** Every file of a union by its path in the tree, with its content checksum. */
+  unionFiles(root: UnionDir): Map<string, Checksum> {
+    return unionFiles(this, root);
+  }
+
+  /** The target of a symlink content object, or undefined when the object is not a symlink. */
+  symlinkTarget(csum: Checksum): string | undefined {
+    if (this.mode !== 'bare') return loadContentMeta(this, csum).target;
+    const path = this.objectPath(csum, 'file');
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
   }
 
   /** Lay `dir`, partly checked out from `root` (`placed`), over `root` (commit-tree.ts overlayDirectory). */

@@ -31,6 +31,8 @@ beforeAll(async () => {
   const fixtures: FixtureSpec[] = [
     { name: 'p-lib', files: [{ path: `${LIBDIR}/libbz2.so.1.0.4`, content: lib, mode: 0o644 }] },
     { name: 'p-lib-post', scripts: { post: { interpreter: '/usr/sbin/ldconfig' } }, files: [{ path: `${LIBDIR}/p-post/libbz2.so.1.0.4`, content: lib }, { path: '/etc/ld.so.conf.d/p-post.conf', content: `${LIBDIR}/p-post\n` }] },
+    // A library-named link to a file ldconfig would not pick by name, through the base's lib -> usr/lib link.
+    { name: 'p-lib-link', files: [{ path: `${LIBDIR}/p-link/bz2-real`, content: lib }, { path: `${LIBDIR}/libpbz.so.1`, type: 'symlink', target: '/lib/x86_64-linux-gnu/p-link/bz2-real' }] },
     { name: 'p-lib-shell', scripts: { post: 'echo post ran\n' }, files: [{ path: `${LIBDIR}/p-shell/libbz2.so.1.0.4`, content: lib }] },
     { name: 'p-lib-owned', files: [{ path: `${LIBDIR}/p-owned/libbz2.so.1.0.4`, content: lib, user: 'daemon', group: 'daemon' }] },
   ];
@@ -72,6 +74,15 @@ describe('composing with only what ldconfig needs checked out', () => {
     const commit = part.commit as Checksum;
     expect(ws.store.stat(commit, `${LIBDIR.slice(1)}/p-post/libbz2.so.1.0`)?.target).toBe('libbz2.so.1.0.4');
     expect(cacheOf(commit).includes(Buffer.from(`${LIBDIR}/p-post/libbz2.so.1.0`))).toBe(true);
+  }, 120_000);
+
+  it('a library-named link through the lib -> usr/lib link: its target is checked out, same commit both ways', async () => {
+    const [full, part] = await both(['p-lib-link'], base.commit as Checksum);
+    expect(full.error).toBeUndefined();
+    expect(part.partial).toBe(true);
+    expect(part.commit).toBe(full.commit);
+    // ldconfig read the ELF behind the link: the soname it found is in the cache, as in the full tree.
+    expect(cacheOf(part.commit as Checksum).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
   }, 120_000);
 
   it('a base composed from nothing (no scriptlets, libraries): the same commit both ways', async () => {

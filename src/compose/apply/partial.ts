@@ -3,10 +3,10 @@
  * (scriptlets-transaction.ts onlyLdconfig: a library layered onto a base, glibc's
  * `%transfiletriggerin -p /sbin/ldconfig`, or a recipe base whose packages have no other
  * scriptlets), only what ldconfig and the rpmdb writer look at is checked out: library-named
- * files, every symlink (a directory alias such as lib -> usr/lib), ld.so.conf and its
- * directory, passwd and group (ownership is resolved against them), the ldconfig binary, the
- * rpmdb's directories, and every top-level entry (bubblewrap's mount points are decided on
- * those). The steps after run on that tree as on a full one; the commit is the object-level
+ * files, every symlink (a directory alias such as lib -> usr/lib) and what a library-named one
+ * points at, ld.so.conf and its directory, passwd and group (ownership is resolved against
+ * them), the ldconfig binary, the rpmdb's directories, and every top-level entry (bubblewrap's
+ * mount points are decided on those). The steps after run on that tree as on a full one; the commit is the object-level
  * union of the layers with that tree laid over it (Store.overlayTree): the same commit the
  * full checkout gives (test/compose/partial.test.ts).
  *
@@ -17,10 +17,11 @@
  *
  * `partialUnion` says undefined whenever the full checkout must run instead: other work than
  * ldconfig, removed base packages (prunedBase), a kernel (kernel.ts needs the whole tree), a
- * file conflict (the checkout reports it), a repository not in bare mode or a caller not root.
+ * file conflict (the checkout reports it), a library link leading out of the tree or in a
+ * loop, a repository not in bare mode or a caller not root.
  */
 import { readByLdconfig } from '../scriptlets-transaction.js';
-import type { UnionDir } from '../../store/index.js';
+import type { Checksum, Store, UnionDir } from '../../store/index.js';
 import { hasKernel } from './direct.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
@@ -44,8 +45,87 @@ export function partialUnion(s: ApplyState, ldconfigOnly: boolean): PartialTree 
   const commits = [...(plan.base.commit ? [plan.base.commit] : []), ...s.installs.map((step) => need(s.commits, step.nevra, 'package commit'))];
   const union = ctx.store.unionOf(commits, plan.options.replaceFiles ? { replaceFiles: true } : {});
   if (!union || hasKernel(ctx.store, union)) return undefined;
-  const placed = ctx.store.checkoutUnionPart(union, s.root, (f) => wanted(f.path) || f.isSymlink(), anchored);
+  const want = wantedFiles(ctx.store, union);
+  if (!want) return undefined;
+  const placed = ctx.store.checkoutUnionPart(union, s.root, (path) => want.has(path), anchored);
   return { union, placed };
+}
+
+/**
+ * The files to check out: those `wanted` names, every symlink, and what a library-named
+ * symlink points at, through any chain of links (ldconfig reads the target's ELF header for
+ * its soname: Debian's `usr/lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/...` goes
+ * through the `lib -> usr/lib` link; alternatives through /etc/alternatives). Undefined when a
+ * target leaves the tree or the links loop: the full checkout then decides, as ldconfig would.
+ */
+function wantedFiles(store: Store, union: UnionDir): Set<string> | undefined {
+  const files = store.unionFiles(union);
+  // At scriptlet time usr/etc is moved to etc: a link into /etc lands in usr/etc (scriptlets.ts withEtc).
+  const etcMoved = !union.dirs.has('etc') && !union.files.has('etc') && union.find(store, 'usr/etc') !== undefined;
+  const links = new Links(store, files, etcMoved);
+  const out = new Set<string>();
+  for (const [path, csum] of files) {
+    const target = links.target(csum);
+    if (target === undefined && !wanted(path)) continue;
+    out.add(path);
+    if (target === undefined || !readByLdconfig(`/${path}`)) continue;
+    let at = path;
+    let link: string | undefined = target;
+    for (let hops = 0; link !== undefined; hops++) {
+      const next = hops < MAX_HOPS ? links.resolve(at, link) : null;
+      if (next === null) return undefined;
+      const found = files.get(next);
+      if (found === undefined) break; // dangling in the full tree too
+      out.add(next);
+      at = next;
+      link = links.target(found);
+    }
+  }
+  return out;
+}
+
+/** Symlink hops followed before a chain counts as a loop (the kernel's limit is 40; ldconfig's trees need a few). */
+const MAX_HOPS = 16;
+
+/** Symlinks of a union, resolved at the object level as the tree would resolve them. */
+class Links {
+  private readonly targets = new Map<Checksum, string | undefined>();
+  constructor(
+    private readonly store: Store, private readonly files: ReadonlyMap<string, Checksum>, private readonly etcMoved: boolean,
+  ) {}
+
+  target(csum: Checksum): string | undefined {
+    if (!this.targets.has(csum)) this.targets.set(csum, this.store.symlinkTarget(csum));
+    return this.targets.get(csum);
+  }
+
+  /** The tree path symlink `link` at `at` names, every directory on the way resolved; null when it leaves the tree or loops. */
+  resolve(at: string, link: string): string | null {
+    let parts = this.join(at.split('/').slice(0, -1), link);
+    let hops = 0;
+    for (let i = 0; parts !== null && i < parts.length - 1; i++) {
+      const csum = this.files.get(parts.slice(0, i + 1).join('/'));
+      const target = csum === undefined ? undefined : this.target(csum);
+      if (target === undefined) continue;
+      if (++hops > MAX_HOPS) return null;
+      const to = this.join(parts.slice(0, i), target);
+      parts = to === null ? null : [...to, ...parts.slice(i + 1)];
+      i = -1; // the target may hold links of its own: walk again from the top
+    }
+    return parts === null ? null : parts.join('/');
+  }
+
+  /** `link` taken from directory `dir` (parts), normalized; null when `..` leaves the tree. */
+  private join(dir: readonly string[], link: string): string[] | null {
+    const parts = link.startsWith('/') ? [] : [...dir];
+    for (const p of link.split('/')) {
+      if (p === '' || p === '.') continue;
+      if (p !== '..') parts.push(p);
+      else if (parts.pop() === undefined) return null;
+    }
+    if (this.etcMoved && parts[0] === 'etc') parts.splice(0, 1, 'usr', 'etc');
+    return parts;
+  }
 }
 
 /** A file ldconfig, the rpmdb writer or the ownership step reads, by its path in the tree. */
