@@ -131,43 +131,37 @@ export function readByLdconfig(path: string): boolean {
 }
 
 /**
- * True when running the transaction could change anything: a layered package has a scriptlet
- * (even a skipped slot is recorded), a base %transfiletriggerin matches a layered file, a file
- * is not owned by root:root, or ldconfig would read a layered file. When false the compose
- * needs no writable view, no bubblewrap and no ldconfig: the tree is final as assembled.
+ * What running the transaction would do:
+ * - 'none': nothing can change. No layered package has a scriptlet (even a skipped slot is
+ *   recorded), no base %transfiletriggerin matches a layered file, every file is root's, and
+ *   ldconfig reads no layered file. The compose needs no writable view, no bubblewrap and no
+ *   ldconfig: the tree is final as assembled.
+ * - 'ldconfig': ldconfig is all it runs. Every file is root's, and every scriptlet and matching
+ *   trigger that would run is ldconfig itself with no script (`%post -p /sbin/ldconfig`,
+ *   glibc's `%transfiletriggerin -p /sbin/ldconfig`). ldconfig reads library-named entries,
+ *   symlinks and ld.so.conf, and writes ld.so.cache and soname links: such a transaction needs
+ *   only those in its tree (apply/partial.ts).
+ * - 'other': anything else.
  */
-export function transactionHasWork(layered: readonly TransactionPackage[], opts: Pick<TransactionOptions, 'installed' | 'ldconfig'> = {}): boolean {
-  if (layered.some((p) => p.scriptlets.length > 0)) return true;
+export function transactionWork(
+  layered: readonly TransactionPackage[], opts: Pick<TransactionOptions, 'installed' | 'ldconfig'> = {},
+): 'none' | 'ldconfig' | 'other' {
   const files = layered.flatMap((p) => p.files);
-  if (files.some((f) => f.user !== 'root' || f.group !== 'root')) return true;
   const paths = files.map((f) => f.path);
+  const notRoot = files.some((f) => f.user !== 'root' || f.group !== 'root');
+  const scriptlets = layered.flatMap((p) => p.scriptlets);
   const triggers = (opts.installed ?? []).flatMap((p) => p.scriptlets.filter((s) => slotOf(s) === 'transfiletriggerin'));
-  if (triggers.some((s) => transFileTriggerMatches(s, paths).length > 0)) return true;
-  return opts.ldconfig !== false && paths.some(readByLdconfig);
+  const matching = triggers.filter((s) => transFileTriggerMatches(s, paths).length > 0);
+  const readsLibraries = opts.ldconfig !== false && paths.some(readByLdconfig);
+  if (scriptlets.length === 0 && !notRoot && matching.length === 0 && !readsLibraries) return 'none';
+  if (opts.ldconfig === false || notRoot) return 'other';
+  const runs = [...scriptlets.filter((s) => !skipReason(slotOf(s))), ...matching];
+  return runs.every((s) => s.body === undefined && /^(\/usr)?\/sbin\/ldconfig$/.test(s.interpreter ?? '')) ? 'ldconfig' : 'other';
 }
 
-/**
- * True when all the transaction would do is ldconfig: it has work (transactionHasWork), every
- * file is root's, and every scriptlet and matching trigger that would run is ldconfig itself
- * with no script (`%post -p /sbin/ldconfig`, glibc's `%transfiletriggerin -p /sbin/ldconfig`).
- * ldconfig reads library-named entries, symlinks and ld.so.conf, and writes ld.so.cache and
- * soname links: such a transaction needs only those in its tree (apply/partial.ts).
- */
-export function onlyLdconfig(layered: readonly TransactionPackage[], opts: Pick<TransactionOptions, 'installed' | 'ldconfig'> = {}): boolean {
-  if (opts.ldconfig === false || !transactionHasWork(layered, opts)) return false;
-  const files = layered.flatMap((p) => p.files);
-  if (files.some((f) => f.user !== 'root' || f.group !== 'root')) return false;
-  const paths = files.map((f) => f.path);
-  const isLdconfig = (s: Scriptlet) => s.body === undefined && /^(\/usr)?\/sbin\/ldconfig$/.test(s.interpreter ?? '');
-  for (const p of layered) {
-    for (const s of p.scriptlets) if (!skipReason(slotOf(s)) && !isLdconfig(s)) return false;
-  }
-  for (const p of opts.installed ?? []) {
-    for (const s of p.scriptlets) {
-      if (slotOf(s) === 'transfiletriggerin' && transFileTriggerMatches(s, paths).length > 0 && !isLdconfig(s)) return false;
-    }
-  }
-  return true;
+/** Whether running the transaction could change anything (transactionWork is not 'none'). */
+export function transactionHasWork(layered: readonly TransactionPackage[], opts: Pick<TransactionOptions, 'installed' | 'ldconfig'> = {}): boolean {
+  return transactionWork(layered, opts) !== 'none';
 }
 
 /** The default applyOwnership: lchown inside the tree (never following a symlink out of it). */

@@ -14,7 +14,7 @@ import { rpmPathOf, treePathOf } from '../../util/image-paths.js';
 import type { BaseSet } from '../base.js';
 import { directUnion } from './direct.js';
 import { partialUnion } from './partial.js';
-import { scriptletsHaveWork, scriptletsOnlyLdconfig } from './scriptlets.js';
+import { scriptletWork } from './scriptlets.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
 
@@ -50,10 +50,11 @@ async function prunedBase(s: ApplyState): Promise<Checksum | null> {
 
 export async function assemble(s: ApplyState): Promise<void> {
   // Nothing but the rpmdb writer would touch the tree: build it from objects (direct.ts).
-  s.union = directUnion(s, scriptletsHaveWork(s));
+  const work = scriptletWork(s);
+  s.union = directUnion(s, work !== 'none');
   if (s.union) return;
   // All that would touch it is ldconfig: check out only what ldconfig reads (partial.ts).
-  s.partial = partialUnion(s, scriptletsOnlyLdconfig(s));
+  s.partial = partialUnion(s, work === 'ldconfig');
   if (s.partial) return;
   const baseCommit = await prunedBase(s);
   const layers = [

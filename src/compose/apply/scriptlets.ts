@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readScriptlets, TAG } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
 import { withWritableView } from '../overlay.js';
-import { onlyLdconfig, runTransactionScriptlets, transactionHasWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
+import { runTransactionScriptlets, transactionHasWork, transactionWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
 import { slotOf } from '../scriptlets.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
@@ -28,18 +28,11 @@ export async function runScriptlets(s: ApplyState): Promise<void> {
   for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(s.root, m)).catch(() => {});
 }
 
-/** Whether this step would run anything (a scriptlet, a base trigger, an owner, ldconfig). */
-export function scriptletsHaveWork(s: ApplyState): boolean {
-  if (s.installs.length === 0) return false;
+/** What this step would do: nothing, ldconfig alone, or more (scriptlets-transaction.ts transactionWork). */
+export function scriptletWork(s: ApplyState): ReturnType<typeof transactionWork> {
+  if (s.installs.length === 0) return 'none';
   const { txn, options } = transaction(s);
-  return transactionHasWork(txn, options);
-}
-
-/** Whether all this step would run is ldconfig (scriptlets-transaction.ts onlyLdconfig). */
-export function scriptletsOnlyLdconfig(s: ApplyState): boolean {
-  if (s.installs.length === 0) return false;
-  const { txn, options } = transaction(s);
-  return onlyLdconfig(txn, options);
+  return transactionWork(txn, options);
 }
 
 function transaction(s: ApplyState): { txn: TransactionPackage[]; options: TransactionOptions } {
