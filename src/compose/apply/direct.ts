@@ -27,18 +27,29 @@ const SHARE_LINK = '../lib/sysimage/rpm';
 
 /** The object-level union for this plan, or undefined when the checkout path must run. */
 export function directUnion(s: ApplyState, hasWork: boolean): UnionDir | undefined {
+  if (hasWork || !s.plan.base.commit) return undefined;
+  const root = planUnion(s);
+  return root && rpmdbPlain(s.ctx.store, root) ? root : undefined;
+}
+
+/**
+ * The plan's base (when it has one) and packages unioned at the object level, when a compose
+ * may work from that instead of a whole checkout (here and partial.ts): not turned off
+ * (`direct: false`), no base package removed (prunedBase), a bare repository and a root caller
+ * (hardlinked checkouts carry the committed owners), no file conflict (the checkout reports it)
+ * and no kernel (kernel.ts needs the whole tree).
+ */
+export function planUnion(s: ApplyState): UnionDir | undefined {
   const { plan, ctx } = s;
-  const base = plan.base.commit;
-  if (ctx.direct === false || hasWork || !base || plan.removed.length > 0) return undefined;
+  if (ctx.direct === false || plan.removed.length > 0) return undefined;
   if (ctx.store.mode !== 'bare' || process.geteuid?.() !== 0) return undefined;
-  const commits = [base, ...s.installs.map((step) => need(s.commits, step.nevra, 'package commit'))];
+  const commits = [...(plan.base.commit ? [plan.base.commit] : []), ...s.installs.map((step) => need(s.commits, step.nevra, 'package commit'))];
   const root = ctx.store.unionOf(commits, plan.options.replaceFiles ? { replaceFiles: true } : {});
-  if (!root || hasKernel(ctx.store, root) || !rpmdbPlain(ctx.store, root)) return undefined;
-  return root;
+  return root && !hasKernel(ctx.store, root) ? root : undefined;
 }
 
 /** Whether kernel.ts could find or prepare a kernel (any usr/lib/modules/KVER/vmlinuz; any doubt counts). */
-export function hasKernel(store: Store, root: UnionDir): boolean {
+function hasKernel(store: Store, root: UnionDir): boolean {
   const lib = root.find(store, 'usr/lib');
   if (!lib || lib.files.has('modules')) return true;
   const modules = lib.dir(store, 'modules');

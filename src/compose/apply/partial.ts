@@ -1,14 +1,15 @@
 /**
  * Composing with a partial tree: when all the scriptlets step would run is ldconfig
- * (scriptlets-transaction.ts onlyLdconfig: a library layered onto a base, glibc's
+ * (scriptlets-transaction.ts transactionWork: a library layered onto a base, glibc's
  * `%transfiletriggerin -p /sbin/ldconfig`, or a recipe base whose packages have no other
  * scriptlets), only what ldconfig and the rpmdb writer look at is checked out: library-named
  * files, every symlink (a directory alias such as lib -> usr/lib) and what a library-named one
  * points at, ld.so.conf and its directory, passwd and group (ownership is resolved against
- * them), the ldconfig binary, the rpmdb's directories, and every top-level entry (bubblewrap's
- * mount points are decided on those). The steps after run on that tree as on a full one; the commit is the object-level
- * union of the layers with that tree laid over it (Store.overlayTree): the same commit the
- * full checkout gives (test/compose/partial.test.ts).
+ * them), the ldconfig binary, the rpmdb's directories (RPMDB_DIRS: checked out whole), and
+ * every top-level entry (bubblewrap's mount points are decided on those). The steps after run
+ * on that tree as on a full one; the commit is the object-level union of the layers with that
+ * tree laid over it (Store.overlayTree): the same commit the full checkout gives
+ * (test/compose/partial.test.ts).
  *
  * Why: the full checkout links every file of the base into a scratch directory, and the
  * commit reads every one back, to take in an ld.so.cache and a few soname links. On the
@@ -16,15 +17,15 @@
  * distribution base, tens of thousands.
  *
  * `partialUnion` says undefined whenever the full checkout must run instead: other work than
- * ldconfig, removed base packages (prunedBase), a kernel (kernel.ts needs the whole tree), a
- * file conflict (the checkout reports it), a library link leading out of the tree or in a
- * loop, a repository not in bare mode or a caller not root.
+ * ldconfig, anything that rules out the object-level union (direct.ts planUnion: removed base
+ * packages, a kernel, a file conflict, a repository not in bare mode or a caller not root), or
+ * a library link leading out of the tree or in a loop.
  */
 import { readByLdconfig } from '../scriptlets-transaction.js';
 import type { Checksum, Store, UnionDir } from '../../store/index.js';
-import { hasKernel } from './direct.js';
+import { RPMDB_DIRS } from '../../rpmdb/index.js';
+import { planUnion } from './direct.js';
 import type { ApplyState } from './state.js';
-import { need } from './state.js';
 
 /** A partial tree: the union it was checked out from and what was placed (Store.overlayTree). */
 export interface PartialTree {
@@ -32,22 +33,15 @@ export interface PartialTree {
   placed: Set<string>;
 }
 
-/** Where the rpmdb writer looks for a database (rpmdb/write.ts): checked out whole. */
-const RPMDB_DIRS = ['usr/lib/sysimage/rpm', 'usr/share/rpm', 'var/lib/rpm'];
 /** Account databases resolveOwnership reads (after usr/etc is moved to etc for the scriptlets). */
 const ACCOUNTS = new Set(['passwd', 'group', 'shadow', 'gshadow']);
 
 /** Check out the part of the plan's union ldconfig needs into `s.root`, or undefined (see the module comment). */
 export function partialUnion(s: ApplyState, ldconfigOnly: boolean): PartialTree | undefined {
-  const { plan, ctx } = s;
-  if (ctx.direct === false || !ldconfigOnly || plan.removed.length > 0) return undefined;
-  if (ctx.store.mode !== 'bare' || process.geteuid?.() !== 0) return undefined;
-  const commits = [...(plan.base.commit ? [plan.base.commit] : []), ...s.installs.map((step) => need(s.commits, step.nevra, 'package commit'))];
-  const union = ctx.store.unionOf(commits, plan.options.replaceFiles ? { replaceFiles: true } : {});
-  if (!union || hasKernel(ctx.store, union)) return undefined;
-  const want = wantedFiles(ctx.store, union);
-  if (!want) return undefined;
-  const placed = ctx.store.checkoutUnionPart(union, s.root, (path) => want.has(path), anchored);
+  const union = ldconfigOnly ? planUnion(s) : undefined;
+  const want = union && wantedFiles(s.ctx.store, union);
+  if (!union || !want) return undefined;
+  const placed = s.ctx.store.checkoutUnionPart(union, s.root, (path) => want.has(path), anchored);
   return { union, placed };
 }
 
