@@ -21,7 +21,7 @@ import { loadContentMeta } from './content.js';
 import { S_IFLNK, S_IFMT, decodeDirMeta, type Checksum, type DirMeta } from './objects.js';
 import type { Repo } from './repo.js';
 import { readDirTree, walkRaw, type RawNode } from './tree.js';
-import { UnionDir, type Sealed } from './union.js';
+import { readable, type UnionDir } from './union.js';
 
 export interface CheckoutOptions {
   /** Hardlink files from the object store instead of copying (default true). */
@@ -207,17 +207,11 @@ export function checkoutUnionTrees(repo: Repo, layers: UnionLayer[], dir: string
 /** Every file of a union (union.ts) by its path in the tree ('usr/lib/x/libz.so.1'), untouched directories read from their dirtrees. */
 export function unionFiles(repo: Repo, root: UnionDir): Map<string, Checksum> {
   const out = new Map<string, Checksum>();
-  const visit = (files: Iterable<readonly [string, Checksum]>, dirs: Iterable<readonly [string, UnionDir | Sealed]>, rel: string): void => {
-    for (const [name, csum] of files) out.set(rel + name, csum);
-    for (const [name, d] of dirs) {
-      if (d instanceof UnionDir) visit(d.files, d.dirs, `${rel}${name}/`);
-      else {
-        const t = readDirTree(repo, d[0]);
-        visit(t.files, t.dirs.map(([n, sub, m]) => [n, [sub, m] as const] as const), `${rel}${name}/`);
-      }
-    }
+  const visit = (d: UnionDir, rel: string): void => {
+    for (const [name, csum] of d.files) out.set(rel + name, csum);
+    for (const [name, sub] of d.dirs) visit(readable(repo, sub), `${rel}${name}/`);
   };
-  visit(root.files, root.dirs, '');
+  visit(root, '');
   return out;
 }
 
@@ -232,23 +226,15 @@ export function checkoutUnionPart(
   repo: Repo, root: UnionDir, dir: string, want: (path: string) => boolean, anchor: (path: string) => boolean,
 ): Set<string> {
   type Node = { path: string; kind: 'dir'; meta: Checksum } | { path: string; kind: 'file'; csum: Checksum };
-  type Files = Iterable<readonly [string, Checksum]>;
-  type Dirs = Iterable<readonly [string, UnionDir | Sealed]>;
   // Nodes of one directory, in checkout order (the directory first), or none when nothing in it is wanted.
-  const visit = (files: Files, dirs: Dirs, meta: Checksum, rel: string): Node[] => {
+  const visit = (d: UnionDir, rel: string): Node[] => {
     const out: Node[] = [];
-    for (const [name, csum] of files) if (want(rel + name)) out.push({ path: rel + name, kind: 'file', csum });
-    for (const [name, d] of dirs) {
-      if (d instanceof UnionDir) out.push(...visit(d.files, d.dirs, d.meta, `${rel}${name}/`));
-      else {
-        const t = readDirTree(repo, d[0]);
-        out.push(...visit(t.files, t.dirs.map(([n, sub, m]) => [n, [sub, m] as const] as const), d[1], `${rel}${name}/`));
-      }
-    }
+    for (const [name, csum] of d.files) if (want(rel + name)) out.push({ path: rel + name, kind: 'file', csum });
+    for (const [name, sub] of d.dirs) out.push(...visit(readable(repo, sub), `${rel}${name}/`));
     const self = rel.slice(0, -1);
-    return out.length > 0 || rel === '' || anchor(self) ? [{ path: self, kind: 'dir', meta }, ...out] : [];
+    return out.length > 0 || rel === '' || anchor(self) ? [{ path: self, kind: 'dir', meta: d.meta }, ...out] : [];
   };
-  const nodes = visit(root.files, root.dirs, root.meta, '');
+  const nodes = visit(root, '');
   prepareDest(dir);
   const placedDirs = new DirFinisher(repo);
   for (const node of nodes) {

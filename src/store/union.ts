@@ -53,6 +53,11 @@ export class UnionDir {
   }
 }
 
+/** A subdirectory of a union to read, a sealed one expanded apart (the union keeps it sealed, to be reused as it is). */
+export function readable(repo: Repo, d: UnionDir | Sealed): UnionDir {
+  return d instanceof UnionDir ? d : expand(repo, d[0], d[1]);
+}
+
 function expand(repo: Repo, tree: Checksum, meta: Checksum): UnionDir {
   const out = new UnionDir(meta);
   const t = readDirTree(repo, tree);
