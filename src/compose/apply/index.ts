@@ -51,16 +51,14 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
   const timings: Record<string, number> = {};
   const given = ctx.base !== undefined && ctx.base.commit === plan.base.commit ? ctx.base : undefined;
   const base = given ?? (await readBase(ctx.store, plan.base.commit, scratch.path, ctx.cacheDir));
-  let state: ApplyState | undefined;
+  const removed = new Set<string>(plan.removed);
+  const s: ApplyState = {
+    plan, ctx, base, scratch: scratch.path, root: join(scratch.path, 'root'),
+    installs: plan.steps.filter((st) => INSTALLING.has(st.action)),
+    kept: base.packages.filter((p) => !removed.has(p.nevra)),
+    paths: new Map(), rpms: new Map(), commits: new Map(), refs: [],
+  };
   try {
-    const removed = new Set<string>(plan.removed);
-    const s: ApplyState = {
-      plan, ctx, base, scratch: scratch.path, root: join(scratch.path, 'root'),
-      installs: plan.steps.filter((st) => INSTALLING.has(st.action)),
-      kept: base.packages.filter((p) => !removed.has(p.nevra)),
-      paths: new Map(), rpms: new Map(), commits: new Map(), refs: [],
-    };
-    state = s;
     for (const [name, step] of STEPS) {
       const t0 = now();
       try {
@@ -78,7 +76,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
   } finally {
     if (given === undefined) base.rpmdb?.close();
     // A whole tree was checked out unless the commit came from objects or a partial tree.
-    const inChild = state !== undefined && state.union === undefined && state.partial === undefined && existsSync(join(scratch.path, 'root'));
+    const inChild = s.union === undefined && s.partial === undefined && existsSync(s.root);
     if (ctx.removeScratchLater) scratch.releaseLater({ inChild });
     else await scratch.release({ inChild });
   }
