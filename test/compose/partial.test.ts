@@ -47,16 +47,21 @@ fixedSourceDateEpoch();
 
 const both = (install: string[], baseCommit: Checksum | '') => applyBothWays(ws, repos, install, baseCommit);
 const rpmQa = (commit: Checksum) => rpmNames(ws, commit);
+/** Composed both ways: the full checkout with no error, the engine's way by a partial tree, one commit. */
+async function partialCommit(install: string[], baseCommit: Checksum | ''): Promise<Checksum> {
+  const [full, part] = await both(install, baseCommit);
+  expect(full.error).toBeUndefined();
+  expect(full.partial).toBeUndefined();
+  expect(part.partial).toBe(true);
+  expect(part.commit).toBe(full.commit);
+  return part.commit as Checksum;
+}
+
 const cacheOf = (commit: Checksum) => ws.store.readFile(commit, 'usr/etc/ld.so.cache');
 
 describe('composing with only what ldconfig needs checked out', () => {
   it('a library layered on a base: the full checkout\'s commit, with the soname link and cache real ldconfig makes', async () => {
-    const [full, part] = await both(['p-lib'], base.commit as Checksum);
-    expect(full.error).toBeUndefined();
-    expect(full.partial).toBeUndefined();
-    expect(part.partial).toBe(true);
-    expect(part.commit).toBe(full.commit);
-    const commit = part.commit as Checksum;
+    const commit = await partialCommit(['p-lib'], base.commit as Checksum);
     expect(ws.store.stat(commit, `${LIBDIR.slice(1)}/libbz2.so.1.0`)?.target).toBe('libbz2.so.1.0.4');
     expect(cacheOf(commit).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
     expect(cacheOf(base.commit as Checksum).includes(Buffer.from('libbz2.so.1.0'))).toBe(false);
@@ -67,29 +72,19 @@ describe('composing with only what ldconfig needs checked out', () => {
   }, 120_000);
 
   it('`%post -p /usr/sbin/ldconfig` and a new ld.so.conf.d file: the same commit both ways', async () => {
-    const [full, part] = await both(['p-lib-post'], base.commit as Checksum);
-    expect(full.error).toBeUndefined();
-    expect(part.partial).toBe(true);
-    expect(part.commit).toBe(full.commit);
-    const commit = part.commit as Checksum;
+    const commit = await partialCommit(['p-lib-post'], base.commit as Checksum);
     expect(ws.store.stat(commit, `${LIBDIR.slice(1)}/p-post/libbz2.so.1.0`)?.target).toBe('libbz2.so.1.0.4');
     expect(cacheOf(commit).includes(Buffer.from(`${LIBDIR}/p-post/libbz2.so.1.0`))).toBe(true);
   }, 120_000);
 
   it('a library-named link through the lib -> usr/lib link: its target is checked out, same commit both ways', async () => {
-    const [full, part] = await both(['p-lib-link'], base.commit as Checksum);
-    expect(full.error).toBeUndefined();
-    expect(part.partial).toBe(true);
-    expect(part.commit).toBe(full.commit);
+    const commit = await partialCommit(['p-lib-link'], base.commit as Checksum);
     // ldconfig read the ELF behind the link: the soname it found is in the cache, as in the full tree.
-    expect(cacheOf(part.commit as Checksum).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
+    expect(cacheOf(commit).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
   }, 120_000);
 
   it('a base composed from nothing (no scriptlets, libraries): the same commit both ways', async () => {
-    const [full, part] = await both(baseNames, '');
-    expect(full.error).toBeUndefined();
-    expect(part.partial).toBe(true);
-    expect(part.commit).toBe(full.commit);
+    await partialCommit(baseNames, '');
   }, 120_000);
 
   it('takes the full checkout for a shell scriptlet or a file of another owner', async () => {
