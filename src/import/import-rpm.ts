@@ -87,6 +87,23 @@ export async function importRpm(store: Store, path: string, opts: ImportOptions 
   }
 }
 
+/**
+ * Files up to this size are read whole (their digest checked on the last chunk) before they
+ * are stored: the store then hashes first and writes only an object it lacks, where a stream
+ * is written to a temp file (a new inode) before its checksum is known. Most of a new version
+ * of a package is files the old version shipped too.
+ */
+const WHOLE_FILE_LIMIT = 1 << 20;
+
+/** A payload file's data: in memory when small (see WHOLE_FILE_LIMIT), else the stream itself. */
+async function contentOf(e: PayloadEntry): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  if (!e.content) return new Uint8Array(0);
+  if (e.size > WHOLE_FILE_LIMIT) return e.content;
+  const chunks: Uint8Array[] = [];
+  for await (const c of e.content) chunks.push(c);
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+}
+
 async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: string, report: Report, deferRef = false): Promise<ImportResult> {
   const tree = new MutableTree();
   const tmpfiles: string[] = [];
@@ -144,7 +161,7 @@ async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: str
       return;
     }
     const type = e.type === 'symlink' ? 'symlink' : 'file';
-    const csum = await store.writeContent(fileMeta(e, type), type === 'file' ? (e.content ?? new Uint8Array(0)) : undefined);
+    const csum = await store.writeContent(fileMeta(e, type), type === 'file' ? await contentOf(e) : undefined);
     tree.setFile(treePath, csum);
     for (const member of waiting.get(e.path) ?? []) tree.setFile(member, csum);
     waiting.delete(e.path);

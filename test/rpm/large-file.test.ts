@@ -4,7 +4,8 @@
  * 4 GiB through zstd and SHA-256 in ~5 s without holding it in memory.
  */
 import { describe, expect, it } from 'vitest';
-import { largeFileStrippedCpio } from '../../fixtures/specs/rpm-reader.js';
+import { gzipInflatesPastLimit, largeFileStrippedCpio } from '../../fixtures/specs/rpm-reader.js';
+import { statSync } from 'node:fs';
 import { openRpm, TAG } from '../../src/rpm/index.js';
 import { buildRpm } from '../support/rpmbuild.js';
 import { requireTool, rpmq } from './helpers.js';
@@ -37,4 +38,26 @@ describe('large files', () => {
     expect(Object.keys(seen).sort()).toEqual(pkg.files.map((f) => f.path.slice(1)).sort());
     expect(peak - before).toBeLessThan(256 * 1024 * 1024);
   }, 300_000);
+
+  it('streams a small gzip payload that inflates past the in-memory limit, digests checked', async () => {
+    requireTool('rpmbuild', 'rpm');
+    const path = await buildRpm(gzipInflatesPastLimit);
+    const pkg = await openRpm(path);
+    expect(pkg.payload.compressor).toBe('gzip');
+    // The whole payload fits one synchronous read; what it inflates to does not fit one call.
+    expect(statSync(path).size - pkg.payload.offset).toBeLessThan(256 * 1024);
+    const read: Record<string, number> = {};
+    let chunks = 0;
+    for await (const e of pkg.entries()) {
+      read[e.path] = 0;
+      if (!e.content) continue;
+      for await (const c of e.content) {
+        read[e.path] = (read[e.path] ?? 0) + c.length;
+        chunks++;
+      }
+    }
+    expect(read).toEqual({ 'usr/share/zeros': 0, 'usr/share/zeros/big': 24 * 1024 * 1024, 'usr/share/zeros/small': 6 });
+    // Streamed: the 24 MiB came in many pieces, not one inflated buffer.
+    expect(chunks).toBeGreaterThan(10);
+  }, 120_000);
 });
