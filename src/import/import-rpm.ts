@@ -22,8 +22,11 @@ import { commitMetadata, MutableTree, S_IFDIR, S_IFREG, V, Variant, type Checksu
 import { factoryPath, packageRef, placeEntry, tmpfilesQuote } from './rpm-paths.js';
 import { now } from '../util/clock.js';
 
-/** Bumped when the import layout changes, so cached package commits are rebuilt. */
-export const IMPORT_VERSION = 1;
+/**
+ * Bumped when the import layout changes, so cached package commits are rebuilt. 2: commits
+ * rooted at the package's deepest shared directory (store/tree-prefix.ts).
+ */
+export const IMPORT_VERSION = 2;
 
 export interface ImportOptions {
   report?: Report;
@@ -179,6 +182,9 @@ async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: str
   const evr = formatEvr(pkg);
   const buildTime = pkg.header.number(TAG.BUILDTIME);
   const commit = await store.commitMutableTree(tree, {
+    // Written from the deepest directory holding the whole package (store/tree-prefix.ts): the
+    // directories above it are named in the metadata, not written (new inodes are the cost).
+    rootBelow: true,
     parent: null,
     subject: pkg.nevra,
     // Deterministic: the same package always gives the same commit.

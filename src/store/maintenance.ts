@@ -9,6 +9,7 @@ import { lstatSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:f
 import { join } from 'node:path';
 import { LayerError } from '../errors.js';
 import { recomputeContent } from './content.js';
+import { PREFIX_KEY, prefixOf } from './tree-prefix.js';
 import { decodeCommit, decodeDirMeta, decodeDirTree, sha256, type Checksum, type ObjectType } from './objects.js';
 import type { Repo } from './repo.js';
 import { readDirTree, walkRaw } from './tree.js';
@@ -150,6 +151,18 @@ export function reachable(repo: Repo, commits: Iterable<Checksum>, depth = -1, o
         break;
       }
       tree(commit.rootTree, commit.rootMeta);
+      // A commit rooted below `/`: the dirmetas of the directories above (tree-prefix.ts).
+      let levels: ReturnType<typeof prefixOf> = [];
+      try {
+        levels = prefixOf(commit);
+      } catch {
+        onMissing?.({ kind: 'invalid', type: 'commit', checksum: c, detail: `commit ${c}: malformed ${PREFIX_KEY} metadata` });
+      }
+      for (const { meta } of levels) {
+        if (seen.has(`${meta}.dirmeta`)) continue;
+        seen.add(`${meta}.dirmeta`);
+        if (!repo.hasObject(meta, 'dirmeta')) missing('dirmeta', meta);
+      }
       c = commit.parent;
     }
   }

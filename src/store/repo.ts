@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { rename } from 'node:fs/promises';
 import { LayerError, type ErrorCode } from '../errors.js';
-import { isChecksum, sha256, type Checksum, type ObjectType } from './objects.js';
+import { decodeCommit, decodeDirTree, isChecksum, sha256, type Checksum, type ObjectType } from './objects.js';
 
 export type RepoMode = 'bare' | 'bare-user';
 
@@ -47,6 +47,12 @@ export class Repo {
    * inode of a hardlinked file (commit-tree.ts DevinoIndex) instead of stat-ing every object.
    */
   readonly linked = new Set<Checksum>();
+  /**
+   * Directory trees that exist only in memory: the directories above a commit's root that its
+   * metadata describes (tree-prefix.ts), put there when the commit is read. Readable like any
+   * object; written to disk when an object written to disk refers to one (`writeMetadata`).
+   */
+  private readonly virtual = new Map<Checksum, Uint8Array>();
 
   readonly path: string;
 
@@ -119,6 +125,7 @@ export class Repo {
   writeMetadata(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array): Checksum {
     const csum = sha256(bytes);
     if (this.hasObject(csum, type)) return csum;
+    if (this.virtual.size > 0) this.materializeBelow(type, bytes);
     const tmp = this.tmpPath('meta');
     writeFileSync(tmp, bytes, { mode: 0o644 });
     this.publish(tmp, csum, type);
@@ -130,10 +137,33 @@ export class Repo {
     try {
       return readFileSync(this.objectPath(csum, type));
     } catch (err) {
+      const v = type === 'dirtree' ? this.virtual.get(csum) : undefined;
+      if (v) return Buffer.from(v);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new LayerError('LAYER_STORE_CORRUPT', `${type} object ${csum} is missing from ${this.path}`, { cause: err });
       }
       throw new LayerError('LAYER_STORE', `reading ${type} ${csum}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Hold the dirtree `bytes` in memory only (tree-prefix.ts); returns its checksum. */
+  holdDirTree(bytes: Uint8Array): Checksum {
+    const csum = sha256(bytes);
+    if (!this.virtual.has(csum)) this.virtual.set(csum, bytes);
+    return csum;
+  }
+
+  /**
+   * Before a dirtree or commit object is written: the in-memory dirtrees it refers to are
+   * written first (children before parents, as every writer here does), so nothing on disk
+   * ever names an object that is not there.
+   */
+  private materializeBelow(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array): void {
+    const refs = type === 'dirtree' ? decodeDirTree(bytes, 'store').dirs.map(([, tree]) => tree)
+      : type === 'commit' ? [decodeCommit(bytes, 'store').rootTree] : [];
+    for (const tree of refs) {
+      const held = this.virtual.get(tree);
+      if (held && !this.hasObject(tree, 'dirtree')) this.writeMetadata('dirtree', held);
     }
   }
 

@@ -13,6 +13,7 @@ import { decodeCommit, isChecksum, type Checksum, type Commit, type FileMeta } f
 import { Repo, type RepoMode, type RepoOptions } from './repo.js';
 import { describe, lookup, readFileAt, walkRaw, type TreeEntry } from './tree.js';
 import { unionTrees, type UnionDir } from './union.js';
+import { expandedRoot, prefixMetadata, splitPrefix } from './tree-prefix.js';
 
 export interface InitOptions extends RepoOptions {
   /** Default: `bare` when running as root (real owners, modes, xattrs), else `bare-user`. */
@@ -68,9 +69,17 @@ export class Store extends Repo {
     return this.finishCommit(root, opts);
   }
 
-  /** Commit a tree assembled in memory (RPM import). */
-  async commitMutableTree(tree: MutableTree, opts: CommitOptions = {}): Promise<Checksum> {
-    return this.finishCommit(tree.write(this), opts);
+  /**
+   * Commit a tree assembled in memory (RPM import). With `rootBelow`, the top directories that
+   * hold nothing but the next one are named in the metadata instead of written (tree-prefix.ts);
+   * readCommit gives the whole tree back either way.
+   */
+  async commitMutableTree(tree: MutableTree, opts: CommitOptions & { rootBelow?: boolean } = {}): Promise<Checksum> {
+    if (!opts.rootBelow) return this.finishCommit(tree.write(this), opts);
+    const { root, prefix } = splitPrefix(this, tree);
+    const md = opts.metadata ?? [];
+    const metadata = [...(Array.isArray(md) ? md : Object.entries(md)) as Array<readonly [string, Variant]>, ...prefixMetadata(prefix)];
+    return this.finishCommit(root.write(this), { ...opts, metadata });
   }
 
   /**
@@ -149,7 +158,10 @@ export class Store extends Repo {
   readCommit(rev: string): CommitInfo {
     const checksum = this.resolveRef(rev);
     try {
-      return { checksum, ...decodeCommit(this.readMetadata('commit', checksum), 'store') };
+      const c = decodeCommit(this.readMetadata('commit', checksum), 'store');
+      // A commit rooted below `/` is read as its whole tree (tree-prefix.ts).
+      const [rootTree, rootMeta] = expandedRoot(this, c);
+      return { checksum, ...c, rootTree, rootMeta };
     } catch (err) {
       throw withContext(`reading commit ${checksum}`, err);
     }
