@@ -40,6 +40,12 @@ export interface ImportOptions {
   deferRef?: boolean;
   /** The package as the caller already opened it from `path` (openRpm): its headers are not read again. */
   opened?: RpmPackage;
+  /**
+   * The package file's checksum as `type:hex`, when the caller checked the file against it (a repo's
+   * metadata): recorded with the signature header, so a later compose that finds the same
+   * checksum in the metadata takes this import without the file (compose/apply/stored.ts).
+   */
+  fileChecksum?: string;
 }
 
 export interface ImportResult {
@@ -63,6 +69,10 @@ export const PKG_KEYS = {
   owners: 'layer.rpm.owners',
   skipped: 'layer.rpm.skipped',
   version: 'layer.import-version',
+  /** The signature header blob (`ay`): the package verified again without its file. */
+  signatureHeader: 'layer.rpm.signature-header',
+  /** The package file's checksum, `type:hex` (importRpm's `fileChecksum`), when the importer knew it. */
+  fileChecksum: 'layer.rpm.checksum',
 } as const;
 
 const root = (e: PayloadEntry) => e.user === 'root' && e.group === 'root';
@@ -82,7 +92,7 @@ export async function importRpm(store: Store, path: string, opts: ImportOptions 
   }
   try {
     const t0 = now();
-    const r = await unpack(store, pkg, ref, headerSha, report, opts.deferRef === true);
+    const r = await unpack(store, pkg, ref, headerSha, report, opts.deferRef === true, opts.fileChecksum);
     report.record('import.package', { package: pkg.nevra, ms: Math.round(now() - t0) });
     return r;
   } catch (err) {
@@ -107,7 +117,9 @@ async function contentOf(e: PayloadEntry): Promise<Uint8Array | AsyncIterable<Ui
   return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
 }
 
-async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: string, report: Report, deferRef = false): Promise<ImportResult> {
+async function unpack(
+  store: Store, pkg: RpmPackage, ref: string, headerSha: string, report: Report, deferRef: boolean, fileChecksum: string | undefined,
+): Promise<ImportResult> {
   const tree = new MutableTree();
   const tmpfiles: string[] = [];
   const owners: GValue[] = [];
@@ -199,6 +211,8 @@ async function unpack(store: Store, pkg: RpmPackage, ref: string, headerSha: str
       [PKG_KEYS.owners, new Variant('a(sss)', owners)],
       [PKG_KEYS.skipped, V.strings(skipped)],
       [PKG_KEYS.version, V.u32(IMPORT_VERSION)],
+      [PKG_KEYS.signatureHeader, V.bytes(pkg.signatureHeader.blob)],
+      ...(fileChecksum ? [[PKG_KEYS.fileChecksum, V.string(fileChecksum)] as const] : []),
     ],
   });
   if (!deferRef) store.setRef(ref, commit);

@@ -30,7 +30,7 @@ import { headerToRecord } from './record.js';
 import { extractEntries, type ExtractOptions } from './extract.js';
 import { fileDigestAlgo, readFiles, type RpmFile } from './files.js';
 import type { RpmHeader } from './header.js';
-import { nevraOf, readLayout, signatureInfo, verifyHeaderDigests, type RpmSignatureInfo } from './package.js';
+import { layoutFromHeaders, nevraOf, readLayout, signatureInfo, verifyHeaderDigests, type RpmFileLayout, type RpmSignatureInfo } from './package.js';
 import { readPayload, type PayloadContext, type PayloadEntry } from './payload.js';
 import { readScriptlets, type RpmScriptlet } from './scriptlets.js';
 export { readScriptlets };
@@ -74,7 +74,19 @@ export interface RpmPackage {
 }
 
 export async function openRpm(path: string): Promise<RpmPackage> {
-  const layout = await readLayout(path);
+  return packageOf(await readLayout(path), path);
+}
+
+/**
+ * A package whose file is not at hand, from the two headers an import stored (`header.blob`
+ * of `signatureHeader` and `header`): checked as openRpm checks a file's (header digests,
+ * structure), its `path` only naming it. Its payload cannot be read: `entries()` throws.
+ */
+export function packageFromHeaders(stored: { signatureHeader: Uint8Array; header: Uint8Array; fileSize: number }, path: string): RpmPackage {
+  return packageOf(layoutFromHeaders(stored.signatureHeader, stored.header, stored.fileSize, basename(path)), path);
+}
+
+function packageOf(layout: RpmFileLayout, path: string): RpmPackage {
   const h = layout.header;
   const file = basename(path);
   const name = h.string(TAG.NAME) ?? '';
@@ -128,6 +140,13 @@ export async function openRpm(path: string): Promise<RpmPackage> {
     entries: () => payloadOf(ctx, payload.format),
     extractTo: (dir, opts) => extractEntries(payloadOf(ctx, payload.format), dir, what, opts),
   };
+  if (layout.payloadOffset < 0) {
+    const none = (): never => {
+      throw new LayerError('LAYER_INTERNAL', `assertion failed: ${what}: the payload of a package read from its stored headers`);
+    };
+    pkg.entries = none;
+    pkg.extractTo = none;
+  }
   // Fail at open, not later, if a dependency array is malformed.
   for (const k of DEP_KINDS) deps(k);
   return pkg;

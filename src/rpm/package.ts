@@ -130,6 +130,21 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
   }
 }
 
+/**
+ * The layout of a package whose file is not at hand, from its two headers as an import stored
+ * them (`header.blob` of each): parsed with the limits a file's headers get, checked the same
+ * way. There is no payload: `payloadOffset` is -1.
+ */
+export function layoutFromHeaders(signatureHeader: Uint8Array, header: Uint8Array, fileSize: number, what: string): RpmFileLayout {
+  const sig = parseHeaderBlob(signatureHeader, `${what}: signature header`, { maxTags: SIG_MAX_TAGS, maxData: SIG_MAX_DATA });
+  const main = parseHeaderBlob(header, `${what}: main header`, { maxTags: 0xffff, maxData: 0x0fffffff });
+  const reg = main.region;
+  if (reg && (reg.entries !== main.index.length || 8 + reg.entries * 16 + reg.dataLength !== main.blob.length)) {
+    throw fmt(what, `main header has data outside its immutable region (${reg.entries} of ${main.index.length} entries)`);
+  }
+  return { fileSize, signatureHeader: sig, header: main, headerOffset: -1, payloadOffset: -1, lead: { major: 3, minor: 0, type: 0, name: '' } };
+}
+
 /** Collects digests and signatures from the signature header (and PAYLOADDIGEST from the main one). */
 export function signatureInfo(sig: RpmHeader, main: RpmHeader, what: string): RpmSignatureInfo {
   const info: RpmSignatureInfo = { signatures: [], keyIds: [] };

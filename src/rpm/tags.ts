@@ -30,6 +30,8 @@ export const SIG = {
   LONGSIZE: 270,
   LONGARCHIVESIZE: 271,
   SHA256: 273,
+  /** rpm 6: OpenPGP signature packets over the main header (base64 strings). */
+  OPENPGP: 278,
   SIZE: 1000,
   PGP: 1002,
   MD5: 1004,

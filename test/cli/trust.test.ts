@@ -7,7 +7,7 @@
  * default deployment stays the default.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo } from '../support/createrepo.js';
@@ -95,6 +95,31 @@ describe('gpgcheck=1 through the CLI', () => {
   it('a package signed by another key is refused: its key is not the repo key', async () => {
     const alien = await signedCopy(gpg, unsigned, join(tempDir('alien'), 'signed-tool-1.0-1.noarch.rpm'), other);
     refusedAndIntact(cloneSysroot(base, 'trust-alien'), repoWith(alien, `file://${keyFile}`), /Public key for signed-tool-1\.0-1\.noarch\.rpm is not installed|not installed|not correct/);
+  });
+
+  it('a package imported before is taken from the store without its file, and checked against the keys trusted now', async () => {
+    const good = await signedCopy(gpg, unsigned, join(tempDir('stored'), 'signed-tool-1.0-1.noarch.rpm'), trusted);
+    const s = cloneSysroot(base, 'trust-stored');
+    const reposdir = repoWith(good, `file://${keyFile}`);
+    expect(layer(['install', '--sysroot', s, '--reposdir', reposdir, '-y', 'signed-tool']).code).toBe(0);
+    expect(layer(['uninstall', '--sysroot', s, '--reposdir', reposdir, '-y', 'signed-tool']).code).toBe(0);
+    // The file is gone from the repo (its metadata still names it): only the import is left.
+    const repoFile = join(reposdir, 't.repo');
+    const repoDir = /baseurl=file:\/\/(\S*trust-repo\S*)/.exec(readFileSync(repoFile, 'utf8'))?.[1] ?? '';
+    rmSync(join(repoDir, 'signed-tool-1.0-1.noarch.rpm'));
+    // The repo's key is now another one: the stored headers are refused as the file would be.
+    const otherKey = join(tempDir('trust-other-key'), 'RPM-GPG-KEY-other');
+    writeFileSync(otherKey, await gpg.exportPublic(other.fpr));
+    const text = readFileSync(repoFile, 'utf8');
+    writeFileSync(repoFile, text.replace(`gpgkey=file://${keyFile}`, `gpgkey=file://${otherKey}`));
+    refusedAndIntact(s, reposdir, /Public key for signed-tool-1\.0-1\.noarch\.rpm is not installed|not installed|not correct/);
+    // With the repo's own key again it installs, from the store alone.
+    writeFileSync(repoFile, text);
+    const r = layer(['install', '--sysroot', s, '--reposdir', reposdir, '-y', 'signed-tool']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = layerJson(['status', '--sysroot', s]).deployments[0];
+    const q = spawnSync('rpm', ['--root', d.path, '--dbpath', '/usr/lib/sysimage/rpm', '-q', 'signed-tool'], { encoding: 'utf8' });
+    expect(q.stdout.trim()).toBe('signed-tool-1.0-1.noarch');
   });
 
   it('gpgkey=file:///nonexistent is a clear error, not an install', async () => {

@@ -20,13 +20,18 @@ import { need } from './state.js';
 const IMPORTS_IN_FLIGHT = 4;
 
 export async function importPackages(s: ApplyState): Promise<void> {
-  const progress = s.ctx.report.progress('importing', s.installs.length, 'items');
+  // Those taken from the store (stored.ts) have their commit already.
+  const todo = s.installs.filter((step) => !s.commits.has(step.nevra));
+  const progress = s.ctx.report.progress('importing', todo.length, 'items');
   const refs: PendingRef[] = [];
   const limit = pLimit(IMPORTS_IN_FLIGHT);
-  const results = await Promise.allSettled(s.installs.map((step) => limit(async () => {
+  const results = await Promise.allSettled(todo.map((step) => limit(async () => {
     const path = need(s.paths, step.nevra, 'downloaded file');
     const opened = need(s.rpms, step.nevra, 'opened package');
-    const imported = await importRpm(s.ctx.store, path, { report: s.ctx.report, deferRef: true, opened });
+    const checksum = s.checksums.get(step.nevra);
+    const imported = await importRpm(s.ctx.store, path, {
+      report: s.ctx.report, deferRef: true, opened, ...(checksum ? { fileChecksum: checksum } : {}),
+    });
     s.commits.set(step.nevra, imported.commit);
     if (!imported.reused) refs.push([imported.ref, imported.commit]);
     progress.tick(1);

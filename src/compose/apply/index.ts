@@ -1,7 +1,8 @@
 /**
  * apply(plan) → commit: the plan's steps carried out, one module each, in order:
  *
- *   download    .rpm files into the package cache, verified against the metadata
+ *   download    .rpm files into the package cache, verified against the metadata (none for
+ *               a package imported before from the file the metadata names: stored.ts)
  *   verify      headers and digests; the signature policy (ctx.verify)
  *   check       rpm's transaction check: every Requires satisfied, no Conflicts (depcheck.ts)
  *   import      one store commit per package (reused when imported before)
@@ -56,7 +57,7 @@ export async function apply(plan: Plan, ctx: ApplyContext): Promise<ApplyResult>
     plan, ctx, base, scratch: scratch.path, root: join(scratch.path, 'root'),
     installs: plan.steps.filter((st) => INSTALLING.has(st.action)),
     kept: base.packages.filter((p) => !removed.has(p.nevra)),
-    paths: new Map(), rpms: new Map(), commits: new Map(), refs: [],
+    paths: new Map(), checksums: new Map(), rpms: new Map(), commits: new Map(), refs: [],
   };
   try {
     for (const [name, step] of STEPS) {

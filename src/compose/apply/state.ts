@@ -23,8 +23,10 @@ export interface ApplyState {
   readonly installs: readonly PlanStep[];
   /** Base packages the new tree keeps. */
   readonly kept: readonly InstalledPackage[];
-  /** download → the .rpm file of each installed package. */
+  /** download → the .rpm file of each installed package (none for one taken from the store). */
   readonly paths: Map<Nevra, string>;
+  /** download → the metadata checksum (`type:hex`) each downloaded file was checked against. */
+  readonly checksums: Map<Nevra, string>;
   /** verify → each package opened (headers and digests checked). */
   readonly rpms: Map<Nevra, RpmPackage>;
   /** import → each package's store commit. */
