@@ -24,7 +24,17 @@ export interface CommitInfo extends Commit {
   checksum: Checksum;
 }
 
+/**
+ * Commits read, kept by checksum (a commit never changes): an upgrade reads each package commit
+ * in three steps (taken from the store, unioned for the base, unioned for the layered tree),
+ * and a package commit holds its whole header, ~0.2 ms to read and decode. Bounded: a store's
+ * package commits are a few hundred; past this many, the memory starts again.
+ */
+const COMMITS_KEPT = 1024;
+
 export class Store extends Repo {
+  private readonly commits = new Map<Checksum, CommitInfo>();
+
   /** Open an existing bare or bare-user repository. */
   static open(path: string, opts: RepoOptions = {}): Store {
     return new Store(path, Repo.readMode(path), opts.fsync ?? true);
@@ -157,11 +167,16 @@ export class Store extends Repo {
 
   readCommit(rev: string): CommitInfo {
     const checksum = this.resolveRef(rev);
+    const known = this.commits.get(checksum);
+    if (known) return known;
     try {
       const c = decodeCommit(this.readMetadata('commit', checksum), 'store');
       // A commit rooted below `/` is read as its whole tree (tree-prefix.ts).
       const [rootTree, rootMeta] = expandedRoot(this, c);
-      return { checksum, ...c, rootTree, rootMeta };
+      const info: CommitInfo = Object.freeze({ checksum, ...c, rootTree, rootMeta });
+      if (this.commits.size >= COMMITS_KEPT) this.commits.clear();
+      this.commits.set(checksum, info);
+      return info;
     } catch (err) {
       throw withContext(`reading commit ${checksum}`, err);
     }
@@ -246,6 +261,7 @@ export class Store extends Repo {
   prune(opts: PruneOptions = {}): PruneResult {
     const r = pruneRepo(this, opts);
     this.forgetObjects();
+    this.commits.clear();
     return r;
   }
 }
