@@ -29,7 +29,7 @@ import type { Checksum } from '../store/index.js';
 import { Sysroot, type DeployRef, type Deployment, type Origin } from '../sysroot/index.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffPackages, listCommitPackages, listedFromPlan } from './db.js';
+import { diffPackages, listCommitPackages, listedFromPlan, type ListedPackage } from './db.js';
 import { keepLocalRpm, keptLocalRpm } from './local-rpms.js';
 import { dnfComposeOptions, readMainConf } from './dnf-options.js';
 import type { DnfMainConfig } from '../repos/index.js';
@@ -303,7 +303,7 @@ function refuseInactive(req: EngineRequest, p: Plan): void {
  */
 export async function deployPlan(
   req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited, p: Plan, commit: Checksum,
-  refs: readonly PendingRef[] = [],
+  refs: readonly PendingRef[] = [], known?: { before: ListedPackage[] },
 ): Promise<ResultCore> {
   for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);
   let origin: Origin = { ...p.request, inputDigest: p.inputDigest, layered: p.layered };
@@ -323,7 +323,8 @@ export async function deployPlan(
   if (p.alreadyProvided.length > 0) origin.inactive = p.alreadyProvided.map((a) => a.spec);
   const osname = req.change.kind === 'init' ? req.change.osname : (current as Deployment).osname;
   const etcFiles = req.change.kind === 'init' && req.reposdir ? repoFiles(req.reposdir) : {};
-  const before = current ? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache')) : undefined;
+  // The current tree's packages, for the diff (the caller's list when it read them already).
+  const before = current ? (known?.before ?? await listCommitPackages(sysroot.store, current.checksum, join(sysroot.stateDir, 'cache'))) : undefined;
   const deployed = await report.section('deploy', () => sysroot.deploy(osname, commit, origin, { etcFiles, refs: deployRefs, ...(gate ? { asDefault: false } : {}) }));
   const diff = before ? diffPackages(before, listedFromPlan(p.packages)) : undefined;
   let { deployment, removed } = deployed;

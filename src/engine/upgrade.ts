@@ -223,7 +223,7 @@ async function recipeUpgrade(req: UpgradeRequest, sysroot: Sysroot, seen: Deploy
       return { outcome: 'downloaded', baseKind: 'recipe', base, diff, packages: combined.packages, result };
     }
     const deployed = await composeRecipe({
-      req: engineReq, sysroot, current, repos, report, planCtx, applyCtx, request, recipe, combined, version, pinned: req.snapshot === true,
+      req: engineReq, sysroot, current, repos, report, planCtx, applyCtx, request, recipe, combined, version, pinned: req.snapshot === true, before,
     });
     const to = deployed.baseCommit;
     return { outcome: 'deployed', baseKind: 'recipe', base: { ...base, to }, diff: deployed.result.diff ?? diff, packages: combined.packages, result: deployed.result };
@@ -248,6 +248,8 @@ interface RecipeCompose {
   version: string;
   /** Record the pin in the origin (a snapshot deployed by `layer deploy --lockfile`). */
   pinned: boolean;
+  /** The current tree's packages (read for the preview's diff; the deploy's diff uses them too). */
+  before: ListedPackage[];
 }
 
 /**
@@ -297,7 +299,7 @@ async function composeRecipe(x: RecipeCompose): Promise<{ baseCommit: Checksum; 
   } else assertSameSet(basePlan.packages, combined.packages, report);
   // The pin is the origin's, not the commit's: the commits stay those an upgrade composes.
   const deployedPlan = x.pinned ? { ...finalPlan, request: { ...finalPlan.request, pinned: true } } : finalPlan;
-  const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit, refs);
+  const deployed = await deployPlan(req, report, sysroot, current, edited, deployedPlan, commit, refs, { before: x.before });
   await scratchRemoved();
   // The ref moves once the deployment exists and is the default: a kill before leaves the ref
   // on the deployed base, and a held one (its checks failed) leaves it where it was, so the
