@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readdirSync,
-  readlinkSync, symlinkSync, writeFileSync,
+  readlinkSync, rmSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import * as xattr from 'fs-xattr';
@@ -15,6 +15,19 @@ export { ostree, requireShared, requireTool };
 
 export function tempDir(tag: string): string {
   return sharedTempDir('store', tag);
+}
+
+const made: string[] = [];
+
+/** A temp dir that `removeWorkDirs` (a test file's afterAll) removes. */
+export function work(tag: string): string {
+  const d = tempDir(tag);
+  made.push(d);
+  return d;
+}
+
+export function removeWorkDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 

@@ -8,15 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
 import { silentReport } from '../../src/report.js';
 import { FileConflictError, MutableTree, S_IFREG, Store, type Checksum } from '../../src/store/index.js';
-import { makeSampleTree, ostree, requireTool, snapshot, tempDir } from './helpers.js';
+import { makeSampleTree, ostree, removeWorkDirs, requireTool, snapshot, work } from './helpers.js';
 
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function work(tag: string): string {
-  const d = tempDir(tag);
-  temps.push(d);
-  return d;
-}
+afterAll(removeWorkDirs);
 
 function objectFiles(repo: string): string[] {
   const out: string[] = [];

@@ -9,15 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MutableTree, S_IFDIR, S_IFREG, Store, V } from '../../src/store/index.js';
 import { encodeDirMeta, sha256 } from '../../src/store/objects.js';
-import { ostree, requireTool, snapshot, tempDir } from './helpers.js';
+import { ostree, removeWorkDirs, requireTool, snapshot, work } from './helpers.js';
 
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function work(tag: string): string {
-  const d = tempDir(tag);
-  temps.push(d);
-  return d;
-}
+afterAll(removeWorkDirs);
 
 const FILE = { uid: 0, gid: 0, mode: S_IFREG | 0o644, xattrs: [] as [string, Uint8Array][] };
 
