@@ -72,6 +72,11 @@
  * BENCH_BEFORE): install many-deps 230 / 213 vs dnf 203 ms (1.13x -> 1.05x), CPU 260 / 240 vs
  * 180 ms; headers read and package files hashed synchronously (verify 15 -> 6 ms). 63k dry run
  * (5 runs): 150 vs 268 ms wall (0.56x), 76.1 vs 81.5 MB peak RSS (0.93x).
+ * Session 10 (a slow, noisy hour; 15 interleaved runs, b97b1d3's bin as BENCH_BEFORE, twice):
+ * install many-deps 334 / 299 vs dnf 351 ms (0.95x -> 0.85x), then 411 / 346 vs 369 ms (1.11x ->
+ * 0.94x); small payloads read and inflated in one call, package commits rooted at their deepest
+ * shared directory (one dirtree for a package under /usr/share/foo). 63k dry run (5 runs): 182 vs
+ * 352 ms (0.52x), 75.6 vs 81.4 MB (0.93x).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -59,6 +59,11 @@
  * synchronously (verify 26-28 -> 9-14 ms), repos are refreshed once per process, and the
  * layered packages' keys come from the new base's rows. A full run (9 runs, slower moment):
  * upgrade 433 vs 333 ms (1.30x); --check 125 vs 147 ms (0.85x); 63k --check 192 vs 242 (0.79x).
+ * Session 10 (a slow, noisy hour): after the payload change, 11 interleaved runs with b97b1d3's
+ * bin as BENCH_BEFORE: 495 / 435 vs dnf 405 ms (1.22x -> 1.07x). After package commits rooted at
+ * their deepest directory and packages taken from the store, no BENCH_BEFORE (an older bin would
+ * import every base package again from the new layout): 543 vs 461 ms (1.18x), CPU 610 vs 390;
+ * --check 176 vs 231 ms (0.76x), with the 63k repo 226 vs 340 ms (0.66x).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
