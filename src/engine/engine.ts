@@ -302,8 +302,8 @@ function refuseInactive(req: EngineRequest, p: Plan): void {
  * `refs`: the package refs apply left (deferRefs), set by the deploy after its syncfs.
  */
 export async function deployPlan(
-  req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited, p: Plan, commit: Checksum,
-  refs: readonly PendingRef[] = [], known?: { before: ListedPackage[] },
+  req: EngineRequest, report: CollectingReport, sysroot: Sysroot, current: Deployment | undefined, edited: Edited, p: Plan,
+  commit: Checksum, refs: readonly PendingRef[] = [], known?: { before: ListedPackage[] },
 ): Promise<ResultCore> {
   for (const l of edited.newLocal) keepLocalRpm(sysroot.stateDir, l);
   let origin: Origin = { ...p.request, inputDigest: p.inputDigest, layered: p.layered };

@@ -82,8 +82,15 @@ export async function openRpm(path: string): Promise<RpmPackage> {
  * of `signatureHeader` and `header`): checked as openRpm checks a file's (header digests,
  * structure), its `path` only naming it. Its payload cannot be read: `entries()` throws.
  */
-export function packageFromHeaders(stored: { signatureHeader: Uint8Array; header: Uint8Array; fileSize: number }, path: string): RpmPackage {
+export function packageFromHeaders(stored: StoredHeaders, path: string): RpmPackage {
   return packageOf(layoutFromHeaders(stored.signatureHeader, stored.header, stored.fileSize, basename(path)), path);
+}
+
+/** What packageFromHeaders takes: the two header blobs an import stored, and the file's size. */
+export interface StoredHeaders {
+  signatureHeader: Uint8Array;
+  header: Uint8Array;
+  fileSize: number;
 }
 
 function packageOf(layout: RpmFileLayout, path: string): RpmPackage {
@@ -140,13 +147,7 @@ function packageOf(layout: RpmFileLayout, path: string): RpmPackage {
     entries: () => payloadOf(ctx, payload.format),
     extractTo: (dir, opts) => extractEntries(payloadOf(ctx, payload.format), dir, what, opts),
   };
-  if (layout.payloadOffset < 0) {
-    const none = (): never => {
-      throw new LayerError('LAYER_INTERNAL', `assertion failed: ${what}: the payload of a package read from its stored headers`);
-    };
-    pkg.entries = none;
-    pkg.extractTo = none;
-  }
+  if (layout.payloadOffset < 0) withoutPayload(pkg, what);
   // Fail at open, not later, if a dependency array is malformed.
   for (const k of DEP_KINDS) deps(k);
   return pkg;
@@ -158,6 +159,15 @@ function payloadOf(ctx: PayloadContext, format: string): AsyncGenerator<PayloadE
 }
 
 /** The solver's view of a package file: its header's record plus the file's size. */
+/** A package from stored headers (packageFromHeaders): reading its payload is a bug. */
+function withoutPayload(pkg: RpmPackage, what: string): void {
+  const none = (): never => {
+    throw new LayerError('LAYER_INTERNAL', `assertion failed: ${what}: the payload of a package read from its stored headers`);
+  };
+  pkg.entries = none;
+  pkg.extractTo = none;
+}
+
 function toRecord(pkg: RpmPackage, what: string, fileSize: number): PackageRecord {
   return { ...headerToRecord(pkg.header, what), arch: pkg.arch, downloadSize: fileSize };
 }

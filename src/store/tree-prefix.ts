@@ -59,7 +59,8 @@ export function prefixOf(c: Pick<Commit, 'metadata'>): PrefixLevel[] {
   const v = c.metadata.find(([k]) => k === PREFIX_KEY)?.[1];
   if (!v) return [];
   const levels = v.value as unknown;
-  const ok = Array.isArray(levels) && levels.every((l) => Array.isArray(l) && l.length === 2 && isChecksum(String(l[0])) && validName(String(l[1])));
+  const level = (l: unknown): boolean => Array.isArray(l) && l.length === 2 && isChecksum(String(l[0])) && validName(String(l[1]));
+  const ok = Array.isArray(levels) && levels.every(level);
   if (v.type !== 'a(ss)' || !ok) throw new LayerError('LAYER_STORE_CORRUPT', `commit metadata ${PREFIX_KEY} is malformed`);
   return (levels as [string, string][]).map(([meta, child]) => ({ meta: meta as Checksum, child }));
 }
