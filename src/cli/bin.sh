@@ -16,5 +16,5 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
 fi
 # The real path: npm installs the command as a symlink to this file.
 self=$(readlink -f -- "$0") || exit 70
-# --liftoff-only: see src/cli/main.ts (given here, Node need not load node:v8 to set it).
+# --liftoff-only: see src/cli/liftoff.ts (given here, Node need not load node:v8 to set it).
 exec node --liftoff-only "${self%/*}/layer.cjs" "$@"

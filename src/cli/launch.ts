@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { liftoffOnly } from './liftoff.js';
 import { Script } from 'node:vm';
 
 // dist/bin/layer (src/cli/bin.sh) started Node without NODE_EXTRA_CA_CERTS, which Node reads
@@ -26,9 +27,8 @@ if (extraCa !== undefined) {
 }
 
 // Before anything is compiled: the flags are part of what V8 checks a cache against, and
-// src/cli/main.ts sets the same one (see there why). dist/bin/layer passes it to Node; set here
-// only when Node was started otherwise (loading node:v8 for it costs a start ~2 ms).
-if (!process.execArgv.includes('--liftoff-only')) (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
+// src/cli/main.ts sets the same one (liftoff.ts says why).
+liftoffOnly();
 
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, 'layer-main.cjs');

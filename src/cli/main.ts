@@ -7,19 +7,12 @@
  * also "Aborted." when the confirmation question is answered no);
  * 2 a usage error; 3 the sysroot is locked by another transaction; 70 an internal error (a bug).
  */
-import { createRequire } from 'node:module';
+import { liftoffOnly } from './liftoff.js';
 import { asLayerError, LayerError } from '../errors.js';
 import { releaseAllScratch } from '../compose/scratch.js';
 
-// V8 tiers hot wasm functions (the solver) up to TurboFan on background threads, and Node waits
-// for those jobs before the process exits. A raised tiering budget (2e7, then 2e8) still paid
-// it: warm `install --dry-run hello` on the 63k-package repo took 0.85 s wall, 1.2 s CPU, 130 MB;
-// with Liftoff code only 0.68 s, 0.71 s CPU, 102 MB, and a 965-package solve on that repo
-// 1.25 s instead of 1.48 s. A command's solves are too short to repay TurboFan's compiles on
-// 2 cores. Set here, for the command only: long-lived users of the solver API (benches, tests)
-// keep V8's default. Must run before the wasm module is compiled. dist/bin/layer passes it to
-// Node (src/cli/bin.sh), which spares loading node:v8.
-if (!process.execArgv.includes('--liftoff-only')) (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
+// Before the solver's wasm is compiled (liftoff.ts says why).
+liftoffOnly();
 
 interface Command {
   usage: string;

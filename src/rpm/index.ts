@@ -158,7 +158,6 @@ function payloadOf(ctx: PayloadContext, format: string): AsyncGenerator<PayloadE
   return readPayload(ctx);
 }
 
-/** The solver's view of a package file: its header's record plus the file's size. */
 /** A package from stored headers (packageFromHeaders): reading its payload is a bug. */
 function withoutPayload(pkg: RpmPackage, what: string): void {
   const none = (): never => {
@@ -168,6 +167,7 @@ function withoutPayload(pkg: RpmPackage, what: string): void {
   pkg.extractTo = none;
 }
 
+/** The solver's view of a package file: its header's record plus the file's size. */
 function toRecord(pkg: RpmPackage, what: string, fileSize: number): PackageRecord {
   return { ...headerToRecord(pkg.header, what), arch: pkg.arch, downloadSize: fileSize };
 }

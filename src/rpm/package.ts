@@ -12,9 +12,9 @@ import { HEADER_MAGIC, parseHeaderBlob, type RpmHeader } from './header.js';
 import { parsePgpSignature, type PgpSignatureInfo } from './pgp.js';
 import { DIGEST_ALGOS, SIG, TAG } from './tags.js';
 
-/** rpm's limits for the signature header (hdrblobRead: 32 tags, 64 MiB). */
-const SIG_MAX_TAGS = 32;
-const SIG_MAX_DATA = 64 * 1024 * 1024;
+/** rpm's limits for the signature header (hdrblobRead: 32 tags, 64 MiB), and the main one's. */
+const SIG_LIMITS = { maxTags: 32, maxData: 64 * 1024 * 1024 };
+const MAIN_LIMITS = { maxTags: 0xffff, maxData: 0x0fffffff };
 const LEAD_SIZE = 96;
 
 export interface RpmSignatureInfo {
@@ -89,6 +89,14 @@ class HeadReader {
   }
 }
 
+/** The main header is its immutable region and nothing else (what rpm signs and the rpmdb stores). */
+function checkRegion(main: RpmHeader, what: string): void {
+  const reg = main.region;
+  if (reg && (reg.entries !== main.index.length || 8 + reg.entries * 16 + reg.dataLength !== main.blob.length)) {
+    throw fmt(what, `main header has data outside its immutable region (${reg.entries} of ${main.index.length} entries)`);
+  }
+}
+
 /** Reads and structurally validates lead and both headers. */
 export async function readLayout(path: string): Promise<RpmFileLayout> {
   let what = path;
@@ -110,13 +118,10 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
     // Until the header is trusted, the lead's name-version-release is the best name we have.
     const printable = leadName.replace(/[^\x21-\x7e]/g, '?');
     if (printable) what = `${printable} (${basename(path)})`;
-    const sig = r.header(LEAD_SIZE, 'signature header', { maxTags: SIG_MAX_TAGS, maxData: SIG_MAX_DATA });
+    const sig = r.header(LEAD_SIZE, 'signature header', SIG_LIMITS);
     const headerOffset = LEAD_SIZE + sig.length + ((8 - (sig.length % 8)) % 8);
-    const main = r.header(headerOffset, 'main header', { maxTags: 0xffff, maxData: 0x0fffffff });
-    const reg = main.header.region;
-    if (reg && (reg.entries !== main.header.index.length || 8 + reg.entries * 16 + reg.dataLength !== main.header.blob.length)) {
-      throw fmt(what, `main header has data outside its immutable region (${reg.entries} of ${main.header.index.length} entries)`);
-    }
+    const main = r.header(headerOffset, 'main header', MAIN_LIMITS);
+    checkRegion(main.header, what);
     return {
       fileSize: r.fileSize,
       signatureHeader: sig.header,
@@ -136,12 +141,9 @@ export async function readLayout(path: string): Promise<RpmFileLayout> {
  * way. There is no payload: `payloadOffset` is -1.
  */
 export function layoutFromHeaders(signatureHeader: Uint8Array, header: Uint8Array, fileSize: number, what: string): RpmFileLayout {
-  const sig = parseHeaderBlob(signatureHeader, `${what}: signature header`, { maxTags: SIG_MAX_TAGS, maxData: SIG_MAX_DATA });
-  const main = parseHeaderBlob(header, `${what}: main header`, { maxTags: 0xffff, maxData: 0x0fffffff });
-  const reg = main.region;
-  if (reg && (reg.entries !== main.index.length || 8 + reg.entries * 16 + reg.dataLength !== main.blob.length)) {
-    throw fmt(what, `main header has data outside its immutable region (${reg.entries} of ${main.index.length} entries)`);
-  }
+  const sig = parseHeaderBlob(signatureHeader, `${what}: signature header`, SIG_LIMITS);
+  const main = parseHeaderBlob(header, `${what}: main header`, MAIN_LIMITS);
+  checkRegion(main, what);
   return { fileSize, signatureHeader: sig, header: main, headerOffset: -1, payloadOffset: -1, lead: { major: 3, minor: 0, type: 0, name: '' } };
 }
 

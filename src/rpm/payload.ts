@@ -108,23 +108,23 @@ export async function* readPayload(ctx: PayloadContext): AsyncGenerator<PayloadE
     stream?.destroy();
     throw err;
   }
+  // Every compressed byte passes here once: the payload digests and the size check.
+  const tap = (chunk: Buffer): Buffer => {
+    pd?.update(chunk);
+    md5?.update(chunk);
+    compressedBytes += chunk.length;
+    return chunk;
+  };
   async function* tapped(): AsyncGenerator<Buffer> {
     let chunk: Buffer | undefined = head;
     while (chunk) {
-      pd?.update(chunk);
-      md5?.update(chunk);
-      compressedBytes += chunk.length;
-      yield chunk;
+      yield tap(chunk);
       const r = it ? await it.next() : undefined;
       chunk = r && !r.done ? r.value : undefined;
     }
   }
   const inflated = whole ? inflateWhole(compressor, head, what) : undefined;
-  if (inflated) {
-    pd?.update(head);
-    md5?.update(head);
-    compressedBytes = head.length;
-  }
+  if (inflated) tap(head);
   const decoded = inflated ? once(inflated) : decompress(compressor, tapped(), what);
   const reader = new ByteReader(decoded, what);
   try {

@@ -134,11 +134,12 @@ export class Repo {
   }
 
   readMetadata(type: Exclude<ObjectType, 'file'>, csum: Checksum): Buffer {
+    // Held in memory: the same bytes as the object on disk, if it was written since.
+    const held = type === 'dirtree' ? this.virtual.get(csum) : undefined;
+    if (held) return Buffer.from(held);
     try {
       return readFileSync(this.objectPath(csum, type));
     } catch (err) {
-      const v = type === 'dirtree' ? this.virtual.get(csum) : undefined;
-      if (v) return Buffer.from(v);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new LayerError('LAYER_STORE_CORRUPT', `${type} object ${csum} is missing from ${this.path}`, { cause: err });
       }

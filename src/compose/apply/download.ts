@@ -17,15 +17,15 @@ export async function download(s: ApplyState): Promise<void> {
   // Location, checksum and size of each, from the repos' sidecars (never a parse of primary).
   const records = await s.ctx.repos.downloadRecordsOf(s.installs);
   for (const step of s.installs) {
-    if (step.repo !== LOCAL_REPO && takeStored(s, step, records.get(repoPackageKey(step.repo, step.nevra)))) continue;
     if (step.repo === LOCAL_REPO) {
       const local = s.plan.locals.find((l) => l.nevra === step.nevra);
       if (!local) throw new LayerError('LAYER_INTERNAL', `assertion failed: solver chose local package ${step.nevra} that was not given`);
       s.paths.set(step.nevra, local.path);
       continue;
     }
-    const repo = s.ctx.repos.active.find((r) => r.id === step.repo);
     const record = records.get(repoPackageKey(step.repo, step.nevra));
+    if (takeStored(s, step, record)) continue;
+    const repo = s.ctx.repos.active.find((r) => r.id === step.repo);
     if (!repo || !record) throw new LayerError('LAYER_INTERNAL', `assertion failed: no metadata record for ${step.nevra} in repo ${step.repo}`);
     remote.push({ nevra: step.nevra, item: { repo, record: { ...record, nevra: step.nevra } } });
   }
