@@ -7,17 +7,21 @@
  * the demo base) shipped without its soname link, the same with `%post -p /usr/sbin/ldconfig`, a
  * whole base composed from nothing (the demo base's packages have no scriptlets, and its
  * libraries make ldconfig run: a recipe upgrade's base compose), and what must take the full
- * checkout (a shell scriptlet, a file owned by another user).
+ * checkout (a shell scriptlet, a file owned by another user). Then ldconfig's output taken
+ * from an earlier compose with the same inputs (src/compose/apply/ldconfig-memo.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ComposeResult } from '../../src/compose/index.js';
+import { apply, plan, type ComposeResult } from '../../src/compose/index.js';
+import { RecordingReport } from '../../src/report.js';
 import type { Checksum } from '../../src/store/index.js';
 import type { FixtureSpec } from '../support/rpmbuild.js';
-import { applyBothWays, demoBaseWorkspace, fixedSourceDateEpoch, ostreeFsck, requireTools, rpmNames, type Workspace } from './helpers.js';
+import { applyBothWays, ARCH, demoBaseWorkspace, fixedSourceDateEpoch, ostreeFsck, repoSetOf, requireTools, rpmNames, type Workspace } from './helpers.js';
 
 const LIBDIR = '/usr/lib/x86_64-linux-gnu';
 const HOST_LIB = '/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4';
+const HOST_ZLIB = '/usr/lib/x86_64-linux-gnu/libz.so.1';
 
 let ws: Workspace;
 let repos: Record<string, string>;
@@ -30,6 +34,8 @@ beforeAll(async () => {
   const lib = readFileSync(HOST_LIB);
   const fixtures: FixtureSpec[] = [
     { name: 'p-lib', files: [{ path: `${LIBDIR}/libbz2.so.1.0.4`, content: lib, mode: 0o644 }] },
+    // The same path with another library behind it (zlib: Debian's essential zlib1g ships it).
+    { name: 'p-lib-z', files: [{ path: `${LIBDIR}/libbz2.so.1.0.4`, content: readFileSync(HOST_ZLIB), mode: 0o644 }] },
     { name: 'p-lib-post', scripts: { post: { interpreter: '/usr/sbin/ldconfig' } }, files: [{ path: `${LIBDIR}/p-post/libbz2.so.1.0.4`, content: lib }, { path: '/etc/ld.so.conf.d/p-post.conf', content: `${LIBDIR}/p-post\n` }] },
     // A library-named link to a file ldconfig would not pick by name, through the base's lib -> usr/lib link.
     { name: 'p-lib-link', files: [{ path: `${LIBDIR}/p-link/bz2-real`, content: lib }, { path: `${LIBDIR}/libpbz.so.1`, type: 'symlink', target: '/lib/x86_64-linux-gnu/p-link/bz2-real' }] },
@@ -94,6 +100,74 @@ describe('composing with only what ldconfig needs checked out', () => {
       expect(part.partial).toBeUndefined();
       expect(part.direct).toBeUndefined();
       expect(part.commit).toBe(full.commit);
+    }
+  }, 120_000);
+});
+
+/** The engine's way (partial tree) with a recording report: its commit and whether ldconfig ran or was taken from a note. */
+async function composePartial(install: string[], baseCommit: Checksum): Promise<{ commit: Checksum; reused: boolean; ran: number }> {
+  const report = new RecordingReport();
+  const repoSet = repoSetOf(repos, join(ws.dir, 'md'));
+  const p = await plan(
+    { baseRef: 'both-ways', baseCommit, requested: install, requestedLocal: [], removed: [] },
+    { store: ws.store, repos: repoSet, arch: ARCH, cacheDir: ws.cacheDir, options: {}, report },
+  );
+  const r = await apply(p, { store: ws.store, repos: repoSet, cacheDir: ws.cacheDir, report });
+  expect(r.partial).toBe(true);
+  const reused = report.events.some((e) => e.code === 'scriptlet.ldconfig-reused');
+  return { commit: r.commit as Checksum, reused, ran: report.records('scriptlet.ran').length };
+}
+
+const notes = () => join(ws.cacheDir, 'ldconfig');
+const noteFiles = () => (existsSync(notes()) ? readdirSync(notes()).filter((n) => !n.startsWith('.')) : []);
+
+describe('ldconfig\'s output from an earlier compose with the same inputs', () => {
+  it('the second compose of the same tree runs nothing and commits what running ldconfig gives', async () => {
+    rmSync(notes(), { recursive: true, force: true });
+    const first = await composePartial(['p-lib'], base.commit as Checksum);
+    expect(first.reused).toBe(false);
+    expect(first.ran).toBeGreaterThan(0);
+    expect(noteFiles()).toHaveLength(1);
+    const second = await composePartial(['p-lib'], base.commit as Checksum);
+    expect(second.reused).toBe(true);
+    expect(second.ran).toBe(0);
+    expect(second.commit).toBe(first.commit);
+    // And both are the full checkout's, where ldconfig always runs.
+    const [full] = await both(['p-lib'], base.commit as Checksum);
+    expect(full.commit).toBe(second.commit);
+    expect(cacheOf(second.commit).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
+    expect(await ostreeFsck(ws.store)).toMatch(/no errors found/);
+  }, 120_000);
+
+  it('other inputs (another library) run ldconfig: the note of the first is not theirs', async () => {
+    rmSync(notes(), { recursive: true, force: true });
+    const lib = await composePartial(['p-lib'], base.commit as Checksum);
+    const post = await composePartial(['p-lib-post'], base.commit as Checksum);
+    expect(post.reused).toBe(false);
+    expect(post.commit).not.toBe(lib.commit);
+    expect(cacheOf(post.commit).includes(Buffer.from(`${LIBDIR}/p-post/libbz2.so.1.0`))).toBe(true);
+    expect(noteFiles()).toHaveLength(2);
+    // The same paths, other content: zlib's soname in the cache, not what the first note says.
+    const z = await composePartial(['p-lib-z'], base.commit as Checksum);
+    expect(z.reused).toBe(false);
+    expect(cacheOf(z.commit).includes(Buffer.from('libz.so.1'))).toBe(true);
+    expect(cacheOf(z.commit).includes(Buffer.from('libbz2.so.1.0'))).toBe(false);
+  }, 120_000);
+
+  it('a damaged note, or one naming an object the store lost, is dropped and ldconfig runs', async () => {
+    rmSync(notes(), { recursive: true, force: true });
+    const first = await composePartial(['p-lib'], base.commit as Checksum);
+    const [name] = noteFiles();
+    const note = join(notes(), name as string);
+    const text = readFileSync(note, 'utf8');
+    for (const bad of ['not a note\n', text.replace(/ usr\//, ' ../usr/'), `${'0'.repeat(64)} usr/etc/ld.so.cache\n`]) {
+      writeFileSync(note, bad);
+      const again = await composePartial(['p-lib'], base.commit as Checksum);
+      expect(again.reused).toBe(false);
+      expect(again.ran).toBeGreaterThan(0);
+      expect(again.commit).toBe(first.commit);
+      // Noted anew by the run.
+      expect(readFileSync(note, 'utf8')).toBe(text);
     }
   }, 120_000);
 });

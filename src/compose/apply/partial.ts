@@ -27,10 +27,12 @@ import { RPMDB_DIRS } from '../../rpmdb/index.js';
 import { planUnion } from './direct.js';
 import type { ApplyState } from './state.js';
 
-/** A partial tree: the union it was checked out from and what was placed (Store.overlayTree). */
+/** A partial tree: the union it was checked out from, what was placed (Store.overlayTree), and the union's files. */
 export interface PartialTree {
   union: UnionDir;
   placed: Set<string>;
+  /** Every file of the union by path, with its content checksum (Store.unionFiles). */
+  files: ReadonlyMap<string, Checksum>;
 }
 
 /** Account databases resolveOwnership reads (after usr/etc is moved to etc for the scriptlets). */
@@ -39,10 +41,12 @@ const ACCOUNTS = new Set(['passwd', 'group', 'shadow', 'gshadow']);
 /** Check out the part of the plan's union ldconfig needs into `s.root`, or undefined (see the module comment). */
 export function partialUnion(s: ApplyState, ldconfigOnly: boolean): PartialTree | undefined {
   const union = ldconfigOnly ? planUnion(s) : undefined;
-  const want = union && wantedFiles(s.ctx.store, union);
-  if (!union || !want) return undefined;
+  if (!union) return undefined;
+  const files = s.ctx.store.unionFiles(union);
+  const want = wantedFiles(s.ctx.store, union, files);
+  if (!want) return undefined;
   const placed = s.ctx.store.checkoutUnionPart(union, s.root, (path) => want.has(path), anchored);
-  return { union, placed };
+  return { union, placed, files };
 }
 
 /**
@@ -52,8 +56,7 @@ export function partialUnion(s: ApplyState, ldconfigOnly: boolean): PartialTree 
  * through the `lib -> usr/lib` link; alternatives through /etc/alternatives). Undefined when a
  * target leaves the tree or the links loop: the full checkout then decides, as ldconfig would.
  */
-function wantedFiles(store: Store, union: UnionDir): Set<string> | undefined {
-  const files = store.unionFiles(union);
+function wantedFiles(store: Store, union: UnionDir, files: ReadonlyMap<string, Checksum>): Set<string> | undefined {
   // At scriptlet time usr/etc is moved to etc: a link into /etc lands in usr/etc (scriptlets.ts withEtc).
   const etcMoved = !union.dirs.has('etc') && !union.files.has('etc') && union.find(store, 'usr/etc') !== undefined;
   const links = new Links(store, files, etcMoved);

@@ -3,13 +3,15 @@
  * bubblewrap on an overlay of the assembled tree (overlay.ts), so a scriptlet never writes
  * the store's objects. Scriptlets expect /etc where the tree keeps usr/etc: it is moved there
  * for the duration and back, whatever happens. A transaction with nothing to run (see
- * transactionHasWork) skips all of it: dnf would run nothing either.
+ * transactionHasWork) skips all of it: dnf would run nothing either. A partial tree whose
+ * inputs an earlier compose had takes that compose's ldconfig output (ldconfig-memo.ts).
  */
 import { readdir, rename, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readScriptlets, TAG } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
 import { withWritableView } from '../overlay.js';
+import { ldconfigKey, noteLdconfig, replayLdconfig } from './ldconfig-memo.js';
 import { runTransactionScriptlets, transactionHasWork, transactionWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
 import { slotOf } from '../scriptlets.js';
 import type { ApplyState } from './state.js';
@@ -23,9 +25,16 @@ export async function runScriptlets(s: ApplyState): Promise<void> {
   const { txn, options } = transaction(s);
   // Nothing to run (no scriptlet, trigger, owner or library): skip the overlay mount and bwrap.
   if (!transactionHasWork(txn, options)) return;
+  // A partial tree (ldconfig alone) whose inputs an earlier compose had: its output (ldconfig-memo.ts).
+  const key = s.partial && ldconfigKey(s.partial, txn, options);
+  if (key && replayLdconfig(s.ctx.store, s.ctx.cacheDir, key, s.root)) {
+    s.ctx.report.info('scriptlet.ldconfig-reused', 'ldconfig not run: its inputs are an earlier compose\'s, whose output is in the store');
+    return;
+  }
   const before = new Set(await readdir(s.root));
   await withEtc(s.root, () => withWritableView(s.root, s.scratch, (view) => runTransactionScriptlets(view, txn, options), s.ctx.report));
   for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(s.root, m)).catch(() => {});
+  if (key && s.partial) noteLdconfig(s.ctx.store, s.ctx.cacheDir, key, s.root, s.partial);
 }
 
 /** What this step would do: nothing, ldconfig alone, or more (scriptlets-transaction.ts transactionWork). */
@@ -35,7 +44,18 @@ export function scriptletWork(s: ApplyState): ReturnType<typeof transactionWork>
   return transactionWork(txn, options);
 }
 
+/** Built once per compose: the checkout step asks first (scriptletWork), this step after. */
+const transactions = new WeakMap<ApplyState, { txn: TransactionPackage[]; options: TransactionOptions }>();
+
 function transaction(s: ApplyState): { txn: TransactionPackage[]; options: TransactionOptions } {
+  const known = transactions.get(s);
+  if (known) return known;
+  const made = buildTransaction(s);
+  transactions.set(s, made);
+  return made;
+}
+
+function buildTransaction(s: ApplyState): { txn: TransactionPackage[]; options: TransactionOptions } {
   const txn: TransactionPackage[] = s.installs.map((step) => {
     const rpm = need(s.rpms, step.nevra, 'opened package');
     const prefixes = rpm.header.strings(TAG.PREFIXES);

@@ -1,0 +1,150 @@
+/**
+ * ldconfig's output taken from an earlier compose with the same inputs (partial trees only).
+ *
+ * When all a compose runs is ldconfig (partial.ts), the partial tree holds exactly what
+ * ldconfig reads: library-named files, every symlink and what library-named ones point at,
+ * ld.so.conf and its directory, the ldconfig binary. ldconfig is a function of those: the
+ * same inputs give the same ld.so.cache and soname links, and running it again changes
+ * nothing (it is idempotent, so one run or several give the same tree). A compose therefore
+ * keys its inputs (the placed paths with their object checksums, the scriptlets that would
+ * run) and, after ldconfig ran, notes what it wrote as store objects under that key. The next
+ * compose with the same key links those objects into its tree instead of mounting an overlay
+ * and starting bubblewrap: the commit is the one running ldconfig would give
+ * (test/compose/partial.test.ts). rpm does the same on a package-mode host in its own terms:
+ * glibc's ldconfig trigger fires only when a transaction installs files under the library
+ * directories; an upgrade of a recipe base recomposes every package, so without this its
+ * ldconfig would run on every upgrade, whatever changed.
+ *
+ * The notes live in the state cache (`<cacheDir>/ldconfig/<key>`, a line `checksum path` per
+ * output), MEMO_KEPT at most. A note is used only when it parses and every object it names is
+ * in the store; otherwise it is dropped and ldconfig runs. Nothing is noted when ldconfig
+ * deleted an entry, made a directory or wrote nothing.
+ */
+import { createHash } from 'node:crypto';
+import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Checksum, Store } from '../../store/index.js';
+import { readByLdconfig, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
+import { slotOf } from '../scriptlets.js';
+import type { PartialTree } from './partial.js';
+
+/** Notes kept; the oldest go first (each is a few lines). */
+const MEMO_KEPT = 32;
+const KEY_VERSION = 'layer ldconfig memo 1';
+const CHECKSUM = /^[0-9a-f]{64}$/;
+
+/** An output: its path in the tree and its content object. */
+type Output = readonly [path: string, csum: Checksum];
+
+function memoDir(cacheDir: string): string {
+  return join(cacheDir, 'ldconfig');
+}
+
+/**
+ * The key of a partial tree's ldconfig run: every placed path with its object checksum
+ * (directories by name), the scriptlets and triggers that would run, and whether a package
+ * installs a file ldconfig reads (which alone makes the final refresh run).
+ */
+export function ldconfigKey(part: PartialTree, txn: readonly TransactionPackage[], options: Pick<TransactionOptions, 'installed'>): string {
+  const h = createHash('sha256').update(`${KEY_VERSION}\n`);
+  for (const path of [...part.placed].sort()) h.update(`${path}\0${part.files.get(path) ?? 'dir'}\n`);
+  const scripts = [...txn, ...(options.installed ?? [])].flatMap((p) => p.scriptlets.map((s) => JSON.stringify([slotOf(s), s.interpreter ?? '', s.body ?? ''])));
+  for (const s of scripts.sort()) h.update(`${s}\n`);
+  h.update(txn.some((p) => p.files.some((f) => readByLdconfig(f.path))) ? 'libraries\n' : 'no libraries\n');
+  return h.digest('hex');
+}
+
+/**
+ * Link the outputs noted under `key` into `root`; false (and the note dropped when unusable)
+ * when there is none to use, and `root` is then untouched.
+ */
+export function replayLdconfig(store: Store, cacheDir: string, key: string, root: string): boolean {
+  const file = join(memoDir(cacheDir), key);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  const outputs = parseNote(text);
+  // Every object present and every parent directory in the tree, before anything changes.
+  const usable = outputs !== undefined && outputs.every(([path, csum]) => store.hasContent(csum) && dirsOnTheWay(root, path));
+  if (!usable) {
+    rmSync(file, { force: true });
+    return false;
+  }
+  for (const [path, csum] of outputs) {
+    const dest = join(root, path);
+    rmSync(dest, { force: true });
+    linkSync(store.objectPath(csum, 'file'), dest);
+    store.linked.add(csum); // the commit step knows the inode without hashing it (commit-tree.ts)
+  }
+  return true;
+}
+
+/**
+ * Note what ldconfig wrote into `root` (partial tree `part`) under `key`: every file or
+ * symlink that is not the object it was checked out from, stored as a content object.
+ * Nothing is noted when a placed entry is gone, a directory is new, or nothing was written.
+ */
+export function noteLdconfig(store: Store, cacheDir: string, key: string, root: string, part: PartialTree): void {
+  const outputs: Output[] = [];
+  const seen = new Set<string>();
+  const walk = (rel: string): boolean => {
+    for (const name of readdirSync(rel === '' ? root : join(root, rel))) {
+      const path = rel === '' ? name : `${rel}/${name}`;
+      const abs = join(root, path);
+      const st = lstatSync(abs);
+      seen.add(path);
+      if (st.isDirectory()) {
+        if (!part.placed.has(path) || !walk(path)) return false;
+        continue;
+      }
+      const csum = part.files.get(path);
+      if (csum !== undefined && part.placed.has(path) && sameInode(st, store.objectPath(csum, 'file'))) continue;
+      if (!st.isFile() && !st.isSymbolicLink()) return false;
+      outputs.push([path, store.writeEntry(abs)]);
+    }
+    return true;
+  };
+  if (!walk('') || outputs.length === 0) return;
+  for (const path of part.placed) if (path !== '' && !seen.has(path)) return;
+  const dir = memoDir(cacheDir);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${key}.${process.pid}.tmp`);
+  writeFileSync(tmp, outputs.map(([path, csum]) => `${csum} ${path}\n`).join(''));
+  renameSync(tmp, join(dir, key));
+  trim(dir);
+}
+
+function parseNote(text: string): Output[] | undefined {
+  const out: Output[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const csum = line.slice(0, 64);
+    const path = line.slice(65);
+    const parts = path.split('/');
+    if (!CHECKSUM.test(csum) || line[64] !== ' ' || parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+    out.push([path, csum as Checksum]);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+function sameInode(st: { dev: number; ino: number }, object: string): boolean {
+  const o = lstatSync(object, { throwIfNoEntry: false });
+  return o !== undefined && o.dev === st.dev && o.ino === st.ino;
+}
+
+/** Whether every directory above `path` in `root` is one, not a symlink (a note never leads out of the tree). */
+function dirsOnTheWay(root: string, path: string): boolean {
+  const parts = path.split('/').slice(0, -1);
+  return parts.every((_, i) => lstatSync(join(root, ...parts.slice(0, i + 1)), { throwIfNoEntry: false })?.isDirectory() === true);
+}
+
+/** Keep the MEMO_KEPT newest notes. */
+function trim(dir: string): void {
+  const notes = readdirSync(dir).filter((n) => CHECKSUM.test(n));
+  if (notes.length <= MEMO_KEPT) return;
+  const byAge = notes.map((n) => ({ n, t: statSync(join(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
+  for (const { n } of byAge.slice(0, notes.length - MEMO_KEPT)) unlinkSync(join(dir, n));
+}
