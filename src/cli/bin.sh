@@ -14,7 +14,9 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
   export LAYER_EXTRA_CA_CERTS
   unset NODE_EXTRA_CA_CERTS
 fi
-# The real path: npm installs the command as a symlink to this file.
-self=$(readlink -f -- "$0") || exit 70
+# The real path: npm installs the command as a symlink to this file. Called by its own path,
+# the test is enough (no readlink process: ~1.5 ms of every command).
+case $0 in */*) self=$0 ;; *) self=./$0 ;; esac
+if [ -L "$self" ]; then self=$(readlink -f -- "$self") || exit 70; fi
 # --liftoff-only: see src/cli/liftoff.ts (given here, Node need not load node:v8 to set it).
 exec node --liftoff-only "${self%/*}/layer.cjs" "$@"
