@@ -215,6 +215,28 @@ export function unionFiles(repo: Repo, root: UnionDir): Map<string, Checksum> {
   return out;
 }
 
+type PartNode = { path: string; kind: 'dir'; meta: Checksum } | { path: string; kind: 'file'; csum: Checksum };
+
+/** What checkoutUnionPart places, in checkout order (each directory before what it holds). */
+function unionPartNodes(repo: Repo, root: UnionDir, want: (path: string) => boolean, anchor: (path: string) => boolean): PartNode[] {
+  // Nodes of one directory (the directory first), or none when nothing in it is wanted.
+  const visit = (d: UnionDir, rel: string): PartNode[] => {
+    const out: PartNode[] = [];
+    for (const [name, csum] of d.files) if (want(rel + name)) out.push({ path: rel + name, kind: 'file', csum });
+    for (const [name, sub] of d.dirs) out.push(...visit(readable(repo, sub), `${rel}${name}/`));
+    const self = rel.slice(0, -1);
+    return out.length > 0 || rel === '' || anchor(self) ? [{ path: self, kind: 'dir', meta: d.meta }, ...out] : [];
+  };
+  return visit(root, '');
+}
+
+/** The paths checkoutUnionPart would place, without placing anything. */
+export function unionPartPaths(
+  repo: Repo, root: UnionDir, want: (path: string) => boolean, anchor: (path: string) => boolean,
+): Set<string> {
+  return new Set(unionPartNodes(repo, root, want, anchor).map((n) => n.path));
+}
+
 /**
  * Check out part of a union (union.ts): the files `want` accepts (by path), the directories on
  * the way to them, and the directories `anchor` names (each with its committed metadata, as a
@@ -225,16 +247,7 @@ export function unionFiles(repo: Repo, root: UnionDir): Map<string, Checksum> {
 export function checkoutUnionPart(
   repo: Repo, root: UnionDir, dir: string, want: (path: string) => boolean, anchor: (path: string) => boolean,
 ): Set<string> {
-  type Node = { path: string; kind: 'dir'; meta: Checksum } | { path: string; kind: 'file'; csum: Checksum };
-  // Nodes of one directory, in checkout order (the directory first), or none when nothing in it is wanted.
-  const visit = (d: UnionDir, rel: string): Node[] => {
-    const out: Node[] = [];
-    for (const [name, csum] of d.files) if (want(rel + name)) out.push({ path: rel + name, kind: 'file', csum });
-    for (const [name, sub] of d.dirs) out.push(...visit(readable(repo, sub), `${rel}${name}/`));
-    const self = rel.slice(0, -1);
-    return out.length > 0 || rel === '' || anchor(self) ? [{ path: self, kind: 'dir', meta: d.meta }, ...out] : [];
-  };
-  const nodes = visit(root, '');
+  const nodes = unionPartNodes(repo, root, want, anchor);
   prepareDest(dir);
   const placedDirs = new DirFinisher(repo);
   for (const node of nodes) {

@@ -7,9 +7,9 @@ import { LayerError, withContext } from '../errors.js';
 import type { Variant } from './gvariant/index.js';
 import { adoptContentFile, loadContentMeta, readXattrs, writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
 import { commitDirectory, overlayDirectory, writeCommitObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
-import { checkoutTree, checkoutUnionPart, checkoutUnionTrees, unionFiles, type CheckoutOptions, type UnionOptions } from './checkout.js';
+import { checkoutTree, checkoutUnionPart, checkoutUnionTrees, unionFiles, unionPartPaths, type CheckoutOptions, type UnionOptions } from './checkout.js';
 import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
-import { decodeCommit, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
+import { decodeCommit, encodeDirMeta, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
 import { Repo, type RepoMode, type RepoOptions } from './repo.js';
 import { describe, lookup, readFileAt, walkRaw, type TreeEntry } from './tree.js';
 import { unionTrees, type UnionDir } from './union.js';
@@ -115,6 +115,11 @@ export class Store extends Repo {
     return checkoutUnionPart(this, root, dir, want, anchor);
   }
 
+  /** The paths `checkoutUnionPart` would place, without placing anything. */
+  unionPartPaths(root: UnionDir, want: (path: string) => boolean, anchor: (path: string) => boolean): Set<string> {
+    return unionPartPaths(this, root, want, anchor);
+  }
+
   /** Every file of a union by its path in the tree, with its content checksum. */
   unionFiles(root: UnionDir): Map<string, Checksum> {
     return unionFiles(this, root);
@@ -143,6 +148,12 @@ export class Store extends Repo {
    */
   writeEntry(path: string, owner?: { uid: number; gid: number }): Checksum {
     return writeEntryObject(this, path, lstatSync(path), owner);
+  }
+
+  /** Store the metadata of the directory at `path` as a dirmeta object, as committing it would; returns its checksum. */
+  writeDirMeta(path: string): Checksum {
+    const st = lstatSync(path);
+    return this.writeMetadata('dirmeta', encodeDirMeta({ uid: st.uid, gid: st.gid, mode: st.mode, xattrs: readXattrs(path) }));
   }
 
   /** writeEntry for a regular file written at a tmpPath() of this store: renamed in, not copied. */

@@ -55,6 +55,8 @@ const both = (install: string[], baseCommit: Checksum | '') => applyBothWays(ws,
 const rpmQa = (commit: Checksum) => rpmNames(ws, commit);
 /** Composed both ways: the full checkout with no error, the engine's way by a partial tree, one commit. */
 async function partialCommit(install: string[], baseCommit: Checksum | ''): Promise<Checksum> {
+  // No note of an earlier compose's ldconfig (the last describe's subject): the partial tree runs.
+  rmSync(notes(), { recursive: true, force: true });
   const [full, part] = await both(install, baseCommit);
   expect(full.error).toBeUndefined();
   expect(full.partial).toBeUndefined();
@@ -104,39 +106,56 @@ describe('composing with only what ldconfig needs checked out', () => {
   }, 120_000);
 });
 
-/** The engine's way (partial tree) with a recording report: its commit and whether ldconfig ran or was taken from a note. */
-async function composePartial(install: string[], baseCommit: Checksum): Promise<{ commit: Checksum; reused: boolean; ran: number }> {
+/**
+ * The engine's way with a recording report: its commit, whether ldconfig ran or was taken from
+ * a note, and how: a partial tree, or no tree at all (objects only, `direct`).
+ */
+async function composePartial(install: string[], baseCommit: Checksum | ''): Promise<{ commit: Checksum; reused: boolean; ran: number; how: string }> {
   const report = new RecordingReport();
   const repoSet = repoSetOf(repos, join(ws.dir, 'md'));
   const p = await plan(
-    { baseRef: 'both-ways', baseCommit, requested: install, requestedLocal: [], removed: [] },
+    { baseRef: 'both-ways', baseCommit: baseCommit as Checksum, requested: install, requestedLocal: [], removed: [] },
     { store: ws.store, repos: repoSet, arch: ARCH, cacheDir: ws.cacheDir, options: {}, report },
   );
   const r = await apply(p, { store: ws.store, repos: repoSet, cacheDir: ws.cacheDir, report });
-  expect(r.partial).toBe(true);
   const reused = report.events.some((e) => e.code === 'scriptlet.ldconfig-reused');
-  return { commit: r.commit as Checksum, reused, ran: report.records('scriptlet.ran').length };
+  const how = r.direct ? 'objects' : r.partial ? 'partial tree' : 'full tree';
+  return { commit: r.commit as Checksum, reused, ran: report.records('scriptlet.ran').length, how };
 }
 
 const notes = () => join(ws.cacheDir, 'ldconfig');
 const noteFiles = () => (existsSync(notes()) ? readdirSync(notes()).filter((n) => !n.startsWith('.')) : []);
 
 describe('ldconfig\'s output from an earlier compose with the same inputs', () => {
-  it('the second compose of the same tree runs nothing and commits what running ldconfig gives', async () => {
+  it('the second compose of the same tree checks nothing out, runs nothing, and commits what running ldconfig gives', async () => {
     rmSync(notes(), { recursive: true, force: true });
     const first = await composePartial(['p-lib'], base.commit as Checksum);
-    expect(first.reused).toBe(false);
+    expect(first).toMatchObject({ reused: false, how: 'partial tree' });
     expect(first.ran).toBeGreaterThan(0);
     expect(noteFiles()).toHaveLength(1);
     const second = await composePartial(['p-lib'], base.commit as Checksum);
-    expect(second.reused).toBe(true);
-    expect(second.ran).toBe(0);
+    expect(second).toMatchObject({ reused: true, ran: 0, how: 'objects' });
     expect(second.commit).toBe(first.commit);
     // And both are the full checkout's, where ldconfig always runs.
     const [full] = await both(['p-lib'], base.commit as Checksum);
     expect(full.commit).toBe(second.commit);
     expect(cacheOf(second.commit).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
     expect(await ostreeFsck(ws.store)).toMatch(/no errors found/);
+  }, 120_000);
+
+  it('a base composed from nothing: the second compose makes the rpmdb\'s directories as the tree did, same commit', async () => {
+    rmSync(notes(), { recursive: true, force: true });
+    const first = await composePartial(baseNames, '');
+    expect(first).toMatchObject({ reused: false, how: 'partial tree' });
+    const second = await composePartial(baseNames, '');
+    expect(second).toMatchObject({ reused: true, ran: 0, how: 'objects' });
+    expect(second.commit).toBe(first.commit);
+    const [full] = await both(baseNames, '');
+    expect(full.commit).toBe(second.commit);
+    // Made by no package: the rpmdb writer's directories and rpm-ostree's link, as in the tree.
+    expect(ws.store.stat(second.commit, 'usr/lib/sysimage/rpm/rpmdb.sqlite')).toBeDefined();
+    expect(ws.store.stat(second.commit, 'usr/share/rpm')?.target).toBe('../lib/sysimage/rpm');
+    expect(await rpmQa(second.commit)).toEqual(expect.arrayContaining(['bash', 'coreutils']));
   }, 120_000);
 
   it('other inputs (another library) run ldconfig: the note of the first is not theirs', async () => {

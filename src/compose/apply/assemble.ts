@@ -12,9 +12,10 @@ import { TAG } from '../../rpm/index.js';
 import { FileConflictError, type Checksum } from '../../store/index.js';
 import { rpmPathOf, treePathOf } from '../../util/image-paths.js';
 import type { BaseSet } from '../base.js';
-import { directUnion } from './direct.js';
-import { partialUnion } from './partial.js';
-import { scriptletWork } from './scriptlets.js';
+import { directUnion, rpmdbWritable } from './direct.js';
+import { ldconfigKey, LDCONFIG_REUSED, noteIntoUnion } from './ldconfig-memo.js';
+import { checkoutPartial, ldconfigInputs } from './partial.js';
+import { scriptletTransaction, scriptletWork } from './scriptlets.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
 
@@ -53,9 +54,21 @@ export async function assemble(s: ApplyState): Promise<void> {
   const work = scriptletWork(s);
   s.union = directUnion(s, work !== 'none');
   if (s.union) return;
-  // All that would touch it is ldconfig: check out only what ldconfig reads (partial.ts).
-  s.partial = partialUnion(s, work === 'ldconfig');
-  if (s.partial) return;
+  // All that would touch it is ldconfig: check out only what ldconfig reads (partial.ts), or
+  // nothing at all when an earlier compose noted ldconfig's output for the same inputs
+  // (ldconfig-memo.ts): the commit is then built from objects, as direct.ts does.
+  const inputs = work === 'ldconfig' ? ldconfigInputs(s) : undefined;
+  if (inputs) {
+    const { txn, options } = scriptletTransaction(s);
+    const key = ldconfigKey(inputs, txn, options);
+    if (noteIntoUnion(s.ctx.store, s.ctx.cacheDir, key, inputs.union, () => rpmdbWritable(s, inputs.union))) {
+      s.ctx.report.info('scriptlet.ldconfig-reused', LDCONFIG_REUSED);
+      s.union = inputs.union;
+      return;
+    }
+    s.partial = checkoutPartial(s, inputs);
+    return;
+  }
   const baseCommit = await prunedBase(s);
   const layers = [
     ...(baseCommit ? [{ commit: baseCommit, owner: '@base' }] : []),

@@ -17,8 +17,8 @@
  */
 import { lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeRpmdbFile, SQLITE_NAME, RPMDB_DIR, type HeaderRow, type RpmdbEntry } from '../../rpmdb/index.js';
-import { decodeDirMeta, type Store, type UnionDir } from '../../store/index.js';
+import { writeRpmdbFile, SQLITE_NAME, RPMDB_DIR, RPMDB_DIRS, type HeaderRow, type RpmdbEntry } from '../../rpmdb/index.js';
+import { decodeDirMeta, UnionDir, type Store } from '../../store/index.js';
 import type { ApplyState } from './state.js';
 import { need } from './state.js';
 
@@ -74,6 +74,48 @@ function rpmdbPlain(store: Store, root: UnionDir): boolean {
   const share = root.find(store, 'usr/share');
   if (!share) return false;
   return share.files.has('rpm') || share.dirs.has('rpm') || plainParent(store, share);
+}
+
+/**
+ * Whether step rpmdb can write `root`'s database without a tree (directDatabase) as the tree
+ * path would: rpmdbPlain, or, for a tree composed from nothing, no database in any of
+ * RPMDB_DIRS and usr/lib/sysimage/rpm empty or missing below plain directories. The missing
+ * directories are then added to `root` with the metadata the rpmdb writer's mkdir gives them
+ * (read off one made in the scratch directory with the same mode, by the same process).
+ */
+export function rpmdbWritable(s: ApplyState, root: UnionDir): boolean {
+  const store = s.ctx.store;
+  if (rpmdbPlain(store, root)) return true;
+  if (RPMDB_DIRS.some((d) => root.find(store, d)?.files.has(SQLITE_NAME))) return false;
+  const parts = RPMDB_DIR.split('/');
+  let dir = root;
+  let have = 0;
+  for (const name of parts) {
+    // A file or link on the way: the tree path would resolve it; leave that to the tree.
+    if (dir.files.has(name)) return false;
+    const next = dir.dir(store, name);
+    if (!next) break;
+    dir = next;
+    have++;
+  }
+  if (have === parts.length && (dir.files.size > 0 || dir.dirs.size > 0)) return false;
+  if (!plainParent(store, dir)) return false;
+  const share = root.find(store, 'usr/share');
+  if (!share || !(share.files.has('rpm') || share.dirs.has('rpm') || plainParent(store, share))) return false;
+  if (have === parts.length) return true;
+  const made = join(s.scratch, 'rpmdb-dir');
+  mkdirSync(made, { recursive: true, mode: 0o755 });
+  const st = lstatSync(made);
+  // A setgid or ACL-carrying scratch directory would give it other metadata than the tree's.
+  if ((st.mode & 0o7000) !== 0 || st.gid !== process.getegid?.()) return false;
+  const meta = store.writeDirMeta(made);
+  if (decodeDirMeta(store.readMetadata('dirmeta', meta), 'store').xattrs.length > 0) return false;
+  for (const name of parts.slice(have)) {
+    const sub = new UnionDir(meta);
+    dir.dirs.set(name, sub);
+    dir = sub;
+  }
+  return true;
 }
 
 /**

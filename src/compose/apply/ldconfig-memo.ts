@@ -23,10 +23,13 @@
 import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Checksum, Store } from '../../store/index.js';
+import type { Checksum, Store, UnionDir } from '../../store/index.js';
 import { readByLdconfig, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
 import { slotOf } from '../scriptlets.js';
 import type { PartialTree } from './partial.js';
+
+/** What the compose reports when ldconfig's output came from a note. */
+export const LDCONFIG_REUSED = 'ldconfig not run: its inputs are an earlier compose\'s, whose output is in the store';
 
 /** Notes kept; the oldest go first (each is a few lines). */
 const MEMO_KEPT = 32;
@@ -45,7 +48,7 @@ function memoDir(cacheDir: string): string {
  * (directories by name), the scriptlets and triggers that would run, and whether a package
  * installs a file ldconfig reads (which alone makes the final refresh run).
  */
-export function ldconfigKey(part: PartialTree, txn: readonly TransactionPackage[], options: Pick<TransactionOptions, 'installed'>): string {
+export function ldconfigKey(part: Pick<PartialTree, 'placed' | 'files'>, txn: readonly TransactionPackage[], options: Pick<TransactionOptions, 'installed'>): string {
   const h = createHash('sha256').update(`${KEY_VERSION}\n`);
   for (const path of [...part.placed].sort()) h.update(`${path}\0${part.files.get(path) ?? 'dir'}\n`);
   const scripts = [...txn, ...(options.installed ?? [])].flatMap((p) => p.scriptlets.map((s) => JSON.stringify([slotOf(s), s.interpreter ?? '', s.body ?? ''])));
@@ -55,24 +58,51 @@ export function ldconfigKey(part: PartialTree, txn: readonly TransactionPackage[
 }
 
 /**
- * Link the outputs noted under `key` into `root`; false (and the note dropped when unusable)
- * when there is none to use, and `root` is then untouched.
+ * The outputs noted under `key`, when there is a note and every object it names is in the
+ * store; an unusable note is dropped.
  */
-export function replayLdconfig(store: Store, cacheDir: string, key: string, root: string): boolean {
+function readNote(store: Store, cacheDir: string, key: string): Output[] | undefined {
   const file = join(memoDir(cacheDir), key);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
   const outputs = parseNote(text);
-  // Every object present and every parent directory in the tree, before anything changes.
-  const usable = outputs !== undefined && outputs.every(([path, csum]) => store.hasContent(csum) && dirsOnTheWay(root, path));
-  if (!usable) {
-    rmSync(file, { force: true });
-    return false;
-  }
+  if (outputs?.every(([, csum]) => store.hasContent(csum))) return outputs;
+  rmSync(file, { force: true });
+  return undefined;
+}
+
+/**
+ * The outputs noted under `key` set into `union` (an object-level tree, no checkout at all);
+ * false when there is no usable note or an output's directory is not one in `union`, which is
+ * then untouched. `ready` runs once the note is known to fit, before anything is set: the
+ * caller's own condition (step rpmdb's, without a tree), which may still refuse.
+ */
+export function noteIntoUnion(store: Store, cacheDir: string, key: string, union: UnionDir, ready: () => boolean): boolean {
+  const outputs = readNote(store, cacheDir, key);
+  if (!outputs) return false;
+  const places = outputs.map(([path, csum]) => {
+    const slash = path.lastIndexOf('/');
+    const name = path.slice(slash + 1);
+    const dir = slash < 0 ? union : union.find(store, path.slice(0, slash));
+    return dir && !dir.dirs.has(name) ? { dir, name, csum } : undefined;
+  });
+  if (places.some((p) => p === undefined) || !ready()) return false;
+  for (const p of places) p?.dir.files.set(p.name, p.csum);
+  return true;
+}
+
+/**
+ * Link the outputs noted under `key` into `root`; false when there is no usable note or an
+ * output's directory is not one in `root`, which is then untouched.
+ */
+export function replayLdconfig(store: Store, cacheDir: string, key: string, root: string): boolean {
+  const outputs = readNote(store, cacheDir, key);
+  // Every parent directory in the tree, before anything changes.
+  if (!outputs?.every(([path]) => dirsOnTheWay(root, path))) return false;
   for (const [path, csum] of outputs) {
     const dest = join(root, path);
     rmSync(dest, { force: true });

@@ -16,7 +16,7 @@
  * demo base that was 600 entries checked out, committed and removed for 60 that matter; on a
  * distribution base, tens of thousands.
  *
- * `partialUnion` says undefined whenever the full checkout must run instead: other work than
+ * `ldconfigInputs` says undefined whenever the full checkout must run instead: other work than
  * ldconfig, anything that rules out the object-level union (direct.ts planUnion: removed base
  * packages, a kernel, a file conflict, a repository not in bare mode or a caller not root), or
  * a library link leading out of the tree or in a loop.
@@ -38,15 +38,27 @@ export interface PartialTree {
 /** Account databases resolveOwnership reads (after usr/etc is moved to etc for the scriptlets). */
 const ACCOUNTS = new Set(['passwd', 'group', 'shadow', 'gshadow']);
 
-/** Check out the part of the plan's union ldconfig needs into `s.root`, or undefined (see the module comment). */
-export function partialUnion(s: ApplyState, ldconfigOnly: boolean): PartialTree | undefined {
-  const union = ldconfigOnly ? planUnion(s) : undefined;
+/** What ldconfig would see of the plan's union: the paths a partial tree holds (nothing checked out yet). */
+export interface LdconfigInputs extends PartialTree {
+  /** The files checked out (the rest of `placed` are directories). */
+  want: ReadonlySet<string>;
+}
+
+/** The partial tree the plan's union gives, not checked out; undefined when the full checkout must run (see the module comment). */
+export function ldconfigInputs(s: ApplyState): LdconfigInputs | undefined {
+  const union = planUnion(s);
   if (!union) return undefined;
-  const files = s.ctx.store.unionFiles(union);
-  const want = wantedFiles(s.ctx.store, union, files);
+  const store = s.ctx.store;
+  const files = store.unionFiles(union);
+  const want = wantedFiles(store, union, files);
   if (!want) return undefined;
-  const placed = s.ctx.store.checkoutUnionPart(union, s.root, (path) => want.has(path), anchored);
-  return { union, placed, files };
+  return { union, files, want, placed: store.unionPartPaths(union, (path) => want.has(path), anchored) };
+}
+
+/** Check `inputs` out into `s.root`: the partial tree the later steps work on. */
+export function checkoutPartial(s: ApplyState, inputs: LdconfigInputs): PartialTree {
+  const placed = s.ctx.store.checkoutUnionPart(inputs.union, s.root, (path) => inputs.want.has(path), anchored);
+  return { union: inputs.union, placed, files: inputs.files };
 }
 
 /**

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readScriptlets, TAG } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
 import { withWritableView } from '../overlay.js';
-import { ldconfigKey, noteLdconfig, replayLdconfig } from './ldconfig-memo.js';
+import { ldconfigKey, LDCONFIG_REUSED, noteLdconfig, replayLdconfig } from './ldconfig-memo.js';
 import { runTransactionScriptlets, transactionHasWork, transactionWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
 import { slotOf } from '../scriptlets.js';
 import type { ApplyState } from './state.js';
@@ -22,13 +22,13 @@ const MOUNT_POINTS = ['tmp', 'run', 'proc', 'dev', 'sys', 'var'];
 
 export async function runScriptlets(s: ApplyState): Promise<void> {
   if (s.union || s.installs.length === 0) return;
-  const { txn, options } = transaction(s);
+  const { txn, options } = scriptletTransaction(s);
   // Nothing to run (no scriptlet, trigger, owner or library): skip the overlay mount and bwrap.
   if (!transactionHasWork(txn, options)) return;
   // A partial tree (ldconfig alone) whose inputs an earlier compose had: its output (ldconfig-memo.ts).
   const key = s.partial && ldconfigKey(s.partial, txn, options);
   if (key && replayLdconfig(s.ctx.store, s.ctx.cacheDir, key, s.root)) {
-    s.ctx.report.info('scriptlet.ldconfig-reused', 'ldconfig not run: its inputs are an earlier compose\'s, whose output is in the store');
+    s.ctx.report.info('scriptlet.ldconfig-reused', LDCONFIG_REUSED);
     return;
   }
   const before = new Set(await readdir(s.root));
@@ -40,14 +40,15 @@ export async function runScriptlets(s: ApplyState): Promise<void> {
 /** What this step would do: nothing, ldconfig alone, or more (scriptlets-transaction.ts transactionWork). */
 export function scriptletWork(s: ApplyState): ReturnType<typeof transactionWork> {
   if (s.installs.length === 0) return 'none';
-  const { txn, options } = transaction(s);
+  const { txn, options } = scriptletTransaction(s);
   return transactionWork(txn, options);
 }
 
 /** Built once per compose: the checkout step asks first (scriptletWork), this step after. */
 const transactions = new WeakMap<ApplyState, { txn: TransactionPackage[]; options: TransactionOptions }>();
 
-function transaction(s: ApplyState): { txn: TransactionPackage[]; options: TransactionOptions } {
+/** The transaction this step would run: the layered packages' scriptlets and files, the base's file triggers. */
+export function scriptletTransaction(s: ApplyState): { txn: TransactionPackage[]; options: TransactionOptions } {
   const known = transactions.get(s);
   if (known) return known;
   const made = buildTransaction(s);
