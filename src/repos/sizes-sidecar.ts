@@ -5,7 +5,7 @@
  * rows from a 63k-package repo holds neither the 5 MB file nor a 5 MB string (it did, ~6 MB of
  * the dry run's peak RSS), and downloading its packages needs no parse of primary.xml.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { PackageRecord } from '../solver/types.js';
 import type { PayloadSizes } from './repo.js';
 
@@ -27,13 +27,18 @@ const CHUNK = 1 << 18;
 /** Up to this many wanted NEVRAs are found by searching each chunk; more, by reading every line. */
 const SEARCH_MAX = 32;
 
-/** Rows of the `only` NEVRAs (all when undefined); undefined when the file cannot be read. */
+/**
+ * Rows of the `only` NEVRAs (all when undefined); undefined when the file cannot be read.
+ * Read synchronously, a chunk at a time (memory stays two chunks): every caller waits for the
+ * rows before doing anything else, and each read through libuv's pool was a round trip for
+ * nothing to overlap (three repos' sidecars: ~4 ms of an upgrade's download step).
+ */
 export async function readSizesSidecar(
   path: string, only: ReadonlySet<string> | undefined,
 ): Promise<Map<string, SidecarRow> | undefined> {
-  let fh;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
   }
@@ -53,7 +58,7 @@ export async function readSizesSidecar(
     buf[0] = 0x0a;
     let held = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 1 + held, CHUNK, null);
+      const bytesRead = readSync(fd, buf, 1 + held, CHUNK, null);
       const end = 1 + held + bytesRead;
       const last = bytesRead === 0 ? end : buf.lastIndexOf(0x0a, end - 1) + 1;
       const region = buf.subarray(0, Math.max(last, 1));
@@ -72,7 +77,7 @@ export async function readSizesSidecar(
       buf.copy(buf, 1, last, end);
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   return out;
 }
