@@ -4,7 +4,7 @@
  * a LAYER_REPO_CONFIG error naming the file and line; text echoed from the file goes through
  * escapeControl, so a hostile `.repo` cannot drive the terminal through an error message.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerError } from '../errors.js';
 import { escapeControl } from '../util/escape.js';
@@ -199,7 +199,8 @@ export async function readRepoConfigs(dir: string, opts: ReadRepoConfigsOptions 
   const vars = await loadVars({ ...opts, varsDirs, explicit: opts.vars ?? {} });
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.repo')).sort();
+    // Synchronously, as loadVars: a few small files read once per command, before anything else.
+    names = readdirSync(dir).filter((n) => n.endsWith('.repo')).sort();
   } catch (e) {
     throw new LayerError('LAYER_REPO_CONFIG', `repos dir ${dir}: ${(e as Error).message}`, { cause: e });
   }
@@ -207,7 +208,7 @@ export async function readRepoConfigs(dir: string, opts: ReadRepoConfigsOptions 
   const seen = new Map<string, string>();
   for (const n of names) {
     const file = join(dir, n);
-    const text = await readFile(file, 'utf8');
+    const text = readFileSync(file, 'utf8');
     for (const cfg of parseRepoFile(text, file, vars)) {
       const prev = seen.get(cfg.id);
       if (prev !== undefined) {

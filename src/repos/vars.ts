@@ -2,7 +2,7 @@
  * dnf variable substitution for `.repo` values (formats.md §6.4): `$name`, `${name}`,
  * `${name:-word}`, `${name:+word}`. Unknown variables stay as written, as dnf leaves them.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerError } from '../errors.js';
 
@@ -51,16 +51,21 @@ export async function loadVars(opts: {
   for (const dir of opts.varsDirs ?? []) {
     let names: string[];
     try {
-      names = await readdir(dir);
+      // Synchronously: a directory that is usually missing, read once per command (an async
+      // readdir showed 6 ms under its frame in a CPU profile of an upgrade, for a missing directory).
+      names = readdirSync(dir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new LayerError('LAYER_REPO_CONFIG', `vars dir ${dir}: ${(e as Error).message}`, { cause: e });
     }
     for (const name of names.sort()) {
       if (!/^[A-Za-z0-9_]+$/.test(name)) continue;
-      const text = await readFile(join(dir, name), 'utf8').catch((e: unknown) => {
+      let text: string;
+      try {
+        text = readFileSync(join(dir, name), 'utf8');
+      } catch (e) {
         throw new LayerError('LAYER_REPO_CONFIG', `vars file ${join(dir, name)}: ${(e as Error).message}`, { cause: e });
-      });
+      }
       vars[name] = (text.split('\n')[0] ?? '').trim();
     }
   }
