@@ -64,6 +64,14 @@
  * their deepest directory and packages taken from the store, no BENCH_BEFORE (an older bin would
  * import every base package again from the new layout): 543 vs 461 ms (1.18x), CPU 610 vs 390;
  * --check 176 vs 231 ms (0.76x), with the 63k repo 226 vs 340 ms (0.66x).
+ * Session 11 (0b74e01's bin as BENCH_BEFORE, 15 interleaved runs each; the sysroot made by the
+ * new bin, whose init leaves the ldconfig note the old bin does not read): ldconfig's output
+ * taken from the note, the recomposed base built from objects (no checkout), cached repo files
+ * read synchronously. Seven runs at the final code, before -> now vs dnf: 357 -> 296 vs 315
+ * (0.94x), 446 -> 381 vs 354 (1.08x), 449 -> 371 vs 353 (1.05x), 438 -> 374 vs 396 (0.94x),
+ * 425 -> 379 vs 329 (1.15x), 404 -> 353 vs 325 (1.09x), 381 -> 359 vs 326 (1.10x): 50-75 ms
+ * less than the old bin in every run; the ratio to dnf moves with the machine (0.94-1.15x).
+ * --check 158 vs 209 ms (0.76x), with the 63k repo 206 vs 302 ms (0.68x).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
