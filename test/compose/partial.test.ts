@@ -34,6 +34,8 @@ beforeAll(async () => {
   const lib = readFileSync(HOST_LIB);
   const fixtures: FixtureSpec[] = [
     { name: 'p-lib', files: [{ path: `${LIBDIR}/libbz2.so.1.0.4`, content: lib, mode: 0o644 }] },
+    // A setgid directory on the rpmdb's way: a note's objects go into the partial tree, not the union.
+    { name: 'p-sgid-sysimage', files: [{ path: '/usr/lib/sysimage', type: 'dir', mode: 0o2755 }] },
     // The same path with another library behind it (zlib: Debian's essential zlib1g ships it).
     { name: 'p-lib-z', files: [{ path: `${LIBDIR}/libbz2.so.1.0.4`, content: readFileSync(HOST_ZLIB), mode: 0o644 }] },
     { name: 'p-lib-post', scripts: { post: { interpreter: '/usr/sbin/ldconfig' } }, files: [{ path: `${LIBDIR}/p-post/libbz2.so.1.0.4`, content: lib }, { path: '/etc/ld.so.conf.d/p-post.conf', content: `${LIBDIR}/p-post\n` }] },
@@ -156,6 +158,20 @@ describe('ldconfig\'s output from an earlier compose with the same inputs', () =
     expect(ws.store.stat(second.commit, 'usr/lib/sysimage/rpm/rpmdb.sqlite')).toBeDefined();
     expect(ws.store.stat(second.commit, 'usr/share/rpm')?.target).toBe('../lib/sysimage/rpm');
     expect(await rpmQa(second.commit)).toEqual(expect.arrayContaining(['bash', 'coreutils']));
+  }, 120_000);
+
+  it('a setgid directory above the rpmdb: the note is linked into the partial tree instead, same commit', async () => {
+    rmSync(notes(), { recursive: true, force: true });
+    const install = [...baseNames, 'p-sgid-sysimage'];
+    const first = await composePartial(install, '');
+    expect(first).toMatchObject({ reused: false, how: 'partial tree' });
+    const second = await composePartial(install, '');
+    expect(second).toMatchObject({ reused: true, ran: 0, how: 'partial tree' });
+    expect(second.commit).toBe(first.commit);
+    const [full] = await both(install, '');
+    expect(full.commit).toBe(second.commit);
+    // The rpmdb writer's directory took the setgid bit from its parent, in every way of composing.
+    expect((ws.store.stat(second.commit, 'usr/lib/sysimage/rpm')?.mode ?? 0) & 0o2000).toBe(0o2000);
   }, 120_000);
 
   it('other inputs (another library) run ldconfig: the note of the first is not theirs', async () => {

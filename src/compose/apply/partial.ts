@@ -147,10 +147,15 @@ function wanted(path: string): boolean {
   return RPMDB_DIRS.some((d) => path.startsWith(`${d}/`));
 }
 
-/** Directories checked out even when empty: top-level ones, /etc, ld.so.conf.d, the rpmdb's. */
+/** Directories checked out even when empty: top-level ones, /etc, ld.so.conf.d, the rpmdb's and those above them. */
 function anchored(path: string): boolean {
   if (!path.includes('/')) return true;
-  return path === 'usr/etc' || path.endsWith('/ld.so.conf.d') || RPMDB_DIRS.some((d) => path === d || path.startsWith(`${d}/`));
+  // The rpmdb's directories, those below them, and those above them: a directory the rpmdb
+  // writer makes takes its group and setgid bit from its parent, so the parent must be there
+  // with its metadata, as in a full checkout (a setgid usr/lib/sysimage gave rpm/ 0755 here
+  // and 02755 there: test/compose/partial.test.ts).
+  return path === 'usr/etc' || path.endsWith('/ld.so.conf.d')
+    || RPMDB_DIRS.some((d) => path === d || path.startsWith(`${d}/`) || d.startsWith(`${path}/`));
 }
 
 /** The commit step's tree: the union with the partial tree laid over it. */
