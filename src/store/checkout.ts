@@ -59,7 +59,7 @@ function prepareDest(dir: string): void {
 }
 
 /** Create one file (regular or symlink) at `dest` from content object `csum`. */
-function placeFile(repo: Repo, csum: Checksum, dest: string, hardlink: boolean): void {
+export function placeFile(repo: Repo, csum: Checksum, dest: string, hardlink: boolean): void {
   try {
     placeObject(repo, csum, dest, hardlink);
   } catch (err) {

@@ -102,8 +102,7 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
       }
       else throw new LayerError('LAYER_STORE', `cannot commit ${path}: device nodes, FIFOs and sockets cannot be stored in OSTree`);
     }
-    const meta: DirMeta = { uid: owner ? owner.uid : st.uid, gid: owner ? owner.gid : st.gid, mode: st.mode, xattrs: readXattrs(abs) };
-    return [repo.writeMetadata('dirtree', encodeDirTree(tree)), repo.writeMetadata('dirmeta', encodeDirMeta(meta))];
+    return [repo.writeMetadata('dirtree', encodeDirTree(tree)), writeDirMetaObject(repo, abs, st, owner)];
   };
 
   try {
@@ -149,7 +148,7 @@ export function overlayDirectory(repo: Repo, root: UnionDir, dir: string, placed
   const fileChecksum = fileChecksums(repo, new DevinoIndex(repo));
   const visit = (abs: string, rel: string, u: UnionDir, st: Stats, fresh: boolean): void => {
     if (fresh || placed.has(rel)) {
-      u.meta = repo.writeMetadata('dirmeta', encodeDirMeta({ uid: st.uid, gid: st.gid, mode: st.mode, xattrs: readXattrs(abs) }));
+      u.meta = writeDirMetaObject(repo, abs, st);
     }
     const seen = new Set<string>();
     for (const name of readdirSync(abs)) {
@@ -179,6 +178,15 @@ export function overlayDirectory(repo: Repo, root: UnionDir, dir: string, placed
   } catch (err) {
     throw withContext(`committing ${dir}`, err);
   }
+}
+
+/**
+ * Store the metadata of the directory at `path` (its lstat `st`) as a dirmeta object, exactly
+ * as committing it would (with `owner`, as that owner); returns its checksum.
+ */
+export function writeDirMetaObject(repo: Repo, path: string, st: Stats, owner?: { uid: number; gid: number }): Checksum {
+  const meta: DirMeta = { uid: owner ? owner.uid : st.uid, gid: owner ? owner.gid : st.gid, mode: st.mode, xattrs: readXattrs(path) };
+  return repo.writeMetadata('dirmeta', encodeDirMeta(meta));
 }
 
 /**

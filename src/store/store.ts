@@ -6,10 +6,10 @@ import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { LayerError, withContext } from '../errors.js';
 import type { Variant } from './gvariant/index.js';
 import { adoptContentFile, loadContentMeta, readXattrs, writeContentAsync, writeContentBuffer, writeContentStream } from './content.js';
-import { commitDirectory, overlayDirectory, writeCommitObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
-import { checkoutTree, checkoutUnionPart, checkoutUnionTrees, unionFiles, unionPartPaths, type CheckoutOptions, type UnionOptions } from './checkout.js';
+import { commitDirectory, overlayDirectory, writeCommitObject, writeDirMetaObject, writeEntryObject, type CommitOptions, type MutableTree } from './commit-tree.js';
+import { checkoutTree, checkoutUnionPart, checkoutUnionTrees, placeFile, unionFiles, unionPartPaths, type CheckoutOptions, type UnionOptions } from './checkout.js';
 import { diffTrees, fsckRepo, pruneRepo, type FsckResult, type PruneOptions, type PruneResult, type TreeDiff } from './maintenance.js';
-import { decodeCommit, encodeDirMeta, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
+import { decodeCommit, isChecksum, type Checksum, type Commit, type FileMeta } from './objects.js';
 import { Repo, type RepoMode, type RepoOptions } from './repo.js';
 import { describe, lookup, readFileAt, walkRaw, type TreeEntry } from './tree.js';
 import { unionTrees, type UnionDir } from './union.js';
@@ -152,8 +152,12 @@ export class Store extends Repo {
 
   /** Store the metadata of the directory at `path` as a dirmeta object, as committing it would; returns its checksum. */
   writeDirMeta(path: string): Checksum {
-    const st = lstatSync(path);
-    return this.writeMetadata('dirmeta', encodeDirMeta({ uid: st.uid, gid: st.gid, mode: st.mode, xattrs: readXattrs(path) }));
+    return writeDirMetaObject(this, path, lstatSync(path));
+  }
+
+  /** Place content object `csum` at `dest`, as a checkout places a file (a hardlink in bare mode). */
+  checkoutFile(csum: Checksum, dest: string): void {
+    placeFile(this, csum, dest, true);
   }
 
   /** writeEntry for a regular file written at a tmpPath() of this store: renamed in, not copied. */

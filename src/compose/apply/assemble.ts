@@ -66,7 +66,7 @@ export async function assemble(s: ApplyState): Promise<void> {
       s.union = inputs.union;
       return;
     }
-    s.partial = checkoutPartial(s, inputs);
+    s.partial = checkoutPartial(s, inputs, key);
     return;
   }
   const baseCommit = await prunedBase(s);

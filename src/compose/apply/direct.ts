@@ -71,6 +71,11 @@ function plainParent(store: Store, dir: UnionDir): boolean {
 function rpmdbPlain(store: Store, root: UnionDir): boolean {
   const rpm = root.find(store, RPMDB_DIR);
   if (!rpm || [...rpm.files.keys()].join('/') !== SQLITE_NAME || !plainParent(store, rpm)) return false;
+  return shareLinkable(store, root);
+}
+
+/** usr/share exists, and its rpm entry is there or can be linked plainly (directDatabase). */
+function shareLinkable(store: Store, root: UnionDir): boolean {
   const share = root.find(store, 'usr/share');
   if (!share) return false;
   return share.files.has('rpm') || share.dirs.has('rpm') || plainParent(store, share);
@@ -99,9 +104,7 @@ export function rpmdbWritable(s: ApplyState, root: UnionDir): boolean {
     have++;
   }
   if (have === parts.length && (dir.files.size > 0 || dir.dirs.size > 0)) return false;
-  if (!plainParent(store, dir)) return false;
-  const share = root.find(store, 'usr/share');
-  if (!share || !(share.files.has('rpm') || share.dirs.has('rpm') || plainParent(store, share))) return false;
+  if (!plainParent(store, dir) || !shareLinkable(store, root)) return false;
   if (have === parts.length) return true;
   const made = join(s.scratch, 'rpmdb-dir');
   mkdirSync(made, { recursive: true, mode: 0o755 });

@@ -8,12 +8,14 @@
  * nothing (it is idempotent, so one run or several give the same tree). A compose therefore
  * keys its inputs (the placed paths with their object checksums, the scriptlets that would
  * run) and, after ldconfig ran, notes what it wrote as store objects under that key. The next
- * compose with the same key links those objects into its tree instead of mounting an overlay
- * and starting bubblewrap: the commit is the one running ldconfig would give
- * (test/compose/partial.test.ts). rpm does the same on a package-mode host in its own terms:
- * glibc's ldconfig trigger fires only when a transaction installs files under the library
- * directories; an upgrade of a recipe base recomposes every package, so without this its
- * ldconfig would run on every upgrade, whatever changed.
+ * compose with the same key checks nothing out: it sets those objects into its object-level
+ * union and commits that, as direct.ts does (noteIntoUnion); where step rpmdb cannot work
+ * without a tree, the partial tree is checked out and they are placed in it (replayLdconfig).
+ * Either way no overlay is mounted and no bubblewrap started, and the commit is the one running
+ * ldconfig would give (test/compose/partial.test.ts). rpm does the same on a package-mode host
+ * in its own terms: glibc's ldconfig trigger fires only when a transaction installs files under
+ * the library directories; an upgrade of a recipe base recomposes every package, so without
+ * this its ldconfig would run on every upgrade, whatever changed.
  *
  * The notes live in the state cache (`<cacheDir>/ldconfig/<key>`, a line `checksum path` per
  * output), MEMO_KEPT at most. A note is used only when it parses and every object it names is
@@ -21,7 +23,7 @@
  * deleted an entry, made a directory or wrote nothing.
  */
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Checksum, Store, UnionDir } from '../../store/index.js';
 import { readByLdconfig, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
@@ -106,18 +108,18 @@ export function replayLdconfig(store: Store, cacheDir: string, key: string, root
   for (const [path, csum] of outputs) {
     const dest = join(root, path);
     rmSync(dest, { force: true });
-    linkSync(store.objectPath(csum, 'file'), dest);
-    store.linked.add(csum); // the commit step knows the inode without hashing it (commit-tree.ts)
+    store.checkoutFile(csum, dest);
   }
   return true;
 }
 
 /**
- * Note what ldconfig wrote into `root` (partial tree `part`) under `key`: every file or
+ * Note what ldconfig wrote into `root` (partial tree `part`) under its key: every file or
  * symlink that is not the object it was checked out from, stored as a content object.
  * Nothing is noted when a placed entry is gone, a directory is new, or nothing was written.
  */
-export function noteLdconfig(store: Store, cacheDir: string, key: string, root: string, part: PartialTree): void {
+export function noteLdconfig(store: Store, cacheDir: string, root: string, part: PartialTree): void {
+  const { key } = part;
   const outputs: Output[] = [];
   const seen = new Set<string>();
   const walk = (rel: string): boolean => {

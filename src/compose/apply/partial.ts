@@ -33,13 +33,15 @@ export interface PartialTree {
   placed: Set<string>;
   /** Every file of the union by path, with its content checksum (Store.unionFiles). */
   files: ReadonlyMap<string, Checksum>;
+  /** Its ldconfig inputs' key (ldconfig-memo.ts ldconfigKey). */
+  key: string;
 }
 
 /** Account databases resolveOwnership reads (after usr/etc is moved to etc for the scriptlets). */
 const ACCOUNTS = new Set(['passwd', 'group', 'shadow', 'gshadow']);
 
 /** What ldconfig would see of the plan's union: the paths a partial tree holds (nothing checked out yet). */
-export interface LdconfigInputs extends PartialTree {
+export interface LdconfigInputs extends Omit<PartialTree, 'key'> {
   /** The files checked out (the rest of `placed` are directories). */
   want: ReadonlySet<string>;
 }
@@ -55,10 +57,10 @@ export function ldconfigInputs(s: ApplyState): LdconfigInputs | undefined {
   return { union, files, want, placed: store.unionPartPaths(union, (path) => want.has(path), anchored) };
 }
 
-/** Check `inputs` out into `s.root`: the partial tree the later steps work on. */
-export function checkoutPartial(s: ApplyState, inputs: LdconfigInputs): PartialTree {
+/** Check `inputs` out into `s.root`: the partial tree the later steps work on, with its ldconfig key (ldconfig-memo.ts). */
+export function checkoutPartial(s: ApplyState, inputs: LdconfigInputs, key: string): PartialTree {
   const placed = s.ctx.store.checkoutUnionPart(inputs.union, s.root, (path) => inputs.want.has(path), anchored);
-  return { union: inputs.union, placed, files: inputs.files };
+  return { union: inputs.union, placed, files: inputs.files, key };
 }
 
 /**

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readScriptlets, TAG } from '../../rpm/index.js';
 import type { InstalledPackage } from '../../rpmdb/index.js';
 import { withWritableView } from '../overlay.js';
-import { ldconfigKey, LDCONFIG_REUSED, noteLdconfig, replayLdconfig } from './ldconfig-memo.js';
+import { LDCONFIG_REUSED, noteLdconfig, replayLdconfig } from './ldconfig-memo.js';
 import { runTransactionScriptlets, transactionHasWork, transactionWork, type TransactionOptions, type TransactionPackage } from '../scriptlets-transaction.js';
 import { slotOf } from '../scriptlets.js';
 import type { ApplyState } from './state.js';
@@ -26,15 +26,14 @@ export async function runScriptlets(s: ApplyState): Promise<void> {
   // Nothing to run (no scriptlet, trigger, owner or library): skip the overlay mount and bwrap.
   if (!transactionHasWork(txn, options)) return;
   // A partial tree (ldconfig alone) whose inputs an earlier compose had: its output (ldconfig-memo.ts).
-  const key = s.partial && ldconfigKey(s.partial, txn, options);
-  if (key && replayLdconfig(s.ctx.store, s.ctx.cacheDir, key, s.root)) {
+  if (s.partial && replayLdconfig(s.ctx.store, s.ctx.cacheDir, s.partial.key, s.root)) {
     s.ctx.report.info('scriptlet.ldconfig-reused', LDCONFIG_REUSED);
     return;
   }
   const before = new Set(await readdir(s.root));
   await withEtc(s.root, () => withWritableView(s.root, s.scratch, (view) => runTransactionScriptlets(view, txn, options), s.ctx.report));
   for (const m of MOUNT_POINTS) if (!before.has(m)) await rmdir(join(s.root, m)).catch(() => {});
-  if (key && s.partial) noteLdconfig(s.ctx.store, s.ctx.cacheDir, key, s.root, s.partial);
+  if (s.partial) noteLdconfig(s.ctx.store, s.ctx.cacheDir, s.root, s.partial);
 }
 
 /** What this step would do: nothing, ldconfig alone, or more (scriptlets-transaction.ts transactionWork). */
