@@ -17,7 +17,7 @@
 export { composeTree } from './compose.js';
 export { plan, inputDigestOf, COMPOSE_VERSION, INSTALLING, LOCAL_REPO } from './plan.js';
 export { apply } from './apply/index.js';
-export { baseFromRows, readBase, type BaseSet } from './base.js';
+export { baseFromRows, readBase, withBase, type BaseSet } from './base.js';
 export { baseLockedMessage, BASE_LOCKED_HINT } from './solve.js';
 export { cleanStaleScratch, createScratch, mountsUnder, releaseAllScratch, scratchRemoved, type Scratch } from './scratch.js';
 export {

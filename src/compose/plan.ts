@@ -16,8 +16,8 @@ import { canonicalRequest, localsToInstall, specsToInstall, type Request } from 
 import { openRpm, type RpmPackage } from '../rpm/index.js';
 import { loadSolver, Pool, type Job, type PackageRef, type TransactionStep } from '../solver/index.js';
 import type { Checksum } from '../store/index.js';
-import { readBase, type BaseSet } from './base.js';
-import { cleanStaleScratch, createScratch, type Scratch } from './scratch.js';
+import { withBase, type BaseSet } from './base.js';
+import { cleanStaleScratch } from './scratch.js';
 import { versionGlobJobs } from './glob-spec.js';
 import { checkInstallonlyLimit, DEFAULT_INSTALLONLY_LIMIT, INSTALLONLY_PKGS } from './installonly.js';
 import { repoReplacementJobs } from './repo-replace.js';
@@ -51,21 +51,10 @@ export async function plan(request: Request, ctx: PlanContext): Promise<Plan> {
       return solveAndDescribe(request, ctx, given);
     });
   }
-  // A scratch directory only when the base's database must be extracted: not for a tree from
-  // nothing, nor when the database is in the cache (a directory made and removed is two inode
-  // operations, 0.3-1 ms each on the bench disk).
-  let scratch: Scratch | undefined;
-  let base: BaseSet | undefined;
-  try {
-    return await ctx.report.section('solve', async () => {
-      await loadSolver();
-      base = await readBase(ctx.store, commit, async () => (scratch ??= await createScratch(ctx.cacheDir)).path, ctx.cacheDir);
-      return await solveAndDescribe(request, ctx, base);
-    });
-  } finally {
-    base?.rpmdb?.close();
-    await scratch?.release();
-  }
+  return ctx.report.section('solve', async () => {
+    await loadSolver();
+    return withBase(ctx.store, commit, ctx.cacheDir, (base) => solveAndDescribe(request, ctx, base));
+  });
 }
 
 /** Large pools are kept as heap snapshots beside the repo caches (src/solver/snapshot.ts). */

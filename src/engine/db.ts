@@ -1,5 +1,5 @@
 /** Package lists and diffs of deployments (`layer db list`, `layer db diff`), read from each tree's rpmdb. */
-import { createScratch, readBase, type Scratch } from '../compose/index.js';
+import { withBase } from '../compose/index.js';
 import { LayerError, withContext } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { openRpmdb } from '../rpmdb/index.js';
@@ -22,19 +22,7 @@ const listed = (pkgs: ReadonlyArray<NevraParts & { nevra: Nevra }>): ListedPacka
  * damaged copy in the current deployment must not block the transaction that replaces it).
  */
 export async function listCommitPackages(store: Store, commit: string, cacheDir: string): Promise<ListedPackage[]> {
-  // A scratch directory only when the commit's database is not in the cache yet (two inodes
-  // made and removed for nothing, otherwise).
-  let scratch: Scratch | undefined;
-  try {
-    const base = await readBase(store, commit, async () => (scratch ??= await createScratch(cacheDir)).path, cacheDir);
-    try {
-      return listed(base.packages);
-    } finally {
-      base.rpmdb?.close();
-    }
-  } finally {
-    await scratch?.release();
-  }
+  return withBase(store, commit, cacheDir, async (base) => listed(base.packages));
 }
 
 /**
