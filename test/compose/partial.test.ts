@@ -128,32 +128,34 @@ async function composePartial(install: string[], baseCommit: Checksum | ''): Pro
 const notes = () => join(ws.cacheDir, 'ldconfig');
 const noteFiles = () => (existsSync(notes()) ? readdirSync(notes()).filter((n) => !n.startsWith('.')) : []);
 
+/**
+ * Composed with no note (a partial tree, ldconfig runs), then again with the note that left,
+ * `how` the second goes: it runs nothing and commits what the first and the full checkout
+ * (where ldconfig always runs) commit. The second compose's result.
+ */
+async function composedTwice(install: string[], baseCommit: Checksum | '', how: string): Promise<Awaited<ReturnType<typeof composePartial>>> {
+  rmSync(notes(), { recursive: true, force: true });
+  const first = await composePartial(install, baseCommit);
+  expect(first).toMatchObject({ reused: false, how: 'partial tree' });
+  expect(first.ran).toBeGreaterThan(0);
+  expect(noteFiles()).toHaveLength(1);
+  const second = await composePartial(install, baseCommit);
+  expect(second).toMatchObject({ reused: true, ran: 0, how });
+  expect(second.commit).toBe(first.commit);
+  const [full] = await both(install, baseCommit);
+  expect(full.commit).toBe(second.commit);
+  return second;
+}
+
 describe('ldconfig\'s output from an earlier compose with the same inputs', () => {
   it('the second compose of the same tree checks nothing out, runs nothing, and commits what running ldconfig gives', async () => {
-    rmSync(notes(), { recursive: true, force: true });
-    const first = await composePartial(['p-lib'], base.commit as Checksum);
-    expect(first).toMatchObject({ reused: false, how: 'partial tree' });
-    expect(first.ran).toBeGreaterThan(0);
-    expect(noteFiles()).toHaveLength(1);
-    const second = await composePartial(['p-lib'], base.commit as Checksum);
-    expect(second).toMatchObject({ reused: true, ran: 0, how: 'objects' });
-    expect(second.commit).toBe(first.commit);
-    // And both are the full checkout's, where ldconfig always runs.
-    const [full] = await both(['p-lib'], base.commit as Checksum);
-    expect(full.commit).toBe(second.commit);
+    const second = await composedTwice(['p-lib'], base.commit as Checksum, 'objects');
     expect(cacheOf(second.commit).includes(Buffer.from('libbz2.so.1.0'))).toBe(true);
     expect(await ostreeFsck(ws.store)).toMatch(/no errors found/);
   }, 120_000);
 
   it('a base composed from nothing: the second compose makes the rpmdb\'s directories as the tree did, same commit', async () => {
-    rmSync(notes(), { recursive: true, force: true });
-    const first = await composePartial(baseNames, '');
-    expect(first).toMatchObject({ reused: false, how: 'partial tree' });
-    const second = await composePartial(baseNames, '');
-    expect(second).toMatchObject({ reused: true, ran: 0, how: 'objects' });
-    expect(second.commit).toBe(first.commit);
-    const [full] = await both(baseNames, '');
-    expect(full.commit).toBe(second.commit);
+    const second = await composedTwice(baseNames, '', 'objects');
     // Made by no package: the rpmdb writer's directories and rpm-ostree's link, as in the tree.
     expect(ws.store.stat(second.commit, 'usr/lib/sysimage/rpm/rpmdb.sqlite')).toBeDefined();
     expect(ws.store.stat(second.commit, 'usr/share/rpm')?.target).toBe('../lib/sysimage/rpm');
@@ -161,15 +163,7 @@ describe('ldconfig\'s output from an earlier compose with the same inputs', () =
   }, 120_000);
 
   it('a setgid directory above the rpmdb: the note is linked into the partial tree instead, same commit', async () => {
-    rmSync(notes(), { recursive: true, force: true });
-    const install = [...baseNames, 'p-sgid-sysimage'];
-    const first = await composePartial(install, '');
-    expect(first).toMatchObject({ reused: false, how: 'partial tree' });
-    const second = await composePartial(install, '');
-    expect(second).toMatchObject({ reused: true, ran: 0, how: 'partial tree' });
-    expect(second.commit).toBe(first.commit);
-    const [full] = await both(install, '');
-    expect(full.commit).toBe(second.commit);
+    const second = await composedTwice([...baseNames, 'p-sgid-sysimage'], '', 'partial tree');
     // The rpmdb writer's directory took the setgid bit from its parent, in every way of composing.
     expect((ws.store.stat(second.commit, 'usr/lib/sysimage/rpm')?.mode ?? 0) & 0o2000).toBe(0o2000);
   }, 120_000);
