@@ -18,7 +18,7 @@ import type { Report } from '../report.js';
 import type { Variant } from './gvariant/index.js';
 import { readXattrs, writeContentBuffer, writeContentFromPath } from './content.js';
 import {
-  S_IFDIR, encodeCommit, encodeDirMeta, encodeDirTree, type Checksum, type DirMeta, type DirTree,
+  S_IFDIR, encodeCommit, encodeDirMeta, type Checksum, type DirMeta, type DirTree,
 } from './objects.js';
 import type { Repo } from './repo.js';
 import { UnionDir } from './union.js';
@@ -102,7 +102,7 @@ export function commitDirectory(repo: Repo, dir: string, opts: CommitOptions = {
       }
       else throw new LayerError('LAYER_STORE', `cannot commit ${path}: device nodes, FIFOs and sockets cannot be stored in OSTree`);
     }
-    return [repo.writeMetadata('dirtree', encodeDirTree(tree)), writeDirMetaObject(repo, abs, st, owner)];
+    return [repo.writeDirTree(tree), writeDirMetaObject(repo, abs, st, owner)];
   };
 
   try {
@@ -239,7 +239,7 @@ export class MutableTree {
   write(repo: Repo): [Checksum, Checksum] {
     const tree: DirTree = { files: [...this.files], dirs: [] };
     for (const [name, sub] of this.dirs) tree.dirs.push([name, ...sub.write(repo)]);
-    return [repo.writeMetadata('dirtree', encodeDirTree(tree)), repo.writeMetadata('dirmeta', encodeDirMeta(this.meta))];
+    return [repo.writeDirTree(tree), repo.writeMetadata('dirmeta', encodeDirMeta(this.meta))];
   }
 }
 

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { LayerError } from '../errors.js';
 import { Variant, deserialize, serialize, type GValue } from './gvariant/index.js';
+import { readDirTreeBytes } from './dirtree-reader.js';
 
 /** A lowercase hex SHA-256 naming an OSTree object. */
 export type Checksum = string & { readonly __brand: 'Checksum' };
@@ -89,14 +90,19 @@ function csumHex(b: GValue, what: string): Checksum {
   if (!(b instanceof Uint8Array) || b.length !== 32) {
     throw new LayerError('LAYER_STORE_CORRUPT', `${what}: checksum is not 32 bytes`);
   }
-  return Buffer.from(b).toString('hex') as Checksum;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') as Checksum;
 }
 
 const utf8 = new TextEncoder();
 
+/** strcmp order of the UTF-8 bytes; for two ASCII names (nearly all) the code unit order is that order. */
 function byteCompare(a: string, b: string): number {
+  if (ASCII.test(a) && ASCII.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** `a(ayay)`: names carry their NUL, entries sorted by name bytes (formats.md §2.4.2). */
 export function encodeXattrs(x: Xattrs): GValue[] {
@@ -156,16 +162,25 @@ export function decodeDirMeta(bytes: Uint8Array, from: Source = 'outside'): DirM
   return out;
 }
 
+/** `t` with its entries in the order an encoded dirtree holds them (and decodes to). */
+export function sortedDirTree(t: DirTree): DirTree {
+  return { files: [...t.files].sort((a, b) => byteCompare(a[0], b[0])), dirs: [...t.dirs].sort((a, b) => byteCompare(a[0], b[0])) };
+}
+
 /** Sorted by name bytes: ostree looks names up by binary search (formats.md §2.5). */
 export function encodeDirTree(t: DirTree): Buffer {
-  const files = [...t.files].sort((a, b) => byteCompare(a[0], b[0])).map(([n, c]) => [n, csumBytes(c)]);
-  const dirs = [...t.dirs]
-    .sort((a, b) => byteCompare(a[0], b[0]))
-    .map(([n, tree, meta]) => [n, csumBytes(tree), csumBytes(meta)]);
+  const s = sortedDirTree(t);
+  const files = s.files.map(([n, c]) => [n, csumBytes(c)]);
+  const dirs = s.dirs.map(([n, tree, meta]) => [n, csumBytes(tree), csumBytes(meta)]);
   return serialize('(a(say)a(sayay))', [files, dirs]);
 }
 
 export function decodeDirTree(bytes: Uint8Array, from: Source = 'outside'): DirTree {
+  if (from === 'store') {
+    // The direct reader; on anything it does not expect, the generic one below names the fault.
+    const direct = readDirTreeBytes(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (direct) return direct;
+  }
   const [files, dirs] = decodeMetadata('dirtree', bytes, from) as [GValue[][], GValue[][]];
   return {
     files: files.map(([n, c]) => [validName(n as string), csumHex(c as GValue, 'dirtree file')] as const),

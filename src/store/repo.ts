@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { rename } from 'node:fs/promises';
 import { LayerError, type ErrorCode } from '../errors.js';
-import { decodeCommit, decodeDirTree, isChecksum, sha256, type Checksum, type ObjectType } from './objects.js';
+import { decodeCommit, decodeDirTree, encodeDirTree, isChecksum, sha256, sortedDirTree, type Checksum, type DirTree, type ObjectType } from './objects.js';
 
 export type RepoMode = 'bare' | 'bare-user';
 
@@ -39,6 +39,13 @@ export interface RepoOptions {
 
 let tmpCounter = 0;
 
+/**
+ * Dirtrees kept decoded per repository (Repo.dirTree): an upgrade reads ~280, ~80 of them more
+ * than once (the base's union, then the layered union on it, the ldconfig inputs), and checks
+ * out the trees it has just written. Past this many the map starts again (~1 KB each).
+ */
+const TREES_KEPT = 8192;
+
 export class Repo {
   /** Metadata objects known to exist, so hot loops skip the stat. */
   private readonly known = new Set<string>();
@@ -53,6 +60,8 @@ export class Repo {
    * object; written to disk when an object written to disk refers to one (`writeMetadata`).
    */
   private readonly virtual = new Map<Checksum, Uint8Array>();
+  /** Dirtrees decoded or written by this process (TREES_KEPT); objects never change, so neither do these. */
+  private readonly trees = new Map<Checksum, DirTree>();
 
   readonly path: string;
 
@@ -147,6 +156,32 @@ export class Repo {
     }
   }
 
+  /**
+   * The dirtree `csum`, decoded once per process (TREES_KEPT). Shared by every caller: read it,
+   * never change it. Throws as readMetadata and decodeDirTree do.
+   */
+  dirTree(csum: Checksum): DirTree {
+    let t = this.trees.get(csum);
+    if (t === undefined) {
+      t = decodeDirTree(this.readMetadata('dirtree', csum), 'store');
+      this.keepTree(csum, t);
+    }
+    return t;
+  }
+
+  /** Write the dirtree `t` (any entry order) and keep it decoded: a checkout of what was just committed reads it back. */
+  writeDirTree(t: DirTree): Checksum {
+    const sorted = sortedDirTree(t);
+    const csum = this.writeMetadata('dirtree', encodeDirTree(sorted));
+    this.keepTree(csum, sorted);
+    return csum;
+  }
+
+  private keepTree(csum: Checksum, t: DirTree): void {
+    if (this.trees.size >= TREES_KEPT) this.trees.clear();
+    this.trees.set(csum, t);
+  }
+
   /** Hold the dirtree `bytes` in memory only (tree-prefix.ts); returns its checksum. */
   holdDirTree(bytes: Uint8Array): Checksum {
     const csum = sha256(bytes);
@@ -171,6 +206,7 @@ export class Repo {
   /** Forget cached knowledge of objects (after prune removed some). */
   protected forgetObjects(): void {
     this.known.clear();
+    this.trees.clear();
   }
 
   /** syncfs(2) on the repository's filesystem (see syncFilesystemOf). */

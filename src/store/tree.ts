@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { LayerError } from '../errors.js';
 import { loadContentMeta } from './content.js';
-import { S_IFLNK, S_IFMT, decodeDirMeta, decodeDirTree, type Checksum, type DirTree, type Xattrs } from './objects.js';
+import { S_IFLNK, S_IFMT, decodeDirMeta, type Checksum, type DirTree, type Xattrs } from './objects.js';
 import type { Repo } from './repo.js';
 
 /** One node of a committed tree, as `walk` yields it. */
@@ -34,7 +34,7 @@ export type RawNode =
 
 export function readDirTree(repo: Repo, csum: Checksum): DirTree {
   try {
-    return decodeDirTree(repo.readMetadata('dirtree', csum), 'store');
+    return repo.dirTree(csum);
   } catch (err) {
     if (err instanceof LayerError && err.code === 'LAYER_STORE_CORRUPT') {
       throw new LayerError(err.code, `dirtree ${csum}: ${err.message}`, { cause: err });

@@ -13,7 +13,7 @@
  * `unionTrees` return undefined: the caller falls back to the checkout, which reports the
  * conflict exactly as it always has (the first one met in its walk).
  */
-import { encodeDirTree, type Checksum, type DirTree } from './objects.js';
+import type { Checksum, DirTree } from './objects.js';
 import type { Repo } from './repo.js';
 import { readDirTree } from './tree.js';
 
@@ -49,7 +49,7 @@ export class UnionDir {
       const [t, m] = d instanceof UnionDir ? d.write(repo) : d;
       tree.dirs.push([name, t, m]);
     }
-    return [repo.writeMetadata('dirtree', encodeDirTree(tree)), this.meta];
+    return [repo.writeDirTree(tree), this.meta];
   }
 }
 
