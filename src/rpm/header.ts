@@ -49,6 +49,8 @@ export class RpmHeader {
   private readonly byTag = new Map<number, HeaderEntry>();
   private readonly view: DataView;
   private readonly dataStart: number;
+  /** The blob as a Buffer (its strings are sliced from it), made on first use. */
+  #text: Buffer | undefined;
   private readonly what: string;
 
   /** Use {@link parseHeaderBlob}; this only wires validated parts together. */
@@ -168,16 +170,25 @@ export class RpmHeader {
     if (!types.includes(e.type)) throw formatError(this.what, `tag ${e.tag} has type ${e.type}, expected ${types.join('/')}`);
   }
 
+  /**
+   * The first `n` strings of `e`, bytes as UTF-8 (invalid sequences become U+FFFD, a leading
+   * BOM stays, as rpm keeps the bytes). A whole array is decoded in one call and split at its
+   * NULs: one decode per string cost ~6 ms of an upgrade (its packages' file lists).
+   */
   private readStrings(e: HeaderEntry, n: number): string[] {
-    const out: string[] = [];
-    const dec = new TextDecoder();
+    const buf = (this.#text ??= Buffer.from(this.blob.buffer, this.blob.byteOffset, this.blob.byteLength));
     let p = this.dataStart + e.offset;
     const end = p + e.length;
+    if (n > 1 && n === e.count && buf[end - 1] === 0) {
+      const out = buf.toString('utf8', p, end - 1).split('\0');
+      if (out.length === n) return out;
+    }
+    const out: string[] = [];
     for (let i = 0; i < n; i++) {
-      const z = this.blob.indexOf(0, p);
+      const z = buf.indexOf(0, p);
       // Validated at parse time; a miss here would be a parser bug.
       if (z < 0 || z >= end) throw formatError(this.what, `tag ${e.tag} string ${i} unterminated`);
-      out.push(dec.decode(this.blob.subarray(p, z)));
+      out.push(buf.toString('utf8', p, z));
       p = z + 1;
     }
     return out;

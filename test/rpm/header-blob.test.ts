@@ -43,3 +43,43 @@ describe('parseHeaderBlob', () => {
     expect(h.i18n(TAG.SUMMARY).get('C')).toBe(h.string(TAG.SUMMARY));
   });
 });
+
+/** A bare header blob (no region) of `entries`: each a tag, a type and its data bytes. */
+function blobOf(entries: { tag: number; type: number; count: number; data: Buffer }[]): Buffer {
+  const index = Buffer.alloc(entries.length * 16);
+  const data: Buffer[] = [];
+  let offset = 0;
+  entries.forEach((e, i) => {
+    index.writeUInt32BE(e.tag, i * 16);
+    index.writeUInt32BE(e.type, i * 16 + 4);
+    index.writeUInt32BE(offset, i * 16 + 8);
+    index.writeUInt32BE(e.count, i * 16 + 12);
+    data.push(e.data);
+    offset += e.data.length;
+  });
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(entries.length, 0);
+  head.writeUInt32BE(offset, 4);
+  return Buffer.concat([head, index, ...data]);
+}
+
+describe('header strings', () => {
+  // Plain, UTF-8, invalid UTF-8, a leading BOM, empty: rpm keeps the bytes; U+FFFD stands for bytes that are not UTF-8.
+  const raw = [Buffer.from('plain'), Buffer.from('café'), Buffer.from([0x61, 0xff, 0xfe, 0x62]), Buffer.from([0xef, 0xbb, 0xbf, 0x78]), Buffer.alloc(0)];
+  const array = Buffer.concat(raw.flatMap((r) => [r, Buffer.alloc(1)]));
+  const h = parseHeaderBlob(blobOf([
+    { tag: TAG.BASENAMES, type: 8, count: raw.length, data: array },
+    { tag: TAG.NAME, type: 6, count: 1, data: Buffer.from('n\u00e4me\0') },
+  ]), 'crafted');
+
+  it('decodes a string array as each string decoded alone, BOM kept, bad bytes as U+FFFD', () => {
+    expect(h.strings(TAG.BASENAMES)).toEqual(['plain', 'café', 'a\ufffd\ufffdb', '\ufeffx', '']);
+    expect(h.strings(TAG.BASENAMES)).toEqual(raw.map((r) => r.toString('utf8')));
+  });
+
+  it('reads the first string of an array and a single STRING', () => {
+    expect(h.string(TAG.BASENAMES)).toBe('plain');
+    expect(h.string(TAG.NAME)).toBe('näme');
+    expect(h.strings(TAG.NAME)).toEqual(['näme']);
+  });
+});
