@@ -9,8 +9,9 @@
 // ES module, and native addons (better-sqlite3, fs-xattr) load without the ESM loader's
 // CommonJS export scan. Measured figures: bench/e2e.bench.ts.
 //
-// Left out of the bundle: better-sqlite3 (finds its .node binary relative to itself) and undici
-// (loaded only when an http(s) transfer happens; see net/http.ts). fs-xattr is an ES module,
+// Left out of the bundle: undici (loaded only when an http(s) transfer happens; see
+// net/http.ts). better-sqlite3's JavaScript is bundled, loaded on first use, and given its
+// addon's path (src/rpmdb/driver.ts). fs-xattr is an ES module,
 // which a CommonJS file can require() only from Node 20.19 (package.json allows 20.18.1): it is
 // bundled, its addon loaded lazily (see below).
 import { build } from 'esbuild';
@@ -34,7 +35,11 @@ const xattrAddon = {
       const lazy = [
         'const fsXattrId = "fs-xattr";',
         'let loadedAddon;',
-        "const addon = new Proxy({}, { get: (_, k) => (loadedAddon ??= createRequire(require.resolve(fsXattrId))('./build/Release/xattr'))[k] });",
+        // The addon beside this checkout (node_modules two levels above dist/bin/) is found with one
+        // stat; Node's resolution of the package (~2 ms) only when it is elsewhere.
+        "const besideXattr = require('node:path').join(__dirname, '../../node_modules/fs-xattr/build/Release/xattr.node');",
+        "const loadXattr = () => require('node:fs').existsSync(besideXattr) ? require(besideXattr) : createRequire(require.resolve(fsXattrId))('./build/Release/xattr');",
+        "const addon = new Proxy({}, { get: (_, k) => (loadedAddon ??= loadXattr())[k] });",
       ].join('\n');
       return { contents: src.replace(from, lazy), loader: 'js' };
     });
@@ -64,7 +69,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'undici'],
+  external: ['undici'],
   // import() becomes require() (in a promise): Node 20 loses a vm.Script's dynamic-import
   // callback when the script comes from V8 cached data, so every import() in a bundle run from
   // the code cache (src/cli/launch.ts) failed with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: https

@@ -13,18 +13,34 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 
 let loaded: { Database: typeof Database; addon: string | undefined } | undefined;
 
 function driver(): { Database: typeof Database; addon: string | undefined } {
   if (loaded) return loaded;
-  const req = createRequire(import.meta.url);
-  const root = dirname(req.resolve('better-sqlite3/package.json'));
-  const release = join(root, 'build/Release/better_sqlite3.node');
-  // Another build layout (a Debug build): leave the search to better-sqlite3.
-  loaded = { Database: req('better-sqlite3') as typeof Database, addon: existsSync(release) ? release : undefined };
+  // In the bin (a CommonJS bundle, scripts/bundle.mjs) `require` is the bundle's and
+  // better-sqlite3's JavaScript is inside it, compiled through the bin's code cache: resolving
+  // and compiling its ~15 files from node_modules cost ~6 ms of every rpmdb write. From the
+  // sources (tests, ES modules) there is no `require`, and node_modules is searched.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle's require, on purpose (above)
+  const lib = typeof require === 'function' ? require('better-sqlite3') : createRequire(import.meta.url)('better-sqlite3');
+  loaded = { Database: lib as typeof Database, addon: addonPath() };
   return loaded;
+}
+
+/**
+ * The addon's file: where it is beside this checkout (node_modules two levels up from
+ * src/rpmdb/ and from dist/bin/ alike), else where Node's resolution finds the package;
+ * undefined for another build layout (a Debug build), left to better-sqlite3's own search.
+ */
+function addonPath(): string | undefined {
+  const beside = fileURLToPath(new URL('../../node_modules/better-sqlite3/build/Release/better_sqlite3.node', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const root = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
+  const release = join(root, 'build/Release/better_sqlite3.node');
+  return existsSync(release) ? release : undefined;
 }
 
 /** `new Database(file, options)` through the lazily loaded driver. */

@@ -157,6 +157,19 @@ describe('the layer bin', () => {
     expect(loaded.builtins).toContain('NativeModule vm');
   });
 
+  it("runs better-sqlite3's JavaScript from the bundle and loads only its addon from node_modules", async () => {
+    const dir = tempDir('launch-sqlite');
+    const probe = join(dir, 'probe.cjs');
+    const out = join(dir, 'loaded.json');
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)},
+      JSON.stringify(Object.keys(require.cache))))`);
+    // A real install writes the new tree's rpmdb.
+    const r = spawnSync('node', ['--require', probe, bin, 'install', '--sysroot', cloneSysroot(sysroot, 'launch-sqlite'), 'dep-a'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const files = (JSON.parse(readFileSync(out, 'utf8')) as string[]).filter((f) => f.includes('better-sqlite3'));
+    expect(files).toEqual([join(ROOT, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')]);
+  });
+
   it('starts Node without NODE_EXTRA_CA_CERTS and puts it back for child processes', async () => {
     const dir = tempDir('launch-env');
     const probe = join(dir, 'probe.cjs');
