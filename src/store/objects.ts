@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { LayerError } from '../errors.js';
 import { Variant, deserialize, serialize, type GValue } from './gvariant/index.js';
-import { readDirTreeBytes } from './dirtree-reader.js';
+import { readDirTreeBytes, writeDirTreeBytes } from './dirtree-codec.js';
 
 /** A lowercase hex SHA-256 naming an OSTree object. */
 export type Checksum = string & { readonly __brand: 'Checksum' };
@@ -169,10 +169,7 @@ export function sortedDirTree(t: DirTree): DirTree {
 
 /** Sorted by name bytes: ostree looks names up by binary search (formats.md §2.5). */
 export function encodeDirTree(t: DirTree): Buffer {
-  const s = sortedDirTree(t);
-  const files = s.files.map(([n, c]) => [n, csumBytes(c)]);
-  const dirs = s.dirs.map(([n, tree, meta]) => [n, csumBytes(tree), csumBytes(meta)]);
-  return serialize('(a(say)a(sayay))', [files, dirs]);
+  return writeDirTreeBytes(sortedDirTree(t));
 }
 
 export function decodeDirTree(bytes: Uint8Array, from: Source = 'outside'): DirTree {
@@ -196,6 +193,9 @@ function validName(n: string): string {
 }
 
 export function encodeCommit(c: Commit): Buffer {
+  // Byte values (a package's headers) are most of a package commit: the buffer starts past them.
+  let hint = 512 + c.subject.length + c.body.length;
+  for (const [k, v] of c.metadata) hint += k.length + 16 + (v.value instanceof Uint8Array ? v.value.length : 64);
   return serialize('(a{sv}aya(say)sstayay)', [
     c.metadata.map(([k, v]) => [k, v]),
     c.parent ? csumBytes(c.parent) : new Uint8Array(0),
@@ -205,7 +205,7 @@ export function encodeCommit(c: Commit): Buffer {
     be64(c.timestamp),
     csumBytes(c.rootTree),
     csumBytes(c.rootMeta),
-  ]);
+  ], hint);
 }
 
 export function decodeCommit(bytes: Uint8Array, from: Source = 'outside'): Commit {

@@ -50,8 +50,12 @@ function offsetWidth(size: number): number {
 }
 
 class Writer {
-  buf = Buffer.allocUnsafe(256);
+  buf: Buffer;
   pos = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -92,9 +96,13 @@ class Writer {
   }
 }
 
-/** Serialise `value` as type `sig` in normal form. */
-export function serialize(sig: string, value: GValue): Buffer {
-  const w = new Writer();
+/**
+ * Serialise `value` as type `sig` in normal form. `sizeHint`: the bytes expected, when the caller
+ * knows (a commit carrying package headers): the buffer starts that large instead of doubling
+ * from 256 bytes.
+ */
+export function serialize(sig: string, value: GValue, sizeHint = 256): Buffer {
+  const w = new Writer(Math.max(64, sizeHint));
   write(w, parseType(sig), value);
   return w.buf.subarray(0, w.pos);
 }

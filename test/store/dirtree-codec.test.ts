@@ -1,5 +1,5 @@
 /**
- * The direct dirtree reader (src/store/dirtree-reader.ts) against the generic GVariant reader:
+ * The direct dirtree reader (src/store/dirtree-codec.ts) against the generic GVariant reader:
  * the same entries for every well-formed dirtree (offset widths 1, 2 and 4, non-ASCII names),
  * and for damaged bytes either the generic reader's entries or nothing (then decodeDirTree's
  * generic path names the fault).
@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/errors.js';
-import { readDirTreeBytes } from '../../src/store/dirtree-reader.js';
-import { deserialize, type GValue } from '../../src/store/gvariant/index.js';
+import { readDirTreeBytes, writeDirTreeBytes } from '../../src/store/dirtree-codec.js';
+import { deserialize, serialize, type GValue } from '../../src/store/gvariant/index.js';
 import { decodeDirTree, encodeDirTree, sortedDirTree, type Checksum, type DirTree } from '../../src/store/objects.js';
 
 /** A seeded generator: the same cases on every run. */
@@ -59,6 +59,30 @@ function generic(b: Buffer): DirTree | 'throws' {
     return 'throws';
   }
 }
+
+/** The generic writer's bytes for a sorted dirtree. */
+function genericBytes(t: DirTree): Buffer {
+  const hex = (c: string) => Buffer.from(c, 'hex');
+  return serialize('(a(say)a(sayay))', [t.files.map(([n, c]) => [n, hex(c)]), t.dirs.map(([n, d, m]) => [n, hex(d), hex(m)])]);
+}
+
+describe('direct dirtree writer', () => {
+  it("writes the generic writer's bytes at every offset width", () => {
+    const r = rng(3);
+    for (const [files, dirs] of [[0, 0], [1, 0], [0, 1], [2, 3], [60, 7], [700, 300], [1500, 900], [3000, 0]] as const) {
+      const t = sortedDirTree(randomTree(r, files, dirs));
+      expect(writeDirTreeBytes(t).equals(genericBytes(t))).toBe(true);
+    }
+    // Long names push single elements past 255 bytes (2-byte offsets inside an element).
+    const long = sortedDirTree({ files: [['f'.repeat(300), 'ab'.repeat(32) as Checksum]], dirs: [['d'.repeat(70000), 'cd'.repeat(32) as Checksum, 'ef'.repeat(32) as Checksum]] });
+    expect(writeDirTreeBytes(long).equals(genericBytes(long))).toBe(true);
+  });
+
+  it('refuses a name with a NUL and a checksum that is not one', () => {
+    expect(() => writeDirTreeBytes({ files: [['a\0b', 'ab'.repeat(32) as Checksum]], dirs: [] })).toThrow(/bad string/);
+    expect(() => writeDirTreeBytes({ files: [['a', 'xyz' as Checksum]], dirs: [] })).toThrow(/not a checksum/);
+  });
+});
 
 describe('direct dirtree reader', () => {
   it('reads what the encoder wrote, as the generic reader does, at every offset width', () => {
