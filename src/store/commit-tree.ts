@@ -255,5 +255,5 @@ export function writeCommitObject(repo: Repo, root: [Checksum, Checksum], opts: 
   return repo.writeMetadata('commit', encodeCommit({
     metadata, parent: parent ?? undefined, subject: opts.subject ?? '', body: opts.body ?? '',
     timestamp: ts, rootTree: root[0], rootMeta: root[1],
-  }));
+  }), [root[0]]);
 }

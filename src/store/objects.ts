@@ -164,7 +164,14 @@ export function decodeDirMeta(bytes: Uint8Array, from: Source = 'outside'): DirM
 
 /** `t` with its entries in the order an encoded dirtree holds them (and decodes to). */
 export function sortedDirTree(t: DirTree): DirTree {
-  return { files: [...t.files].sort((a, b) => byteCompare(a[0], b[0])), dirs: [...t.dirs].sort((a, b) => byteCompare(a[0], b[0])) };
+  return { files: byName(t.files), dirs: byName(t.dirs) };
+}
+
+/** Entries sorted by name bytes; names all ASCII (nearly always) compare as strings, tested once, not per comparison. */
+function byName<T extends readonly [string, ...unknown[]]>(entries: readonly T[]): T[] {
+  const out = [...entries];
+  if (out.every(([n]) => ASCII.test(n))) return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return out.sort((a, b) => byteCompare(a[0], b[0]));
 }
 
 /** Sorted by name bytes: ostree looks names up by binary search (formats.md §2.5). */

@@ -16,7 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { rename } from 'node:fs/promises';
 import { LayerError, type ErrorCode } from '../errors.js';
-import { decodeCommit, decodeDirTree, encodeDirTree, isChecksum, sha256, sortedDirTree, type Checksum, type DirTree, type ObjectType } from './objects.js';
+import { writeDirTreeBytes } from './dirtree-codec.js';
+import { decodeCommit, decodeDirTree, isChecksum, sha256, sortedDirTree, type Checksum, type DirTree, type ObjectType } from './objects.js';
 
 export type RepoMode = 'bare' | 'bare-user';
 
@@ -130,11 +131,15 @@ export class Repo {
     }
   }
 
-  /** Write a metadata object (commit, dirtree, dirmeta): its name is SHA-256 of its bytes. */
-  writeMetadata(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array): Checksum {
+  /**
+   * Write a metadata object (commit, dirtree, dirmeta): its name is SHA-256 of its bytes.
+   * `below`: the dirtrees it names, when the caller knows them (else they are decoded from
+   * `bytes` when materializeBelow needs them).
+   */
+  writeMetadata(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array, below?: readonly Checksum[]): Checksum {
     const csum = sha256(bytes);
     if (this.hasObject(csum, type)) return csum;
-    if (this.virtual.size > 0) this.materializeBelow(type, bytes);
+    if (this.virtual.size > 0) this.materializeBelow(type, bytes, below);
     const tmp = this.tmpPath('meta');
     writeFileSync(tmp, bytes, { mode: 0o644 });
     this.publish(tmp, csum, type);
@@ -172,7 +177,7 @@ export class Repo {
   /** Write the dirtree `t` (any entry order) and keep it decoded: a checkout of what was just committed reads it back. */
   writeDirTree(t: DirTree): Checksum {
     const sorted = sortedDirTree(t);
-    const csum = this.writeMetadata('dirtree', encodeDirTree(sorted));
+    const csum = this.writeMetadata('dirtree', writeDirTreeBytes(sorted), sorted.dirs.map(([, tree]) => tree));
     this.keepTree(csum, sorted);
     return csum;
   }
@@ -194,9 +199,9 @@ export class Repo {
    * written first (children before parents, as every writer here does), so nothing on disk
    * ever names an object that is not there.
    */
-  private materializeBelow(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array): void {
-    const refs = type === 'dirtree' ? decodeDirTree(bytes, 'store').dirs.map(([, tree]) => tree)
-      : type === 'commit' ? [decodeCommit(bytes, 'store').rootTree] : [];
+  private materializeBelow(type: Exclude<ObjectType, 'file'>, bytes: Uint8Array, below: readonly Checksum[] | undefined): void {
+    const refs = below ?? (type === 'dirtree' ? decodeDirTree(bytes, 'store').dirs.map(([, tree]) => tree)
+      : type === 'commit' ? [decodeCommit(bytes, 'store').rootTree] : []);
     for (const tree of refs) {
       const held = this.virtual.get(tree);
       if (held && !this.hasObject(tree, 'dirtree')) this.writeMetadata('dirtree', held);
