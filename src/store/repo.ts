@@ -298,7 +298,13 @@ export class Repo {
         }
       }
     };
-    if (existsSync(base) && statSync(base).isDirectory()) visit('');
+    // Only the directory the prefix names is walked: the package refs (layer/pkg/…, one
+    // directory per package name) are most of a store's refs, and the deployment refs' cleanup
+    // (twice per transaction) walked all of them.
+    const slash = prefix.lastIndexOf('/');
+    const start = slash > 0 ? prefix.slice(0, slash) : '';
+    const dir = start ? join(base, start) : base;
+    if (existsSync(dir) && statSync(dir).isDirectory()) visit(start);
     return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 }

@@ -111,6 +111,20 @@ describe('prune', () => {
   });
 });
 
+describe('listRefs', () => {
+  it('lists the refs under a prefix, whole segments or not, and every ref without one', async () => {
+    const w = work('refs');
+    const store = Store.init(join(w, 'repo'), { fsync: false });
+    const c = await treeOf(store, { f: 'x' }, 'top');
+    for (const ref of ['layer/deploy/demo/a.0', 'layer/deploy/demo/b.0', 'layer/pkg/a/1-1.noarch', 'layer/pkgx', 'other/deploy']) store.setRef(ref, c);
+    expect([...store.listRefs('layer/deploy/').keys()]).toEqual(['layer/deploy/demo/a.0', 'layer/deploy/demo/b.0']);
+    expect([...store.listRefs('layer/pkg').keys()]).toEqual(['layer/pkg/a/1-1.noarch', 'layer/pkgx']);
+    expect([...store.listRefs('layer/deploy/demo/b').keys()]).toEqual(['layer/deploy/demo/b.0']);
+    expect([...store.listRefs('nothing/here/').keys()]).toEqual([]);
+    expect([...store.listRefs().keys()]).toEqual(['layer/deploy/demo/a.0', 'layer/deploy/demo/b.0', 'layer/pkg/a/1-1.noarch', 'layer/pkgx', 'other/deploy', 'top']);
+  });
+});
+
 describe('crash safety', () => {
   it('leftover temp files and a partial object in tmp/ do not corrupt the repo', async () => {
     requireTool('ostree');
