@@ -77,6 +77,9 @@
  * 0.94x); small payloads read and inflated in one call, package commits rooted at their deepest
  * shared directory (one dirtree for a package under /usr/share/foo). 63k dry run (5 runs): 182 vs
  * 352 ms (0.52x), 75.6 vs 81.4 MB (0.93x).
+ * Session 12 (82b028b's bin as BENCH_BEFORE, 15 interleaved runs): install many-deps 262 ->
+ * 221 vs dnf 278 ms (0.94x -> 0.79x), CPU 310 -> 230 vs 230 ms; 63k dry run (5 runs) 210 vs
+ * 339 ms (0.62x), peak RSS 76.7 vs 81.5 MB (0.94x).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -101,7 +101,6 @@ function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-// eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** `a(ayay)`: names carry their NUL, entries sorted by name bytes (formats.md §2.4.2). */

@@ -106,7 +106,8 @@ describe('direct dirtree reader', () => {
       const b = Buffer.from(encodeDirTree(t));
       const how = Math.floor(r() * 3);
       if (how === 0 && b.length > 0) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
-      const cut = how === 1 ? b.subarray(0, Math.floor(r() * b.length)) : how === 2 ? Buffer.concat([b, Buffer.from([Math.floor(r() * 256)])]) : b;
+      const extra = Buffer.from([Math.floor(r() * 256)]);
+      const cut = how === 1 ? b.subarray(0, Math.floor(r() * b.length)) : how === 2 ? Buffer.concat([b, extra]) : b;
       const direct = readDirTreeBytes(cut);
       const g = generic(cut);
       if (direct === undefined) refused++;
