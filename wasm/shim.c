@@ -106,6 +106,22 @@ API const char *ly_pool_errstr(Pool *pool) { return pool_errstr(pool); }
 API void ly_pool_set_installed(Pool *pool, Repo *repo) { pool_set_installed(pool, repo); }
 
 /*
+ * Reads every repo's paged data (file lists are stored "vertical": libsolv leaves them in the
+ * .solv file and reads pages on demand through a descriptor it keeps) into the heap, and closes
+ * those descriptors. Called before the heap is saved as a pool snapshot (src/solver/
+ * snapshot.ts): a restored heap would otherwise read pages through descriptor numbers of the
+ * process that saved it, which in the restoring one are closed (EBADF: "mapping pread", and
+ * the file provides on those pages lost) or open to another file.
+ */
+API void ly_pool_disable_paging(Pool *pool)
+{
+  int i;
+  Repo *repo;
+  FOR_REPOS(i, repo)
+    repo_disable_paging(repo);
+}
+
+/*
  * Must run after the last repo change and before solving or selecting.
  *
  * pool_createwhatprovides frees the string hash ("XXX: should not be here!" in pool.c), and

@@ -283,7 +283,10 @@ export class Pool implements Disposable {
     if (!snapshots || !this.#keys || this.#imaged || livePools !== 1) return;
     this.#imaged = true;
     const packages = this.#repoPtrs.reduce((n, r) => n + m._ly_repo_size(r), 0);
-    if (packages >= snapshots.minPackages) snapshots.save(m, this.#keys, { pool, repos: [...this.#repoPtrs] });
+    if (packages < snapshots.minPackages) return;
+    // A heap put back in another process cannot read pages through this one's descriptors.
+    m._ly_pool_disable_paging(pool);
+    snapshots.save(m, this.#keys, { pool, repos: [...this.#repoPtrs] });
   }
 }
 

@@ -6,7 +6,7 @@
  * still holds a pointer into the heap makes the pool be built again.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +109,45 @@ describe('pool snapshots', () => {
     const res = pool.solve([{ action: 'install', select: { by: 'spec', spec: 'my-tool' } }]);
     expect(pool.fromSnapshot).toBe(true);
     expect(res.ok && res.transaction.steps.map((s) => s.pkg.name)).toEqual(expect.arrayContaining(['my-tool', 'httpd']));
+  });
+
+  it("a repo added after a restore finds a file only the restored repos' file lists provide", () => {
+    // No package of either repo requires /usr/sbin/ethtool, so no saved pool has it among its
+    // file provides: the new repo's requirement makes libsolv search the restored repos' file
+    // lists, which the saving process had left on disk (paged), behind its own descriptors.
+    const dir = join(work, 'files');
+    const local = { ...(installed[0] as PackageRecord), name: 'needs-ethtool', version: '1.0', requires: ['/usr/sbin/ethtool'], files: [], provides: [] };
+    const job: Job[] = [{ action: 'install', select: { by: 'spec', spec: 'needs-ethtool' } }];
+    const names = (r: SolveResult) => (r.ok ? r.transaction.steps.map((st) => st.pkg.name) : r.problems.map((pr) => pr.text));
+    {
+      using fresh = build(undefined, [local]);
+      expect(names(fresh.solve(job))).toEqual(expect.arrayContaining(['needs-ethtool', 'ethtool']));
+    }
+    {
+      using first = build({ dir });
+      first.solve(JOBS[0] ?? []);
+    }
+    expect(snaps(dir)).toHaveLength(1);
+    // Descriptors the saving process no longer has, now open to other files here.
+    const held = Array.from({ length: 8 }, () => openSync(join(work, 'baseos-decoy'), 'w'));
+    try {
+      using pool = build({ dir }, [local]);
+      const res = pool.solve(job);
+      expect(pool.fromSnapshot).toBe(true);
+      expect(names(res)).toEqual(expect.arrayContaining(['needs-ethtool', 'ethtool']));
+      // Every file list is there to read: the repos write the bytes they write when loaded from
+      // their files and prepared the same way (the restored pages were unreadable before).
+      using fresh = build(undefined, [local]);
+      fresh.solve(JOBS[0] ?? []);
+      fresh.solve(job);
+      for (const name of ['baseos', 'appstream']) {
+        const restored = pool.repos.find((r) => r.name === name)?.writeSolv();
+        const loaded = fresh.repos.find((r) => r.name === name)?.writeSolv();
+        expect(Buffer.from(restored ?? []).equals(Buffer.from(loaded ?? [1]))).toBe(true);
+      }
+    } finally {
+      for (const fd of held) closeSync(fd);
+    }
   });
 
   it('is not used when an input changed, and keeps only the newest three', () => {
