@@ -75,8 +75,8 @@
  * Session 12 (82b028b's bin as BENCH_BEFORE, 15 interleaved runs, twice): CPU cut on the main
  * thread (dirtrees read and written directly and kept decoded, header strings decoded per
  * array, better-sqlite3's JavaScript in the bundle, listRefs by prefix directory): 309 -> 270
- * vs dnf 321 ms (0.96x -> 0.84x), then 372 -> 350 vs 395 ms (0.94x -> 0.88x); CPU 380 -> 310
- * vs 270 ms. --check 151 vs 218 ms (0.69x), with the 63k repo 184 vs 300 ms (0.61x).
+ * vs dnf 321 ms (0.96x -> 0.84x), then 372 -> 350 vs 395 ms (0.94x -> 0.88x), then 310 -> 284
+ * vs 348 ms (0.89x -> 0.82x); CPU 380 -> 310 vs 270 ms. --check 151 vs 218 ms (0.69x), with the 63k repo 184 vs 300 ms (0.61x).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
