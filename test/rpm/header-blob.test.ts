@@ -65,7 +65,8 @@ function blobOf(entries: { tag: number; type: number; count: number; data: Buffe
 
 describe('header strings', () => {
   // Plain, UTF-8, invalid UTF-8, a leading BOM, empty: rpm keeps the bytes; U+FFFD stands for bytes that are not UTF-8.
-  const raw = [Buffer.from('plain'), Buffer.from('café'), Buffer.from([0x61, 0xff, 0xfe, 0x62]), Buffer.from([0xef, 0xbb, 0xbf, 0x78]), Buffer.alloc(0)];
+  // The BOM-led string first: a decoder that strips a stream's leading BOM would drop it.
+  const raw = [Buffer.from([0xef, 0xbb, 0xbf, 0x78]), Buffer.from('plain'), Buffer.from('café'), Buffer.from([0x61, 0xff, 0xfe, 0x62]), Buffer.alloc(0)];
   const array = Buffer.concat(raw.flatMap((r) => [r, Buffer.alloc(1)]));
   const h = parseHeaderBlob(blobOf([
     { tag: TAG.BASENAMES, type: 8, count: raw.length, data: array },
@@ -73,12 +74,12 @@ describe('header strings', () => {
   ]), 'crafted');
 
   it('decodes a string array as each string decoded alone, BOM kept, bad bytes as U+FFFD', () => {
-    expect(h.strings(TAG.BASENAMES)).toEqual(['plain', 'café', 'a\ufffd\ufffdb', '\ufeffx', '']);
+    expect(h.strings(TAG.BASENAMES)).toEqual(['\ufeffx', 'plain', 'café', 'a\ufffd\ufffdb', '']);
     expect(h.strings(TAG.BASENAMES)).toEqual(raw.map((r) => r.toString('utf8')));
   });
 
   it('reads the first string of an array and a single STRING', () => {
-    expect(h.string(TAG.BASENAMES)).toBe('plain');
+    expect(h.string(TAG.BASENAMES)).toBe('\ufeffx');
     expect(h.string(TAG.NAME)).toBe('näme');
     expect(h.strings(TAG.NAME)).toEqual(['näme']);
   });
