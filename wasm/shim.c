@@ -16,6 +16,7 @@
  * Built by wasm/build.sh together with libsolv 0.7.23 (Debian source package).
  */
 #include "shim.h"
+#include <unistd.h>
 
 int last_len;
 
@@ -107,18 +108,40 @@ API void ly_pool_set_installed(Pool *pool, Repo *repo) { pool_set_installed(pool
 
 /*
  * Reads every repo's paged data (file lists are stored "vertical": libsolv leaves them in the
- * .solv file and reads pages on demand through a descriptor it keeps) into the heap, and closes
- * those descriptors. Called before the heap is saved as a pool snapshot (src/solver/
- * snapshot.ts): a restored heap would otherwise read pages through descriptor numbers of the
- * process that saved it, which in the restoring one are closed (EBADF: "mapping pread", and
- * the file provides on those pages lost) or open to another file.
+ * .solv file and reads pages on demand through a descriptor it keeps) into the heap, then closes
+ * those descriptors and forgets them. Called before the heap is saved as a pool snapshot
+ * (src/solver/snapshot.ts): a restored heap would otherwise read pages through descriptor
+ * numbers of the process that saved it, which in the restoring one are closed (EBADF: "mapping
+ * pread", and the file provides on those pages lost) or given to another file, and freeing the
+ * restored pool would close that other file's descriptor. Returns 0, leaving the descriptors,
+ * when a page could not be read: then no snapshot is saved.
  */
-API void ly_pool_disable_paging(Pool *pool)
+API int ly_pool_disable_paging(Pool *pool)
 {
-  int i;
+  int i, rdid, ok = 1;
   Repo *repo;
+  Repodata *data;
   FOR_REPOS(i, repo)
-    repo_disable_paging(repo);
+    {
+      repo_disable_paging(repo);
+      FOR_REPODATAS(repo, rdid, data)
+        {
+          Repopagestore *store = &data->store;
+          /* All mapped and consecutive after a good load: this returns at once. */
+          if (store->num_pages && !repopagestore_load_page_range(store, 0, store->num_pages - 1))
+            ok = 0;
+        }
+    }
+  if (!ok)
+    return 0;
+  FOR_REPOS(i, repo)
+    FOR_REPODATAS(repo, rdid, data)
+      if (data->store.pagefd != -1)
+        {
+          close(data->store.pagefd);
+          data->store.pagefd = -1;
+        }
+  return 1;
 }
 
 /*

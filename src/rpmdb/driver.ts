@@ -32,15 +32,15 @@ function driver(): { Database: typeof Database; addon: string | undefined } {
 
 /**
  * The addon's file: where it is beside this checkout (node_modules two levels up from
- * src/rpmdb/ and from dist/bin/ alike), else where Node's resolution finds the package;
- * undefined for another build layout (a Debug build), left to better-sqlite3's own search.
+ * src/rpmdb/ and from dist/bin/ alike), else where Node's resolution finds the package, a
+ * Release build, then a Debug one. Undefined when there is neither: better-sqlite3's own search
+ * (its `bindings` module, bundled too) then reports what it tried.
  */
 function addonPath(): string | undefined {
   const beside = fileURLToPath(new URL('../../node_modules/better-sqlite3/build/Release/better_sqlite3.node', import.meta.url));
   if (existsSync(beside)) return beside;
   const root = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
-  const release = join(root, 'build/Release/better_sqlite3.node');
-  return existsSync(release) ? release : undefined;
+  return ['Release', 'Debug'].map((b) => join(root, 'build', b, 'better_sqlite3.node')).find((f) => existsSync(f));
 }
 
 /** `new Database(file, options)` through the lazily loaded driver. */

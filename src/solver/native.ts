@@ -27,8 +27,8 @@ export interface LibsolvModule {
   _ly_pool_errstr(pool: Ptr): Ptr;
   _ly_pool_set_installed(pool: Ptr, repo: Ptr): void;
   _ly_pool_prepare(pool: Ptr): void;
-  /** Every repo's paged data into the heap, its descriptors closed (before a snapshot is saved). */
-  _ly_pool_disable_paging(pool: Ptr): void;
+  /** Every repo's paged data into the heap, its descriptors closed (before a snapshot is saved); 0 when a page could not be read. */
+  _ly_pool_disable_paging(pool: Ptr): number;
   _ly_repo_add_records(pool: Ptr, name: Ptr, buf: Ptr, len: number, prio: number, subprio: number): Ptr;
   _ly_repo_add_solv(pool: Ptr, name: Ptr, buf: Ptr, len: number, prio: number, subprio: number): Ptr;
   _ly_repo_add_solv_file(pool: Ptr, name: Ptr, path: Ptr, prio: number, subprio: number): Ptr;

@@ -284,8 +284,9 @@ export class Pool implements Disposable {
     this.#imaged = true;
     const packages = this.#repoPtrs.reduce((n, r) => n + m._ly_repo_size(r), 0);
     if (packages < snapshots.minPackages) return;
-    // A heap put back in another process cannot read pages through this one's descriptors.
-    m._ly_pool_disable_paging(pool);
+    // A heap put back in another process cannot read pages through this one's descriptors
+    // (wasm/shim.c ly_pool_disable_paging); a pool whose pages cannot all be read is not saved.
+    if (!m._ly_pool_disable_paging(pool)) return;
     snapshots.save(m, this.#keys, { pool, repos: [...this.#repoPtrs] });
   }
 }

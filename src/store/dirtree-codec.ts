@@ -15,7 +15,8 @@
 import { LayerError } from '../errors.js';
 import type { Checksum, DirTree } from './objects.js';
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a name's leading U+FEFF is part of the name (the default drops it).
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** GVariant's framing offset width for a container of `size` bytes (formats.md §1.2). */
 function widthOf(size: number): number {
@@ -165,15 +166,20 @@ function widthFor(body: number, n: number): number {
 /** A GVariant string: its UTF-8 bytes and a NUL (one inside it is refused, as the generic writer does). */
 function putName(b: Buffer, p: number, name: string): number {
   if (name.includes('\0')) throw new LayerError('LAYER_INTERNAL', `GVariant: bad string ${name}`);
+  // What a reader refuses is never written (and so never kept decoded by Repo.writeDirTree).
+  if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new LayerError('LAYER_INTERNAL', `dirtree: invalid entry name '${name}'`);
   const at = p + b.write(name, p, 'utf8');
   b[at] = 0;
   return at + 1;
 }
 
 function putChecksum(b: Buffer, p: number, csum: Checksum): number {
-  if (b.write(csum, p, 'hex') !== 32 || csum.length !== 64) throw new LayerError('LAYER_INTERNAL', `dirtree: '${csum}' is not a checksum`);
+  if (!HEX64.test(csum)) throw new LayerError('LAYER_INTERNAL', `dirtree: '${csum}' is not a checksum`);
+  b.write(csum, p, 'hex');
   return p + 32;
 }
+
+const HEX64 = /^[0-9a-f]{64}$/;
 
 function putOffset(b: Buffer, p: number, value: number, w: number): number {
   if (w === 1) b[p] = value;

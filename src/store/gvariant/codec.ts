@@ -30,7 +30,8 @@ export class Variant {
 export type GValue = number | bigint | boolean | string | Uint8Array | Variant | null | GValue[];
 
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a name's leading U+FEFF is part of the name (the default drops it).
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function corrupt(what: string): LayerError {
   return new LayerError('LAYER_STORE_CORRUPT', `malformed GVariant: ${what}`);
