@@ -13,18 +13,15 @@
  * object fails with the same error either way. The writer gives the generic writer's bytes.
  */
 import { LayerError } from '../errors.js';
+import { framingWidth, offsetWidth } from './gvariant/index.js';
 import type { Checksum, DirTree } from './objects.js';
 
 // ignoreBOM: a name's leading U+FEFF is part of the name (the default drops it).
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** GVariant's framing offset width for a container of `size` bytes (formats.md §1.2). */
-function widthOf(size: number): number {
-  return size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
-}
-
+/** A framing offset of width `w` (1, 2 or 4 here: readDirTreeBytes takes nothing past 4 GiB). */
 function offsetAt(b: Buffer, at: number, w: number): number {
-  return w === 1 ? (b[at] as number) : w === 2 ? b.readUInt16LE(at) : b.readUInt32LE(at);
+  return b.readUIntLE(at, w);
 }
 
 /** The dirtree in `b`, or undefined when anything in it is not as expected (see the module comment). */
@@ -32,14 +29,15 @@ export function readDirTreeBytes(b: Buffer): DirTree | undefined {
   const n = b.length;
   // Past 4 GiB offsets are 8 bytes wide; no dirtree is that large, and the generic reader copes.
   if (n === 0 || n > 0xffffffff) return undefined;
-  const w = widthOf(n);
+  const w = offsetWidth(n);
   if (n < w) return undefined;
   const filesEnd = offsetAt(b, n - w, w);
   if (filesEnd > n - w) return undefined;
   const files: Array<readonly [string, Checksum]> = [];
   const dirs: Array<readonly [string, Checksum, Checksum]> = [];
   const fileOk = eachElement(b, 0, filesEnd, (s, e) => {
-    const ew = widthOf(e - s);
+    if (e === s) return false;
+    const ew = offsetWidth(e - s);
     if (e - s < ew) return false;
     const nameEnd = s + offsetAt(b, e - ew, ew);
     const name = nameAt(b, s, nameEnd, e - ew);
@@ -49,7 +47,8 @@ export function readDirTreeBytes(b: Buffer): DirTree | undefined {
   });
   if (!fileOk) return undefined;
   const dirOk = eachElement(b, filesEnd, n - w, (s, e) => {
-    const ew = widthOf(e - s);
+    if (e === s) return false;
+    const ew = offsetWidth(e - s);
     if (e - s < 2 * ew) return false;
     const nameEnd = s + offsetAt(b, e - ew, ew);
     const treeEnd = s + offsetAt(b, e - 2 * ew, ew);
@@ -64,7 +63,7 @@ export function readDirTreeBytes(b: Buffer): DirTree | undefined {
 /** Calls `each(start, end)` for every element of the array of variable-size elements in [s, e). */
 function eachElement(b: Buffer, s: number, e: number, each: (start: number, end: number) => boolean): boolean {
   if (e === s) return true;
-  const w = widthOf(e - s);
+  const w = offsetWidth(e - s);
   if (e - s < w) return false;
   const last = offsetAt(b, e - w, w);
   const count = (e - s - last) / w;
@@ -114,11 +113,11 @@ export function writeDirTreeBytes(t: DirTree): Buffer {
   const dirSizes = dirNames.map((len) => elementSize(len + 1 + 64, 2));
   const filesBody = sum(fileSizes);
   const dirsBody = sum(dirSizes);
-  const filesW = fileSizes.length === 0 ? 0 : widthFor(filesBody, fileSizes.length);
-  const dirsW = dirSizes.length === 0 ? 0 : widthFor(dirsBody, dirSizes.length);
+  const filesW = fileSizes.length === 0 ? 0 : framingWidth(filesBody, fileSizes.length);
+  const dirsW = dirSizes.length === 0 ? 0 : framingWidth(dirsBody, dirSizes.length);
   const filesLen = filesBody + filesW * fileSizes.length;
   const dirsLen = dirsBody + dirsW * dirSizes.length;
-  const topW = widthFor(filesLen + dirsLen, 1);
+  const topW = framingWidth(filesLen + dirsLen, 1);
   const b = Buffer.allocUnsafe(filesLen + dirsLen + topW);
   let p = 0;
   const ends: number[] = [];
@@ -153,14 +152,7 @@ export function writeDirTreeBytes(t: DirTree): Buffer {
 
 /** Size of a container of `body` bytes with `n` framing offsets of the width GVariant picks. */
 function elementSize(body: number, n: number): number {
-  return body + n * widthFor(body, n);
-}
-
-/** GVariant's offset width for a container of `body` bytes and `n` offsets (formats.md §1.2). */
-function widthFor(body: number, n: number): number {
-  let w = 1;
-  while (w < 8 && body + n * w > 2 ** (8 * w) - 1) w *= 2;
-  return w;
+  return body + n * framingWidth(body, n);
 }
 
 /** A GVariant string: its UTF-8 bytes and a NUL (one inside it is refused, as the generic writer does). */
@@ -182,10 +174,8 @@ function putChecksum(b: Buffer, p: number, csum: Checksum): number {
 const HEX64 = /^[0-9a-f]{64}$/;
 
 function putOffset(b: Buffer, p: number, value: number, w: number): number {
-  if (w === 1) b[p] = value;
-  else if (w === 2) b.writeUInt16LE(value, p);
-  else if (w === 4) b.writeUInt32LE(value, p);
-  else b.writeBigUInt64LE(BigInt(value), p);
+  if (w === 8) b.writeBigUInt64LE(BigInt(value), p);
+  else b.writeUIntLE(value, p, w);
   return p + w;
 }
 

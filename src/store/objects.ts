@@ -95,9 +95,8 @@ function csumHex(b: GValue, what: string): Checksum {
 
 const utf8 = new TextEncoder();
 
-/** strcmp order of the UTF-8 bytes; for two ASCII names (nearly all) the code unit order is that order. */
+/** strcmp order of the UTF-8 bytes. */
 function byteCompare(a: string, b: string): number {
-  if (ASCII.test(a) && ASCII.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
@@ -105,9 +104,7 @@ const ASCII = /^[\x00-\x7f]*$/;
 
 /** `a(ayay)`: names carry their NUL, entries sorted by name bytes (formats.md §2.4.2). */
 export function encodeXattrs(x: Xattrs): GValue[] {
-  return [...x]
-    .sort((a, b) => byteCompare(a[0], b[0]))
-    .map(([name, value]) => [Buffer.concat([utf8.encode(name), Buffer.from([0])]), value]);
+  return byName(x).map(([name, value]) => [Buffer.concat([utf8.encode(name), Buffer.from([0])]), value]);
 }
 
 export function decodeXattrs(v: GValue): Xattrs {

@@ -41,13 +41,23 @@ function alignUp(n: number, a: number): number {
   return (n + a - 1) & ~(a - 1);
 }
 
-/** Width of framing offsets in a container of total size `size` (formats.md §1.2). */
-function offsetWidth(size: number): number {
+/** Width of framing offsets in a container of total size `size`, as a reader finds it (formats.md §1.2). */
+export function offsetWidth(size: number): number {
   if (size === 0) return 0;
   if (size <= 0xff) return 1;
   if (size <= 0xffff) return 2;
   if (size <= 0xffffffff) return 4;
   return 8;
+}
+
+/**
+ * Width of the `count` framing offsets a writer appends to `body` bytes: the smallest that can
+ * address the container they make (formats.md §1.2).
+ */
+export function framingWidth(body: number, count: number): number {
+  let w = 1;
+  while (w < 8 && body + count * w > 2 ** (8 * w) - 1) w *= 2;
+  return w;
 }
 
 class Writer {
@@ -85,9 +95,7 @@ class Writer {
   /** Framing offsets for the container that began at `start` (formats.md §1.2). */
   offsets(start: number, ends: number[]): void {
     if (ends.length === 0) return;
-    const body = this.pos - start;
-    let w = 1;
-    while (w < 8 && body + ends.length * w > 2 ** (8 * w) - 1) w *= 2;
+    const w = framingWidth(this.pos - start, ends.length);
     this.ensure(ends.length * w);
     for (const end of ends) {
       if (w === 8) this.buf.writeBigUInt64LE(BigInt(end), this.pos);

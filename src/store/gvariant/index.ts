@@ -1,5 +1,5 @@
 /** GVariant codec used by the store: see codec.ts for the value model. */
-export { Variant, serialize, deserialize, isNormalForm, type GValue } from './codec.js';
+export { Variant, serialize, deserialize, isNormalForm, offsetWidth, framingWidth, type GValue } from './codec.js';
 export { parseType, isValidType, type GType } from './types.js';
 import { Variant, type GValue } from './codec.js';
 
